@@ -1,0 +1,2 @@
+//! The ModelArts permission assistant: coverage, least-privilege generation, preflight and overreach analysis
+#![deny(missing_docs)]

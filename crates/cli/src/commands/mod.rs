@@ -1,0 +1,6 @@
+//! One module per subcommand. Each exposes its clap arguments and `run(args) -> Result<ExitCode>`.
+
+pub mod catalog;
+pub mod eval;
+pub mod validate;
+pub mod serve;

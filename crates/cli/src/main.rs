@@ -1,0 +1,49 @@
+//! `modelarts-iam`: the command-line entry point. It only parses arguments and calls the library
+//! crates; each subcommand lives in its own module under `commands/`.
+//!
+//! Exit codes are stable: 0 success (or `allow`), 1 usage or runtime error, 2 a deny decision or a
+//! failed check, 3 invalid input (e.g. a policy with validation errors).
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// ModelArts-style IAM: evaluate, validate, generate and serve Huawei Cloud IAM policies.
+#[derive(Debug, Parser)]
+#[command(name = "modelarts-iam", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Browse the ModelArts service catalog: actions, routes, scenarios, notes.
+    #[command(subcommand)]
+    Catalog(commands::catalog::CatalogCommand),
+    /// Evaluate authorization cases (one case, a JSON array, or JSON lines).
+    Eval(commands::eval::EvalArgs),
+    /// Validate a policy document and print findings.
+    Validate(commands::validate::ValidateArgs),
+    /// Run the IAM server.
+    Serve(commands::serve::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Catalog(cmd) => commands::catalog::run(cmd),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
