@@ -201,6 +201,7 @@ impl Router {
     ) -> Result<(&[usize], Vec<String>), RouteError> {
         if let Some(tree) = self.by_method.get(method)
             && let Ok(m) = tree.at(path)
+            && m.params.iter().all(|(_, v)| !v.is_empty())
         {
             let values = m.params.iter().map(|(_, v)| v.to_owned()).collect();
             return Ok((m.value.as_slice(), values));

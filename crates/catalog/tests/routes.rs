@@ -1,0 +1,165 @@
+//! Every route resolves from a concrete path generated from its template to its listed actions
+//! and well-formed URNs; unknown paths and methods give clear errors.
+
+use iam_catalog::{Catalog, ProjectMap, RouteError, RouteTarget, Source};
+
+fn concrete(template: &str) -> String {
+    template
+        .split('/')
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => format!("v-{}", name.replace('_', "-")),
+                None => seg.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `service:region:account:type:id` with a non-empty service, account, type and id.
+fn well_formed(urn: &str, region: &str) -> bool {
+    if urn == "*" {
+        return true;
+    }
+    let parts: Vec<&str> = urn.splitn(5, ':').collect();
+    parts.len() == 5
+        && !parts[0].is_empty()
+        && (parts[1].is_empty() || parts[1] == region)
+        && parts[2] == "acc-1"
+        && !parts[3].is_empty()
+        && !parts[4].is_empty()
+        && !urn.contains('<')
+}
+
+#[test]
+fn every_route_resolves_to_its_actions() {
+    let c = Catalog::builtin();
+    let target = RouteTarget::new("cn-north-4", "acc-1");
+    let mut checked = 0;
+    let mut seed_rows = 0;
+    for route in c.routes() {
+        let path = concrete(&route.path);
+        let r = c
+            .resolve_route(&route.method, &path, &target)
+            .unwrap_or_else(|e| panic!("{} {}: {e}", route.method, route.path));
+        // The matched row (or one of its duplicates) is this route.
+        assert!(
+            std::ptr::eq(r.route, route) || r.duplicates.iter().any(|d| std::ptr::eq(*d, route)),
+            "{} {} resolved to {} {}",
+            route.method,
+            route.path,
+            r.route.method,
+            r.route.path
+        );
+        for a in &route.actions {
+            assert!(
+                r.actions.contains(&a.as_str()),
+                "{} {} lacks {a}",
+                route.method,
+                route.path
+            );
+        }
+        assert_eq!(r.actions.len(), r.resources.len());
+        for (name, value) in &r.params {
+            assert_eq!(value, &format!("v-{}", name.replace('_', "-")));
+        }
+        for (action, urn) in r.actions.iter().zip(&r.resources) {
+            assert!(well_formed(urn, "cn-north-4"), "{action}: {urn}");
+            // When the route names the path parameter of the action's resource type, the URN
+            // carries its value.
+            let Some(a) = c.action(action) else { continue };
+            if let Some(res) = a.primary_resource()
+                && let Some(p) = route.resource_params.get(&res.resource_type)
+            {
+                assert!(
+                    urn.ends_with(&format!(":v-{}", p.replace('_', "-"))),
+                    "{action}: {urn}"
+                );
+            }
+        }
+        if route.source == Source::Seed {
+            seed_rows += 1;
+        }
+        checked += 1;
+    }
+    println!("resolved {checked} routes ({seed_rows} seed Table 2 rows)");
+    assert_eq!(seed_rows, 147);
+}
+
+#[test]
+fn published_examples() {
+    let c = Catalog::builtin();
+    let t = RouteTarget::new("cn-north-4", "acc-1");
+    let r = c
+        .resolve_route("GET", "/v2/p1/datasets/ds-9/export-tasks/t-1", &t)
+        .unwrap();
+    assert_eq!(r.param("resource_id"), Some("ds-9"));
+    assert_eq!(r.resources, ["modelarts:cn-north-4:acc-1:dataset:ds-9"]);
+    let r = c
+        .resolve_route("PUT", "/v1/p1/services/s-1/nodes/n-1/status", &t)
+        .unwrap();
+    assert_eq!(r.actions, ["modelarts:nodeservice:action"]);
+    assert_eq!(r.resources, ["*"]);
+    let r = c
+        .resolve_route("GET", "/v1/p1/services/tms/tags", &t)
+        .unwrap();
+    assert_eq!(r.actions, ["modelarts:service:get"]);
+    let r = c.resolve_route("GET", "/v1/p1/services/s-1", &t).unwrap();
+    assert_eq!(r.resources, ["modelarts:cn-north-4:acc-1:service:s-1"]);
+    let r = c
+        .resolve_route("POST", "/v5/policies/validate", &t)
+        .unwrap();
+    assert_eq!(r.actions, ["access-analyzer:policies:validate"]);
+    let r = c.resolve_route("GET", "/v5/policies/validate", &t).unwrap();
+    assert_eq!(r.actions, ["iam:policies:getV5"]);
+    let r = c.resolve_route("POST", "/v1/authorize", &t).unwrap();
+    assert_eq!(r.actions, ["iam:decisions:authorize"]);
+    assert_eq!(r.route.source, Source::Extension);
+    let r = c.resolve_route("POST", "/v5/agencies/assume", &t).unwrap();
+    assert_eq!(r.resources, ["iam::acc-1:agency:*"]);
+}
+
+#[test]
+fn errors_are_clear() {
+    let c = Catalog::builtin();
+    let t = RouteTarget::new("r", "a");
+    let e = c.resolve_route("GET", "/v9/nothing/here", &t).unwrap_err();
+    assert_eq!(e.to_string(), "no route matches `GET /v9/nothing/here`");
+    let e = c
+        .resolve_route("PATCH", "/v1/p/notebooks/x", &t)
+        .unwrap_err();
+    assert!(
+        matches!(&e, RouteError::MethodNotAllowed { allowed, .. } if allowed == &["DELETE", "GET", "PUT"])
+    );
+    assert_eq!(
+        e.to_string(),
+        "`PATCH` is not allowed on `/v1/p/notebooks/x` (allowed: DELETE, GET, PUT)"
+    );
+    assert!(matches!(
+        c.resolve_route("G ET", "/v1/p/notebooks", &t),
+        Err(RouteError::InvalidMethod(_))
+    ));
+    assert!(matches!(
+        c.resolve_route("GET", "", &t),
+        Err(RouteError::InvalidPath(_))
+    ));
+    assert!(c.resolve_route("GET", "/v1//notebooks", &t).is_err());
+    assert!(c.resolve_route("GET", "/v1/p/notebooks/", &t).is_ok());
+    assert!(
+        c.resolve_route("GET", "/v1/p/notebooks?limit=1", &t)
+            .is_ok()
+    );
+    let e = c
+        .resolve_route_in("GET", "/v1/p/notebooks", &ProjectMap::new())
+        .unwrap_err();
+    assert_eq!(e.to_string(), "unknown project `p`");
+    // Odd input never panics.
+    for (m, p) in [
+        ("GET", "/{"),
+        ("GET", "/v1/{project_id}/notebooks"),
+        ("\u{e9}", "/"),
+        ("GET", "/\u{1F600}/x"),
+    ] {
+        let _ = c.resolve_route(m, p, &t);
+    }
+}
