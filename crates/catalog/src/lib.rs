@@ -26,7 +26,7 @@
 mod model;
 mod route;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use iam_wildcard::{Case, Pattern};
@@ -129,6 +129,8 @@ pub struct Catalog {
     /// Lowercased full action name -> (service, action).
     action_index: HashMap<String, (usize, usize)>,
     routes: Vec<Route>,
+    /// Per route, the catalog location of each of its actions.
+    route_actions: Vec<Vec<Option<(usize, usize)>>>,
     router: route::Router,
     global_keys: Vec<ConditionKey>,
     /// Lowercased key name -> (service or usize::MAX for global, key).
@@ -219,6 +221,11 @@ impl Catalog {
         c.system_policies = parse("system-policies.json", src.system_policies)?;
         c.notes = parse("notes.json", src.notes)?;
         c.router = route::Router::build(&c.routes).map_err(CatalogError::Invalid)?;
+        c.route_actions = c
+            .routes
+            .iter()
+            .map(|r| r.actions.iter().map(|a| c.action_location(a)).collect())
+            .collect();
         c.check()?;
         Ok(c)
     }
@@ -308,16 +315,33 @@ impl Catalog {
     /// An action by name: the service segment must be lowercase as published, the rest is
     /// compared case-insensitively (`modelarts:NoteBook:LIST` finds `modelarts:notebook:list`).
     pub fn action(&self, name: &str) -> Option<&Action> {
-        let (si, ai) = self.action_lookup(name)?;
-        let action = self.services.get(si)?.actions.get(ai)?;
-        (action.service() == name.split(':').next().unwrap_or("")).then_some(action)
+        self.action_location(name).and_then(|at| self.action_at(at))
+    }
+
+    fn action_location(&self, name: &str) -> Option<(usize, usize)> {
+        let at = self.action_lookup(name)?;
+        let action = self.action_at(at)?;
+        (action.service() == name.split(':').next().unwrap_or("")).then_some(at)
+    }
+
+    fn action_at(&self, (si, ai): (usize, usize)) -> Option<&Action> {
+        self.services.get(si)?.actions.get(ai)
     }
 
     fn action_lookup(&self, name: &str) -> Option<(usize, usize)> {
-        if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.action_index.get(&name.to_ascii_lowercase()).copied()
-        } else {
-            self.action_index.get(name).copied()
+        if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.action_index.get(name).copied();
+        }
+        // Lowercase into a stack buffer; action names are short.
+        let mut buf = [0u8; 128];
+        match buf.get_mut(..name.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(name.as_bytes());
+                dst.make_ascii_lowercase();
+                let lower = std::str::from_utf8(dst).ok()?;
+                self.action_index.get(lower).copied()
+            }
+            None => self.action_index.get(&name.to_ascii_lowercase()).copied(),
         }
     }
 
@@ -418,14 +442,17 @@ impl Catalog {
         let method = route::normalize_method(method)?;
         let path = route::normalize_path(path)?;
         let (indices, values) = self.router.find(&method, path)?;
-        let mut rows = indices.iter().filter_map(|&i| self.routes.get(i));
-        let Some(first) = rows.next() else {
+        let mut rows = indices
+            .iter()
+            .filter_map(|&i| Some((self.routes.get(i)?, self.route_actions.get(i)?)));
+        let Some((first, first_actions)) = rows.next() else {
             return Err(RouteError::NotFound {
-                method,
+                method: method.into_owned(),
                 path: path.to_owned(),
             });
         };
-        let duplicates: Vec<&Route> = rows.collect();
+        let rest: Vec<(&Route, &Vec<Option<(usize, usize)>>)> = rows.collect();
+        let duplicates: Vec<&Route> = rest.iter().map(|(r, _)| *r).collect();
         let params: Vec<(String, String)> = first
             .param_names()
             .zip(values)
@@ -434,12 +461,12 @@ impl Catalog {
         let mut actions: Vec<&str> = Vec::new();
         let mut resources = Vec::new();
         let mut catalog_actions = Vec::new();
-        for row in std::iter::once(first).chain(duplicates.iter().copied()) {
-            for name in &row.actions {
+        for (row, locations) in std::iter::once((first, first_actions)).chain(rest) {
+            for (name, at) in row.actions.iter().zip(locations) {
                 if actions.contains(&name.as_str()) {
                     continue;
                 }
-                let action = self.action(name);
+                let action = at.and_then(|at| self.action_at(at));
                 resources.push(self.render_resource(row, action, &params, target));
                 actions.push(name);
                 catalog_actions.push(action);

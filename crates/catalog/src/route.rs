@@ -169,7 +169,7 @@ impl Router {
     /// Builds the trees; rows with the same method and path share one entry.
     pub(crate) fn build(routes: &[Route]) -> Result<Router, String> {
         let mut groups: Vec<((String, String), Vec<usize>)> = Vec::new();
-        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut seen: foldhash::HashMap<(String, String), usize> = Default::default();
         for (index, route) in routes.iter().enumerate() {
             let key = (route.method.clone(), normalize_template(&route.path));
             match seen.get(&key) {
@@ -228,7 +228,7 @@ impl Router {
 }
 
 /// Uppercases a method token; rejects anything that is not an HTTP token.
-pub(crate) fn normalize_method(method: &str) -> Result<String, RouteError> {
+pub(crate) fn normalize_method(method: &str) -> Result<std::borrow::Cow<'_, str>, RouteError> {
     if method.is_empty()
         || !method
             .bytes()
@@ -236,7 +236,11 @@ pub(crate) fn normalize_method(method: &str) -> Result<String, RouteError> {
     {
         return Err(RouteError::InvalidMethod(method.to_owned()));
     }
-    Ok(method.to_ascii_uppercase())
+    if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        Ok(std::borrow::Cow::Owned(method.to_ascii_uppercase()))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(method))
+    }
 }
 
 /// Drops the query string and one trailing `/`.
@@ -262,7 +266,7 @@ mod tests {
             normalize_template("/v1/{project_id}/notebooks/{id}/start"),
             "/v1/{p0}/notebooks/{p1}/start"
         );
-        assert_eq!(normalize_method("get"), Ok("GET".to_owned()));
+        assert_eq!(normalize_method("get").as_deref(), Ok("GET"));
         assert!(normalize_method("G ET").is_err());
         assert_eq!(normalize_path("/a/b/?x=1"), Ok("/a/b"));
         assert!(normalize_path("a/b").is_err());

@@ -120,6 +120,21 @@ fn published_examples() {
 }
 
 #[test]
+fn static_segments_do_not_shadow_parameters() {
+    let c = Catalog::builtin();
+    let t = RouteTarget::new("r", "a");
+    // `tms` and `overview` are static segments of sibling routes; as ids they still resolve.
+    let r = c
+        .resolve_route("GET", "/v1/p/services/tms/logs", &t)
+        .unwrap();
+    assert_eq!(r.param("service_id"), Some("tms"));
+    let r = c
+        .resolve_route("GET", "/v2/p/workflows/overview/executions", &t)
+        .unwrap();
+    assert_eq!(r.param("workflow_id"), Some("overview"));
+}
+
+#[test]
 fn errors_are_clear() {
     let c = Catalog::builtin();
     let t = RouteTarget::new("r", "a");
