@@ -451,7 +451,7 @@ impl Catalog {
                 path: path.to_owned(),
             });
         };
-        let rest: Vec<(&Route, &Vec<Option<(usize, usize)>>)> = rows.collect();
+        let rest: Vec<_> = rows.collect();
         let duplicates: Vec<&Route> = rest.iter().map(|(r, _)| *r).collect();
         let params: Vec<(String, String)> = first
             .param_names()
