@@ -429,6 +429,16 @@ impl Catalog {
         self.routes.iter()
     }
 
+    /// Routes whose actions include `action` (compared case-insensitively).
+    pub fn routes_for_action<'s>(
+        &'s self,
+        action: &'s str,
+    ) -> impl Iterator<Item = &'s Route> + 's {
+        self.routes
+            .iter()
+            .filter(move |r| r.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
+    }
+
     /// Resolves a concrete request to its route, path parameters, actions and resource URNs.
     ///
     /// The method is case-insensitive; the query string and one trailing `/` are ignored.

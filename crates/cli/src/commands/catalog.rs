@@ -229,8 +229,7 @@ fn action(catalog: &Catalog, args: &ActionArgs) -> anyhow::Result<()> {
         .map(|a| ActionView {
             action: a,
             routes: catalog
-                .routes()
-                .filter(|r| r.actions.iter().any(|x| x.eq_ignore_ascii_case(&a.name)))
+                .routes_for_action(&a.name)
                 .map(|r| format!("{} {}", r.method, r.path))
                 .collect(),
         })
