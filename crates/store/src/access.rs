@@ -1,0 +1,784 @@
+//! Users, groups and membership, access keys, agencies.
+
+use crate::accounts::push_after;
+use crate::error::{Result, StoreError};
+use crate::model::{
+    AccessKey, AccessKeyStatus, Agency, CreatedAccessKey, Group, Page, PageRequest, PrincipalType,
+    User,
+};
+use crate::util::{self, finish_page, page_args};
+use crate::{Store, Tx};
+use secrecy::SecretString;
+
+pub(crate) const USER_COLS: &str = "id, account_id, name, 'iam::' || account_id || ':user:' || name AS urn, \
+     enabled, is_root_user, description, created_at";
+pub(crate) const GROUP_COLS: &str = "id, account_id, name, 'iam::' || account_id || ':group:' || name AS urn, \
+     description, created_at";
+pub(crate) const AK_COLS: &str = "access_key_id, user_id, status, created_at";
+pub(crate) const AGENCY_COLS: &str = "id, account_id, name, \
+     'iam::' || account_id || ':agency:' || path || name AS urn, path, trust_policy, \
+     max_session_duration, description, created_at";
+
+/// Input of [`Store::create_user`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// 1-64 of letters, digits, `_ - .` and space, not starting with a digit.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// At most 1000 characters.
+    pub description: String,
+}
+
+/// Changes for [`Store::update_user`]; `None` leaves a field unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New enabled flag.
+    pub enabled: Option<bool>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// Changes for [`Store::update_group`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// Input of [`Store::create_agency`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAgency {
+    /// `[A-Za-z0-9_+=,.@-]{1,64}`.
+    pub name: String,
+    /// `""` or `a/b/`.
+    pub path: String,
+    /// Trust policy document (validated by the caller), at most 6,144 bytes.
+    pub trust_policy: String,
+    /// 3600-43200 seconds; `None` means 3600.
+    pub max_session_duration: Option<i64>,
+    /// At most 1000 characters.
+    pub description: String,
+}
+
+/// Changes for [`Store::update_agency`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgencyUpdate {
+    /// 3600-43200 seconds.
+    pub max_session_duration: Option<i64>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+fn validate_session_duration(d: i64) -> Result<()> {
+    if !(3600..=43200).contains(&d) {
+        return Err(StoreError::invalid(
+            "max_session_duration",
+            format!("must be 3600-43200 seconds, got {d}"),
+        ));
+    }
+    Ok(())
+}
+
+/// access_key_id, user_id, status, created_at, nonce, ciphertext
+type KeyRow = (String, String, AccessKeyStatus, String, Vec<u8>, Vec<u8>);
+
+pub(crate) async fn require_exists(
+    tx: &mut Tx,
+    kind: &'static str,
+    table: &str,
+    id: &str,
+) -> Result<()> {
+    let found: Option<(i64,)> = sqlx::query_as(sqlf!("SELECT 1 FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| StoreError::not_found(kind, id))
+}
+
+pub(crate) async fn insert_user(
+    tx: &mut Tx,
+    account_id: &str,
+    u: &NewUser,
+    is_root: bool,
+) -> Result<User> {
+    let dup: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM users WHERE account_id = $1 AND name = $2")
+            .bind(account_id)
+            .bind(&u.name)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if dup.is_some() {
+        return Err(StoreError::conflict(
+            "user",
+            format!("a user named `{}` already exists", u.name),
+        ));
+    }
+    let user = User {
+        id: util::new_id()?,
+        account_id: account_id.to_owned(),
+        name: u.name.clone(),
+        urn: format!("iam::{account_id}:user:{}", u.name),
+        enabled: u.enabled,
+        is_root_user: is_root,
+        description: u.description.clone(),
+        created_at: util::now(),
+    };
+    sqlx::query(
+        "INSERT INTO users (id, account_id, name, enabled, is_root_user, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&user.id)
+    .bind(&user.account_id)
+    .bind(&user.name)
+    .bind(user.enabled)
+    .bind(user.is_root_user)
+    .bind(&user.description)
+    .bind(&user.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(user)
+}
+
+async fn fetch_user(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<User> {
+    sqlx::query_as::<_, User>(sqlf!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .ok_or_else(|| StoreError::not_found("user", id))
+}
+
+async fn fetch_group(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Group> {
+    sqlx::query_as::<_, Group>(sqlf!("SELECT {GROUP_COLS} FROM groups WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .ok_or_else(|| StoreError::not_found("group", id))
+}
+
+async fn fetch_agency(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Agency> {
+    sqlx::query_as::<_, Agency>(sqlf!("SELECT {AGENCY_COLS} FROM agencies WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .ok_or_else(|| StoreError::not_found("agency", id))
+}
+
+async fn fetch_access_key(exec: impl sqlx::SqliteExecutor<'_>, ak: &str) -> Result<AccessKey> {
+    sqlx::query_as::<_, AccessKey>(sqlf!(
+        "SELECT {AK_COLS} FROM access_keys WHERE access_key_id = $1"
+    ))
+    .bind(ak)
+    .fetch_optional(exec)
+    .await?
+    .ok_or_else(|| StoreError::not_found("access key", ak))
+}
+
+pub(crate) async fn delete_attachments_of(
+    tx: &mut Tx,
+    kind: PrincipalType,
+    id: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2")
+        .bind(kind.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    // ---------------------------------------------------------------------------- users
+
+    /// Creates an IAM user (never a root user; see [`Store::create_account`]).
+    pub async fn create_user(&self, account_id: &str, u: &NewUser) -> Result<User> {
+        util::validate_user_name(&u.name)?;
+        util::validate_description(&u.description)?;
+        let mut tx = self.begin_write().await?;
+        require_exists(&mut tx, "account", "accounts", account_id).await?;
+        let user = insert_user(&mut tx, account_id, u, false).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Gets a user.
+    pub async fn get_user(&self, id: &str) -> Result<User> {
+        fetch_user(self.reader(), id).await
+    }
+
+    /// Gets a user by account and name.
+    pub async fn get_user_by_name(&self, account_id: &str, name: &str) -> Result<User> {
+        sqlx::query_as::<_, User>(sqlf!(
+            "SELECT {USER_COLS} FROM users WHERE account_id = $1 AND name = $2"
+        ))
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("user", name))
+    }
+
+    /// Lists an account's users in creation order, optionally only members of `group_id`.
+    pub async fn list_users(
+        &self,
+        account_id: &str,
+        group_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {USER_COLS} FROM users WHERE account_id = "
+        ));
+        qb.push_bind(account_id.to_owned());
+        if let Some(g) = group_id {
+            qb.push(" AND id IN (SELECT user_id FROM group_members WHERE group_id = ")
+                .push_bind(g.to_owned())
+                .push(")");
+        }
+        push_after(&mut qb, "created_at", "id", p.after);
+        qb.push(" ORDER BY created_at, id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb.build_query_as::<User>().fetch_all(self.reader()).await?;
+        Ok(finish_page(rows, p.limit, |u| {
+            vec![u.created_at.clone(), u.id.clone()]
+        }))
+    }
+
+    /// Updates a user's name, enabled flag or description. The root user cannot be disabled
+    /// or renamed.
+    pub async fn update_user(&self, id: &str, upd: &UserUpdate) -> Result<User> {
+        if let Some(n) = &upd.name {
+            util::validate_user_name(n)?;
+        }
+        if let Some(d) = &upd.description {
+            util::validate_description(d)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let cur = fetch_user(&mut *tx, id).await?;
+        if cur.is_root_user && (upd.enabled == Some(false) || upd.name.is_some()) {
+            return Err(StoreError::conflict(
+                "user",
+                "the root user cannot be renamed or disabled",
+            ));
+        }
+        if let Some(n) = &upd.name
+            && n != &cur.name
+        {
+            let dup: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM users WHERE account_id = $1 AND name = $2")
+                    .bind(&cur.account_id)
+                    .bind(n)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if dup.is_some() {
+                return Err(StoreError::conflict(
+                    "user",
+                    format!("a user named `{n}` already exists"),
+                ));
+            }
+        }
+        sqlx::query("UPDATE users SET name = $1, enabled = $2, description = $3 WHERE id = $4")
+            .bind(upd.name.as_ref().unwrap_or(&cur.name))
+            .bind(upd.enabled.unwrap_or(cur.enabled))
+            .bind(upd.description.as_ref().unwrap_or(&cur.description))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let user = fetch_user(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Deletes a user with its group memberships, access keys and policy attachments.
+    /// The root user cannot be deleted.
+    pub async fn delete_user(&self, id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let cur = fetch_user(&mut *tx, id).await?;
+        if cur.is_root_user {
+            return Err(StoreError::conflict(
+                "user",
+                "the root user cannot be deleted",
+            ));
+        }
+        delete_attachments_of(&mut tx, PrincipalType::User, id).await?;
+        sqlx::query("DELETE FROM authorizations WHERE user_key = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // group_members and access_keys cascade
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --------------------------------------------------------------------------- groups
+
+    /// Creates a group.
+    pub async fn create_group(
+        &self,
+        account_id: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Group> {
+        util::validate_group_name(name)?;
+        util::validate_description(description)?;
+        let mut tx = self.begin_write().await?;
+        require_exists(&mut tx, "account", "accounts", account_id).await?;
+        let dup: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM groups WHERE account_id = $1 AND name = $2")
+                .bind(account_id)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if dup.is_some() {
+            return Err(StoreError::conflict(
+                "group",
+                format!("a group named `{name}` already exists"),
+            ));
+        }
+        let id = util::new_id()?;
+        sqlx::query(
+            "INSERT INTO groups (id, account_id, name, description, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(name)
+        .bind(description)
+        .bind(util::now())
+        .execute(&mut *tx)
+        .await?;
+        let g = fetch_group(&mut *tx, &id).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    /// Gets a group.
+    pub async fn get_group(&self, id: &str) -> Result<Group> {
+        fetch_group(self.reader(), id).await
+    }
+
+    /// Lists an account's groups in creation order, optionally only those `user_id` is in.
+    pub async fn list_groups(
+        &self,
+        account_id: &str,
+        user_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Group>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {GROUP_COLS} FROM groups WHERE account_id = "
+        ));
+        qb.push_bind(account_id.to_owned());
+        if let Some(u) = user_id {
+            qb.push(" AND id IN (SELECT group_id FROM group_members WHERE user_id = ")
+                .push_bind(u.to_owned())
+                .push(")");
+        }
+        push_after(&mut qb, "created_at", "id", p.after);
+        qb.push(" ORDER BY created_at, id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<Group>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |g| {
+            vec![g.created_at.clone(), g.id.clone()]
+        }))
+    }
+
+    /// Updates a group's name or description.
+    pub async fn update_group(&self, id: &str, upd: &GroupUpdate) -> Result<Group> {
+        if let Some(n) = &upd.name {
+            util::validate_group_name(n)?;
+        }
+        if let Some(d) = &upd.description {
+            util::validate_description(d)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let cur = fetch_group(&mut *tx, id).await?;
+        if let Some(n) = &upd.name
+            && n != &cur.name
+        {
+            let dup: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM groups WHERE account_id = $1 AND name = $2")
+                    .bind(&cur.account_id)
+                    .bind(n)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if dup.is_some() {
+                return Err(StoreError::conflict(
+                    "group",
+                    format!("a group named `{n}` already exists"),
+                ));
+            }
+        }
+        sqlx::query("UPDATE groups SET name = $1, description = $2 WHERE id = $3")
+            .bind(upd.name.as_ref().unwrap_or(&cur.name))
+            .bind(upd.description.as_ref().unwrap_or(&cur.description))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let g = fetch_group(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    /// Deletes a group with its memberships and policy attachments.
+    pub async fn delete_group(&self, id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        fetch_group(&mut *tx, id).await?;
+        delete_attachments_of(&mut tx, PrincipalType::Group, id).await?;
+        sqlx::query("DELETE FROM groups WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a user to a group of the same account (a user is in at most 10 groups).
+    /// Adding an existing member is a no-op.
+    pub async fn add_user_to_group(&self, group_id: &str, user_id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let g = fetch_group(&mut *tx, group_id).await?;
+        let u = fetch_user(&mut *tx, user_id).await?;
+        if g.account_id != u.account_id {
+            return Err(StoreError::invalid(
+                "user_id",
+                format!("user `{user_id}` belongs to another account than group `{group_id}`"),
+            ));
+        }
+        let member: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2")
+                .bind(group_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if member.is_some() {
+            return Ok(());
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let max = self.limits().max_groups_per_user;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("groups per user", max));
+        }
+        sqlx::query("INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3)")
+            .bind(group_id)
+            .bind(user_id)
+            .bind(util::now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a user from a group (`NotFound` if not a member).
+    pub async fn remove_user_from_group(&self, group_id: &str, user_id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found(
+                "group membership",
+                format!("{group_id}/{user_id}"),
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------- access keys
+
+    /// Creates an access key for a user (at most 2 per user). The secret is returned only
+    /// here; it is stored encrypted with the master key.
+    pub async fn create_access_key(&self, user_id: &str) -> Result<CreatedAccessKey> {
+        let secret = util::new_secret_key()?;
+        let mut tx = self.begin_write().await?;
+        fetch_user(&mut *tx, user_id).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let max = self.limits().max_access_keys_per_user;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("access keys per user", max));
+        }
+        let key = AccessKey {
+            access_key_id: util::new_access_key_id()?,
+            user_id: user_id.to_owned(),
+            status: AccessKeyStatus::Active,
+            created_at: util::now(),
+        };
+        let (nonce, ct) = self.key().encrypt(&key.access_key_id, secret.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, user_id, status, secret_nonce, \
+             secret_ciphertext, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&key.access_key_id)
+        .bind(&key.user_id)
+        .bind(key.status)
+        .bind(nonce)
+        .bind(ct)
+        .bind(&key.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedAccessKey {
+            access_key: key,
+            secret_access_key: SecretString::from(secret),
+        })
+    }
+
+    /// Gets an access key record (no secret).
+    pub async fn get_access_key(&self, access_key_id: &str) -> Result<AccessKey> {
+        fetch_access_key(self.reader(), access_key_id).await
+    }
+
+    /// A user's access keys.
+    pub async fn list_access_keys(&self, user_id: &str) -> Result<Vec<AccessKey>> {
+        Ok(sqlx::query_as::<_, AccessKey>(sqlf!(
+            "SELECT {AK_COLS} FROM access_keys WHERE user_id = $1 ORDER BY created_at, access_key_id"
+        ))
+        .bind(user_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    /// Activates or deactivates an access key.
+    pub async fn set_access_key_status(
+        &self,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<AccessKey> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
+            .bind(status)
+            .bind(access_key_id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found("access key", access_key_id));
+        }
+        let k = fetch_access_key(&mut *tx, access_key_id).await?;
+        tx.commit().await?;
+        Ok(k)
+    }
+
+    /// Deletes an access key.
+    pub async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
+            .bind(access_key_id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found("access key", access_key_id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// For the signature verifier: the key record and its decrypted secret, or `None` if the
+    /// key does not exist. Callers must check `status` and the owner's `enabled` flag.
+    pub async fn secret_for_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(AccessKey, SecretString)>> {
+        let row: Option<KeyRow> = sqlx::query_as(
+            "SELECT access_key_id, user_id, status, created_at, secret_nonce, \
+                 secret_ciphertext FROM access_keys WHERE access_key_id = $1",
+        )
+        .bind(access_key_id)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some((ak, user_id, status, created_at, nonce, ct)) = row else {
+            return Ok(None);
+        };
+        let pt = self.key().decrypt(&ak, &nonce, &ct)?;
+        let secret = String::from_utf8(pt).map_err(|_| StoreError::Decrypt(ak.clone()))?;
+        Ok(Some((
+            AccessKey {
+                access_key_id: ak,
+                user_id,
+                status,
+                created_at,
+            },
+            SecretString::from(secret),
+        )))
+    }
+
+    // ------------------------------------------------------------------------- agencies
+
+    /// Creates an agency / trust agency.
+    pub async fn create_agency(&self, account_id: &str, a: &NewAgency) -> Result<Agency> {
+        util::validate_agency_name(&a.name)?;
+        util::validate_path(&a.path)?;
+        util::validate_document(
+            "trust_policy",
+            &a.trust_policy,
+            util::MAX_POLICY_DOCUMENT_BYTES,
+        )?;
+        util::validate_description(&a.description)?;
+        let dur = a.max_session_duration.unwrap_or(3600);
+        validate_session_duration(dur)?;
+        let mut tx = self.begin_write().await?;
+        require_exists(&mut tx, "account", "accounts", account_id).await?;
+        let dup: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM agencies WHERE account_id = $1 AND name = $2")
+                .bind(account_id)
+                .bind(&a.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if dup.is_some() {
+            return Err(StoreError::conflict(
+                "agency",
+                format!("an agency named `{}` already exists", a.name),
+            ));
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM agencies WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let max = self.limits().max_agencies_per_account;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("agencies per account", max));
+        }
+        let id = util::new_id()?;
+        sqlx::query(
+            "INSERT INTO agencies (id, account_id, name, path, trust_policy, \
+             max_session_duration, description, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(&a.name)
+        .bind(&a.path)
+        .bind(&a.trust_policy)
+        .bind(dur)
+        .bind(&a.description)
+        .bind(util::now())
+        .execute(&mut *tx)
+        .await?;
+        let agency = fetch_agency(&mut *tx, &id).await?;
+        tx.commit().await?;
+        Ok(agency)
+    }
+
+    /// Gets an agency.
+    pub async fn get_agency(&self, id: &str) -> Result<Agency> {
+        fetch_agency(self.reader(), id).await
+    }
+
+    /// Gets an agency by account and name.
+    pub async fn get_agency_by_name(&self, account_id: &str, name: &str) -> Result<Agency> {
+        sqlx::query_as::<_, Agency>(sqlf!(
+            "SELECT {AGENCY_COLS} FROM agencies WHERE account_id = $1 AND name = $2"
+        ))
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("agency", name))
+    }
+
+    /// Lists an account's agencies in creation order, optionally under a path prefix.
+    pub async fn list_agencies(
+        &self,
+        account_id: &str,
+        path_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Agency>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {AGENCY_COLS} FROM agencies WHERE account_id = "
+        ));
+        qb.push_bind(account_id.to_owned());
+        if let Some(pp) = path_prefix {
+            qb.push(" AND substr(path, 1, length(")
+                .push_bind(pp.to_owned())
+                .push(")) = ")
+                .push_bind(pp.to_owned());
+        }
+        push_after(&mut qb, "created_at", "id", p.after);
+        qb.push(" ORDER BY created_at, id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<Agency>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |a| {
+            vec![a.created_at.clone(), a.id.clone()]
+        }))
+    }
+
+    /// Updates an agency's maximum session duration or description.
+    pub async fn update_agency(&self, id: &str, upd: &AgencyUpdate) -> Result<Agency> {
+        if let Some(d) = upd.max_session_duration {
+            validate_session_duration(d)?;
+        }
+        if let Some(d) = &upd.description {
+            util::validate_description(d)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let cur = fetch_agency(&mut *tx, id).await?;
+        sqlx::query(
+            "UPDATE agencies SET max_session_duration = $1, description = $2 WHERE id = $3",
+        )
+        .bind(upd.max_session_duration.unwrap_or(cur.max_session_duration))
+        .bind(upd.description.as_ref().unwrap_or(&cur.description))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let a = fetch_agency(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Replaces an agency's trust policy (validated by the caller).
+    pub async fn update_trust_policy(&self, id: &str, trust_policy: &str) -> Result<Agency> {
+        util::validate_document(
+            "trust_policy",
+            trust_policy,
+            util::MAX_POLICY_DOCUMENT_BYTES,
+        )?;
+        let mut tx = self.begin_write().await?;
+        fetch_agency(&mut *tx, id).await?;
+        sqlx::query("UPDATE agencies SET trust_policy = $1 WHERE id = $2")
+            .bind(trust_policy)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let a = fetch_agency(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Deletes an agency with its policy attachments, sessions and authorizations.
+    pub async fn delete_agency(&self, id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        fetch_agency(&mut *tx, id).await?;
+        delete_attachments_of(&mut tx, PrincipalType::Agency, id).await?;
+        sqlx::query("DELETE FROM agencies WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,245 @@
+//! Accounts, projects and the first-start bootstrap.
+
+use crate::access::NewUser;
+use crate::error::{Result, StoreError};
+use crate::model::{Account, Page, PageRequest, Project, User};
+use crate::util::{self, finish_page, page_args};
+use crate::{Store, Tx};
+
+const ACCOUNT_COLS: &str = "id, name, created_at";
+const PROJECT_COLS: &str = "id, account_id, region, created_at";
+
+impl Store {
+    /// Creates an account and its root user (named after the account).
+    pub async fn create_account(&self, name: &str) -> Result<(Account, User)> {
+        util::validate_account_name(name)?;
+        let mut tx = self.begin_write().await?;
+        let (account, root) = create_account_tx(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok((account, root))
+    }
+
+    /// Gets an account by id.
+    pub async fn get_account(&self, id: &str) -> Result<Account> {
+        sqlx::query_as::<_, Account>(sqlf!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", id))
+    }
+
+    /// Gets an account by name.
+    pub async fn get_account_by_name(&self, name: &str) -> Result<Account> {
+        sqlx::query_as::<_, Account>(sqlf!("SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", name))
+    }
+
+    /// Lists accounts in creation order.
+    pub async fn list_accounts(&self, page: &PageRequest) -> Result<Page<Account>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"
+        ));
+        push_after(&mut qb, "created_at", "id", p.after);
+        qb.push(" ORDER BY created_at, id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<Account>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |a| {
+            vec![a.created_at.clone(), a.id.clone()]
+        }))
+    }
+
+    /// Creates a project (account presence in a region). `project_id` defaults to a new
+    /// 32-hex id. One project per account and region.
+    pub async fn create_project(
+        &self,
+        account_id: &str,
+        region: &str,
+        project_id: Option<&str>,
+    ) -> Result<Project> {
+        util::validate_region(region)?;
+        if let Some(id) = project_id {
+            util::validate_external_id("project_id", id)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let p = create_project_tx(&mut tx, account_id, region, project_id).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Gets a project.
+    pub async fn get_project(&self, id: &str) -> Result<Project> {
+        sqlx::query_as::<_, Project>(sqlf!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("project", id))
+    }
+
+    /// All projects of an account.
+    pub async fn list_projects(&self, account_id: &str) -> Result<Vec<Project>> {
+        Ok(sqlx::query_as::<_, Project>(sqlf!(
+            "SELECT {PROJECT_COLS} FROM projects WHERE account_id = $1 ORDER BY region"
+        ))
+        .bind(account_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    /// First-start helper: the account, its root user and one project, created atomically.
+    /// Returns the existing ones if an account with this name already exists (idempotent;
+    /// the project for `region` is created if missing).
+    pub async fn bootstrap_account(
+        &self,
+        name: &str,
+        region: &str,
+        project_id: Option<&str>,
+    ) -> Result<(Account, User, Project)> {
+        util::validate_account_name(name)?;
+        util::validate_region(region)?;
+        if let Some(id) = project_id {
+            util::validate_external_id("project_id", id)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let existing = sqlx::query_as::<_, Account>(sqlf!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (account, root) = match existing {
+            Some(a) => {
+                let root = sqlx::query_as::<_, User>(sqlf!(
+                    "SELECT {} FROM users WHERE account_id = $1 AND is_root_user = 1",
+                    crate::access::USER_COLS
+                ))
+                .bind(&a.id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("root user of account", a.id.clone()))?;
+                (a, root)
+            }
+            None => create_account_tx(&mut tx, name).await?,
+        };
+        let project = sqlx::query_as::<_, Project>(sqlf!(
+            "SELECT {PROJECT_COLS} FROM projects WHERE account_id = $1 AND region = $2"
+        ))
+        .bind(&account.id)
+        .bind(region)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let project = match project {
+            Some(p) => p,
+            None => create_project_tx(&mut tx, &account.id, region, project_id).await?,
+        };
+        tx.commit().await?;
+        Ok((account, root, project))
+    }
+}
+
+async fn create_account_tx(tx: &mut Tx, name: &str) -> Result<(Account, User)> {
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if exists.is_some() {
+        return Err(StoreError::conflict(
+            "account",
+            format!("an account named `{name}` already exists"),
+        ));
+    }
+    let account = Account {
+        id: util::new_id()?,
+        name: name.to_owned(),
+        created_at: util::now(),
+    };
+    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&account.id)
+        .bind(&account.name)
+        .bind(&account.created_at)
+        .execute(&mut **tx)
+        .await?;
+    let root_name = if util::validate_user_name(name).is_ok() {
+        name
+    } else {
+        "root"
+    };
+    let root = crate::access::insert_user(
+        tx,
+        &account.id,
+        &NewUser {
+            name: root_name.to_owned(),
+            enabled: true,
+            description: String::new(),
+        },
+        true,
+    )
+    .await?;
+    Ok((account, root))
+}
+
+async fn create_project_tx(
+    tx: &mut Tx,
+    account_id: &str,
+    region: &str,
+    project_id: Option<&str>,
+) -> Result<Project> {
+    crate::access::require_exists(tx, "account", "accounts", account_id).await?;
+    let dup: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM projects WHERE account_id = $1 AND region = $2")
+            .bind(account_id)
+            .bind(region)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if dup.is_some() {
+        return Err(StoreError::conflict(
+            "project",
+            format!("account `{account_id}` already has a project in `{region}`"),
+        ));
+    }
+    let p = Project {
+        id: match project_id {
+            Some(id) => id.to_owned(),
+            None => util::new_id()?,
+        },
+        account_id: account_id.to_owned(),
+        region: region.to_owned(),
+        created_at: util::now(),
+    };
+    sqlx::query(
+        "INSERT INTO projects (id, account_id, region, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&p.id)
+    .bind(&p.account_id)
+    .bind(&p.region)
+    .bind(&p.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(p)
+}
+
+/// Appends a keyset condition `(a > x OR (a = x AND b > y))` for a two-part marker.
+pub(crate) fn push_after(
+    qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
+    col_a: &str,
+    col_b: &str,
+    after: Option<Vec<String>>,
+) {
+    if let Some(mut parts) = after {
+        let b = parts.pop().unwrap_or_default();
+        let a = parts.pop().unwrap_or_default();
+        qb.push(format!(" AND ({col_a} > "))
+            .push_bind(a.clone())
+            .push(format!(" OR ({col_a} = "))
+            .push_bind(a)
+            .push(format!(" AND {col_b} > "))
+            .push_bind(b)
+            .push("))");
+    }
+}

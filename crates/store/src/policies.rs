@@ -1,0 +1,563 @@
+//! Identity policies, versions and attachments.
+
+use crate::accounts::push_after;
+use crate::error::{Result, StoreError};
+use crate::model::{
+    AttachedPolicy, Page, PageRequest, Policy, PolicyAttachment, PolicyType, PolicyVersion,
+    PrincipalType,
+};
+use crate::util::{self, finish_page, page_args};
+use crate::{Store, Tx};
+
+pub(crate) const POLICY_COLS: &str = "p.id, p.account_id, p.name, \
+     CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
+          ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, \
+     p.path, p.policy_type, 'v' || p.default_version AS default_version_id, \
+     (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) AS attachment_count, \
+     p.description, p.created_at, p.updated_at";
+
+const VERSION_COLS: &str = "v.policy_id, 'v' || v.version AS version_id, v.document, \
+     (v.version = p.default_version) AS is_default, v.created_at";
+
+/// Input of [`Store::create_policy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPolicy {
+    /// `[A-Za-z0-9_+=.@-]{1,128}`.
+    pub name: String,
+    /// Document (validated by the caller), at most 6,144 bytes, stored verbatim as `v1`.
+    pub document: String,
+    /// `""` or `a/b/`.
+    pub path: String,
+    /// At most 1000 characters.
+    pub description: String,
+}
+
+/// Filter for [`Store::list_policies`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyFilter {
+    /// Only custom or only system policies.
+    pub policy_type: Option<PolicyType>,
+    /// Only policies whose path starts with this.
+    pub path_prefix: Option<String>,
+    /// Only policies attached to at least one principal.
+    pub only_attached: bool,
+}
+
+fn parse_version_id(v: &str) -> Result<i64> {
+    v.strip_prefix('v')
+        .filter(|d| !d.is_empty() && d.len() <= 9 && d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<i64>().ok())
+        .ok_or_else(|| {
+            StoreError::invalid("version_id", format!("`{v}` is not of the form `v<n>`"))
+        })
+}
+
+pub(crate) async fn fetch_policy(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Policy> {
+    sqlx::query_as::<_, Policy>(sqlf!(
+        "SELECT {POLICY_COLS} FROM policies p WHERE p.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(exec)
+    .await?
+    .ok_or_else(|| StoreError::not_found("policy", id))
+}
+
+async fn fetch_version(
+    exec: impl sqlx::SqliteExecutor<'_>,
+    policy_id: &str,
+    version: i64,
+) -> Result<PolicyVersion> {
+    sqlx::query_as::<_, PolicyVersion>(sqlf!(
+        "SELECT {VERSION_COLS} FROM policy_versions v JOIN policies p ON p.id = v.policy_id \
+         WHERE v.policy_id = $1 AND v.version = $2"
+    ))
+    .bind(policy_id)
+    .bind(version)
+    .fetch_optional(exec)
+    .await?
+    .ok_or_else(|| StoreError::not_found("policy version", format!("{policy_id}/v{version}")))
+}
+
+/// Returns the account of the principal (and checks it exists).
+async fn principal_account(tx: &mut Tx, kind: PrincipalType, id: &str) -> Result<String> {
+    let table = match kind {
+        PrincipalType::User => "users",
+        PrincipalType::Group => "groups",
+        PrincipalType::Agency => "agencies",
+    };
+    let row: Option<(String,)> =
+        sqlx::query_as(sqlf!("SELECT account_id FROM {table} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|r| r.0)
+        .ok_or_else(|| StoreError::not_found(kind.as_str(), id))
+}
+
+impl Store {
+    async fn insert_policy(
+        &self,
+        account_id: Option<&str>,
+        p: &NewPolicy,
+        policy_type: PolicyType,
+    ) -> Result<Policy> {
+        util::validate_policy_name(&p.name)?;
+        util::validate_path(&p.path)?;
+        util::validate_description(&p.description)?;
+        util::validate_document(
+            "policy_document",
+            &p.document,
+            util::MAX_POLICY_DOCUMENT_BYTES,
+        )?;
+        let mut tx = self.begin_write().await?;
+        if let Some(acct) = account_id {
+            crate::access::require_exists(&mut tx, "account", "accounts", acct).await?;
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
+                    .bind(acct)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let max = self.limits().max_policies_per_account;
+            if n >= i64::from(max) {
+                return Err(StoreError::limit("custom policies per account", max));
+            }
+        }
+        let dup: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM policies WHERE COALESCE(account_id, '') = COALESCE($1, '') AND name = $2",
+        )
+        .bind(account_id)
+        .bind(&p.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if dup.is_some() {
+            return Err(StoreError::conflict(
+                "policy",
+                format!("a policy named `{}` already exists", p.name),
+            ));
+        }
+        let id = util::new_id()?;
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO policies (id, account_id, name, path, policy_type, default_version, \
+             next_version, description, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, 2, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(&p.name)
+        .bind(&p.path)
+        .bind(policy_type)
+        .bind(&p.description)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO policy_versions (policy_id, version, document, created_at) \
+             VALUES ($1, 1, $2, $3)",
+        )
+        .bind(&id)
+        .bind(&p.document)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let policy = fetch_policy(&mut *tx, &id).await?;
+        tx.commit().await?;
+        Ok(policy)
+    }
+
+    /// Creates a custom identity policy with version `v1` as default.
+    pub async fn create_policy(&self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
+        self.insert_policy(Some(account_id), p, PolicyType::Custom)
+            .await
+    }
+
+    /// Creates a system policy (visible to and attachable by every account).
+    pub async fn create_system_policy(&self, p: &NewPolicy) -> Result<Policy> {
+        self.insert_policy(None, p, PolicyType::System).await
+    }
+
+    /// Gets a policy.
+    pub async fn get_policy(&self, id: &str) -> Result<Policy> {
+        fetch_policy(self.reader(), id).await
+    }
+
+    /// Gets a custom policy by account and name, or a system policy by name if
+    /// `account_id` is `None`.
+    pub async fn get_policy_by_name(&self, account_id: Option<&str>, name: &str) -> Result<Policy> {
+        sqlx::query_as::<_, Policy>(sqlf!(
+            "SELECT {POLICY_COLS} FROM policies p \
+             WHERE COALESCE(p.account_id, '') = COALESCE($1, '') AND p.name = $2"
+        ))
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("policy", name))
+    }
+
+    /// Lists the policies visible to an account (its custom ones and all system ones).
+    pub async fn list_policies(
+        &self,
+        account_id: &str,
+        filter: &PolicyFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Policy>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {POLICY_COLS} FROM policies p WHERE (p.account_id IS NULL OR p.account_id = "
+        ));
+        qb.push_bind(account_id.to_owned()).push(")");
+        if let Some(t) = filter.policy_type {
+            qb.push(" AND p.policy_type = ").push_bind(t);
+        }
+        if let Some(pp) = &filter.path_prefix {
+            qb.push(" AND substr(p.path, 1, length(")
+                .push_bind(pp.clone())
+                .push(")) = ")
+                .push_bind(pp.clone());
+        }
+        if filter.only_attached {
+            qb.push(" AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id)");
+        }
+        push_after(&mut qb, "p.created_at", "p.id", p.after);
+        qb.push(" ORDER BY p.created_at, p.id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<Policy>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |x| {
+            vec![x.created_at.clone(), x.id.clone()]
+        }))
+    }
+
+    /// Updates a policy's description.
+    pub async fn update_policy_description(&self, id: &str, description: &str) -> Result<Policy> {
+        util::validate_description(description)?;
+        let mut tx = self.begin_write().await?;
+        fetch_policy(&mut *tx, id).await?;
+        sqlx::query("UPDATE policies SET description = $1, updated_at = $2 WHERE id = $3")
+            .bind(description)
+            .bind(util::now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let p = fetch_policy(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.
+    pub async fn delete_policy(&self, id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let p = fetch_policy(&mut *tx, id).await?;
+        if p.attachment_count > 0 {
+            return Err(StoreError::conflict(
+                "policy",
+                format!(
+                    "policy `{}` is attached to {} principal(s); detach it first",
+                    p.name, p.attachment_count
+                ),
+            ));
+        }
+        sqlx::query("DELETE FROM policies WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------------- versions
+
+    /// Adds a version (`v<n>`, n increasing, never reused). A policy has at most 5 versions:
+    /// creating a 6th fails with `LimitExceeded` (delete a non-default version first).
+    pub async fn create_policy_version(
+        &self,
+        policy_id: &str,
+        document: &str,
+        set_as_default: bool,
+    ) -> Result<PolicyVersion> {
+        util::validate_document("policy_document", document, util::MAX_POLICY_DOCUMENT_BYTES)?;
+        let mut tx = self.begin_write().await?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT next_version FROM policies WHERE id = $1")
+            .bind(policy_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (next,) = row.ok_or_else(|| StoreError::not_found("policy", policy_id))?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
+                .bind(policy_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let max = self.limits().max_policy_versions;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("versions per policy", max));
+        }
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO policy_versions (policy_id, version, document, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(policy_id)
+        .bind(next)
+        .bind(document)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE policies SET next_version = next_version + 1, updated_at = $1, \
+             default_version = CASE WHEN $2 THEN $3 ELSE default_version END WHERE id = $4",
+        )
+        .bind(&now)
+        .bind(set_as_default)
+        .bind(next)
+        .bind(policy_id)
+        .execute(&mut *tx)
+        .await?;
+        let v = fetch_version(&mut *tx, policy_id, next).await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    /// Gets one version (`version_id` like `v2`).
+    pub async fn get_policy_version(
+        &self,
+        policy_id: &str,
+        version_id: &str,
+    ) -> Result<PolicyVersion> {
+        let n = parse_version_id(version_id)?;
+        fetch_version(self.reader(), policy_id, n).await
+    }
+
+    /// Gets the default version of a policy.
+    pub async fn get_default_policy_version(&self, policy_id: &str) -> Result<PolicyVersion> {
+        sqlx::query_as::<_, PolicyVersion>(sqlf!(
+            "SELECT {VERSION_COLS} FROM policy_versions v JOIN policies p ON p.id = v.policy_id \
+             WHERE v.policy_id = $1 AND v.version = p.default_version"
+        ))
+        .bind(policy_id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::not_found("policy", policy_id))
+    }
+
+    /// Lists a policy's versions, newest first.
+    pub async fn list_policy_versions(
+        &self,
+        policy_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PolicyVersion>> {
+        let p = page_args(page, 1)?;
+        fetch_policy(self.reader(), policy_id).await?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {VERSION_COLS} FROM policy_versions v JOIN policies p ON p.id = v.policy_id \
+             WHERE v.policy_id = "
+        ));
+        qb.push_bind(policy_id.to_owned());
+        if let Some(after) = p.after {
+            let n = after
+                .first()
+                .map(|s| parse_version_id(s))
+                .transpose()?
+                .unwrap_or(0);
+            qb.push(" AND v.version < ").push_bind(n);
+        }
+        qb.push(" ORDER BY v.version DESC LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<PolicyVersion>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |v| vec![v.version_id.clone()]))
+    }
+
+    /// Deletes a non-default version (deleting the default version fails with `Conflict`).
+    pub async fn delete_policy_version(&self, policy_id: &str, version_id: &str) -> Result<()> {
+        let n = parse_version_id(version_id)?;
+        let mut tx = self.begin_write().await?;
+        let v = fetch_version(&mut *tx, policy_id, n).await?;
+        if v.is_default {
+            return Err(StoreError::conflict(
+                "policy version",
+                format!("`{version_id}` is the default version and cannot be deleted"),
+            ));
+        }
+        sqlx::query("DELETE FROM policy_versions WHERE policy_id = $1 AND version = $2")
+            .bind(policy_id)
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE policies SET updated_at = $1 WHERE id = $2")
+            .bind(util::now())
+            .bind(policy_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes `version_id` the default (exactly one version is default at any time).
+    pub async fn set_default_policy_version(
+        &self,
+        policy_id: &str,
+        version_id: &str,
+    ) -> Result<Policy> {
+        let n = parse_version_id(version_id)?;
+        let mut tx = self.begin_write().await?;
+        fetch_version(&mut *tx, policy_id, n).await?;
+        sqlx::query("UPDATE policies SET default_version = $1, updated_at = $2 WHERE id = $3")
+            .bind(n)
+            .bind(util::now())
+            .bind(policy_id)
+            .execute(&mut *tx)
+            .await?;
+        let p = fetch_policy(&mut *tx, policy_id).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    // ---------------------------------------------------------------------- attachments
+
+    /// Attaches a policy to a user, group or agency of the policy's account (system policies
+    /// attach to any account). At most 10 (configurable up to 20) per principal. Attaching
+    /// an already attached policy is a no-op.
+    pub async fn attach_policy(
+        &self,
+        policy_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let policy = fetch_policy(&mut *tx, policy_id).await?;
+        let acct = principal_account(&mut tx, kind, principal_id).await?;
+        if let Some(pa) = &policy.account_id
+            && pa != &acct
+        {
+            return Err(StoreError::invalid(
+                "policy_id",
+                format!("policy `{policy_id}` belongs to another account"),
+            ));
+        }
+        let exists: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
+             AND policy_id = $3",
+        )
+        .bind(kind)
+        .bind(principal_id)
+        .bind(policy_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_some() {
+            return Ok(());
+        }
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2",
+        )
+        .bind(kind)
+        .bind(principal_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let max = self.limits().max_attached_policies;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("policies attached to one principal", max));
+        }
+        sqlx::query(
+            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(policy_id)
+        .bind(kind)
+        .bind(principal_id)
+        .bind(util::now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Detaches a policy (`NotFound` if it was not attached).
+    pub async fn detach_policy(
+        &self,
+        policy_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query(
+            "DELETE FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
+             AND policy_id = $3",
+        )
+        .bind(kind)
+        .bind(principal_id)
+        .bind(policy_id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found(
+                "policy attachment",
+                format!("{policy_id} on {} {principal_id}", kind.as_str()),
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Policies attached to a principal, in attachment order.
+    pub async fn list_attached_policies(
+        &self,
+        kind: PrincipalType,
+        principal_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<AttachedPolicy>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT a.policy_id, p.name AS policy_name, \
+             CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
+                  ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, a.attached_at \
+             FROM policy_attachments a JOIN policies p ON p.id = a.policy_id \
+             WHERE a.principal_type = ",
+        );
+        qb.push_bind(kind)
+            .push(" AND a.principal_id = ")
+            .push_bind(principal_id.to_owned());
+        push_after(&mut qb, "a.attached_at", "a.policy_id", p.after);
+        qb.push(" ORDER BY a.attached_at, a.policy_id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<AttachedPolicy>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |x| {
+            vec![x.attached_at.clone(), x.policy_id.clone()]
+        }))
+    }
+
+    /// Principals a policy is attached to, optionally of one kind.
+    pub async fn list_policy_attachments(
+        &self,
+        policy_id: &str,
+        kind: Option<PrincipalType>,
+        page: &PageRequest,
+    ) -> Result<Page<PolicyAttachment>> {
+        let p = page_args(page, 2)?;
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT policy_id, principal_type, principal_id, attached_at FROM policy_attachments \
+             WHERE policy_id = ",
+        );
+        qb.push_bind(policy_id.to_owned());
+        if let Some(k) = kind {
+            qb.push(" AND principal_type = ").push_bind(k);
+        }
+        push_after(&mut qb, "attached_at", "principal_id", p.after);
+        qb.push(" ORDER BY attached_at, principal_id LIMIT ")
+            .push_bind(i64::from(p.limit) + 1);
+        let rows = qb
+            .build_query_as::<PolicyAttachment>()
+            .fetch_all(self.reader())
+            .await?;
+        Ok(finish_page(rows, p.limit, |x| {
+            vec![x.attached_at.clone(), x.principal_id.clone()]
+        }))
+    }
+}

@@ -1,0 +1,334 @@
+//! Ids, timestamps, validation and pagination helpers.
+
+use crate::error::{Result, StoreError};
+use base64::Engine as _;
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// Fixed-width RFC 3339 UTC format (millisecond precision) so text order is time order.
+const TS_FORMAT: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// Formats an instant as the store's RFC 3339 UTC timestamp (`2026-01-02T03:04:05.678Z`).
+pub fn format_timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    // Formatting a UTC datetime with a fixed numeric description cannot fail for years
+    // 0..=9999; fall back to RFC 3339 just in case.
+    t.format(TS_FORMAT).unwrap_or_else(|_| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    })
+}
+
+pub(crate) fn now() -> String {
+    format_timestamp(OffsetDateTime::now_utc())
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b)
+        .map_err(|e| StoreError::Io(std::io::Error::other(format!("random source: {e}"))))?;
+    Ok(b)
+}
+
+/// 32 lowercase hex characters.
+pub(crate) fn new_id() -> Result<String> {
+    Ok(hex::encode(random_bytes::<16>()?))
+}
+
+/// `prefix` + 32 lowercase hex characters (organization ids: `o-`, `r-`, `ou-`, `p-`).
+pub(crate) fn new_prefixed_id(prefix: &str) -> Result<String> {
+    Ok(format!("{prefix}{}", new_id()?))
+}
+
+fn random_from_alphabet(alphabet: &[u8], len: usize) -> Result<String> {
+    let mut out = String::with_capacity(len);
+    // rejection sampling for an unbiased choice
+    let bound = 256 - (256 % alphabet.len());
+    while out.len() < len {
+        for b in random_bytes::<64>()? {
+            if (b as usize) < bound && out.len() < len {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Access key id: 20 uppercase alphanumerics.
+pub(crate) fn new_access_key_id() -> Result<String> {
+    random_from_alphabet(UPPER_ALNUM, 20)
+}
+
+/// Secret access key: 40 alphanumerics.
+pub(crate) fn new_secret_key() -> Result<String> {
+    random_from_alphabet(ALNUM, 40)
+}
+
+/// Security token for temporary credentials: 96 alphanumerics.
+pub(crate) fn new_security_token() -> Result<String> {
+    random_from_alphabet(ALNUM, 96)
+}
+
+pub(crate) fn sha256_hex(s: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+// ---------------------------------------------------------------------------------------
+// validation
+
+pub(crate) fn check_len(field: &'static str, s: &str, min: usize, max: usize) -> Result<()> {
+    let n = s.chars().count();
+    if n < min || n > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("length must be {min}-{max} characters, got {n}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_chars(
+    field: &'static str,
+    s: &str,
+    ok: impl Fn(char) -> bool,
+    allowed: &str,
+) -> Result<()> {
+    if let Some(c) = s.chars().find(|c| !ok(*c)) {
+        return Err(StoreError::invalid(
+            field,
+            format!("character `{c}` is not allowed (allowed: {allowed})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Policy names: `[A-Za-z0-9_+=.@-]{1,128}`.
+pub(crate) fn validate_policy_name(s: &str) -> Result<()> {
+    check_len("policy_name", s, 1, 128)?;
+    check_chars(
+        "policy_name",
+        s,
+        |c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c),
+        "letters, digits and `_+=.@-`",
+    )
+}
+
+/// User names: 1-64 of letters, digits, `_ - .` and space, not starting with a digit.
+pub(crate) fn validate_user_name(s: &str) -> Result<()> {
+    check_len("user_name", s, 1, 64)?;
+    check_chars(
+        "user_name",
+        s,
+        |c| c.is_ascii_alphanumeric() || "_-. ".contains(c),
+        "letters, digits, `_`, `-`, `.` and space",
+    )?;
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(StoreError::invalid(
+            "user_name",
+            "must not start with a digit",
+        ));
+    }
+    Ok(())
+}
+
+/// Group names: 1-128 characters (any script), no control characters.
+pub(crate) fn validate_group_name(s: &str) -> Result<()> {
+    check_len("group_name", s, 1, 128)?;
+    check_chars(
+        "group_name",
+        s,
+        |c| !c.is_control(),
+        "no control characters",
+    )
+}
+
+/// Agency names: `[A-Za-z0-9_+=,.@-]{1,64}`.
+pub(crate) fn validate_agency_name(s: &str) -> Result<()> {
+    check_len("agency_name", s, 1, 64)?;
+    check_chars(
+        "agency_name",
+        s,
+        |c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c),
+        "letters, digits and `_+=,.@-`",
+    )
+}
+
+/// Account names: 1-64 of letters, digits and `_-.`.
+pub(crate) fn validate_account_name(s: &str) -> Result<()> {
+    check_len("account_name", s, 1, 64)?;
+    check_chars(
+        "account_name",
+        s,
+        |c| c.is_ascii_alphanumeric() || "_-.".contains(c),
+        "letters, digits and `_-.`",
+    )
+}
+
+/// Generic names for OUs and SCPs: 1-64 of letters, digits and `_ -.`.
+pub(crate) fn validate_org_name(field: &'static str, s: &str) -> Result<()> {
+    check_len(field, s, 1, 64)?;
+    check_chars(
+        field,
+        s,
+        |c| c.is_alphanumeric() || "_-. ".contains(c),
+        "letters, digits, `_`, `-`, `.` and space",
+    )
+}
+
+/// Region: 1-64 of lowercase letters, digits and `-`.
+pub(crate) fn validate_region(s: &str) -> Result<()> {
+    check_len("region", s, 1, 64)?;
+    check_chars(
+        "region",
+        s,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        "lowercase letters, digits and `-`",
+    )
+}
+
+/// Caller-chosen ids (project ids): 1-64 of letters, digits and `-`.
+pub(crate) fn validate_external_id(field: &'static str, s: &str) -> Result<()> {
+    check_len(field, s, 1, 64)?;
+    check_chars(
+        field,
+        s,
+        |c| c.is_ascii_alphanumeric() || c == '-',
+        "letters, digits and `-`",
+    )
+}
+
+/// Paths: empty, or `segment/` repeated, segments of `[A-Za-z0-9_+=,.@-]`, at most 512 chars.
+pub(crate) fn validate_path(s: &str) -> Result<()> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    check_len("path", s, 1, 512)?;
+    check_chars(
+        "path",
+        s,
+        |c| c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c),
+        "letters, digits and `_+=,.@-/`",
+    )?;
+    if !s.ends_with('/') || s.starts_with('/') || s.contains("//") {
+        return Err(StoreError::invalid(
+            "path",
+            "must look like `segment/` or `a/b/` (no leading slash, ending with `/`)",
+        ));
+    }
+    Ok(())
+}
+
+/// Descriptions: at most 1000 characters.
+pub(crate) fn validate_description(s: &str) -> Result<()> {
+    check_len("description", s, 0, 1000)
+}
+
+/// Maximum policy document size in bytes.
+pub const MAX_POLICY_DOCUMENT_BYTES: usize = 6144;
+
+pub(crate) fn validate_document(field: &'static str, s: &str, max: usize) -> Result<()> {
+    if s.is_empty() {
+        return Err(StoreError::invalid(field, "must not be empty"));
+    }
+    if s.len() > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("must be at most {max} bytes, got {}", s.len()),
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// pagination
+
+/// Default page size.
+pub const DEFAULT_PAGE_LIMIT: u32 = 100;
+/// Maximum page size.
+pub const MAX_PAGE_LIMIT: u32 = 200;
+
+const MARKER_SEP: char = '\u{1f}';
+
+/// Validated page request: the decoded marker key parts and the limit.
+pub(crate) struct PageArgs {
+    pub(crate) after: Option<Vec<String>>,
+    pub(crate) limit: u32,
+}
+
+pub(crate) fn page_args(page: &crate::model::PageRequest, key_parts: usize) -> Result<PageArgs> {
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+        return Err(StoreError::invalid(
+            "limit",
+            format!("must be 1-{MAX_PAGE_LIMIT}, got {limit}"),
+        ));
+    }
+    let after = match &page.marker {
+        None => None,
+        Some(m) => Some(decode_marker(m, key_parts)?),
+    };
+    Ok(PageArgs { after, limit })
+}
+
+fn decode_marker(m: &str, key_parts: usize) -> Result<Vec<String>> {
+    let bad = || {
+        StoreError::invalid(
+            "marker",
+            format!("`{m}` is not a marker returned by this list"),
+        )
+    };
+    if m.len() < 4
+        || m.len() > 400
+        || !m
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c))
+    {
+        return Err(bad());
+    }
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(m)
+        .map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let rest = s.strip_prefix(MARKER_PREFIX).ok_or_else(bad)?;
+    let parts: Vec<String> = rest.split(MARKER_SEP).map(str::to_owned).collect();
+    if parts.len() != key_parts {
+        return Err(bad());
+    }
+    Ok(parts)
+}
+
+const MARKER_PREFIX: &str = "m1\u{1f}";
+
+pub(crate) fn encode_marker(parts: &[&str]) -> String {
+    let joined = parts.join(&MARKER_SEP.to_string());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{MARKER_PREFIX}{joined}"))
+}
+
+/// Turns `limit + 1` fetched rows into a page.
+pub(crate) fn finish_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> Vec<String>,
+) -> crate::model::Page<T> {
+    let limit = limit as usize;
+    let next_marker = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| {
+            let k = key(last);
+            let refs: Vec<&str> = k.iter().map(String::as_str).collect();
+            encode_marker(&refs)
+        })
+    } else {
+        None
+    };
+    crate::model::Page {
+        items: rows,
+        next_marker,
+    }
+}
