@@ -212,10 +212,12 @@ impl Catalog {
             }
             c.services.push(svc);
         }
-        c.global_keys = parse("global-condition-keys.json", src.global_condition_keys)?;
-        for (ki, k) in c.global_keys.clone().iter().enumerate() {
+        let global_keys: Vec<ConditionKey> =
+            parse("global-condition-keys.json", src.global_condition_keys)?;
+        for (ki, k) in global_keys.iter().enumerate() {
             c.index_key(k, (GLOBAL, ki))?;
         }
+        c.global_keys = global_keys;
         c.dependencies = parse("dependencies.json", src.dependencies)?;
         c.agency_scopes = parse("agency-scopes.json", src.agency_scopes)?;
         c.system_policies = parse("system-policies.json", src.system_policies)?;

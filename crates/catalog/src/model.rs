@@ -47,7 +47,8 @@ pub enum AccessLevel {
     Read,
     /// Creates, changes or deletes a resource.
     Write,
-    /// Changes permissions (Huawei: `Permission_management`).
+    /// Changes permissions; written `Permission_management` as Huawei does.
+    #[serde(rename = "Permission_management", alias = "PermissionManagement")]
     PermissionManagement,
     /// Changes tags.
     Tagging,

@@ -49,7 +49,7 @@ for l in t1:
     else:
         rows[-1].append(l)
 
-ACCESS = {"List": "List", "Read": "Read", "Write": "Write", "Permission_management": "PermissionManagement", "Tagging": "Tagging"}
+ACCESS = {"List": "List", "Read": "Read", "Write": "Write", "Permission_management": "Permission_management", "Tagging": "Tagging"}
 
 
 def split_keys(cell):
@@ -271,7 +271,7 @@ PERM = {"putbucketacl", "putobjectacl", "putbucketpolicy", "deletebucketpolicy",
 def infer_level(op):
     o = op.lower()
     if o in PERM:
-        return "PermissionManagement"
+        return "Permission_management"
     if o.startswith(("list", "displayall")) or o == "list_all":
         return "List"
     if o.startswith(("get", "show", "head", "describe", "view", "query")) or o in ("view", "describe_table", "getdetail"):
@@ -363,7 +363,7 @@ def route(method, path, actions, params=None, source="huawei-api", note=None, un
     return r
 
 
-PM, W, R, LS, TG = "PermissionManagement", "Write", "Read", "List", "Tagging"
+PM, W, R, LS, TG = "Permission_management", "Write", "Read", "List", "Tagging"
 RT = "g:ResourceTag/<tag-key>"
 iam_actions = [
     act("iam:policies:createV5", PM, "Grants permission to create a custom identity policy.", [("policy", [])]),
