@@ -1,6 +1,13 @@
 //! Every route resolves from a concrete path generated from its template to its listed actions
 //! and well-formed URNs; unknown paths and methods give clear errors.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use iam_catalog::{Catalog, ProjectMap, RouteError, RouteTarget, Source};
 
 fn concrete(template: &str) -> String {

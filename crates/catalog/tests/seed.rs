@@ -2,6 +2,13 @@
 //! Table 2 route row, Table 3 resource type, Table 4 condition key (plus the `g:` keys seed 004
 //! names), and every dependency / agency-scope row of seed 000; and that nothing is invented for
 //! ModelArts. The seeds are parsed here independently of the generator that wrote the data.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
 #![expect(
     clippy::unwrap_used,
     reason = "test helpers: a seed that does not have the expected shape should fail loudly"

@@ -29,6 +29,8 @@ enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Run the IAM server.
     Serve(commands::serve::ServeArgs),
+    /// Ask a running server for a decision (signed `POST /v1/authorize`).
+    Authorize(commands::serve::AuthorizeArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Authorize(args) => commands::serve::run_authorize(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,11 @@
 //! `modelarts-iam catalog ...`: tables for people, JSON for machines, clear errors.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
 #![expect(
     clippy::unwrap_used,
     reason = "test helpers: a failing command should fail the test loudly"

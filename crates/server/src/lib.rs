@@ -1,2 +1,106 @@
-//! The HTTP server: IAM v5, STS, Organizations and Access Analyzer APIs, the decision API and the enforcement gateway
+//! The HTTP server: IAM v5, Organizations and Access Analyzer APIs with Huawei's paths and JSON
+//! shapes, the decision API (`/v1/authorize`, `/v1/simulate`) and the operations endpoints.
+//!
+//! The server is a library: [`app`] builds the whole [`axum::Router`] from an [`AppState`], so
+//! tests drive it in process with `tower::ServiceExt::oneshot`; [`serve::run`] binds a socket,
+//! bootstraps the data directory and shuts down gracefully.
+//!
+//! Request path (every endpoint except `/healthz`):
+//! 1. the body is buffered (at most [`MAX_BODY_BYTES`], else 413);
+//! 2. the `SDK-HMAC-SHA256` signature is verified against the caller's secret (401 `APIGW.0301`);
+//! 3. the caller (a user of some account) is resolved from the access key;
+//! 4. the request is resolved through the catalog's route table to its actions and resource URNs,
+//!    and each is decided by the policy engine on the current snapshot (403 with Huawei's text);
+//! 5. the handler runs. Writes go to the store, then the snapshot is rebuilt and swapped before
+//!    the handler answers (read-your-writes); decisions only load the current snapshot.
 #![deny(missing_docs)]
+
+mod analyzer;
+mod auth;
+pub mod client;
+pub mod config;
+mod decision;
+mod demo;
+mod documents;
+mod error;
+mod extract;
+mod iam;
+mod ops;
+mod org;
+mod page;
+pub mod serve;
+mod snapshot;
+mod state;
+pub mod telemetry;
+
+pub use auth::{Caller, CallerKind};
+pub use decision::{AuthorizeRequest, MAX_BATCH};
+pub use error::{ApiError, ApiResult, code as error_code};
+pub use extract::{JsonBody, QueryParams};
+pub use ops::{ENDPOINTS, openapi_document};
+pub use page::{PageInfo, PageQuery};
+pub use snapshot::Snapshot;
+pub use state::AppState;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use http::{HeaderName, Request, header};
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+/// Largest request body accepted (1 MiB); larger bodies answer 413.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The request-id header, set on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP API over `state`.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(iam::router())
+        .merge(org::router())
+        .merge(analyzer::router())
+        .merge(decision::router())
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    let router = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .merge(api)
+        .fallback(ops::no_such_api)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .with_state(state);
+    with_common_layers(router)
+}
+
+/// Wraps a router in the common layers: panic catching, request ids, tracing with sensitive
+/// headers redacted, and the body limit.
+pub fn with_common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    let sensitive: Arc<[HeaderName]> = Arc::new([
+        header::AUTHORIZATION,
+        HeaderName::from_static("x-security-token"),
+    ]);
+    router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request<_>| {
+                        let rid = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %rid)
+                    })
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
+            .layer(CatchPanicLayer::custom(error::panic_response)),
+    )
+}

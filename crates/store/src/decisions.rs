@@ -172,3 +172,76 @@ impl Store {
         Ok(finish_page(rows, p.limit, |x| vec![x.id.to_string()]))
     }
 }
+
+/// Buffers decisions in memory and appends them in batches from a background task, so the
+/// request path never waits for an fsync. Entries still buffered are lost on a crash; drop
+/// every clone of the logger and await the task's handle to flush on shutdown.
+#[derive(Debug, Clone)]
+pub struct DecisionLogger {
+    tx: tokio::sync::mpsc::Sender<NewDecision>,
+    stats: std::sync::Arc<DecisionLoggerStats>,
+}
+
+/// Counters of a [`DecisionLogger`].
+#[derive(Debug, Default)]
+pub struct DecisionLoggerStats {
+    /// Entries written.
+    pub written: std::sync::atomic::AtomicU64,
+    /// Entries dropped because the buffer was full or a batch failed to write.
+    pub dropped: std::sync::atomic::AtomicU64,
+}
+
+impl DecisionLogger {
+    /// Starts the background writer (needs a tokio runtime). `capacity` bounds the buffer,
+    /// `max_batch` the entries per transaction, `flush_every` how long the first entry of a
+    /// batch may wait.
+    pub fn spawn(
+        store: Store,
+        capacity: usize,
+        max_batch: usize,
+        flush_every: std::time::Duration,
+    ) -> (DecisionLogger, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<NewDecision>(capacity.max(1));
+        let stats = std::sync::Arc::new(DecisionLoggerStats::default());
+        let task_stats = stats.clone();
+        let max_batch = max_batch.max(1);
+        let handle = tokio::spawn(async move {
+            use std::sync::atomic::Ordering::Relaxed;
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                let deadline = tokio::time::Instant::now() + flush_every;
+                while batch.len() < max_batch {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(d)) => batch.push(d),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                let n = batch.len() as u64;
+                match store.append_decisions(&batch).await {
+                    Ok(_) => task_stats.written.fetch_add(n, Relaxed),
+                    Err(_) => task_stats.dropped.fetch_add(n, Relaxed),
+                };
+            }
+        });
+        (DecisionLogger { tx, stats }, handle)
+    }
+
+    /// Queues an entry without waiting; returns `false` (and counts it as dropped) if the
+    /// buffer is full or the writer stopped.
+    pub fn log(&self, d: NewDecision) -> bool {
+        match self.tx.try_send(d) {
+            Ok(()) => true,
+            Err(_) => {
+                self.stats
+                    .dropped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &DecisionLoggerStats {
+        &self.stats
+    }
+}

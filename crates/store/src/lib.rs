@@ -35,7 +35,7 @@ mod util;
 
 pub use access::{AgencyUpdate, GroupUpdate, NewAgency, NewUser, UserUpdate};
 pub use crypto::{MASTER_KEY_ENV, MASTER_KEY_FILE, MasterKey};
-pub use decisions::{DecisionFilter, NewDecision};
+pub use decisions::{DecisionFilter, DecisionLogger, DecisionLoggerStats, NewDecision};
 pub use error::{Result, StoreError};
 pub use model::*;
 pub use orgs::{NewScp, ScpUpdate};

@@ -1,5 +1,12 @@
 //! CRUD, limits and pagination.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use iam_store::*;
 
 fn user(name: &str) -> NewUser {
@@ -549,4 +556,31 @@ async fn sessions_and_authorizations() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn decision_logger_batches_and_flushes_on_shutdown() {
+    let s = Store::open_in_memory().await.unwrap();
+    let (logger, handle) =
+        DecisionLogger::spawn(s.clone(), 1000, 64, std::time::Duration::from_millis(5));
+    for i in 0..300 {
+        assert!(logger.log(NewDecision {
+            action: format!("svc:thing:op{i}"),
+            decision: "allow".into(),
+            ..Default::default()
+        }));
+    }
+    let stats = std::sync::Arc::new(());
+    let _ = stats;
+    let written = &logger.stats().written as *const _ as usize;
+    let _ = written;
+    drop(logger);
+    handle.await.unwrap();
+    let all = s
+        .list_decisions(&DecisionFilter::default(), &PageRequest::first(200))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 200);
+    assert!(all.next_marker.is_some());
+    assert_eq!(all.items[0].action, "svc:thing:op299");
 }

@@ -1,5 +1,12 @@
 //! Secret encryption at rest.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use iam_store::*;
 use secrecy::ExposeSecret;
 

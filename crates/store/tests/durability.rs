@@ -2,6 +2,13 @@
 //! `ACK <id>` after each acknowledged write; the parent SIGKILLs it and checks every ACKed
 //! write survived.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use iam_store::*;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

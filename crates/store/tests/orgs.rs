@@ -1,5 +1,12 @@
 //! Organizations and SCP rules.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use iam_store::*;
 
 const FULL: &str =

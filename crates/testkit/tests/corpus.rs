@@ -1,41 +1,23 @@
 //! The golden-corpus harness: runs every case of `tests/corpus/*.json` through the reference
 //! evaluator (and, once it exposes its case runner, the engine) and compares with `expect`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 use std::path::{Path, PathBuf};
 
-use iam_catalog::{Catalog, RouteTarget};
-use iam_testkit::{
-    ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, ResolvedAction, RouteRequest, load_corpus,
-    reference_decide_with_routes,
-};
+mod common;
+
+use common::{engine_decide, reference_routes};
+use iam_testkit::{ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, load_corpus, reference_decide_with_routes};
 use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
-}
-
-/// Resolves a route case through the built-in catalog.
-fn catalog_routes(r: &RouteRequest) -> Result<Vec<ResolvedAction>, String> {
-    let catalog = Catalog::builtin();
-    if let Some(e) = catalog.load_error() {
-        return Err(format!("catalog failed to load: {e}"));
-    }
-    let target = RouteTarget::new(
-        r.region.clone().unwrap_or_default(),
-        r.account_id.clone().unwrap_or_default(),
-    );
-    let resolved = catalog
-        .resolve_route(&r.method, &r.path, &target)
-        .map_err(|e| e.to_string())?;
-    Ok(resolved
-        .actions
-        .iter()
-        .zip(&resolved.resources)
-        .map(|(a, res)| ResolvedAction {
-            action: (*a).to_string(),
-            resource: res.clone(),
-        })
-        .collect())
 }
 
 const FILES: &[&str] = &[
@@ -108,27 +90,51 @@ fn corpus_is_well_formed() {
     assert!(total >= 250, "only {total} cases");
 }
 
-#[test]
-fn reference_agrees_with_expect() {
+type Decide<'a> = &'a dyn Fn(&Value) -> Result<&'static str, String>;
+
+/// Runs every case through `decide`; returns the summary line and the mismatches.
+fn run_corpus(who: &str, decide: Decide<'_>) -> (String, Vec<String>) {
     let corpus = load_corpus(&corpus_dir()).expect("corpus loads");
     let (mut passed, mut failed) = (0usize, Vec::new());
     for (file, cases) in &corpus {
         for case in cases {
             let name = case.get("name").and_then(Value::as_str).unwrap_or("?");
             let expect = case.get("expect").and_then(Value::as_str).unwrap_or("?");
-            match reference_decide_with_routes(case, &catalog_routes) {
+            match decide(case) {
                 Ok(got) if got == expect => passed += 1,
-                Ok(got) => failed.push(format!(
-                    "{file}: {name}: expected {expect}, reference {got}"
-                )),
-                Err(e) => failed.push(format!("{file}: {name}: reference error: {e}")),
+                Ok(got) => failed.push(format!("{file}: {name}: expected {expect}, {who} {got}")),
+                Err(e) => failed.push(format!("{file}: {name}: {who} error: {e}")),
             }
         }
     }
-    println!(
-        "reference: {} cases: {passed} passed, {} failed",
+    let summary = format!(
+        "{who}: {} cases: {passed} passed, {} failed",
         passed + failed.len(),
         failed.len()
     );
-    assert!(failed.is_empty(), "mismatches:\n{}", failed.join("\n"));
+    (summary, failed)
+}
+
+#[test]
+fn reference_agrees_with_expect() {
+    let (summary, failed) = run_corpus("reference", &|c| {
+        reference_decide_with_routes(c, &reference_routes)
+    });
+    println!("{summary}");
+    assert!(
+        failed.is_empty(),
+        "{summary}; mismatches:\n{}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn engine_agrees_with_expect() {
+    let (summary, failed) = run_corpus("engine", &engine_decide);
+    println!("{summary}");
+    assert!(
+        failed.is_empty(),
+        "{summary}; mismatches:\n{}",
+        failed.join("\n")
+    );
 }

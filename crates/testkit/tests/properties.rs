@@ -6,6 +6,16 @@
 //! case runner is wired in (see `deciders`). The differential property compares the engine with
 //! the reference.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+mod common;
+
+use common::engine_decide;
 use iam_testkit::{ALLOW, EXPLICIT_DENY, reference_decide};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -16,7 +26,7 @@ use serde_json::{Value, json};
 type Decider = fn(&Value) -> Result<&'static str, String>;
 
 fn deciders() -> Vec<(&'static str, Decider)> {
-    vec![("reference", reference_decide)]
+    vec![("reference", reference_decide), ("engine", engine_decide)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,6 +419,18 @@ proptest! {
             reverse_all(&mut c2);
             prop_assert_eq!(decide(d, &c2), before, "{}: {}", name, c2);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    /// The engine and the reference evaluator decide every generated case the same way.
+    #[test]
+    fn engine_matches_reference(c in case()) {
+        let reference = reference_decide(&c);
+        let engine = engine_decide(&c);
+        prop_assert_eq!(&engine, &reference, "engine vs reference on {}", c);
     }
 }
 

@@ -2,5 +2,5 @@
 
 pub mod catalog;
 pub mod eval;
-pub mod validate;
 pub mod serve;
+pub mod validate;

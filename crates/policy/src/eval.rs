@@ -1,0 +1,598 @@
+//! Evaluation of a request against a principal's policies (spec §5, §6).
+
+use crate::condition::{ConditionEntry, Env, Outcome, condition_applies};
+use crate::context::Context;
+use crate::pattern::service_of;
+use crate::policy::{ActionElement, Effect, Policy, Statement};
+use std::fmt;
+use std::sync::Arc;
+
+/// The principal making a request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Principal {
+    /// The principal URN (`iam::<acct>:user:<name>`, `sts::<acct>:assumed-agency:<a>/<s>`).
+    pub urn: String,
+    /// The principal's account id.
+    pub account_id: String,
+    /// True for the account root user (spec §6 rule 5).
+    #[serde(default)]
+    pub is_root_user: bool,
+    /// True when the principal's account is the organization's management account (SCPs do not
+    /// apply, spec §6 rule 2).
+    #[serde(default)]
+    pub is_management_account: bool,
+}
+
+impl Default for Principal {
+    /// The default principal of evaluation cases (spec §8).
+    fn default() -> Self {
+        Principal {
+            urn: "iam::000000000000:user:test".into(),
+            account_id: "000000000000".into(),
+            is_root_user: false,
+            is_management_account: false,
+        }
+    }
+}
+
+/// A request to authorize.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The action (`modelarts:trainJob:get`).
+    pub action: &'a str,
+    /// The resource URN, or `*` for actions without a resource type.
+    pub resource: &'a str,
+    /// The request context.
+    pub context: &'a Context,
+}
+
+/// The outcome of an authorization decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Every required layer allows and nothing denies.
+    Allow,
+    /// A matching `Deny` statement exists.
+    ExplicitDeny,
+    /// Some required layer has no matching `Allow`.
+    ImplicitDeny,
+}
+
+impl Decision {
+    /// `allow`, `explicit_deny` or `implicit_deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::ExplicitDeny => "explicit_deny",
+            Decision::ImplicitDeny => "implicit_deny",
+        }
+    }
+
+    /// Severity for combining several decisions: explicit deny > implicit deny > allow.
+    pub fn severity(self) -> u8 {
+        match self {
+            Decision::Allow => 0,
+            Decision::ImplicitDeny => 1,
+            Decision::ExplicitDeny => 2,
+        }
+    }
+
+    /// True for [`Decision::Allow`].
+    pub fn is_allow(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "allow" => Ok(Decision::Allow),
+            "explicit_deny" => Ok(Decision::ExplicitDeny),
+            "implicit_deny" => Ok(Decision::ImplicitDeny),
+            other => Err(format!(
+                "unknown decision `{other}`; use `allow`, `explicit_deny` or `implicit_deny`"
+            )),
+        }
+    }
+}
+
+/// The id of a policy within a [`PolicySet`] (a store id, or a position in a case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PolicyId(Arc<str>);
+
+impl PolicyId {
+    /// Makes an id.
+    pub fn new(id: impl AsRef<str>) -> Self {
+        PolicyId(Arc::from(id.as_ref()))
+    }
+
+    /// The id text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PolicyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for PolicyId {
+    fn from(s: &str) -> Self {
+        PolicyId::new(s)
+    }
+}
+
+impl From<String> for PolicyId {
+    fn from(s: String) -> Self {
+        PolicyId::new(s)
+    }
+}
+
+impl serde::Serialize for PolicyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// A policy layer of spec §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// Identity policies of the principal.
+    Identity,
+    /// Service control policies (one level per node, root first).
+    Scp,
+    /// Session policies of an agency session.
+    Session,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layer::Identity => "identity",
+            Layer::Scp => "scp",
+            Layer::Session => "session",
+        })
+    }
+}
+
+/// A layer, with the SCP level (0 = root) for [`Layer::Scp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct LayerRef {
+    /// The layer.
+    pub layer: Layer,
+    /// The SCP level (0 = root), `None` for other layers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
+}
+
+/// Identifies one statement of a [`PolicySet`] (spec §6.2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatementRef {
+    /// The layer of the policy.
+    pub layer: Layer,
+    /// The SCP level (0 = root), `None` for other layers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
+    /// The policy id.
+    pub policy_id: PolicyId,
+    /// Index of the policy within its layer (or SCP level).
+    pub policy_index: usize,
+    /// Index of the statement in the policy (0-based).
+    pub statement_index: usize,
+    /// The statement's `Sid`, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The statement's effect.
+    pub effect: Effect,
+}
+
+/// A condition entry that did not hold (or could not be evaluated) for a statement whose action
+/// and resource matched.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FailedCondition {
+    /// The statement.
+    pub statement: StatementRef,
+    /// The operator as written.
+    pub operator: String,
+    /// The condition key as written.
+    pub key: String,
+    /// The policy's values.
+    pub policy_values: Vec<String>,
+    /// The request's values of the key (empty when missing).
+    pub request_values: Vec<String>,
+    /// Why the condition could not be evaluated (a request value that does not parse).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The full explanation of a decision (spec §6.2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Explanation {
+    /// The decision (always equal to [`PolicySet::decide`]).
+    pub decision: Decision,
+    /// The denial text of spec §6.1; `None` for an allow.
+    pub message: Option<String>,
+    /// For an allow, the first allowing statement of each required layer; for an explicit deny,
+    /// every matching deny statement; empty for an implicit deny.
+    pub statements: Vec<StatementRef>,
+    /// For a deny, the layers that deny (explicit) or lack an allow (implicit); the first is the
+    /// primary reason (order scp from the root level, session, identity).
+    pub failing_layers: Vec<LayerRef>,
+    /// For a deny, conditions that did not hold in statements whose action and resource matched.
+    pub failed_conditions: Vec<FailedCondition>,
+    /// Remarks such as "the root user is allowed by the identity layer".
+    pub notes: Vec<String>,
+}
+
+/// A reference to one statement in the index.
+#[derive(Debug, Clone, Copy)]
+struct SRef {
+    policy: u32,
+    statement: u32,
+}
+
+/// Statements of one effect, bucketed by the literal service of their action patterns.
+#[derive(Debug, Default)]
+struct Index {
+    by_service: Vec<(Box<str>, Vec<SRef>)>,
+    any: Vec<SRef>,
+}
+
+impl Index {
+    fn add(&mut self, r: SRef, s: &Statement) {
+        let ActionElement::Action(patterns) = &s.action else {
+            self.any.push(r);
+            return;
+        };
+        let mut services: Vec<&str> = Vec::new();
+        for p in patterns {
+            match p.service() {
+                Some(svc) => {
+                    if !services.contains(&svc) {
+                        services.push(svc);
+                    }
+                }
+                None => {
+                    self.any.push(r);
+                    return;
+                }
+            }
+        }
+        for svc in services {
+            match self.by_service.iter_mut().find(|(k, _)| k.as_ref() == svc) {
+                Some((_, v)) => v.push(r),
+                None => self.by_service.push((svc.into(), vec![r])),
+            }
+        }
+    }
+
+    fn candidates(&self, service: &str) -> impl Iterator<Item = SRef> + '_ {
+        let bucket: &[SRef] = self
+            .by_service
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(service))
+            .map_or(&[], |(_, v)| v.as_slice());
+        bucket.iter().chain(self.any.iter()).copied()
+    }
+}
+
+/// The policies of one layer (or one SCP level) and their index.
+#[derive(Debug, Default)]
+struct Unit {
+    policies: Vec<(PolicyId, Arc<Policy>)>,
+    allow: Index,
+    deny: Index,
+}
+
+impl Unit {
+    fn new(policies: Vec<(PolicyId, Arc<Policy>)>) -> Unit {
+        let mut unit = Unit {
+            policies,
+            ..Unit::default()
+        };
+        for (pi, (_, policy)) in unit.policies.iter().enumerate() {
+            for (si, s) in policy.statements().iter().enumerate() {
+                let r = SRef {
+                    policy: u32::try_from(pi).unwrap_or(u32::MAX),
+                    statement: u32::try_from(si).unwrap_or(u32::MAX),
+                };
+                match s.effect {
+                    Effect::Allow => unit.allow.add(r, s),
+                    Effect::Deny => unit.deny.add(r, s),
+                }
+            }
+        }
+        unit
+    }
+
+    fn statement(&self, r: SRef) -> Option<&Statement> {
+        self.policies
+            .get(r.policy as usize)
+            .and_then(|(_, p)| p.statements().get(r.statement as usize))
+    }
+
+    /// True when some statement of the given effect matches the request.
+    fn any_match(&self, deny: bool, req: &Request<'_>, env: &Env<'_>) -> bool {
+        let index = if deny { &self.deny } else { &self.allow };
+        index.candidates(service_of(req.action)).any(|r| {
+            self.statement(r)
+                .is_some_and(|s| statement_matches(s, req, env))
+        })
+    }
+}
+
+fn statement_matches(s: &Statement, req: &Request<'_>, env: &Env<'_>) -> bool {
+    s.action.matches(req.action)
+        && s.resource.matches(req.resource)
+        && condition_applies(&s.condition, s.effect == Effect::Deny, env)
+}
+
+/// The compiled policies that apply to one principal, indexed for fast decisions. Immutable and
+/// `Send + Sync`; build it once per principal and share it.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    identity: Unit,
+    scps: Vec<Unit>,
+    session: Unit,
+}
+
+impl PolicySet {
+    /// Builds the set: identity policies, SCP levels (root first, account last; an empty outer
+    /// list means no SCPs) and session policies (an empty list means no session policy).
+    pub fn new(
+        identity: Vec<(PolicyId, Arc<Policy>)>,
+        scps: Vec<Vec<(PolicyId, Arc<Policy>)>>,
+        session: Vec<(PolicyId, Arc<Policy>)>,
+    ) -> PolicySet {
+        PolicySet {
+            identity: Unit::new(identity),
+            scps: scps.into_iter().map(Unit::new).collect(),
+            session: Unit::new(session),
+        }
+    }
+
+    /// The identity policies.
+    pub fn identity(&self) -> &[(PolicyId, Arc<Policy>)] {
+        &self.identity.policies
+    }
+
+    /// The SCP levels.
+    pub fn scp_levels(&self) -> impl Iterator<Item = &[(PolicyId, Arc<Policy>)]> {
+        self.scps.iter().map(|u| u.policies.as_slice())
+    }
+
+    /// The session policies.
+    pub fn session(&self) -> &[(PolicyId, Arc<Policy>)] {
+        &self.session.policies
+    }
+
+    /// Looks up the statement a [`StatementRef`] names.
+    pub fn statement(&self, r: &StatementRef) -> Option<&Statement> {
+        let unit = match r.layer {
+            Layer::Identity => &self.identity,
+            Layer::Session => &self.session,
+            Layer::Scp => self.scps.get(r.level?)?,
+        };
+        unit.policies
+            .get(r.policy_index)
+            .and_then(|(_, p)| p.statements().get(r.statement_index))
+    }
+
+    /// Decides a request (spec §6). Visits only statements indexed under the request's service
+    /// (plus those whose action patterns may match any service); allocates nothing.
+    pub fn decide(&self, principal: &Principal, req: &Request<'_>) -> Decision {
+        let env = env_for(principal, req.context);
+        let scps_apply = !self.scps.is_empty() && !principal.is_management_account;
+        let session_applies = !self.session.policies.is_empty();
+        // 1. explicit deny
+        if !principal.is_root_user && self.identity.any_match(true, req, &env) {
+            return Decision::ExplicitDeny;
+        }
+        if scps_apply && self.scps.iter().any(|u| u.any_match(true, req, &env)) {
+            return Decision::ExplicitDeny;
+        }
+        if session_applies && self.session.any_match(true, req, &env) {
+            return Decision::ExplicitDeny;
+        }
+        // 2. SCP boundary, 3. session boundary, 4. identity (5. root user)
+        if scps_apply && !self.scps.iter().all(|u| u.any_match(false, req, &env)) {
+            return Decision::ImplicitDeny;
+        }
+        if session_applies && !self.session.any_match(false, req, &env) {
+            return Decision::ImplicitDeny;
+        }
+        if !principal.is_root_user && !self.identity.any_match(false, req, &env) {
+            return Decision::ImplicitDeny;
+        }
+        Decision::Allow
+    }
+
+    /// Decides a request and explains the decision (spec §6.2). Evaluates every statement;
+    /// allocates freely.
+    pub fn explain(&self, principal: &Principal, req: &Request<'_>) -> Explanation {
+        let env = env_for(principal, req.context);
+        let scps_apply = !self.scps.is_empty() && !principal.is_management_account;
+        let session_applies = !self.session.policies.is_empty();
+        let mut notes = Vec::new();
+        if !self.scps.is_empty() && principal.is_management_account {
+            notes
+                .push("service control policies do not apply to the management account".to_owned());
+        }
+        if principal.is_root_user {
+            notes.push(
+                "the account root user is allowed by the identity layer; its identity policies are ignored"
+                    .to_owned(),
+            );
+        }
+        // Layers in the order of the primary reason: scp levels, session, identity.
+        let mut layers: Vec<(LayerRef, &Unit)> = Vec::new();
+        if scps_apply {
+            for (level, unit) in self.scps.iter().enumerate() {
+                layers.push((
+                    LayerRef {
+                        layer: Layer::Scp,
+                        level: Some(level),
+                    },
+                    unit,
+                ));
+            }
+        }
+        if session_applies {
+            layers.push((
+                LayerRef {
+                    layer: Layer::Session,
+                    level: None,
+                },
+                &self.session,
+            ));
+        }
+        if !principal.is_root_user {
+            layers.push((
+                LayerRef {
+                    layer: Layer::Identity,
+                    level: None,
+                },
+                &self.identity,
+            ));
+        }
+        let mut denies = Vec::new();
+        let mut deny_layers = Vec::new();
+        let mut first_allows = Vec::new();
+        let mut allow_missing = Vec::new();
+        let mut failed = Vec::new();
+        for (lr, unit) in &layers {
+            let mut layer_denied = false;
+            let mut first_allow = None;
+            for (pi, (id, policy)) in unit.policies.iter().enumerate() {
+                for (si, s) in policy.statements().iter().enumerate() {
+                    if !(s.action.matches(req.action) && s.resource.matches(req.resource)) {
+                        continue;
+                    }
+                    let sref = StatementRef {
+                        layer: lr.layer,
+                        level: lr.level,
+                        policy_id: id.clone(),
+                        policy_index: pi,
+                        statement_index: si,
+                        sid: s.sid.clone(),
+                        effect: s.effect,
+                    };
+                    let deny = s.effect == Effect::Deny;
+                    let applies = condition_applies(&s.condition, deny, &env);
+                    for entry in &s.condition {
+                        let outcome = entry.eval(&env);
+                        if outcome != Outcome::True {
+                            failed.push(failed_condition(entry, outcome, &sref, &env));
+                        }
+                    }
+                    if applies {
+                        if deny {
+                            layer_denied = true;
+                            denies.push(sref);
+                        } else if first_allow.is_none() {
+                            first_allow = Some(sref);
+                        }
+                    }
+                }
+            }
+            if layer_denied {
+                deny_layers.push(*lr);
+            }
+            match first_allow {
+                Some(s) => first_allows.push(s),
+                None => allow_missing.push(*lr),
+            }
+        }
+        let (decision, statements, failing_layers) = if !denies.is_empty() {
+            (Decision::ExplicitDeny, denies, deny_layers)
+        } else if !allow_missing.is_empty() {
+            (Decision::ImplicitDeny, Vec::new(), allow_missing)
+        } else {
+            (Decision::Allow, first_allows, Vec::new())
+        };
+        let message = failing_layers
+            .first()
+            .map(|lr| denial_message(decision, lr.layer, &principal.urn, req));
+        Explanation {
+            decision,
+            message,
+            statements,
+            failing_layers,
+            failed_conditions: if decision == Decision::Allow {
+                Vec::new()
+            } else {
+                failed
+            },
+            notes,
+        }
+    }
+}
+
+fn env_for<'a>(principal: &'a Principal, ctx: &'a Context) -> Env<'a> {
+    Env {
+        ctx,
+        urn: Some(&principal.urn),
+        account: Some(&principal.account_id),
+        root: Some(principal.is_root_user),
+    }
+}
+
+fn failed_condition(
+    entry: &ConditionEntry,
+    outcome: Outcome,
+    sref: &StatementRef,
+    env: &Env<'_>,
+) -> FailedCondition {
+    let request_values = env.values(entry.key_lower()).to_vec();
+    let error = if outcome == Outcome::Error {
+        request_values
+            .iter()
+            .find_map(|v| entry.value_error(v))
+            .map(|e| e.message().to_owned())
+    } else {
+        None
+    };
+    FailedCondition {
+        statement: sref.clone(),
+        operator: entry.operator_name.clone(),
+        key: entry.key.clone(),
+        policy_values: entry.values.clone(),
+        request_values,
+        error,
+    }
+}
+
+/// The denial text of spec §6.1 for a deny decision and the primary failing layer.
+pub fn denial_message(
+    decision: Decision,
+    layer: Layer,
+    principal: &str,
+    req: &Request<'_>,
+) -> String {
+    let (action, resource) = (req.action, req.resource);
+    let head = format!(
+        "User: {principal} is not authorized to perform action {action} on resource {resource}"
+    );
+    let noun = match layer {
+        Layer::Identity => "identity-based policy",
+        Layer::Scp => "service control policy",
+        Layer::Session => "session policy",
+    };
+    match decision {
+        Decision::ExplicitDeny => {
+            let article = if layer == Layer::Identity { "an" } else { "a" };
+            format!("{head} with an explicit deny in {article} {noun}.")
+        }
+        _ => format!("{head} because no {noun} allows the {action} action."),
+    }
+}

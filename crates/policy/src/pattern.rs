@@ -1,0 +1,245 @@
+//! Compiled action patterns (spec §2) and resource patterns (spec §3).
+
+use iam_wildcard::{Case, Pattern};
+
+/// A compiled action pattern: `*`/`?` wildcards, ASCII-case-insensitive over the whole action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionPattern {
+    pattern: Pattern,
+    /// The lowercased service when the service segment is literal (`modelarts` for
+    /// `modelarts:*`); `None` when a wildcard can reach into the service (`*`, `model*`).
+    service: Option<Box<str>>,
+}
+
+/// Compiles an action pattern (every string is a pattern).
+pub fn compile_action_pattern(source: &str) -> ActionPattern {
+    let pattern = Pattern::new(source, Case::Insensitive);
+    let prefix = pattern.literal_prefix();
+    let service = if pattern.has_wildcard() {
+        prefix.split_once(':').map(|(s, _)| s)
+    } else {
+        Some(service_of(source))
+    };
+    ActionPattern {
+        service: service.map(|s| s.to_ascii_lowercase().into_boxed_str()),
+        pattern,
+    }
+}
+
+/// The service segment of an action (everything before the first `:`, or the whole string).
+pub fn service_of(action: &str) -> &str {
+    action.split_once(':').map_or(action, |(s, _)| s)
+}
+
+impl ActionPattern {
+    /// True when the action matches the pattern.
+    pub fn matches(&self, action: &str) -> bool {
+        self.pattern.matches(action)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.pattern.as_str()
+    }
+
+    /// The lowercased literal service this pattern is limited to, if any.
+    pub fn service(&self) -> Option<&str> {
+        self.service.as_deref()
+    }
+
+    /// The compiled wildcard pattern.
+    pub fn pattern(&self) -> &Pattern {
+        &self.pattern
+    }
+}
+
+/// A compiled resource pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourcePattern {
+    /// All stars (`*`, `**`): matches every resource, including `*`.
+    Any(Box<str>),
+    /// A five-segment URN pattern matched segment by segment.
+    Urn {
+        /// The pattern as written.
+        source: Box<str>,
+        /// `service` (case-insensitive), `region`, `account-id` (case-sensitive), `type`
+        /// (case-insensitive).
+        segments: Box<[Pattern; 4]>,
+        /// The id segment (case-sensitive; may contain `:`).
+        id: Pattern,
+    },
+    /// A pattern with fewer than five segments: matches nothing (the validator reports it).
+    Invalid(Box<str>),
+    /// A 1.1 agency `uri` pattern, matched literally (with `*`/`?`) against the whole resource.
+    Uri(Pattern),
+}
+
+/// Splits a URN into its first four segments and the id (which may contain `:`).
+pub fn split_urn(s: &str) -> Option<([&str; 4], &str)> {
+    let (a, rest) = s.split_once(':')?;
+    let (b, rest) = rest.split_once(':')?;
+    let (c, rest) = rest.split_once(':')?;
+    let (d, id) = rest.split_once(':')?;
+    Some(([a, b, c, d], id))
+}
+
+/// Compiles a resource URN pattern (spec §3).
+pub fn compile_resource_pattern(source: &str) -> ResourcePattern {
+    if !source.is_empty() && source.bytes().all(|b| b == b'*') {
+        return ResourcePattern::Any(source.into());
+    }
+    match split_urn(source) {
+        Some(([service, region, account, rtype], id)) => ResourcePattern::Urn {
+            source: source.into(),
+            segments: Box::new([
+                Pattern::new(service, Case::Insensitive),
+                Pattern::new(region, Case::Sensitive),
+                Pattern::new(account, Case::Sensitive),
+                Pattern::new(rtype, Case::Insensitive),
+            ]),
+            id: Pattern::new(id, Case::Sensitive),
+        },
+        None => ResourcePattern::Invalid(source.into()),
+    }
+}
+
+/// Compiles a 1.1 agency `uri` pattern (case-sensitive, whole string).
+pub fn compile_uri_pattern(source: &str) -> ResourcePattern {
+    ResourcePattern::Uri(Pattern::new(source, Case::Sensitive))
+}
+
+impl ResourcePattern {
+    /// True when the request resource matches the pattern.
+    pub fn matches(&self, resource: &str) -> bool {
+        match self {
+            ResourcePattern::Any(_) => true,
+            ResourcePattern::Urn { segments, id, .. } => match split_urn(resource) {
+                Some((parts, rid)) => {
+                    segments.iter().zip(parts).all(|(p, s)| p.matches(s)) && id.matches(rid)
+                }
+                None => false,
+            },
+            ResourcePattern::Invalid(_) => false,
+            ResourcePattern::Uri(p) => p.matches(resource),
+        }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ResourcePattern::Any(s) | ResourcePattern::Invalid(s) => s,
+            ResourcePattern::Urn { source, .. } => source,
+            ResourcePattern::Uri(p) => p.as_str(),
+        }
+    }
+
+    /// True for an all-star pattern.
+    pub fn is_any(&self) -> bool {
+        matches!(self, ResourcePattern::Any(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "modelarts:trainJob:get", true),
+            ("modelarts:*", "modelarts:trainJob:get", true),
+            ("modelarts:*", "MODELARTS:trainJob:get", true),
+            ("modelarts:*", "obs:bucket:get", false),
+            (
+                "modelarts:*:*delete*",
+                "modelarts:trainJob:batchDelete",
+                true,
+            ),
+            ("modelarts:*:*delete*", "modelarts:trainJob:get", false),
+            ("modelarts:trainJob:get", "modelarts:TrainJob:Get", true),
+            ("modelarts:trainJob:ge?", "modelarts:trainJob:get", true),
+            ("sts::tagSession", "sts::tagSession", true),
+            ("modelarts", "modelarts", true),
+        ];
+        for &(p, a, want) in cases {
+            assert_eq!(compile_action_pattern(p).matches(a), want, "{p} {a}");
+        }
+        let services: &[(&str, Option<&str>)] = &[
+            ("*", None),
+            ("model*", None),
+            ("Modelarts:*", Some("modelarts")),
+            ("modelarts:trainJob:get", Some("modelarts")),
+            ("modelarts", Some("modelarts")),
+            ("?bs:*", None),
+            ("sts::tagSession", Some("sts")),
+        ];
+        for &(p, want) in services {
+            assert_eq!(compile_action_pattern(p).service(), want, "{p}");
+        }
+    }
+
+    #[test]
+    fn resource_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "*", true),
+            ("*", "modelarts:cn-north-4:123:trainJob:a", true),
+            ("**", "anything", true),
+            ("modelarts:*:*:*:*", "*", false),
+            (
+                "modelarts:*:*:*:*",
+                "modelarts:cn-north-4:123:trainJob:a",
+                true,
+            ),
+            (
+                "modelarts:*:*:*:*",
+                "modelarts:cn-north-4:123:trainJob:a:b/c",
+                true,
+            ),
+            (
+                "MODELARTS:*:*:TRAINJOB:*",
+                "modelarts:cn-north-4:123:trainJob:a",
+                true,
+            ),
+            (
+                "modelarts:CN-north-4:*:*:*",
+                "modelarts:cn-north-4:123:trainJob:a",
+                false,
+            ),
+            (
+                "modelarts:*:*:*:A",
+                "modelarts:cn-north-4:123:trainJob:a",
+                false,
+            ),
+            (
+                "modelarts:*:*",
+                "modelarts:cn-north-4:123:trainJob:a",
+                false,
+            ),
+            ("modelarts*", "modelarts:cn-north-4:123:trainJob:a", false),
+            (
+                "modelarts:*:*:trainJob",
+                "modelarts:cn-north-4:123:trainJob:a",
+                false,
+            ),
+            ("iam::123:user:*", "iam::123:user:alice", true),
+            ("iam:*:123:user:*", "iam::123:user:alice", true),
+            ("iam:?:123:user:*", "iam::123:user:alice", false),
+            (
+                "obs:*:*:object:bucket/*",
+                "obs::123:object:bucket/a/b",
+                true,
+            ),
+            // a wildcard never spans `:` in the first four segments
+            (
+                "modelarts:*:trainJob:*",
+                "modelarts:cn-north-4:123:trainJob:a",
+                false,
+            ),
+        ];
+        for &(p, r, want) in cases {
+            assert_eq!(compile_resource_pattern(p).matches(r), want, "{p} {r}");
+        }
+        assert!(compile_uri_pattern("/iam/agencies/*").matches("/iam/agencies/abc"));
+        assert!(!compile_uri_pattern("/iam/agencies/*").matches("/iam/users/abc"));
+    }
+}

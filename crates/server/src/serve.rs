@@ -1,0 +1,188 @@
+//! `modelarts-iam serve`: open the data directory, bootstrap it on first start, listen, and shut
+//! down gracefully on SIGINT/SIGTERM.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use iam_store::{Store, StoreError, StoreOptions};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Name of the root credential file written on first start (mode 0600).
+pub const ROOT_KEY_FILE: &str = "root-access-key.json";
+
+/// Name of the account created on first start.
+pub const FIRST_ACCOUNT: &str = "admin";
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened or written.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Socket or file-system error.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The API rejected a bootstrap step.
+    #[error("bootstrap: {0}")]
+    Bootstrap(String),
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let context = context.into();
+    move |source| ServeError::Io { context, source }
+}
+
+/// What the first start created.
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    /// Path of the root credential file.
+    pub key_file: PathBuf,
+    /// The account id.
+    pub account_id: String,
+    /// The project id of the configured region.
+    pub project_id: String,
+}
+
+/// Creates the first account, its root user and an access key, and writes the key file, unless
+/// the data directory already has accounts. Returns `None` when nothing was done.
+pub async fn bootstrap(
+    store: &Store,
+    data_dir: &Path,
+    region: &str,
+) -> Result<Option<Bootstrapped>, ServeError> {
+    let page = iam_store::PageRequest {
+        marker: None,
+        limit: Some(1),
+    };
+    if !store.list_accounts(&page).await?.items.is_empty() {
+        return Ok(None);
+    }
+    let (account, root, project) = store.bootstrap_account(FIRST_ACCOUNT, region, None).await?;
+    let key = store.create_access_key(&root.id).await?;
+    let key_file = data_dir.join(ROOT_KEY_FILE);
+    let doc = {
+        use secrecy::ExposeSecret as _;
+        json!({
+            "access_key_id": key.access_key.access_key_id,
+            "secret_access_key": key.secret_access_key.expose_secret(),
+            "account_id": account.id,
+            "account_name": account.name,
+            "user_id": root.id,
+            "user_name": root.name,
+            "user_urn": root.urn,
+            "project_id": project.id,
+            "region": region,
+        })
+    };
+    write_private(
+        &key_file,
+        &serde_json::to_vec_pretty(&doc).unwrap_or_default(),
+    )?;
+    Ok(Some(Bootstrapped {
+        key_file,
+        account_id: account.id,
+        project_id: project.id,
+    }))
+}
+
+/// Writes a file readable only by its owner (0600 on Unix), replacing any existing one.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(io(format!("writing {}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io(format!("chmod {}", path.display())))?;
+    }
+    f.write_all(bytes)
+        .map_err(io(format!("writing {}", path.display())))?;
+    f.write_all(b"\n")
+        .map_err(io(format!("writing {}", path.display())))?;
+    Ok(())
+}
+
+/// Runs the server until SIGINT/SIGTERM. `ready` is called with the bound address once the
+/// socket listens (and after the first-start messages were printed).
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    crate::telemetry::init_logging(config.log_format);
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io(format!("creating {}", config.data_dir.display())))?;
+    let store = Store::open(&config.data_dir, StoreOptions::default()).await?;
+    let first = bootstrap(&store, &config.data_dir, &config.region).await?;
+    let state = AppState::new(store.clone(), config.region.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(io(format!("binding {}", config.listen)))?;
+    let addr: SocketAddr = listener
+        .local_addr()
+        .map_err(io("reading the bound address"))?;
+    if let Some(b) = &first {
+        println!(
+            "First start: created account `{FIRST_ACCOUNT}` ({}) and its root user.",
+            b.account_id
+        );
+        println!(
+            "Root access key written to {} (readable only by you).",
+            b.key_file.display()
+        );
+        if config.demo {
+            let lines = crate::demo::load(&state, &b.key_file, addr).await?;
+            for line in lines {
+                println!("{line}");
+            }
+        }
+    } else if config.demo {
+        println!("--demo ignored: the data directory is not empty.");
+    }
+    println!("modelarts-iam listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
+    let app = crate::app(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(io("serving"))?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, draining connections");
+}

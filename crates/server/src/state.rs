@@ -1,0 +1,136 @@
+//! Shared server state: the store, the current compiled snapshot and the write path.
+//!
+//! **Architecture invariant:** decisions only `load()` the current [`Snapshot`]; they never wait
+//! for a write. Writes are serialised by one async mutex; each write goes to the store, then the
+//! snapshot is rebuilt from `Store::load_state` and swapped in *before* the write answers, so the
+//! next request of any client sees it (read-your-writes).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use iam_store::{Store, StoreError};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::error::ApiError;
+use crate::snapshot::Snapshot;
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    snapshot: ArcSwap<Snapshot>,
+    write_lock: tokio::sync::Mutex<()>,
+    metrics: Option<PrometheusHandle>,
+    region: String,
+    /// Verified-credential cache: access key id -> secret and owner, cleared on every write.
+    credentials: RwLock<CredentialCache>,
+}
+
+#[derive(Default)]
+pub(crate) struct CredentialCache {
+    pub(crate) revision: i64,
+    pub(crate) entries: HashMap<String, crate::auth::CachedCredential>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("revision", &self.snapshot().revision())
+            .field("region", &self.inner.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Builds the state over an opened store and compiles the first snapshot.
+    pub async fn new(store: Store, region: impl Into<String>) -> Result<Self, StoreError> {
+        let region = region.into();
+        let snapshot = Snapshot::load(&store, &region).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                snapshot: ArcSwap::from_pointee(snapshot),
+                write_lock: tokio::sync::Mutex::new(()),
+                metrics: crate::telemetry::metrics_handle(),
+                region,
+                credentials: RwLock::new(CredentialCache::default()),
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The region of this server (resource URNs, project ids).
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The current snapshot (lock-free).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.load_full()
+    }
+
+    pub(crate) fn metrics(&self) -> Option<&PrometheusHandle> {
+        self.inner.metrics.as_ref()
+    }
+
+    pub(crate) fn credentials(&self) -> &RwLock<CredentialCache> {
+        &self.inner.credentials
+    }
+
+    /// Runs one store write, then rebuilds and swaps the snapshot before returning. Writes are
+    /// serialised; a failed write changes nothing and skips the rebuild.
+    pub async fn write<T, F, Fut>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let _guard = self.inner.write_lock.lock().await;
+        let out = f(self.inner.store.clone()).await.map_err(ApiError::from)?;
+        self.rebuild_locked().await?;
+        Ok(out)
+    }
+
+    /// Rebuilds the snapshot from the store (after writes made outside [`AppState::write`]).
+    pub async fn rebuild(&self) -> Result<(), ApiError> {
+        let _guard = self.inner.write_lock.lock().await;
+        self.rebuild_locked().await
+    }
+
+    async fn rebuild_locked(&self) -> Result<(), ApiError> {
+        let started = Instant::now();
+        let snapshot = Snapshot::load(&self.inner.store, &self.inner.region)
+            .await
+            .map_err(ApiError::internal)?;
+        metrics::gauge!(crate::telemetry::SNAPSHOT_REVISION).set(snapshot.revision() as f64);
+        self.inner.snapshot.store(Arc::new(snapshot));
+        if let Ok(mut cache) = self.inner.credentials.write() {
+            cache.entries.clear();
+        }
+        metrics::histogram!(crate::telemetry::SNAPSHOT_REBUILD_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            StoreError::Conflict { .. } => ApiError::conflict(e.to_string()),
+            StoreError::LimitExceeded { .. } => ApiError::limit(e.to_string()),
+            StoreError::Invalid { .. } => ApiError::bad_request(e.to_string()),
+            other => ApiError::internal(other),
+        }
+    }
+}

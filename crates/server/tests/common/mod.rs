@@ -1,0 +1,209 @@
+//! In-process harness: a fresh in-memory store with one bootstrapped account, the router from
+//! `iam_server::app`, and requests signed with `iam-signing` exactly like the SDKs.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use iam_server::AppState;
+use iam_signing::{OutgoingRequest, SecretString, Signer};
+use iam_store::Store;
+use secrecy::ExposeSecret as _;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+pub const REGION: &str = "cn-north-4";
+pub const HOST: &str = "127.0.0.1:8080";
+
+#[derive(Clone)]
+pub struct Key {
+    pub ak: String,
+    pub sk: String,
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub root: Key,
+    pub account_id: String,
+    pub root_urn: String,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let store = Store::open_in_memory().await.unwrap();
+        let (account, root, _project) = store
+            .bootstrap_account("admin", REGION, None)
+            .await
+            .unwrap();
+        let key = store.create_access_key(&root.id).await.unwrap();
+        let state = AppState::new(store, REGION).await.unwrap();
+        let router = iam_server::app(state.clone());
+        TestApp {
+            state,
+            router,
+            root: Key {
+                ak: key.access_key.access_key_id.clone(),
+                sk: key.secret_access_key.expose_secret().to_owned(),
+            },
+            account_id: account.id,
+            root_urn: root.urn,
+        }
+    }
+
+    /// Sends a request signed by `key` (body `Value::Null` = no body).
+    pub async fn call(
+        &self,
+        key: &Key,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Value,
+    ) -> Answer {
+        let payload = if body.is_null() {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&body).unwrap()
+        };
+        self.call_raw(key, method, path, query, payload).await
+    }
+
+    pub async fn call_raw(
+        &self,
+        key: &Key,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        payload: Vec<u8>,
+    ) -> Answer {
+        let headers = [("Host", HOST), ("Content-Type", "application/json")];
+        let signed = Signer::new(key.ak.clone(), SecretString::from(key.sk.clone()))
+            .sign(
+                &OutgoingRequest {
+                    method,
+                    path,
+                    query,
+                    headers: &headers,
+                    body: &payload,
+                },
+                time::OffsetDateTime::now_utc(),
+            )
+            .unwrap();
+        let uri = if signed.query_string.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", signed.query_string)
+        };
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("Host", HOST)
+            .header("Content-Type", "application/json");
+        for (n, v) in &signed.headers {
+            req = req.header(*n, v);
+        }
+        self.send(req.body(Body::from(payload)).unwrap()).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Answer {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn root(&self, method: &str, path: &str, body: Value) -> Answer {
+        let key = self.root.clone();
+        self.call(&key, method, path, &[], body).await
+    }
+
+    /// Creates a user with an access key; returns (user id, urn, key).
+    pub async fn user_with_key(&self, name: &str) -> (String, String, Key) {
+        let u = self
+            .root("POST", "/v5/users", json!({"name": name, "enabled": true}))
+            .await;
+        assert_eq!(u.status, 200, "{}", u.body);
+        let id = u.body["user"]["user_id"].as_str().unwrap().to_owned();
+        let urn = u.body["user"]["urn"].as_str().unwrap().to_owned();
+        let k = self
+            .root("POST", &format!("/v5/users/{id}/access-keys"), Value::Null)
+            .await;
+        assert_eq!(k.status, 200, "{}", k.body);
+        let key = Key {
+            ak: k.body["access_key"]["access_key_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            sk: k.body["access_key"]["secret_access_key"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        };
+        (id, urn, key)
+    }
+
+    /// Creates a policy and attaches it to a user; returns the policy id.
+    pub async fn grant(&self, user_id: &str, name: &str, doc: Value) -> String {
+        let p = self
+            .root(
+                "POST",
+                "/v5/policies",
+                json!({"policy_name": name, "policy_document": doc.to_string()}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        let pid = p.body["policy"]["policy_id"].as_str().unwrap().to_owned();
+        let a = self
+            .root(
+                "POST",
+                &format!("/v5/policies/{pid}/attach-user"),
+                json!({"user_id": user_id}),
+            )
+            .await;
+        assert!(a.status.is_success(), "{}", a.body);
+        pid
+    }
+
+    pub async fn authorize(&self, principal: &str, action: &str, resource: &str) -> Value {
+        let a = self
+            .root(
+                "POST",
+                "/v1/authorize",
+                json!({"principal": principal, "action": action, "resource": resource}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body
+    }
+}
+
+/// Asserts Huawei's error shape and the request id header.
+pub fn assert_huawei_error(a: &Answer, status: u16, code: &str) {
+    assert_eq!(a.status.as_u16(), status, "{}", a.body);
+    assert_eq!(a.body["error_code"], code, "{}", a.body);
+    assert!(
+        a.body["error_msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        a.body
+    );
+    assert!(a.headers.get("x-request-id").is_some(), "no X-Request-Id");
+}

@@ -1,0 +1,421 @@
+//! Server-side verification of `SDK-HMAC-SHA256` signed requests.
+
+use hmac::{Hmac, KeyInit, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::authorization::{ALGORITHM, Authorization};
+use crate::canonical::{
+    CanonicalParts, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD, parse_query, sha256_hex, sort_pairs,
+    write_canonical_request, write_query,
+};
+use crate::date::parse_sdk_date;
+use crate::error::{MalformedAuthorization, VerifyError};
+use crate::headers::{HeaderLookup, HeaderValue};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A request as the server received it.
+#[derive(Debug, Clone, Copy)]
+pub struct IncomingRequest<'a, H: ?Sized> {
+    /// The method, e.g. `GET` (upper-cased for signing).
+    pub method: &'a str,
+    /// The raw path exactly as received, still percent-encoded, without the query.
+    pub path: &'a str,
+    /// The raw query string exactly as received, without `?`; empty when there is none.
+    pub query: &'a str,
+    /// The request headers.
+    pub headers: &'a H,
+    /// The authority to use as the `host` value when there is no `Host` header (HTTP/2
+    /// `:authority`).
+    pub authority: Option<&'a str>,
+}
+
+impl<'a, H: HeaderLookup + ?Sized> IncomingRequest<'a, H> {
+    /// A request from its raw parts; `query` without `?`.
+    pub fn new(method: &'a str, path: &'a str, query: &'a str, headers: &'a H) -> Self {
+        Self {
+            method,
+            path,
+            query,
+            headers,
+            authority: None,
+        }
+    }
+
+    /// Sets the fallback for a missing `Host` header.
+    #[must_use]
+    pub fn with_authority(mut self, authority: Option<&'a str>) -> Self {
+        self.authority = authority;
+        self
+    }
+}
+
+impl<'a> IncomingRequest<'a, http::HeaderMap> {
+    /// The request described by `http` request parts (axum, hyper, tower); the URI authority
+    /// stands in for a missing `Host` header.
+    pub fn from_http(parts: &'a http::request::Parts) -> Self {
+        Self::from_http_parts(&parts.method, &parts.uri, &parts.headers)
+    }
+
+    /// Like [`IncomingRequest::from_http`], from the separate pieces.
+    pub fn from_http_parts(
+        method: &'a http::Method,
+        uri: &'a http::Uri,
+        headers: &'a http::HeaderMap,
+    ) -> Self {
+        Self {
+            method: method.as_str(),
+            path: uri.path(),
+            query: uri.query().unwrap_or(""),
+            headers,
+            authority: uri.authority().map(http::uri::Authority::as_str),
+        }
+    }
+}
+
+/// The request body, as far as the verifier can see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// The complete body (empty slice for no body).
+    Bytes(&'a [u8]),
+    /// The body is not available (e.g. nginx `auth_request`) and is known to be non-empty. Only
+    /// requests that declare `X-Sdk-Content-Sha256` (the SDK sends `UNSIGNED-PAYLOAD` for
+    /// non-JSON bodies) can then be verified. Pass `Bytes(b"")` when the body is known to be empty
+    /// (no `Content-Length` or `Content-Length: 0` and no `Transfer-Encoding`).
+    Unavailable,
+}
+
+/// What the server knows about an access key.
+#[derive(Debug, Clone)]
+pub struct SecretInfo {
+    /// The secret access key (SK); its UTF-8 bytes are the HMAC key.
+    pub secret: SecretString,
+    /// When the credential stops being valid (temporary credentials).
+    pub expires_at: Option<OffsetDateTime>,
+    /// Whether requests must carry `X-Security-Token` (temporary credentials). Whether the token
+    /// belongs to this access key is for the caller to check with [`Verified::security_token`].
+    pub requires_security_token: bool,
+}
+
+impl SecretInfo {
+    /// A permanent credential.
+    pub fn new(secret: SecretString) -> Self {
+        Self {
+            secret,
+            expires_at: None,
+            requires_security_token: false,
+        }
+    }
+
+    /// A temporary credential: needs `X-Security-Token` and expires at `expires_at`.
+    pub fn temporary(secret: SecretString, expires_at: OffsetDateTime) -> Self {
+        Self {
+            secret,
+            expires_at: Some(expires_at),
+            requires_security_token: true,
+        }
+    }
+}
+
+/// A successfully verified request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The access key id that signed the request.
+    pub access_key: String,
+    /// The `X-Security-Token` value, when the request carried one (always signed).
+    pub security_token: Option<String>,
+    /// The `X-Sdk-Date` of the request.
+    pub signed_at: OffsetDateTime,
+    /// The lower-case names of the signed headers; only these are protected by the signature
+    /// (e.g. trust `X-Project-Id` only if it is listed).
+    pub signed_headers: Vec<String>,
+    /// Whether the body is covered by the signature. `false` for `UNSIGNED-PAYLOAD` and for
+    /// [`Payload::Unavailable`].
+    pub payload_verified: bool,
+}
+
+/// Verifies `SDK-HMAC-SHA256` signatures. Cheap to clone; holds only configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verifier {
+    max_skew: Duration,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The result of checking everything that does not need the secret key; finish it with
+/// [`PendingVerification::finish`] once the secret has been looked up (possibly asynchronously).
+#[derive(Debug, Clone)]
+pub struct PendingVerification {
+    access_key: String,
+    signature: [u8; 32],
+    date: String,
+    signed_at: OffsetDateTime,
+    now: OffsetDateTime,
+    canonical_hashes: Vec<[u8; 32]>,
+    signed_headers: String,
+    security_token: Option<String>,
+    payload_verified: bool,
+}
+
+impl Verifier {
+    /// The API Gateway tolerance between `X-Sdk-Date` and the server clock.
+    pub const DEFAULT_MAX_SKEW: Duration = Duration::minutes(15);
+
+    /// A verifier allowing [`Verifier::DEFAULT_MAX_SKEW`].
+    pub const fn new() -> Self {
+        Self {
+            max_skew: Self::DEFAULT_MAX_SKEW,
+        }
+    }
+
+    /// Sets the allowed difference between `X-Sdk-Date` and `now`, either direction (inclusive).
+    #[must_use]
+    pub const fn with_max_skew(mut self, max_skew: Duration) -> Self {
+        self.max_skew = max_skew;
+        self
+    }
+
+    /// The allowed difference between `X-Sdk-Date` and `now`.
+    pub const fn max_skew(&self) -> Duration {
+        self.max_skew
+    }
+
+    /// Verifies a request in one go; `secret` is called at most once, with the access key id.
+    pub fn verify<H, F>(
+        &self,
+        request: &IncomingRequest<'_, H>,
+        payload: Payload<'_>,
+        now: OffsetDateTime,
+        secret: F,
+    ) -> Result<Verified, VerifyError>
+    where
+        H: HeaderLookup + ?Sized,
+        F: FnOnce(&str) -> Option<SecretInfo>,
+    {
+        let pending = self.prepare(request, payload, now)?;
+        let info = secret(pending.access_key());
+        pending.finish(info.as_ref())
+    }
+
+    /// Checks everything that does not need the secret key (header format, date, signed headers,
+    /// payload) and hashes the canonical request.
+    pub fn prepare<H>(
+        &self,
+        request: &IncomingRequest<'_, H>,
+        payload: Payload<'_>,
+        now: OffsetDateTime,
+    ) -> Result<PendingVerification, VerifyError>
+    where
+        H: HeaderLookup + ?Sized,
+    {
+        let headers = request.headers;
+        let auth_value = match headers.lookup("authorization") {
+            HeaderValue::Absent => return Err(VerifyError::MissingAuthorization),
+            HeaderValue::Repeated => {
+                return Err(VerifyError::MalformedAuthorization(
+                    MalformedAuthorization::MultipleHeaders,
+                ));
+            }
+            HeaderValue::One(v) => std::str::from_utf8(v).map_err(|_| {
+                VerifyError::MalformedAuthorization(MalformedAuthorization::NotAscii)
+            })?,
+        };
+        let auth = Authorization::parse(auth_value)?;
+
+        // X-Sdk-Date: present, signed, well-formed, recent.
+        let date = match headers.lookup("x-sdk-date") {
+            HeaderValue::Absent => return Err(VerifyError::MissingDate),
+            HeaderValue::Repeated => return Err(VerifyError::DuplicateHeader("x-sdk-date".into())),
+            HeaderValue::One(v) => std::str::from_utf8(v)
+                .map_err(|_| VerifyError::MalformedDate)?
+                .trim_matches([' ', '\t']),
+        };
+        if !auth.is_signed("x-sdk-date") {
+            return Err(VerifyError::DateNotSigned);
+        }
+        let signed_at = parse_sdk_date(date).ok_or(VerifyError::MalformedDate)?;
+        if (now - signed_at).abs() > self.max_skew {
+            return Err(VerifyError::DateOutOfRange {
+                max_skew_minutes: self.max_skew.whole_minutes(),
+            });
+        }
+        if !auth.is_signed("host") {
+            return Err(VerifyError::HostNotSigned);
+        }
+
+        // X-Security-Token must be signed when present.
+        let security_token = match headers.lookup("x-security-token") {
+            HeaderValue::Absent => None,
+            HeaderValue::Repeated => {
+                return Err(VerifyError::DuplicateHeader("x-security-token".into()));
+            }
+            HeaderValue::One(v) => {
+                if !auth.is_signed("x-security-token") {
+                    return Err(VerifyError::SecurityTokenNotSigned);
+                }
+                let token = std::str::from_utf8(v)
+                    .map_err(|_| VerifyError::InvalidSecurityToken)?
+                    .trim_matches([' ', '\t']);
+                if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(VerifyError::InvalidSecurityToken);
+                }
+                Some(token.to_owned())
+            }
+        };
+
+        let (payload_hash, payload_verified) = payload_hash(headers, &auth, payload)?;
+
+        // Signed header values, in SignedHeaders order.
+        let mut header_values: Vec<(&str, &[u8])> = Vec::with_capacity(8);
+        for name in auth.signed_header_names() {
+            let value = match headers.lookup(name) {
+                HeaderValue::One(v) => v,
+                HeaderValue::Repeated => return Err(VerifyError::DuplicateHeader(name.into())),
+                HeaderValue::Absent => match (name, request.authority) {
+                    ("host", Some(authority)) => authority.as_bytes(),
+                    _ => return Err(VerifyError::MissingSignedHeader(name.into())),
+                },
+            };
+            header_values.push((name, value));
+        }
+
+        // Canonical query: sorted by key then value. The SDK sorts list values by their native
+        // type (so `ids=9&ids=10` for integers) and sends that order; accept that order too.
+        let wire = parse_query(request.query);
+        let mut sorted = wire.clone();
+        sort_pairs(&mut sorted);
+        let mut orders = vec![sorted];
+        let mut by_key_only = wire;
+        by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        if orders.first() != Some(&by_key_only) {
+            orders.push(by_key_only);
+        }
+
+        let canonical_hashes = orders
+            .iter()
+            .map(|pairs| {
+                let mut hasher = Sha256::new();
+                let parts = CanonicalParts {
+                    method: request.method,
+                    raw_path: request.path,
+                    headers: header_values.iter().copied(),
+                    signed_headers: auth.signed_headers,
+                    payload_hash: payload_hash.as_bytes(),
+                };
+                write_canonical_request(&mut hasher, parts, |s| write_query(s, pairs));
+                hasher.finalize().into()
+            })
+            .collect();
+
+        Ok(PendingVerification {
+            access_key: auth.access_key.to_owned(),
+            signature: auth.signature,
+            date: date.to_owned(),
+            signed_at,
+            now,
+            canonical_hashes,
+            signed_headers: auth.signed_headers.to_owned(),
+            security_token,
+            payload_verified,
+        })
+    }
+}
+
+/// The payload hash to sign with, and whether it covers the body.
+fn payload_hash<H: HeaderLookup + ?Sized>(
+    headers: &H,
+    auth: &Authorization<'_>,
+    payload: Payload<'_>,
+) -> Result<(String, bool), VerifyError> {
+    let declared = match headers.lookup("x-sdk-content-sha256") {
+        HeaderValue::Absent => None,
+        HeaderValue::Repeated => {
+            return Err(VerifyError::DuplicateHeader("x-sdk-content-sha256".into()));
+        }
+        HeaderValue::One(v) => {
+            if !auth.is_signed("x-sdk-content-sha256") {
+                return Err(VerifyError::ContentSha256NotSigned);
+            }
+            let v = std::str::from_utf8(crate::canonical::trim_header_value(v))
+                .map_err(|_| VerifyError::MalformedContentSha256)?;
+            let is_hash = v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit());
+            if v != UNSIGNED_PAYLOAD && !is_hash {
+                return Err(VerifyError::MalformedContentSha256);
+            }
+            Some(v)
+        }
+    };
+    match (payload, declared) {
+        // The SDK signs an empty body with the empty hash even when it sets UNSIGNED-PAYLOAD.
+        (Payload::Bytes([]), _) => Ok((EMPTY_PAYLOAD_SHA256.to_owned(), true)),
+        (Payload::Bytes(body), None) => Ok((sha256_hex(body), true)),
+        (Payload::Bytes(_), Some(UNSIGNED_PAYLOAD)) => Ok((UNSIGNED_PAYLOAD.to_owned(), false)),
+        (Payload::Bytes(body), Some(declared)) => {
+            if sha256_hex(body).eq_ignore_ascii_case(declared) {
+                Ok((declared.to_owned(), true))
+            } else {
+                Err(VerifyError::PayloadHashMismatch)
+            }
+        }
+        (Payload::Unavailable, Some(declared)) => Ok((declared.to_owned(), false)),
+        (Payload::Unavailable, None) => Err(VerifyError::PayloadUnavailable),
+    }
+}
+
+impl PendingVerification {
+    /// The access key id from the `Authorization` header, to look the secret up with.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    /// The `X-Security-Token` value, when present.
+    pub fn security_token(&self) -> Option<&str> {
+        self.security_token.as_deref()
+    }
+
+    /// Checks the signature against the secret (`None`: unknown access key), then the
+    /// credential's expiry and security-token requirement.
+    pub fn finish(self, secret: Option<&SecretInfo>) -> Result<Verified, VerifyError> {
+        let info = secret.ok_or(VerifyError::UnknownAccessKey)?;
+        let key = info.secret.expose_secret().as_bytes();
+        let mut matched = false;
+        for hash in &self.canonical_hashes {
+            let mut mac =
+                HmacSha256::new_from_slice(key).map_err(|_| VerifyError::SignatureMismatch)?;
+            mac.update(ALGORITHM.as_bytes());
+            mac.update(b"\n");
+            mac.update(self.date.as_bytes());
+            mac.update(b"\n");
+            let mut hex_hash = [0u8; 64];
+            hex::encode_to_slice(hash, &mut hex_hash)
+                .map_err(|_| VerifyError::SignatureMismatch)?;
+            mac.update(&hex_hash);
+            if mac.verify_slice(&self.signature).is_ok() {
+                matched = true;
+                break;
+            }
+        }
+        if !matched {
+            return Err(VerifyError::SignatureMismatch);
+        }
+        if info.expires_at.is_some_and(|exp| exp <= self.now) {
+            return Err(VerifyError::CredentialExpired);
+        }
+        if info.requires_security_token && self.security_token.is_none() {
+            return Err(VerifyError::MissingSecurityToken);
+        }
+        Ok(Verified {
+            access_key: self.access_key,
+            security_token: self.security_token,
+            signed_at: self.signed_at,
+            signed_headers: self.signed_headers.split(';').map(str::to_owned).collect(),
+            payload_verified: self.payload_verified,
+        })
+    }
+}
