@@ -1,0 +1,282 @@
+//! Function scenarios of seed 000 Tables 1-9 and the concrete actions each requires.
+
+use iam_catalog::{Catalog, PolicyRefKind};
+use iam_policy::{ActionElement, Effect, Policy, PolicyKind};
+use serde::Serialize;
+
+/// What a requirement names in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    /// One action.
+    Action,
+    /// An action pattern (`modelarts:trainJob:*`).
+    Pattern,
+    /// A system-defined policy (`SWR Admin`).
+    SystemPolicy,
+}
+
+/// One dependent policy of a scenario, resolved to the actions a principal must hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    /// Dependent service as published (`OBS`).
+    pub service: String,
+    /// The entry as normalized by the catalog (`obs:bucket:ListBucket`, `SWR Admin`).
+    pub name: String,
+    /// What it names.
+    pub kind: RequirementKind,
+    /// The actions to hold: the catalog's spelling of an action; every catalog action a
+    /// pattern matches (the pattern itself when it matches none); every catalog action the
+    /// allow statements of a system policy's document match.
+    pub actions: Vec<String>,
+    /// Marked `(Mandatory)` in the table.
+    pub mandatory: bool,
+}
+
+/// A function scenario: all rows of one table with the same application scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// Stable id: `t<table>-<scenario slug>` (`t4-training-management`).
+    pub id: String,
+    /// Table number (1-9).
+    pub table: u8,
+    /// Table title.
+    pub table_title: String,
+    /// Application scenario as published.
+    pub name: String,
+    /// Supported functions of its rows.
+    pub functions: Vec<String>,
+    /// Dependent policies.
+    pub requirements: Vec<Requirement>,
+}
+
+impl Scenario {
+    /// Every action the scenario requires, deduplicated (case-insensitively), in table order.
+    pub fn actions(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &self.requirements {
+            for a in &r.actions {
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(a)) {
+                    out.push(a.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Slug of a scenario name: lowercase ASCII words joined by `-`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for w in s.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&w.to_ascii_lowercase());
+    }
+    out
+}
+
+/// All scenarios of Tables 1-9, in table order.
+pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
+    let mut out: Vec<Scenario> = Vec::new();
+    for row in catalog.scenarios() {
+        let name = row
+            .scenario
+            .clone()
+            .unwrap_or_else(|| row.table_title.clone());
+        let id = format!("t{}-{}", row.table, slug(&name));
+        let idx = match out.iter().position(|s| s.id == id) {
+            Some(i) => i,
+            None => {
+                out.push(Scenario {
+                    id,
+                    table: row.table,
+                    table_title: row.table_title.clone(),
+                    name,
+                    functions: Vec::new(),
+                    requirements: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let Some(sc) = out.get_mut(idx) else {
+            continue;
+        };
+        for f in &row.functions {
+            if !sc.functions.contains(f) {
+                sc.functions.push(f.clone());
+            }
+        }
+        for p in &row.policies {
+            let (kind, actions) = match p.kind {
+                PolicyRefKind::Action => (
+                    RequirementKind::Action,
+                    vec![
+                        catalog
+                            .action(&p.name)
+                            .map_or_else(|| p.name.clone(), |a| a.name.clone()),
+                    ],
+                ),
+                PolicyRefKind::Pattern => {
+                    let mut acts: Vec<String> = catalog
+                        .expand(&p.name)
+                        .iter()
+                        .map(|a| a.name.clone())
+                        .collect();
+                    if acts.is_empty() {
+                        acts.push(p.name.clone());
+                    }
+                    (RequirementKind::Pattern, acts)
+                }
+                PolicyRefKind::SystemPolicy => (
+                    RequirementKind::SystemPolicy,
+                    system_policy_actions(catalog, &p.name),
+                ),
+            };
+            if sc.requirements.iter().any(|r| r.name == p.name) {
+                continue;
+            }
+            sc.requirements.push(Requirement {
+                service: row.dependent_service.clone(),
+                name: p.name.clone(),
+                kind,
+                actions,
+                mandatory: row.mandatory,
+            });
+        }
+    }
+    out
+}
+
+/// The catalog actions a system policy's allow statements grant.
+fn system_policy_actions(catalog: &Catalog, name: &str) -> Vec<String> {
+    let Some(sp) = catalog.system_policy(name) else {
+        return Vec::new();
+    };
+    let Ok(policy) = Policy::from_value(&sp.document, PolicyKind::Identity) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for s in policy.statements() {
+        if s.effect != Effect::Allow {
+            continue;
+        }
+        let ActionElement::Action(patterns) = &s.action else {
+            continue;
+        };
+        for p in patterns {
+            for a in catalog.expand(p.as_str()) {
+                if !out.contains(&a.name) {
+                    out.push(a.name.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Looks up scenarios by id (exact) or by name (case-insensitive; a name shared by several
+/// tables selects all of them). Unknown names are returned as the error.
+pub fn resolve_scenarios<'a>(
+    all: &'a [Scenario],
+    names: &[String],
+) -> Result<Vec<&'a Scenario>, Vec<String>> {
+    let mut out: Vec<&Scenario> = Vec::new();
+    let mut unknown = Vec::new();
+    for n in names {
+        let hits: Vec<&Scenario> = if n == "all" {
+            all.iter().collect()
+        } else {
+            match all.iter().find(|s| s.id == *n) {
+                Some(s) => vec![s],
+                None => all
+                    .iter()
+                    .filter(|s| s.name.eq_ignore_ascii_case(n))
+                    .collect(),
+            }
+        };
+        if hits.is_empty() {
+            unknown.push(n.clone());
+        }
+        for h in hits {
+            if !out.iter().any(|o| o.id == h.id) {
+                out.push(h);
+            }
+        }
+    }
+    if unknown.is_empty() {
+        Ok(out)
+    } else {
+        Err(unknown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+    use super::*;
+
+    #[test]
+    fn every_row_is_in_a_scenario_and_every_requirement_has_actions() {
+        let c = Catalog::builtin();
+        let all = scenarios(c);
+        let rows: usize = c.scenarios().iter().map(|r| r.policies.len()).sum();
+        let reqs: usize = all.iter().map(|s| s.requirements.len()).sum();
+        assert!(reqs <= rows && reqs > 0);
+        for s in &all {
+            assert!(!s.requirements.is_empty(), "{}", s.id);
+            for r in &s.requirements {
+                assert!(!r.actions.is_empty(), "{} {}", s.id, r.name);
+            }
+        }
+        let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+        assert!(ids.contains(&"t4-training-management"));
+        assert!(ids.contains(&"t3-saving-an-image"));
+    }
+
+    #[test]
+    fn system_policies_and_patterns_expand_through_the_catalog() {
+        let c = Catalog::builtin();
+        let all = scenarios(c);
+        let img = all.iter().find(|s| s.id == "t3-saving-an-image").unwrap();
+        let swr = &img.requirements[0];
+        assert_eq!(swr.kind, RequirementKind::SystemPolicy);
+        assert!(swr.actions.iter().all(|a| a.starts_with("swr:")));
+        assert!(swr.actions.len() >= 3);
+        let tm = all
+            .iter()
+            .find(|s| s.id == "t4-training-management")
+            .unwrap();
+        let log = tm
+            .requirements
+            .iter()
+            .find(|r| r.name == "modelarts:trainJobLog:*")
+            .unwrap();
+        assert_eq!(log.actions, ["modelarts:trainJobLog:*"]);
+        let tj = tm
+            .requirements
+            .iter()
+            .find(|r| r.name == "modelarts:trainJob:*")
+            .unwrap();
+        assert!(tj.actions.len() > 5);
+    }
+
+    #[test]
+    fn resolve_by_id_name_and_all() {
+        let all = scenarios(Catalog::builtin());
+        let r = resolve_scenarios(&all, &["managing table datasets".into()]).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            resolve_scenarios(&all, &["all".into()]).unwrap().len(),
+            all.len()
+        );
+        assert_eq!(
+            resolve_scenarios(&all, &["nope".into()]).unwrap_err(),
+            vec!["nope".to_owned()]
+        );
+    }
+}
