@@ -50,6 +50,10 @@ pub struct Config {
     pub demo: bool,
     /// Region name used in resource URNs and project ids.
     pub region: String,
+    /// ModelArts upstream (`http://host:port[/prefix]`): when set, ModelArts API calls are
+    /// enforced and forwarded there (the gateway's proxy mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
 }
 
 impl Default for Config {
@@ -60,6 +64,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             demo: false,
             region: "cn-north-4".to_owned(),
+            upstream: None,
         }
     }
 }
@@ -79,6 +84,9 @@ pub struct Overrides {
     /// `--demo` (only `Some(true)` when given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo: Option<bool>,
+    /// `--upstream`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
 }
 
 impl Config {

@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod analyzer;
+mod audit;
 mod auth;
 pub mod client;
 pub mod config;
@@ -24,6 +25,7 @@ mod demo;
 mod documents;
 mod error;
 mod extract;
+pub mod gateway;
 mod iam;
 mod ops;
 mod org;
@@ -31,6 +33,7 @@ mod page;
 pub mod serve;
 mod snapshot;
 mod state;
+mod sts;
 pub mod telemetry;
 
 pub use auth::{Caller, CallerKind};
@@ -66,6 +69,8 @@ pub fn app(state: AppState) -> Router {
         .merge(org::router())
         .merge(analyzer::router())
         .merge(decision::router())
+        .merge(sts::router())
+        .merge(audit::router())
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -74,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         ));
     let router = Router::new()
         .route("/healthz", get(ops::healthz))
+        .merge(gateway::auth_router(&state))
         .merge(api)
         .fallback(ops::no_such_api)
         .method_not_allowed_fallback(ops::method_not_allowed)

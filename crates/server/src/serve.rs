@@ -155,11 +155,22 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     }
     println!("modelarts-iam listening on http://{addr}");
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
-    let app = crate::app(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(io("serving"))?;
+    let app = match &config.upstream {
+        Some(url) => {
+            let app = crate::gateway::proxy_app(state, url)
+                .map_err(|e| ServeError::Bootstrap(e.to_string()))?;
+            println!("ModelArts API calls are enforced and forwarded to {url}");
+            app
+        }
+        None => crate::app(state),
+    };
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(io("serving"))?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -55,6 +55,9 @@ pub struct Snapshot {
     principal_accounts: HashMap<(PrincipalType, String), String>,
     /// (path parameter, id) -> URN of the entity, for resource URNs of API calls
     entity_urns: HashMap<(&'static str, String), String>,
+    /// Seals `encoded_authorization_message`s with the store's master key (`None` in
+    /// snapshots built without a store).
+    sealer: Option<Store>,
 }
 
 fn compile(id: &str, doc: &str, kind: PolicyKind) -> Option<(PolicyId, Arc<Policy>)> {
@@ -73,7 +76,9 @@ impl Snapshot {
     /// Loads and compiles the store's current state.
     pub async fn load(store: &Store, _region: &str) -> Result<Self, StoreError> {
         let state = store.load_state().await?;
-        Ok(Self::build(&state))
+        let mut snapshot = Self::build(&state);
+        snapshot.sealer = Some(store.clone());
+        Ok(snapshot)
     }
 
     /// Compiles a loaded state.
@@ -247,6 +252,7 @@ impl Snapshot {
             members,
             principal_accounts,
             entity_urns,
+            sealer: None,
         }
     }
 
@@ -282,7 +288,10 @@ impl Snapshot {
     }
 
     /// The policy set and engine principal of an API caller.
-    fn caller_set(&self, caller: &Caller) -> Result<(Arc<Principal>, Option<PolicySet>), ApiError> {
+    pub(crate) fn caller_set(
+        &self,
+        caller: &Caller,
+    ) -> Result<(Arc<Principal>, Option<PolicySet>), ApiError> {
         match &caller.kind {
             CallerKind::User { user_id, .. } => self
                 .users
@@ -295,13 +304,18 @@ impl Snapshot {
             CallerKind::Session {
                 agency_id,
                 session_policy,
+                ..
             } => {
                 let agency = self.agencies.get(agency_id).ok_or_else(|| {
                     ApiError::unauthenticated("the assumed agency no longer exists")
                 })?;
                 let session = match session_policy {
-                    Some(doc) => compile("session", doc, PolicyKind::Session)
-                        .into_iter()
+                    Some(stored) => crate::sts::decode_session_policies(stored)
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, doc)| {
+                            compile(&format!("session-{i}"), doc, PolicyKind::Session)
+                        })
                         .collect(),
                     None => Vec::new(),
                 };
@@ -355,9 +369,17 @@ impl Snapshot {
         let message = explanation.message.clone().unwrap_or_else(|| {
             iam_policy::denial_message(decision, iam_policy::Layer::Identity, &principal.urn, &req)
         });
-        let encoded = serde_json::to_vec(&explanation)
-            .ok()
-            .map(|b| encode_hex(&b));
+        let encoded = self.sealer.as_ref().and_then(|store| {
+            crate::sts::seal_denial(
+                store,
+                &caller.account_id,
+                &principal.urn,
+                action,
+                resource,
+                &explanation,
+                &ctx,
+            )
+        });
         Err(ApiError::forbidden(message, encoded))
     }
 
@@ -424,16 +446,6 @@ fn add_defaults(ctx: &mut Context) {
     {
         ctx.insert("g:CurrentTime", now);
     }
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    s
 }
 
 /// A decision with its explanation.

@@ -31,6 +31,8 @@ struct Inner {
     region: String,
     /// Verified-credential cache: access key id -> secret and owner, cleared on every write.
     credentials: RwLock<CredentialCache>,
+    /// Decision-log writer of enforced requests (gateway, STS).
+    audit: crate::audit::AuditLog,
 }
 
 #[derive(Default)]
@@ -53,6 +55,7 @@ impl AppState {
     pub async fn new(store: Store, region: impl Into<String>) -> Result<Self, StoreError> {
         let region = region.into();
         let snapshot = Snapshot::load(&store, &region).await?;
+        let audit = crate::audit::AuditLog::new(store.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -61,6 +64,7 @@ impl AppState {
                 metrics: crate::telemetry::metrics_handle(),
                 region,
                 credentials: RwLock::new(CredentialCache::default()),
+                audit,
             }),
         })
     }
@@ -82,6 +86,10 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> Option<&PrometheusHandle> {
         self.inner.metrics.as_ref()
+    }
+
+    pub(crate) fn audit(&self) -> &crate::audit::AuditLog {
+        &self.inner.audit
     }
 
     pub(crate) fn credentials(&self) -> &RwLock<CredentialCache> {

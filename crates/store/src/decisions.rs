@@ -50,6 +50,10 @@ pub struct DecisionFilter {
     pub since: Option<OffsetDateTime>,
     /// Strictly before.
     pub until: Option<OffsetDateTime>,
+    /// Principals of this account (`iam::<account>:...` or `sts::<account>:...` URNs).
+    pub account_id: Option<String>,
+    /// Exact agency id (agency sessions and AssumeAgency calls).
+    pub agency_id: Option<String>,
 }
 
 const MAX_FIELD: usize = 4096;
@@ -149,6 +153,18 @@ impl Store {
         }
         if let Some(v) = &filter.decision {
             qb.push(" AND decision = ").push_bind(v.clone());
+        }
+        if let Some(v) = &filter.account_id {
+            qb.push(" AND (substr(principal_urn, 1, ")
+                .push_bind(i64::try_from(v.len() + 6).unwrap_or(i64::MAX))
+                .push(") IN (")
+                .push_bind(format!("iam::{v}:"))
+                .push(", ")
+                .push_bind(format!("sts::{v}:"))
+                .push("))");
+        }
+        if let Some(v) = &filter.agency_id {
+            qb.push(" AND agency_id = ").push_bind(v.clone());
         }
         if let Some(v) = filter.since {
             qb.push(" AND at >= ").push_bind(util::format_timestamp(v));

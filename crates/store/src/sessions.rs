@@ -133,6 +133,31 @@ impl Store {
                 == 0
     }
 
+    /// Encrypts and authenticates `plaintext` with the master key for `purpose` (bound as
+    /// associated data, so a message sealed for one purpose never opens for another). Returns
+    /// URL-safe base64 of nonce and ciphertext. Used for STS encoded authorization messages.
+    pub fn seal_message(&self, purpose: &str, plaintext: &[u8]) -> Result<String> {
+        use base64::Engine as _;
+        let (nonce, ct) = self.key().encrypt(purpose, plaintext)?;
+        let mut raw = nonce;
+        raw.extend_from_slice(&ct);
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+    }
+
+    /// Opens what [`Store::seal_message`] sealed for `purpose`; `StoreError::Decrypt` when the
+    /// text is malformed, tampered with, or sealed by another key or for another purpose.
+    pub fn open_message(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>> {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sealed.trim())
+            .map_err(|_| StoreError::Decrypt(purpose.to_owned()))?;
+        if raw.len() < 12 + 16 {
+            return Err(StoreError::Decrypt(purpose.to_owned()));
+        }
+        let (nonce, ct) = raw.split_at(12);
+        self.key().decrypt(purpose, nonce, ct)
+    }
+
     /// Deletes session credentials that expired before `now`; returns how many.
     pub async fn delete_expired_session_credentials(&self, now: OffsetDateTime) -> Result<u64> {
         let mut tx = self.writer().begin().await?;

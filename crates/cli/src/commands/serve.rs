@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// On first start, also load a small demo organization and print three commands to try.
     #[arg(long)]
     pub demo: bool,
+    /// Enforce ModelArts API calls and forward allowed ones to this upstream
+    /// (`http://host:port`): the gateway's reverse-proxy mode.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -35,6 +39,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
         log_format: args.log_format,
         demo: args.demo.then_some(true),
+        upstream: args.upstream,
     };
     let config =
         Config::load(args.config.as_deref(), &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
