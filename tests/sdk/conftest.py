@@ -15,7 +15,7 @@ from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 from huaweicloudsdkiam.v5 import IamClient
-from huaweicloudsdkiamaccessanalyzer.v1 import IamAccessAnalyzerClient
+from huaweicloudsdkiamaccessanalyzer.v1 import IAMAccessAnalyzerClient
 from huaweicloudsdkorganizations.v1 import OrganizationsClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,9 +53,9 @@ class Server:
         return (OrganizationsClient.new_builder().with_http_config(self.http_config())
                 .with_credentials(cred).with_endpoint(self.endpoint).build())
 
-    def analyzer(self) -> IamAccessAnalyzerClient:
+    def analyzer(self) -> IAMAccessAnalyzerClient:
         cred = BasicCredentials(self.ak, self.sk, self.project_id)
-        return (IamAccessAnalyzerClient.new_builder().with_http_config(self.http_config())
+        return (IAMAccessAnalyzerClient.new_builder().with_http_config(self.http_config())
                 .with_credentials(cred).with_endpoint(self.endpoint).build())
 
     def call(self, method: str, path: str, body=None, ak=None, sk=None) -> requests.Response:

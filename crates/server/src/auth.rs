@@ -85,20 +85,6 @@ pub(crate) struct CachedCredential {
 /// Endpoints that only require authentication (no catalog action): operations endpoints.
 const AUTHENTICATED_ONLY: &[(&str, &str)] = &[("GET", "/metrics"), ("GET", "/openapi.json")];
 
-/// Server-side action table for APIs the catalog does not (yet) route.
-const EXTRA_ROUTES: &[(&str, &str, &str)] = &[
-    (
-        "POST",
-        "/v1/organizations/accounts",
-        "organizations:accounts:create",
-    ),
-    (
-        "GET",
-        "/v1/organizations/accounts/{account_id}",
-        "organizations:accounts:get",
-    ),
-];
-
 /// The middleware.
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
@@ -310,37 +296,18 @@ fn authorize_route(
             }
             pairs
         }
-        Err(_) => match extra_route(method, path) {
-            Some(action) => vec![(action.to_owned(), "*".to_owned())],
-            None => {
-                return Err(ApiError::forbidden(
-                    format!(
-                        "User: {} is not authorized to call {method} {path}: no action is registered for this API.",
-                        caller.urn
-                    ),
-                    None,
-                ));
-            }
-        },
+        Err(_) => {
+            return Err(ApiError::forbidden(
+                format!(
+                    "User: {} is not authorized to call {method} {path}: no action is registered for this API.",
+                    caller.urn
+                ),
+                None,
+            ));
+        }
     };
     for (action, resource) in &pairs {
         snapshot.authorize_api_call(caller, action, resource)?;
     }
     Ok(())
-}
-
-fn extra_route(method: &str, path: &str) -> Option<&'static str> {
-    let path = path.strip_suffix('/').unwrap_or(path);
-    EXTRA_ROUTES.iter().find_map(|(m, template, action)| {
-        if *m != method {
-            return None;
-        }
-        let t: Vec<&str> = template.split('/').collect();
-        let p: Vec<&str> = path.split('/').collect();
-        let same = t.len() == p.len()
-            && t.iter()
-                .zip(&p)
-                .all(|(a, b)| (a.starts_with('{') && !b.is_empty()) || a == b);
-        same.then_some(*action)
-    })
 }

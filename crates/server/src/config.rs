@@ -50,10 +50,25 @@ pub struct Config {
     pub demo: bool,
     /// Region name used in resource URNs and project ids.
     pub region: String,
+    /// Base64 of the 32-byte master key that encrypts secret access keys at rest
+    /// (`MODELARTS_IAM_MASTER_KEY`); absent: `<data_dir>/master.key`, generated on first start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<Secret>,
     /// ModelArts upstream (`http://host:port[/prefix]`): when set, ModelArts API calls are
     /// enforced and forwarded there (the gateway's proxy mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
+}
+
+/// A setting that is never printed (`Debug` shows `[redacted]`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 impl Default for Config {
@@ -64,6 +79,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             demo: false,
             region: "cn-north-4".to_owned(),
+            master_key: None,
             upstream: None,
         }
     }
@@ -138,6 +154,13 @@ mod tests {
             assert_eq!(c.listen.port(), 9002);
             jail.create_file("bad.toml", "lissen = 1\n")?;
             assert!(Config::load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
+            jail.set_env("MODELARTS_IAM_MASTER_KEY", "c2VjcmV0");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.master_key, Some(Secret("c2VjcmV0".to_owned())));
+            assert!(
+                !format!("{c:?}").contains("c2VjcmV0"),
+                "the key is never printed"
+            );
             Ok(())
         });
     }

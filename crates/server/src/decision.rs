@@ -202,20 +202,16 @@ fn decide_one(
     }))
 }
 
-async fn simulate(body: axum::body::Bytes) -> ApiResult<Json<Value>> {
+async fn simulate(State(st): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
     let case: Value = crate::extract::parse_json(&body)?;
     let started = Instant::now();
-    let out = crate::snapshot::simulate(case)?;
+    let out = crate::snapshot::simulate(case, st.region())?;
     metrics::histogram!(telemetry::DECISION_SECONDS, "source" => "simulate")
         .record(started.elapsed().as_secs_f64());
-    if let Some(d) = out.get("decision").and_then(Value::as_str) {
-        let d = match d {
-            "allow" => "allow",
-            "explicit_deny" => "explicit_deny",
-            _ => "implicit_deny",
-        };
-        metrics::counter!(telemetry::DECISIONS, "decision" => d, "source" => "simulate")
+    if let Some(d) = out.decision {
+        metrics::counter!(telemetry::DECISIONS, "decision" => d.as_str(), "source" => "simulate")
             .increment(1);
     }
-    Ok(Json(out))
+    let value = serde_json::to_value(&out).map_err(ApiError::internal)?;
+    Ok(Json(value))
 }

@@ -1,17 +1,220 @@
 //! `--demo`: a small organization loaded on first start, and three commands that show an allow,
 //! an explicit deny and an SCP deny.
+//!
+//! In the first account (the organization's management account):
+//! - group `data-scientists` with the policy `modelarts-notebooks-and-training` (notebooks and
+//!   training jobs), members `alice` and `bob`;
+//! - `bob` also has `no-notebook-delete` (an explicit deny of `modelarts:notebook:delete`);
+//! - `auditor` with `modelarts-read-only` (the `get`/`list` actions);
+//! - the agency `modelarts-agency` trusting the ModelArts service, with an OBS read policy.
+//!
+//! In the member account `research-lab` (in the OU `research`): `carol` with
+//! `modelarts-full` (every ModelArts action), bounded by the SCP `deny-training` attached to
+//! `research`.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
+use iam_store::{NewAgency, NewPolicy, NewScp, NewUser, OrgPolicyType, PrincipalType, Store};
+use serde_json::json;
+
+use crate::documents::{DocumentKind, check_document};
 use crate::serve::ServeError;
 use crate::state::AppState;
 
-/// Loads the demo data; returns the lines to print.
+/// The member account the demo creates.
+pub const MEMBER_ACCOUNT: &str = "research-lab";
+
+/// What the demo created (URNs for the walkthrough commands).
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// `alice` (allowed to create notebooks).
+    pub alice: String,
+    /// `bob` (explicitly denied deleting notebooks).
+    pub bob: String,
+    /// `carol` in the member account (training denied by the SCP).
+    pub carol: String,
+}
+
+fn doc(v: &serde_json::Value) -> Result<String, ServeError> {
+    let text = v.to_string();
+    // the demo documents go through the same validation as API writes
+    check_document(&text, DocumentKind::Identity)
+        .map_err(|e| ServeError::Bootstrap(e.message().to_owned()))?;
+    Ok(text)
+}
+
+fn user(name: &str, description: &str) -> NewUser {
+    NewUser {
+        name: name.to_owned(),
+        enabled: true,
+        description: description.to_owned(),
+    }
+}
+
+fn policy(name: &str, document: String, description: &str) -> NewPolicy {
+    NewPolicy {
+        name: name.to_owned(),
+        document,
+        path: String::new(),
+        description: description.to_owned(),
+    }
+}
+
+/// Creates the demo entities in `account_id` (the first account) in one serialised write.
+pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeError> {
+    let notebooks_and_training = doc(&json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["modelarts:notebook:*", "modelarts:trainJob:*"], "Resource": ["*"]}]}))?;
+    let no_delete = doc(&json!({"Version": "5.0", "Statement": [
+        {"Effect": "Deny", "Action": ["modelarts:notebook:delete"], "Resource": ["*"]}]}))?;
+    let read_only = doc(&json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["modelarts:*:get*", "modelarts:*:list*"], "Resource": ["*"]}]}))?;
+    let modelarts_full = doc(&json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["modelarts:*:*"], "Resource": ["*"]}]}))?;
+    let obs_read = doc(&json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["obs:object:GetObject", "obs:bucket:ListBucket"], "Resource": ["*"]}]}))?;
+    let deny_training = json!({"Version": "5.0", "Statement": [
+        {"Effect": "Deny", "Action": ["modelarts:trainJob:*"], "Resource": ["*"]}]})
+    .to_string();
+    check_document(&deny_training, DocumentKind::Scp)
+        .map_err(|e| ServeError::Bootstrap(e.message().to_owned()))?;
+    let trust = json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": ["service.ModelArts"]}, "Action": ["sts:agencies:assume"]}]})
+    .to_string();
+    check_document(&trust, DocumentKind::Trust)
+        .map_err(|e| ServeError::Bootstrap(e.message().to_owned()))?;
+
+    let account = account_id.to_owned();
+    let region = state.region().to_owned();
+    state
+        .write(|s: Store| async move {
+            let alice = s
+                .create_user(&account, &user("alice", "demo: data scientist"))
+                .await?;
+            let bob = s
+                .create_user(
+                    &account,
+                    &user("bob", "demo: data scientist who may not delete notebooks"),
+                )
+                .await?;
+            let auditor = s
+                .create_user(&account, &user("auditor", "demo: read-only"))
+                .await?;
+            let group = s
+                .create_group(&account, "data-scientists", "demo: notebooks and training")
+                .await?;
+            s.add_user_to_group(&group.id, &alice.id).await?;
+            s.add_user_to_group(&group.id, &bob.id).await?;
+            let p = s
+                .create_policy(
+                    &account,
+                    &policy(
+                        "modelarts-notebooks-and-training",
+                        notebooks_and_training,
+                        "demo",
+                    ),
+                )
+                .await?;
+            s.attach_policy(&p.id, PrincipalType::Group, &group.id)
+                .await?;
+            let p = s
+                .create_policy(&account, &policy("no-notebook-delete", no_delete, "demo"))
+                .await?;
+            s.attach_policy(&p.id, PrincipalType::User, &bob.id).await?;
+            let p = s
+                .create_policy(&account, &policy("modelarts-read-only", read_only, "demo"))
+                .await?;
+            s.attach_policy(&p.id, PrincipalType::User, &auditor.id)
+                .await?;
+            let agency = s
+                .create_agency(
+                    &account,
+                    &NewAgency {
+                        name: "modelarts-agency".to_owned(),
+                        path: String::new(),
+                        trust_policy: trust,
+                        max_session_duration: None,
+                        description: "demo: lets ModelArts read training data".to_owned(),
+                    },
+                )
+                .await?;
+            let p = s
+                .create_policy(&account, &policy("obs-read", obs_read, "demo"))
+                .await?;
+            s.attach_policy(&p.id, PrincipalType::Agency, &agency.id)
+                .await?;
+
+            let (org, root) = s.create_organization(&account).await?;
+            s.enable_policy_type(&root.id, OrgPolicyType::ServiceControlPolicy)
+                .await?;
+            let ou = s.create_organizational_unit(&root.id, "research").await?;
+            let (member, _root_user, _project) =
+                s.bootstrap_account(MEMBER_ACCOUNT, &region, None).await?;
+            s.add_account_to_organization(&org.id, &member.id, Some(&ou.id))
+                .await?;
+            let carol = s
+                .create_user(
+                    &member.id,
+                    &user("carol", "demo: researcher in a member account"),
+                )
+                .await?;
+            let p = s
+                .create_policy(
+                    &member.id,
+                    &policy("modelarts-full", modelarts_full, "demo"),
+                )
+                .await?;
+            s.attach_policy(&p.id, PrincipalType::User, &carol.id)
+                .await?;
+            let scp = s
+                .create_scp(
+                    &org.id,
+                    &NewScp {
+                        name: "deny-training".to_owned(),
+                        policy_type: OrgPolicyType::ServiceControlPolicy,
+                        content: deny_training,
+                        description: "demo: no training jobs in research".to_owned(),
+                    },
+                )
+                .await?;
+            s.attach_scp(&scp.id, &ou.id).await?;
+            Ok(Demo {
+                alice: alice.urn,
+                bob: bob.urn,
+                carol: carol.urn,
+            })
+        })
+        .await
+        .map_err(|e| ServeError::Bootstrap(e.message().to_owned()))
+}
+
+/// Loads the demo data; returns the lines to print (three ready-to-run commands).
 pub async fn load(
-    _state: &AppState,
-    _key_file: &Path,
-    _addr: SocketAddr,
+    state: &AppState,
+    account_id: &str,
+    key_file: &Path,
+    addr: SocketAddr,
 ) -> Result<Vec<String>, ServeError> {
-    Ok(Vec::new())
+    let demo = create(state, account_id).await?;
+    let exe = std::env::current_exe()
+        .ok()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "modelarts-iam".to_owned());
+    let cmd = |principal: &str, action: &str| {
+        format!(
+            "  {exe} authorize --endpoint http://{addr} --key-file {} --principal {principal} --action {action}",
+            key_file.display()
+        )
+    };
+    Ok(vec![
+        "Demo loaded: users alice, bob, auditor; group data-scientists; agency modelarts-agency;".to_owned(),
+        format!("an organization with the OU `research`, the member account `{MEMBER_ACCOUNT}` (user carol) and the SCP `deny-training`."),
+        "Try (exit code 0 = allow, 2 = deny):".to_owned(),
+        "# allow: alice may create notebooks through her group".to_owned(),
+        cmd(&demo.alice, "modelarts:notebook:create"),
+        "# explicit deny: bob's own policy denies deleting notebooks".to_owned(),
+        cmd(&demo.bob, "modelarts:notebook:delete"),
+        "# SCP deny: carol's policy allows everything in ModelArts, the SCP on `research` denies training".to_owned(),
+        cmd(&demo.carol, "modelarts:trainJob:create"),
+    ])
 }

@@ -126,7 +126,15 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     crate::telemetry::init_logging(config.log_format);
     std::fs::create_dir_all(&config.data_dir)
         .map_err(io(format!("creating {}", config.data_dir.display())))?;
-    let store = Store::open(&config.data_dir, StoreOptions::default()).await?;
+    let master_key = match &config.master_key {
+        Some(k) => Some(iam_store::MasterKey::from_base64(k.0.trim())?),
+        None => None,
+    };
+    let options = StoreOptions {
+        master_key,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&config.data_dir, options).await?;
     let first = bootstrap(&store, &config.data_dir, &config.region).await?;
     let state = AppState::new(store.clone(), config.region.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -145,7 +153,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             b.key_file.display()
         );
         if config.demo {
-            let lines = crate::demo::load(&state, &b.key_file, addr).await?;
+            let lines = crate::demo::load(&state, &b.account_id, &b.key_file, addr).await?;
             for line in lines {
                 println!("{line}");
             }

@@ -10,9 +10,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use iam_policy::case::{Case, CaseResult, RouteAction, RouteResolver, run_case};
 use iam_policy::{Context, Decision, Policy, PolicyId, PolicyKind, PolicySet, Request};
 use iam_store::{OrgPolicyType, PrincipalType, Store, StoreError, StoreState};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::{Caller, CallerKind};
 use crate::error::ApiError;
@@ -459,10 +460,57 @@ pub struct Outcome {
     pub explanation: Value,
 }
 
-/// Runs an evaluation case (the `eval` format).
-pub fn simulate(case: Value) -> Result<Value, ApiError> {
-    let _ = case;
-    Ok(json!({"error": "simulate is not available yet"}))
+/// The catalog's route table as the case runner's route resolver.
+struct CatalogRoutes;
+
+impl RouteResolver for CatalogRoutes {
+    fn resolve(
+        &self,
+        method: &str,
+        path: &str,
+        region: &str,
+        account_id: &str,
+    ) -> Result<Vec<RouteAction>, String> {
+        let catalog = iam_catalog::Catalog::builtin();
+        if let Some(e) = catalog.load_error() {
+            return Err(format!("the catalog failed to load: {e}"));
+        }
+        let target = iam_catalog::RouteTarget::new(region, account_id);
+        let resolved = catalog
+            .resolve_route(method, path, &target)
+            .map_err(|e| e.to_string())?;
+        Ok(resolved
+            .actions
+            .iter()
+            .zip(&resolved.resources)
+            .map(|(a, r)| RouteAction {
+                action: (*a).to_owned(),
+                resource: r.clone(),
+            })
+            .collect())
+    }
+}
+
+/// Runs an evaluation case (the `eval` format of [`iam_policy::case`]) without the store:
+/// policies, principal and request all come from the case; a `method`/`path` request is
+/// resolved through the catalog's routes (region defaulting to the server's). A case that
+/// cannot be evaluated (a policy that does not parse, an unknown route, a bad context) is a 400
+/// naming the problem.
+pub fn simulate(case: Value, region: &str) -> Result<CaseResult, ApiError> {
+    let mut case: Case = serde_path_to_error::deserialize(case).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::bad_request(format!("invalid case at `{path}`: {}", e.inner()))
+    })?;
+    if case.request.path.is_some() && case.request.region.is_none() {
+        case.request.region = Some(region.to_owned());
+    }
+    let result = run_case(&case, Some(&CatalogRoutes));
+    if let Some(e) = &result.error {
+        return Err(ApiError::bad_request(format!(
+            "the case cannot be evaluated: {e}"
+        )));
+    }
+    Ok(result)
 }
 
 #[cfg(test)]
