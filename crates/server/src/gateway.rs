@@ -864,7 +864,16 @@ fn log(
             .and_then(|v| v.split(',').next())
             .map(|v| v.trim().chars().take(128).collect())
     });
+    // A failed signature is attributed to the owner of the access key it claims, if any.
+    let claimed = match (caller, &access_key) {
+        (None, Some(ak)) => st
+            .snapshot()
+            .principal_by_access_key(ak)
+            .map(|p| p.urn.clone()),
+        _ => None,
+    };
     let extra = json!({
+        "claimed": claimed.is_some(),
         "source": "gateway",
         "mode": o.mode.as_str(),
         "method": o.method,
@@ -874,7 +883,7 @@ fn log(
     });
     st.audit().log(NewDecision {
         at: None,
-        principal_urn: caller.map(|c| c.urn.clone()),
+        principal_urn: caller.map(|c| c.urn.clone()).or(claimed),
         access_key_id: access_key,
         action: action.to_owned(),
         resource: resource.map(str::to_owned),

@@ -1,0 +1,564 @@
+//! The enforcement gateway in process: the reverse proxy in front of a real upstream on a
+//! loopback port (what it forwards, what it refuses, and with which Huawei bodies), the nginx
+//! `auth_request` endpoint, the context keys it fills, and the decision log.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::IntoResponse;
+use common::{Answer, HOST, Key, TestApp, assert_huawei_error};
+use http::StatusCode;
+use iam_signing::{OutgoingRequest, SecretString, Signer};
+use serde_json::{Value, json};
+
+/// What the upstream saw.
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<Value>>>);
+
+async fn upstream_handler(State(seen): State<Seen>, req: Request) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    let headers: serde_json::Map<String, Value> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or(""))))
+        .collect();
+    let record = json!({
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "query": parts.uri.query(),
+        "headers": headers,
+        "body": String::from_utf8_lossy(&body),
+    });
+    seen.0.lock().unwrap().push(record.clone());
+    (
+        StatusCode::OK,
+        [("x-upstream", "fake-modelarts")],
+        axum::Json(
+            json!({"current": 0, "data": [], "pages": 0, "size": 0, "total": 0, "echo": record}),
+        ),
+    )
+        .into_response()
+}
+
+async fn spawn_upstream() -> (String, Seen) {
+    let seen = Seen::default();
+    let app = Router::new()
+        .fallback(upstream_handler)
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), seen)
+}
+
+struct World {
+    app: TestApp,
+    seen: Seen,
+    project: String,
+    alice: Key,
+    alice_urn: String,
+    bob: Key,
+}
+
+async fn world() -> World {
+    let mut app = TestApp::new().await;
+    let (url, seen) = spawn_upstream().await;
+    app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
+    let project = app
+        .state
+        .store()
+        .list_projects(&app.account_id)
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
+    let (alice_id, alice_urn, alice) = app.user_with_key("alice").await;
+    app.grant(
+        &alice_id,
+        "ml-dev",
+        json!({"Version":"5.0","Statement":[
+            {"Effect":"Allow","Action":["modelarts:notebook:*","modelarts:trainJob:list","modelarts:trainJob:get"]},
+            {"Effect":"Deny","Action":["modelarts:notebook:create"],"Condition":{"StringEquals":{"modelarts:poolType":["public"]}}}
+        ]}),
+    )
+    .await;
+    let (_, _, bob) = app.user_with_key("bob").await;
+    World {
+        app,
+        seen,
+        project,
+        alice,
+        alice_urn,
+        bob,
+    }
+}
+
+fn seen_count(w: &World) -> usize {
+    w.seen.0.lock().unwrap().len()
+}
+
+#[tokio::test]
+async fn allowed_requests_are_forwarded_with_the_callers_identity() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    let a = w
+        .app
+        .call(
+            &w.alice,
+            "GET",
+            &path,
+            &[("limit", "10"), ("offset", "0")],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.headers["x-upstream"], "fake-modelarts");
+    let echo = &a.body["echo"];
+    assert_eq!(echo["path"], json!(path));
+    assert_eq!(echo["query"], "limit=10&offset=0");
+    let h = &echo["headers"];
+    assert_eq!(h["x-iam-principal-urn"], json!(w.alice_urn));
+    assert_eq!(h["x-iam-account-id"], json!(w.app.account_id));
+    assert_eq!(h["x-iam-action"], "modelarts:notebook:list");
+    assert!(
+        h.get("authorization").is_none(),
+        "credentials are not forwarded"
+    );
+    assert!(h["x-request-id"].is_string());
+
+    // POST with a JSON body (ListTrainingJobs) and a GET with a resource id
+    let s = w
+        .app
+        .call(
+            &w.alice,
+            "POST",
+            &format!("/v2/{}/training-job-searches", w.project),
+            &[],
+            json!({"offset": 0, "limit": 10}),
+        )
+        .await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert_eq!(s.body["echo"]["body"], r#"{"offset":0,"limit":10}"#);
+    let g = w
+        .app
+        .call(
+            &w.alice,
+            "GET",
+            &format!("/v2/{}/training-jobs/job-1", w.project),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    assert_eq!(
+        g.body["echo"]["headers"]["x-iam-resource"],
+        json!(format!(
+            "modelarts:{}:{}:trainJob:job-1",
+            common::REGION,
+            w.app.account_id
+        ))
+    );
+}
+
+#[tokio::test]
+async fn identity_headers_sent_by_the_client_are_not_trusted() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    let payload = Vec::new();
+    let headers = [
+        ("Host", HOST),
+        ("Content-Type", "application/json"),
+        ("X-Iam-Principal-Urn", "iam::0:user:admin"),
+    ];
+    let signed = Signer::new(w.alice.ak.clone(), SecretString::from(w.alice.sk.clone()))
+        .sign(
+            &OutgoingRequest {
+                method: "GET",
+                path: &path,
+                query: &[],
+                headers: &headers,
+                body: &payload,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    let mut req = Request::builder().method("GET").uri(&path);
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    let a = w.app.send(req.body(Body::empty()).unwrap()).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body["echo"]["headers"]["x-iam-principal-urn"],
+        json!(w.alice_urn)
+    );
+}
+
+#[tokio::test]
+async fn denials_answer_huawei_bodies_and_never_reach_the_upstream() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    // no policy
+    let a = w.app.call(&w.bob, "GET", &path, &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    let msg = a.body["error_msg"].as_str().unwrap();
+    assert!(
+        msg.contains("is not authorized to perform action modelarts:notebook:list")
+            && msg.contains("because no identity-based policy allows"),
+        "{msg}"
+    );
+    assert!(a.body["encoded_authorization_message"].is_string());
+    // wrong secret
+    let wrong = Key {
+        ak: w.alice.ak.clone(),
+        sk: "0".repeat(w.alice.sk.len()),
+    };
+    let a = w.app.call(&wrong, "GET", &path, &[], Value::Null).await;
+    assert_huawei_error(&a, 401, "APIGW.0301");
+    // unsigned
+    let a = w
+        .app
+        .send(
+            Request::builder()
+                .uri(&path)
+                .header("Host", HOST)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_huawei_error(&a, 401, "APIGW.0301");
+    // a project of no account
+    let a = w
+        .app
+        .call(
+            &w.alice,
+            "GET",
+            "/v1/0123456789abcdef0123456789abcdef/notebooks",
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    // a ModelArts action outside alice's policy
+    let a = w
+        .app
+        .call(
+            &w.alice,
+            "DELETE",
+            &format!("/v2/{}/training-jobs/job-1", w.project),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    assert_eq!(seen_count(&w), 0);
+}
+
+#[tokio::test]
+async fn the_pool_of_a_request_fills_modelarts_pool_keys() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    // no pool: public pool, denied by alice's explicit deny
+    let a = w
+        .app
+        .call(
+            &w.alice,
+            "POST",
+            &path,
+            &[],
+            json!({"name": "nb", "flavor": "x"}),
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    assert!(
+        a.body["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains("with an explicit deny in an identity-based policy"),
+        "{}",
+        a.body
+    );
+    // a dedicated pool
+    let a = w
+        .app
+        .call(
+            &w.alice,
+            "POST",
+            &path,
+            &[],
+            json!({"name": "nb", "flavor": "x", "pool_id": "pool-7"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // the decoded explanation names the context
+    let root = w.app.root.clone();
+    let denied = w
+        .app
+        .call(&w.alice, "POST", &path, &[], json!({"name": "nb"}))
+        .await;
+    let d = w
+        .app
+        .call(
+            &root,
+            "POST",
+            "/v5/decode-authorization-message",
+            &[],
+            json!({"encoded_message": denied.body["encoded_authorization_message"]}),
+        )
+        .await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let m: Value = serde_json::from_str(d.body["decoded_message"].as_str().unwrap()).unwrap();
+    assert_eq!(m["context"]["modelarts:pooltype"], json!(["public"]));
+    assert_eq!(m["decision"], "explicit_deny");
+    assert_eq!(m["explanation"]["statements"][0]["statement_index"], 1);
+}
+
+#[tokio::test]
+async fn iam_apis_stay_local_in_proxy_mode_and_a_dead_upstream_is_502() {
+    let mut w = world().await;
+    let u = w.app.root("GET", "/v5/users", Value::Null).await;
+    assert_eq!(u.status, 200, "{}", u.body);
+    assert_eq!(seen_count(&w), 0);
+    // an upstream nobody listens on
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    w.app.router =
+        iam_server::gateway::proxy_app(w.app.state.clone(), &format!("http://127.0.0.1:{port}"))
+            .unwrap();
+    let a = w
+        .app
+        .call(
+            &w.alice,
+            "GET",
+            &format!("/v1/{}/notebooks", w.project),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 502, "APIGW.0502");
+    for bad in [
+        "ftp://x",
+        "not a url",
+        "https://example.test",
+        "http://h/?q=1",
+    ] {
+        assert!(
+            iam_server::gateway::proxy_app(w.app.state.clone(), bad).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+/// Signs the original request and sends the nginx subrequest for it.
+async fn auth_request(
+    w: &World,
+    key: &Key,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    content_length: Option<&str>,
+) -> Answer {
+    let payload = Vec::new();
+    let headers = [("Host", HOST), ("Content-Type", "application/json")];
+    let signed = Signer::new(key.ak.clone(), SecretString::from(key.sk.clone()))
+        .sign(
+            &OutgoingRequest {
+                method,
+                path,
+                query,
+                headers: &headers,
+                body: &payload,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    let uri = if signed.query_string.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", signed.query_string)
+    };
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(iam_server::gateway::AUTH_PATH)
+        .header("X-Original-Method", method)
+        .header("X-Original-URI", uri)
+        .header("X-Real-IP", "10.1.2.3");
+    if let Some(cl) = content_length {
+        req = req.header("X-Original-Content-Length", cl);
+    }
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    w.app.send(req.body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn the_auth_request_endpoint_answers_for_nginx() {
+    let mut w = world().await;
+    // the plain server (no upstream) serves the endpoint too
+    w.app.router = iam_server::app(w.app.state.clone());
+    let path = format!("/v1/{}/notebooks", w.project);
+    let ok = auth_request(&w, &w.alice, "GET", &path, &[("limit", "5")], Some("")).await;
+    assert_eq!(ok.status, 204, "{}", ok.body);
+    assert_eq!(ok.headers["x-iam-principal-urn"], w.alice_urn.as_str());
+    assert_eq!(ok.headers["x-iam-action"], "modelarts:notebook:list");
+
+    let no = auth_request(&w, &w.bob, "GET", &path, &[], None).await;
+    assert_huawei_error(&no, 403, "IAM.0003");
+    let header_body: Value =
+        serde_json::from_str(no.headers["x-iam-error-body"].to_str().unwrap()).unwrap();
+    assert_eq!(header_body, no.body);
+
+    let wrong = Key {
+        ak: w.alice.ak.clone(),
+        sk: "0".repeat(w.alice.sk.len()),
+    };
+    let bad = auth_request(&w, &wrong, "GET", &path, &[], None).await;
+    assert_huawei_error(&bad, 401, "APIGW.0301");
+    assert!(bad.headers.contains_key("x-iam-error-body"));
+
+    // a body nginx did not pass on cannot be verified: fail closed
+    let body = auth_request(&w, &w.alice, "POST", &path, &[], Some("42")).await;
+    assert_huawei_error(&body, 401, "APIGW.0301");
+
+    // missing protocol headers
+    let a = w
+        .app
+        .send(
+            Request::builder()
+                .uri(iam_server::gateway::AUTH_PATH)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_huawei_error(&a, 400, "IAM.0001");
+}
+
+#[tokio::test]
+async fn every_enforced_request_is_in_the_decision_log() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    assert_eq!(
+        w.app
+            .call(&w.alice, "GET", &path, &[], Value::Null)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        w.app
+            .call(&w.bob, "GET", &path, &[], Value::Null)
+            .await
+            .status,
+        403
+    );
+    let wrong = Key {
+        ak: w.bob.ak.clone(),
+        sk: "0".repeat(w.bob.sk.len()),
+    };
+    assert_eq!(
+        w.app
+            .call(&wrong, "GET", &path, &[], Value::Null)
+            .await
+            .status,
+        401
+    );
+    let root = w.app.root.clone();
+    let mut items = Vec::new();
+    for _ in 0..100 {
+        let l = w
+            .app
+            .call(
+                &root,
+                "GET",
+                "/v1/decisions",
+                &[("limit", "50")],
+                Value::Null,
+            )
+            .await;
+        assert_eq!(l.status, 200, "{}", l.body);
+        items = l.body["decisions"].as_array().unwrap().clone();
+        if items
+            .iter()
+            .filter(|d| d["extra"]["source"] == "gateway")
+            .count()
+            >= 3
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let gw: Vec<&Value> = items
+        .iter()
+        .filter(|d| d["extra"]["source"] == "gateway")
+        .collect();
+    assert_eq!(gw.len(), 3, "{items:?}");
+    let (unauth, denied, allowed) = (gw[0], gw[1], gw[2]);
+    assert_eq!(unauth["decision"], "unauthenticated");
+    assert_eq!(unauth["access_key_id"], json!(w.bob.ak));
+    // attributed to the key's owner (the signature did not verify)
+    assert!(
+        unauth["principal_urn"]
+            .as_str()
+            .unwrap()
+            .ends_with(":user:bob"),
+        "{unauth}"
+    );
+    assert_eq!(unauth["extra"]["claimed"], true);
+    assert_eq!(denied["decision"], "implicit_deny");
+    assert_eq!(denied["action"], "modelarts:notebook:list");
+    assert_eq!(denied["layer"], "identity");
+    assert_eq!(allowed["decision"], "allow");
+    assert_eq!(allowed["principal_urn"], json!(w.alice_urn));
+    assert_eq!(
+        allowed["resource"],
+        json!(format!(
+            "modelarts:{}:{}:notebook:*",
+            common::REGION,
+            w.app.account_id
+        ))
+    );
+    assert!(
+        allowed["determining_statement"]
+            .as_str()
+            .unwrap()
+            .starts_with("identity:"),
+        "{allowed}"
+    );
+    assert_eq!(allowed["extra"]["mode"], "proxy");
+    // filters
+    let l = w
+        .app
+        .call(
+            &root,
+            "GET",
+            "/v1/decisions",
+            &[("decision", "allow"), ("principal_urn", &w.alice_urn)],
+            Value::Null,
+        )
+        .await;
+    let only = l.body["decisions"].as_array().unwrap();
+    assert!(!only.is_empty());
+    assert!(only.iter().all(|d| d["decision"] == "allow"));
+}
