@@ -440,9 +440,10 @@ fn fix_for(denial: &Denial, r: &Req, agency: bool) -> Vec<Fix> {
                 },
             })
             .collect(),
+        // SCP allow statements take no `Resource` (other than `*`) and no condition.
         (_, Layer::Scp) => vec![Fix::AddScpStatement {
             level: denial.level.unwrap_or(0),
-            statement: stmt,
+            statement: allow_statement(&r.action, None),
         }],
         (_, _) if agency => vec![Fix::AddAgencyStatement { statement: stmt }],
         _ => vec![Fix::AddUserStatement { statement: stmt }],
