@@ -1,0 +1,161 @@
+"""A small ModelArts-compatible upstream for the gateway tests: answers the calls the suites make
+(`list_notebooks`, `list_training_jobs`, `show_training_job_details`) in the shapes
+`huaweicloudsdkmodelarts` deserialises, and records every request it receives (method, path,
+query, headers, body) so tests can check what the gateway forwarded. It trusts whatever the
+gateway says in the `X-Iam-*` headers and checks nothing itself: it stands for a backend that sits
+behind the gateway.
+
+Also runnable on its own: `python fake_modelarts.py --port 9000` (used by tests/nginx/run.sh).
+"""
+
+import argparse
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+def _notebook(i: int) -> dict:
+    return {"id": f"nb-{i}", "name": f"notebook-{i}", "status": "RUNNING", "flavor": "modelarts.vm.cpu.2u",
+            "workspace_id": "0", "feature": "NOTEBOOK"}
+
+
+def _job(job_id: str) -> dict:
+    return {"kind": "job", "metadata": {"id": job_id, "name": f"job-{job_id}", "workspace_id": "0"},
+            "status": {"phase": "Running", "secondary_phase": "Running", "duration": 42}}
+
+
+ROUTES = [
+    ("GET", re.compile(r"^/v1/[^/]+/notebooks/?$"),
+     lambda m, body: {"current": 0, "data": [_notebook(1), _notebook(2)], "pages": 1, "size": 2, "total": 2}),
+    ("POST", re.compile(r"^/v2/[^/]+/training-job-searches/?$"),
+     lambda m, body: {"total": 1, "count": 1, "limit": body.get("limit", 10), "offset": body.get("offset", 0),
+                      "sort_by": "create_time", "order": "desc", "group_by": "", "workspace_id": "0",
+                      "ai_project": "default-ai-project", "train_type": "", "items": [_job("job-1")]}),
+    ("GET", re.compile(r"^/v2/[^/]+/training-jobs/(?P<id>[^/]+)/?$"),
+     lambda m, body: _job(m.group("id"))),
+]
+
+
+class FakeModelArts:
+    """The upstream server; `records` lists the requests received, oldest first."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.records: list[dict] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt, *args):  # quiet
+                pass
+
+            def _handle(self):
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                record = {"method": self.command, "path": parts.path, "query": parts.query,
+                          "headers": {k.lower(): v for k, v in self.headers.items()},
+                          "body": raw.decode("utf-8", "replace")}
+                with outer.lock:
+                    outer.records.append(record)
+                try:
+                    body = json.loads(raw) if raw else {}
+                except ValueError:
+                    body = {}
+                for method, pattern, answer in ROUTES:
+                    m = pattern.match(parts.path)
+                    if m and method == self.command:
+                        self._send(200, answer(m, body if isinstance(body, dict) else {}))
+                        return
+                self._send(404, {"error_code": "ModelArts.0404", "error_msg": f"no fake for {self.command} {parts.path}"})
+
+            def _send(self, status, doc):
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-Upstream", "fake-modelarts")
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> "FakeModelArts":
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def last(self) -> dict:
+        with self.lock:
+            return self.records[-1]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.records)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=9000)
+    args = ap.parse_args()
+    srv = FakeModelArts(args.host, args.port)
+    print(f"fake ModelArts listening on {srv.url}", flush=True)
+    srv.httpd.serve_forever()
+
+
+def start_iam_server(binary, data_dir, *extra_args, port=None):
+    """Starts `modelarts-iam serve` on a free loopback port with `extra_args` (e.g. `--upstream
+    URL`); returns (process, endpoint, root key dict). The caller terminates the process."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    if port is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    log = open(data_dir / "server.log", "wb")
+    proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}",
+                             "--data-dir", str(data_dir), *extra_args], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited: " + (data_dir / "server.log").read_text())
+        try:
+            with urllib.request.urlopen(endpoint + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("server did not start: " + (data_dir / "server.log").read_text())
+        time.sleep(0.1)
+    key = json.loads((data_dir / "root-access-key.json").read_text())
+    return proc, endpoint, key
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except Exception:  # noqa: BLE001 - last resort
+        proc.kill()
