@@ -562,3 +562,70 @@ async fn every_enforced_request_is_in_the_decision_log() {
     assert!(!only.is_empty());
     assert!(only.iter().all(|d| d["decision"] == "allow"));
 }
+
+#[tokio::test]
+async fn an_scp_of_the_callers_account_denies_through_the_proxy() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    assert_eq!(
+        w.app
+            .call(&w.alice, "GET", &path, &[], Value::Null)
+            .await
+            .status,
+        200
+    );
+    // the test account becomes a member of another account's organization whose SCP denies
+    // listing notebooks
+    let store = w.app.state.store();
+    let (mgmt, _, _) = store
+        .bootstrap_account("mgmt", common::REGION, None)
+        .await
+        .unwrap();
+    let (org, root) = store.create_organization(&mgmt.id).await.unwrap();
+    store
+        .add_account_to_organization(&org.id, &w.app.account_id, None)
+        .await
+        .unwrap();
+    store
+        .enable_policy_type(&root.id, iam_store::OrgPolicyType::ServiceControlPolicy)
+        .await
+        .unwrap();
+    let scp = store
+        .create_scp(
+            &org.id,
+            &iam_store::NewScp {
+                name: "no-notebook-listing".into(),
+                policy_type: iam_store::OrgPolicyType::ServiceControlPolicy,
+                content: json!({"Version":"5.0","Statement":[{"Effect":"Deny","Action":["modelarts:notebook:list"]}]}).to_string(),
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    store.attach_scp(&scp.id, &root.id).await.unwrap();
+    w.app.state.rebuild().await.unwrap();
+    let before = seen_count(&w);
+    let a = w.app.call(&w.alice, "GET", &path, &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    assert!(
+        a.body["error_msg"]
+            .as_str()
+            .unwrap()
+            .ends_with("with an explicit deny in a service control policy."),
+        "{}",
+        a.body
+    );
+    assert_eq!(seen_count(&w), before);
+    // what the SCP leaves alone still passes
+    let t = w
+        .app
+        .call(
+            &w.alice,
+            "GET",
+            &format!("/v2/{}/training-jobs/j", w.project),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+}
