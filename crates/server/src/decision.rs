@@ -116,6 +116,13 @@ async fn authorize(
     // Parse by shape first so errors name the field path of the shape the caller used.
     let raw: Value = crate::extract::parse_json(&body)?;
     let batch = raw.get("requests").is_some();
+    if let Some(items) = raw.get("requests").and_then(Value::as_array)
+        && let Some(i) = items.iter().position(|r| !r.is_object())
+    {
+        return Err(ApiError::bad_request(format!(
+            "invalid request body at `requests[{i}]`: a JSON object is required"
+        )));
+    }
     let parsed: AuthorizeBody = if batch {
         let b: BatchBody = crate::extract::parse_json(&body)?;
         AuthorizeBody::Batch {
@@ -204,6 +211,13 @@ fn decide_one(
 
 async fn simulate(State(st): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
     let case: Value = crate::extract::parse_json(&body)?;
+    for member in ["request", "principal"] {
+        if case.get(member).is_some_and(|v| !v.is_object()) {
+            return Err(ApiError::bad_request(format!(
+                "invalid case at `{member}`: a JSON object is required"
+            )));
+        }
+    }
     let started = Instant::now();
     let out = crate::snapshot::simulate(case, st.region())?;
     metrics::histogram!(telemetry::DECISION_SECONDS, "source" => "simulate")

@@ -21,7 +21,7 @@ mod auth;
 pub mod client;
 pub mod config;
 mod decision;
-mod demo;
+pub mod demo;
 mod documents;
 mod error;
 mod extract;

@@ -279,10 +279,16 @@ async fn get_organization(
 async fn list_roots(
     State(st): State<AppState>,
     Extension(caller): Extension<Caller>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
     let root = st.store().root_of_organization(&org.id).await?;
-    Ok(Json(page_json("roots", vec![root_json(&org, &root)], None)))
+    // an organization has one root; `limit` and `marker` are still validated
+    let (page, info) = q.paginate(vec![root], |r| r.id.clone())?;
+    Ok(Json(json!({
+        "roots": page.iter().map(|r| root_json(&org, r)).collect::<Vec<_>>(),
+        "page_info": info,
+    })))
 }
 
 #[derive(Deserialize)]

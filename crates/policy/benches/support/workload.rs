@@ -151,7 +151,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -159,13 +159,13 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+        usize::try_from(self.next_u64() % (n.max(1) as u64)).unwrap_or(0)
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 }
 
@@ -278,7 +278,7 @@ fn conds(rng: &mut Rng, satisfied_percent: u64) -> Vec<Cond> {
     let mut out: Vec<Cond> = Vec::new();
     while out.len() < n {
         let c = cond(rng, rng.clone().chance(satisfied_percent));
-        rng.next();
+        rng.next_u64();
         if !out.iter().any(|o| o.key == c.key) {
             out.push(c);
         }

@@ -29,6 +29,7 @@ pub struct TestApp {
     pub root: Key,
     pub account_id: String,
     pub root_urn: String,
+    pub project_id: String,
 }
 
 pub struct Answer {
@@ -40,7 +41,7 @@ pub struct Answer {
 impl TestApp {
     pub async fn new() -> TestApp {
         let store = Store::open_in_memory().await.unwrap();
-        let (account, root, _project) = store
+        let (account, root, project) = store
             .bootstrap_account("admin", REGION, None)
             .await
             .unwrap();
@@ -56,6 +57,7 @@ impl TestApp {
             },
             account_id: account.id,
             root_urn: root.urn,
+            project_id: project.id,
         }
     }
 
