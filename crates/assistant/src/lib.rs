@@ -26,6 +26,8 @@ mod scenario;
 mod scope;
 mod subject;
 
-pub use scenario::{Requirement, RequirementKind, Scenario, resolve_scenarios, scenarios};
+pub use scenario::{
+    Requirement, RequirementKind, Scenario, agency_scope_scenarios, resolve_scenarios, scenarios,
+};
 pub use scope::{ObsPath, Scope, Target};
 pub use subject::{Subject, SubjectError};

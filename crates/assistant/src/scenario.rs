@@ -152,6 +152,61 @@ pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
     out
 }
 
+/// The basic agency authorization scopes of Tables 10-14 as scenarios (`t11-training-jobs`):
+/// what ModelArts does in the backend with an agency for each application scenario.
+pub fn agency_scope_scenarios(catalog: &Catalog) -> Vec<Scenario> {
+    let mut out: Vec<Scenario> = Vec::new();
+    for row in catalog.agency_scopes() {
+        let name = row
+            .scenario
+            .clone()
+            .unwrap_or_else(|| row.table_title.clone());
+        let id = format!("t{}-{}", row.table, slug(&name));
+        let idx = match out.iter().position(|s| s.id == id) {
+            Some(i) => i,
+            None => {
+                out.push(Scenario {
+                    id,
+                    table: row.table,
+                    table_title: row.table_title.clone(),
+                    name,
+                    functions: Vec::new(),
+                    requirements: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let Some(sc) = out.get_mut(idx) else {
+            continue;
+        };
+        sc.functions.extend(row.descriptions.iter().cloned());
+        for p in &row.actions {
+            if sc.requirements.iter().any(|r| r.name.eq_ignore_ascii_case(&p.name)) {
+                continue;
+            }
+            let actions = match catalog.action(&p.name) {
+                Some(a) => vec![a.name.clone()],
+                None => {
+                    let mut v: Vec<String> =
+                        catalog.expand(&p.name).iter().map(|a| a.name.clone()).collect();
+                    if v.is_empty() {
+                        v.push(p.name.clone());
+                    }
+                    v
+                }
+            };
+            sc.requirements.push(Requirement {
+                service: row.dependent_service.clone(),
+                name: p.name.clone(),
+                kind: RequirementKind::Action,
+                actions,
+                mandatory: false,
+            });
+        }
+    }
+    out
+}
+
 /// The catalog actions a system policy's allow statements grant.
 fn system_policy_actions(catalog: &Catalog, name: &str) -> Vec<String> {
     let Some(sp) = catalog.system_policy(name) else {
@@ -263,6 +318,21 @@ mod tests {
             .find(|r| r.name == "modelarts:trainJob:*")
             .unwrap();
         assert!(tj.actions.len() > 5);
+    }
+
+    #[test]
+    fn agency_scopes_cover_tables_10_to_14() {
+        let c = Catalog::builtin();
+        let sc = agency_scope_scenarios(c);
+        let tables: Vec<u8> = sc.iter().map(|s| s.table).collect();
+        for t in 10..=14 {
+            assert!(tables.contains(&t), "table {t}");
+        }
+        let tj = sc.iter().find(|s| s.id == "t11-training-jobs").unwrap();
+        assert_eq!(tj.actions().len(), 3);
+        let rows: usize = c.agency_scopes().iter().map(|r| r.actions.len()).sum();
+        let reqs: usize = sc.iter().map(|s| s.requirements.len()).sum();
+        assert!(reqs <= rows && reqs > 50);
     }
 
     #[test]

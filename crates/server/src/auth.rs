@@ -127,6 +127,7 @@ fn handler_authorized(method: &str, path: &str) -> bool {
     crate::sts::HANDLER_AUTHORIZED
         .iter()
         .chain(crate::audit::HANDLER_AUTHORIZED)
+        .chain(crate::assistant_api::HANDLER_AUTHORIZED)
         .any(|(m, p)| (*m == "*" || *m == method) && *p == path)
 }
 

@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod analyzer;
+pub mod assistant_api;
 mod audit;
 mod auth;
 pub mod client;
@@ -27,6 +28,7 @@ mod error;
 mod extract;
 pub mod gateway;
 mod iam;
+mod modelarts_agency;
 mod ops;
 mod org;
 mod page;
@@ -71,6 +73,8 @@ pub fn app(state: AppState) -> Router {
         .merge(decision::router())
         .merge(sts::router())
         .merge(audit::router())
+        .merge(modelarts_agency::router())
+        .merge(assistant_api::router())
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,419 @@
+//! The ModelArts agency APIs (`huaweicloudsdkmodelarts`, huawei-iam.md §5.5):
+//!
+//! - `POST /v2/{project_id}/agency` `{"agency_name_suffix": "user01"}`: one-click authorization.
+//!   Creates the agency `ma_agency_<suffix>` (`modelarts_agency` without a suffix) trusted by
+//!   `service.ModelArts`, with an identity policy granting the basic agency authorization scope
+//!   of seed 000 Tables 10-14. The extension member `agency_scopes` (scenario ids such as
+//!   `t11-training-jobs`, or names such as `Training jobs`) builds a custom agency limited to
+//!   those scenarios.
+//! - `POST /v2/{project_id}/authorizations` `{"user_id", "type": "agency", "content": <agency
+//!   name>}`: which agency ModelArts uses for a user (`user_id: "all"` = every IAM user);
+//!   `GET` lists them (`{"total_count", "auth": [...]}`), `DELETE ?user_id=` removes one.
+//!
+//! Only the tenant administrator (the account root user, or a member of the account's `admin`
+//! group) may create agencies here or configure authorizations; anyone else gets 403 even when
+//! their policies allow the action (seed 000, "Risks in Unauthorized Operations"). The catalog
+//! routes are authorized by the middleware first (`iam:agencies:createAgency`,
+//! `iam:authorizations:create|list|delete`).
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use iam_catalog::Catalog;
+use iam_store::{NewAgency, NewPolicy, PageRequest, PrincipalType, Store, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, QueryParams};
+use crate::state::AppState;
+
+/// The routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/{project_id}/agency", post(create_agency))
+        .route(
+            "/v2/{project_id}/authorizations",
+            post(create_authorization)
+                .get(list_authorizations)
+                .delete(delete_authorization),
+        )
+}
+
+/// The trust policy of agencies ModelArts creates.
+pub const MODELARTS_TRUST_POLICY: &str = r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Principal":{"Service":["service.ModelArts"]},"Action":["sts:agencies:assume"]}]}"#;
+
+/// True when the caller is the tenant administrator of its account.
+async fn is_tenant_admin(store: &Store, caller: &Caller) -> ApiResult<bool> {
+    if caller.is_root() {
+        return Ok(true);
+    }
+    let Some(user_id) = caller.user_id() else {
+        return Ok(false);
+    };
+    let groups = store
+        .list_groups(&caller.account_id, Some(user_id), &PageRequest::first(100))
+        .await?;
+    Ok(groups.items.iter().any(|g| g.name == "admin"))
+}
+
+async fn require_admin(store: &Store, caller: &Caller, what: &str) -> ApiResult<()> {
+    if is_tenant_admin(store, caller).await? {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            format!(
+                "User: {} is not the tenant administrator: only the tenant administrator may {what} (agency authorizations of users must not exceed their own permissions)",
+                caller.urn
+            ),
+            None,
+        ))
+    }
+}
+
+/// The project, which must belong to the caller's account (404 otherwise, as for others' data).
+async fn own_project(store: &Store, caller: &Caller, project_id: &str) -> ApiResult<()> {
+    match store.get_project(project_id).await {
+        Ok(p) if p.account_id == caller.account_id => Ok(()),
+        Ok(_) | Err(StoreError::NotFound { .. }) => Err(ApiError::not_found(format!(
+            "project {project_id} does not exist"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateAgencyBody {
+    #[serde(default)]
+    agency_name_suffix: Option<String>,
+    /// Extension: scenario ids or names of Tables 10-14 (custom agency); all when absent.
+    #[serde(default)]
+    agency_scopes: Option<Vec<String>>,
+}
+
+fn agency_name(suffix: Option<&str>) -> ApiResult<String> {
+    match suffix {
+        None | Some("") => Ok("modelarts_agency".to_owned()),
+        Some(s) if s.len() > 50 => Err(ApiError::bad_request(
+            "agency_name_suffix must be at most 50 characters",
+        )),
+        Some(s)
+            if !s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Err(ApiError::bad_request(
+                "agency_name_suffix may contain only letters, digits, `-` and `_`",
+            ))
+        }
+        Some(s) => Ok(format!("ma_agency_{s}")),
+    }
+}
+
+/// The identity policies of a ModelArts agency: the basic scope of Tables 10-14, or the named
+/// scenarios of it.
+pub fn agency_scope_policies(scopes: Option<&[String]>) -> Result<Vec<String>, String> {
+    let catalog = Catalog::builtin();
+    let all = iam_assistant::agency_scope_scenarios(catalog);
+    let selected: Vec<&iam_assistant::Scenario> = match scopes {
+        None => all.iter().collect(),
+        Some([]) => {
+            return Err(
+                "agency_scopes is empty; name at least one scenario of Tables 10-14".into(),
+            );
+        }
+        Some(names) => iam_assistant::resolve_scenarios(&all, names).map_err(|unknown| {
+            format!(
+                "unknown agency scope(s) {}; use one of: {}",
+                unknown.join(", "),
+                all.iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?,
+    };
+    let generated = iam_assistant::generate::from_scenarios(
+        catalog,
+        &selected,
+        &iam_assistant::Scope::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(generated.documents())
+}
+
+async fn create_agency(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(project_id): Path<String>,
+    JsonBody(b): JsonBody<CreateAgencyBody>,
+) -> ApiResult<Json<Value>> {
+    own_project(st.store(), &caller, &project_id).await?;
+    require_admin(st.store(), &caller, "create ModelArts agencies").await?;
+    let name = agency_name(b.agency_name_suffix.as_deref())?;
+    let docs = agency_scope_policies(b.agency_scopes.as_deref()).map_err(ApiError::bad_request)?;
+    let account = caller.account_id.clone();
+    let agency_name = name.clone();
+    let (agency, policy_ids) = st
+        .write(|s| async move {
+            let agency = s
+                .create_agency(
+                    &account,
+                    &NewAgency {
+                        name: agency_name.clone(),
+                        path: String::new(),
+                        trust_policy: MODELARTS_TRUST_POLICY.to_owned(),
+                        max_session_duration: None,
+                        description: "Created by ModelArts one-click authorization".to_owned(),
+                    },
+                )
+                .await?;
+            // Create and attach the scope policies; undo everything on a failure.
+            let mut ids: Vec<String> = Vec::new();
+            let mut result: Result<(), StoreError> = Ok(());
+            for (i, doc) in docs.iter().enumerate() {
+                let pname = if docs.len() == 1 {
+                    format!("{agency_name}_policy")
+                } else {
+                    format!("{agency_name}_policy_{}", i + 1)
+                };
+                let step = async {
+                    let p = s
+                        .create_policy(
+                            &account,
+                            &NewPolicy {
+                                name: pname,
+                                document: doc.clone(),
+                                path: String::new(),
+                                description: "ModelArts basic agency authorization scope"
+                                    .to_owned(),
+                            },
+                        )
+                        .await?;
+                    ids.push(p.id.clone());
+                    s.attach_policy(&p.id, PrincipalType::Agency, &agency.id)
+                        .await
+                };
+                if let Err(e) = step.await {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if let Err(e) = result {
+                for id in &ids {
+                    let _ = s.detach_policy(id, PrincipalType::Agency, &agency.id).await;
+                    let _ = s.delete_policy(id).await;
+                }
+                let _ = s.delete_agency(&agency.id).await;
+                return Err(e);
+            }
+            Ok((agency, ids))
+        })
+        .await?;
+    Ok(Json(json!({
+        "agency_name": agency.name,
+        "agency_id": agency.id,
+        "agency_urn": agency.urn,
+        "trust_policy": MODELARTS_TRUST_POLICY,
+        "policy_ids": policy_ids,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateAuthorizationBody {
+    user_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    content: String,
+    #[serde(default)]
+    secret_key: Option<String>,
+    #[serde(default)]
+    user_name: Option<String>,
+    #[serde(default)]
+    user_type: Option<String>,
+}
+
+async fn create_authorization(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(project_id): Path<String>,
+    JsonBody(b): JsonBody<CreateAuthorizationBody>,
+) -> ApiResult<Json<Value>> {
+    own_project(st.store(), &caller, &project_id).await?;
+    require_admin(st.store(), &caller, "configure agencies for users").await?;
+    if b.kind != "agency" {
+        return Err(ApiError::bad_request(
+            "type must be `agency`: access-key (`credential`) authorizations are not supported",
+        ));
+    }
+    if b.secret_key.is_some() {
+        return Err(ApiError::bad_request(
+            "secret_key is only for `credential` authorizations",
+        ));
+    }
+    match (b.user_type.as_deref(), b.user_id.as_str()) {
+        (None | Some("iam"), "all") => {
+            return Err(ApiError::bad_request(
+                "user_id `all` needs user_type `all-users`",
+            ));
+        }
+        (None | Some("iam"), _) | (Some("all-users"), "all") => {}
+        (Some("all-users"), _) => {
+            return Err(ApiError::bad_request(
+                "user_type `all-users` needs user_id `all`",
+            ));
+        }
+        (Some(other), _) => {
+            return Err(ApiError::bad_request(format!(
+                "user_type `{other}` is not supported; use `iam` or `all-users`"
+            )));
+        }
+    }
+    let _ = b.user_name;
+    let agency = match st
+        .store()
+        .get_agency_by_name(&caller.account_id, &b.content)
+        .await
+    {
+        Ok(a) => a,
+        Err(StoreError::NotFound { .. }) => {
+            return Err(ApiError::not_found(format!(
+                "agency {} does not exist",
+                b.content
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let user_id = b.user_id.clone();
+    let a = st
+        .write(|s| async move { s.put_authorization(&project_id, &user_id, &agency.id).await })
+        .await?;
+    Ok(Json(json!({
+        "user_id": a.user_id,
+        "type": "agency",
+        "content": b.content,
+        "user_type": if a.user_id == "all" { "all-users" } else { "iam" },
+        "create_time": a.created_at,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default)]
+    sort_by: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    offset: Option<u32>,
+}
+
+async fn list_authorizations(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(project_id): Path<String>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    own_project(st.store(), &caller, &project_id).await?;
+    match q.sort_by.as_deref() {
+        None | Some("user_name") | Some("create_time") => {}
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sort_by `{other}` is not supported; use `user_name` or `create_time`"
+            )));
+        }
+    }
+    let desc = match q.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "order `{other}` is not supported; use `asc` or `desc`"
+            )));
+        }
+    };
+    let limit = q.limit.unwrap_or(1000);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::bad_request("limit must be between 1 and 1000"));
+    }
+    let store = st.store();
+    let list = store.list_authorizations(&project_id).await?;
+    let mut agencies: Vec<(String, String)> = Vec::new();
+    for a in &list {
+        if !agencies.iter().any(|(id, _)| *id == a.agency_id) {
+            let g = store.get_agency(&a.agency_id).await?;
+            agencies.push((g.id, g.name));
+        }
+    }
+    let mut user_names: Vec<(String, String)> = Vec::new();
+    for a in list.iter().filter(|a| a.user_id != "all") {
+        match store.get_user(&a.user_id).await {
+            Ok(u) => user_names.push((u.id, u.name)),
+            Err(StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut rows: Vec<Value> = list
+        .iter()
+        .map(|a| {
+            let agency = agencies
+                .iter()
+                .find(|(id, _)| *id == a.agency_id)
+                .map_or(a.agency_id.clone(), |(_, n)| n.clone());
+            let user_name = if a.user_id == "all" {
+                "all-users".to_owned()
+            } else {
+                user_names
+                    .iter()
+                    .find(|(id, _)| *id == a.user_id)
+                    .map_or(String::new(), |(_, n)| n.clone())
+            };
+            json!({
+                "user_id": a.user_id,
+                "type": "agency",
+                "content": agency,
+                "user_name": user_name,
+                "user_type": if a.user_id == "all" { "all-users" } else { "iam" },
+                "create_time": a.created_at,
+            })
+        })
+        .collect();
+    let key = if q.sort_by.as_deref() == Some("user_name") {
+        "user_name"
+    } else {
+        "create_time"
+    };
+    rows.sort_by(|x, y| x[key].as_str().cmp(&y[key].as_str()));
+    if desc {
+        rows.reverse();
+    }
+    let total = rows.len();
+    let offset = q.offset.unwrap_or(0) as usize;
+    let page: Vec<Value> = rows.into_iter().skip(offset).take(limit as usize).collect();
+    Ok(Json(json!({ "total_count": total, "auth": page })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteQuery {
+    user_id: String,
+}
+
+async fn delete_authorization(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(project_id): Path<String>,
+    QueryParams(q): QueryParams<DeleteQuery>,
+) -> ApiResult<Json<Value>> {
+    own_project(st.store(), &caller, &project_id).await?;
+    require_admin(st.store(), &caller, "remove agency authorizations").await?;
+    let user_id = q.user_id.clone();
+    st.write(|s| async move { s.delete_authorization(&project_id, &user_id).await })
+        .await?;
+    Ok(Json(json!({ "user_id": q.user_id })))
+}
