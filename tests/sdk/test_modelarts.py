@@ -247,6 +247,9 @@ def test_enforced_requests_are_logged_and_counted(gw):
     client = gw.modelarts(ak, sk)
     client.list_notebooks(ListNotebooksRequest(limit=1))
     client.list_training_jobs(ListTrainingJobsRequest(body=JobSearches(limit=1, offset=0)))
+    _, nak, nsk = gw.user("ma-audited-no")
+    with pytest.raises(ClientRequestException):
+        gw.modelarts(nak, nsk).list_notebooks(ListNotebooksRequest(limit=1))
     deadline = time.time() + 5
     entries = []
     while time.time() < deadline:
@@ -263,6 +266,26 @@ def test_enforced_requests_are_logged_and_counted(gw):
         assert e["extra"]["mode"] == "proxy"
     only = gw.signed("GET", "/v1/decisions", [("principal_urn", u.urn), ("action", "modelarts:notebook:list")])
     assert [e["action"] for e in only.json()["decisions"]] == ["modelarts:notebook:list"]
+    # the CLI reads the same log from the data directory (the server keeps running) and from
+    # the server
+    import subprocess
+    out = subprocess.run([str(BINARY), "log", "--data-dir", str(gw.data_dir), "--principal", u.urn, "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert [e["action"] for e in json.loads(out.stdout)] == ["modelarts:trainJob:list", "modelarts:notebook:list"]
+    out = subprocess.run([str(BINARY), "log", "--endpoint", gw.endpoint, "--key-file",
+                          str(gw.data_dir / "root-access-key.json"), "--principal", u.urn,
+                          "--action", "modelarts:notebook:list", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert [e["action"] for e in json.loads(out.stdout)] == ["modelarts:notebook:list"]
+    table = subprocess.run([str(BINARY), "log", "--data-dir", str(gw.data_dir), "--decision", "allow"],
+                           capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0 and u.urn in table.stdout and "modelarts:notebook:list" in table.stdout
+    bad = subprocess.run([str(BINARY), "log", "--data-dir", str(gw.data_dir), "--since", "yesterday"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "RFC 3339" in bad.stderr
+
     m = gw.signed("GET", "/metrics")
     assert m.status_code == 200
     assert 'iam_gateway_requests_total{mode="proxy",outcome="allowed"}' in m.text

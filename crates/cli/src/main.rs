@@ -31,6 +31,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Ask a running server for a decision (signed `POST /v1/authorize`).
     Authorize(commands::serve::AuthorizeArgs),
+    /// Show the decision log of enforced requests (data directory or a running server).
+    Log(commands::log::LogArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Authorize(args) => commands::serve::run_authorize(args),
+        Command::Log(args) => commands::log::run(args),
     };
     match result {
         Ok(code) => code,

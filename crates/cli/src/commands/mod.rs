@@ -2,5 +2,6 @@
 
 pub mod catalog;
 pub mod eval;
+pub mod log;
 pub mod serve;
 pub mod validate;
