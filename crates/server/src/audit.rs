@@ -12,6 +12,7 @@
 //! caller's account, newest first. It needs `cts:trace:list` (Cloud Trace Service's "list
 //! traces" action: the closest Huawei action for reading an audit trail).
 
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -47,7 +48,13 @@ pub(crate) const HANDLER_AUTHORIZED: &[(&str, &str)] = &[("GET", "/v1/decisions"
 /// The writer of the decision log.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
-    logger: Option<DecisionLogger>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    logger: RwLock<Option<DecisionLogger>>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     store: Store,
 }
 
@@ -55,32 +62,53 @@ impl AuditLog {
     /// Starts the background writer when called inside a tokio runtime; otherwise entries are
     /// written one by one on a spawned task when logged.
     pub fn new(store: Store) -> Self {
-        let logger = tokio::runtime::Handle::try_current()
-            .ok()
-            .map(|_| DecisionLogger::spawn(store.clone(), QUEUE, BATCH, FLUSH_EVERY).0);
-        Self { logger, store }
+        let (logger, task) = match tokio::runtime::Handle::try_current() {
+            Ok(_) => {
+                let (l, t) = DecisionLogger::spawn(store.clone(), QUEUE, BATCH, FLUSH_EVERY);
+                (Some(l), Some(t))
+            }
+            Err(_) => (None, None),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                logger: RwLock::new(logger),
+                task: Mutex::new(task),
+                store,
+            }),
+        }
     }
 
     /// Queues one entry.
     pub fn log(&self, d: NewDecision) {
-        match &self.logger {
-            Some(l) => {
-                if !l.log(d) {
+        if let Ok(guard) = self.inner.logger.read()
+            && let Some(l) = guard.as_ref()
+        {
+            if !l.log(d) {
+                metrics::counter!(DROPPED).increment(1);
+            }
+            return;
+        }
+        // no background writer (closed, or built outside a runtime): write directly
+        if let Ok(h) = tokio::runtime::Handle::try_current() {
+            let store = self.inner.store.clone();
+            h.spawn(async move {
+                if store.append_decision(&d).await.is_err() {
                     metrics::counter!(DROPPED).increment(1);
                 }
-            }
-            None => {
-                if let Ok(h) = tokio::runtime::Handle::try_current() {
-                    let store = self.store.clone();
-                    h.spawn(async move {
-                        if store.append_decision(&d).await.is_err() {
-                            metrics::counter!(DROPPED).increment(1);
-                        }
-                    });
-                } else {
-                    metrics::counter!(DROPPED).increment(1);
-                }
-            }
+            });
+        } else {
+            metrics::counter!(DROPPED).increment(1);
+        }
+    }
+
+    /// Stops the background writer after it wrote everything queued (graceful shutdown).
+    pub async fn close(&self) {
+        if let Ok(mut l) = self.inner.logger.write() {
+            l.take();
+        }
+        let task = self.inner.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = task {
+            let _ = t.await;
         }
     }
 }
@@ -190,4 +218,67 @@ async fn list(
         "decisions": items,
         "page_info": {"next_marker": found.next_marker, "current_count": found.items.len()},
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn close_writes_everything_queued() {
+        let store = Store::open_in_memory().await.unwrap();
+        let log = AuditLog::new(store.clone());
+        for i in 0..300 {
+            log.log(NewDecision {
+                action: format!("modelarts:notebook:list{i}"),
+                decision: "allow".into(),
+                ..NewDecision::default()
+            });
+        }
+        log.close().await;
+        let page = iam_store::PageRequest {
+            marker: None,
+            limit: Some(200),
+        };
+        let first = store
+            .list_decisions(&DecisionFilter::default(), &page)
+            .await
+            .unwrap();
+        assert_eq!(first.items.len(), 200);
+        let rest = store
+            .list_decisions(
+                &DecisionFilter::default(),
+                &iam_store::PageRequest {
+                    marker: first.next_marker,
+                    limit: Some(200),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rest.items.len(), 100);
+        // after close, entries are still written (directly)
+        log.log(NewDecision {
+            action: "late".into(),
+            decision: "allow".into(),
+            ..NewDecision::default()
+        });
+        let filter = DecisionFilter {
+            action: Some("late".into()),
+            ..DecisionFilter::default()
+        };
+        let mut found = 0;
+        for _ in 0..100 {
+            found = store
+                .list_decisions(&filter, &page)
+                .await
+                .unwrap()
+                .items
+                .len();
+            if found == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(found, 1);
+    }
 }

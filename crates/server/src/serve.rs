@@ -163,6 +163,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     }
     println!("modelarts-iam listening on http://{addr}");
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
+    let audit = state.audit().clone();
     let app = match &config.upstream {
         Some(url) => {
             let app = crate::gateway::proxy_app(state, url)
@@ -179,6 +180,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(io("serving"))?;
+    audit.close().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
