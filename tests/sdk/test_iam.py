@@ -165,3 +165,110 @@ def test_limits_and_invalid_documents_are_4xx(server):
     with pytest.raises(ClientRequestException) as e:
         iam.delete_user_v5(DeleteUserV5Request(user_id="0" * 32))
     assert e.value.status_code == 404
+
+
+TRUST = {"Version": "5.0", "Statement": [{"Effect": "Allow", "Principal": {"Service": ["service.ModelArts"]},
+                                          "Action": ["sts:agencies:assume"]}]}
+
+
+def test_every_iam_v5_api_with_complete_shapes(server):
+    """Every IAM v5 API the server offers, through the SDK; every field of each response model
+    is filled (the server's JSON has Huawei's shape)."""
+    from huaweicloudsdkiam import v5
+    from conftest import assert_complete
+
+    iam = server.iam()
+    r = iam.create_user_v5(v5.CreateUserV5Request(body=v5.CreateUserReqBody(
+        name="shape-user", enabled=True, description="d")))
+    assert_complete(r)
+    uid = r.user.user_id
+    assert_complete(iam.show_user_v5(v5.ShowUserV5Request(user_id=uid)))
+    r = iam.update_user_v5(v5.UpdateUserV5Request(user_id=uid, body=v5.UpdateUserReqBody(
+        new_user_name="shape-user2", new_description="d2", enabled=True)))
+    assert r.user.user_name == "shape-user2" and r.user.description == "d2"
+    assert_complete(iam.list_users_v5(v5.ListUsersV5Request(limit=100)))
+
+    r = iam.create_group_v5(v5.CreateGroupV5Request(body=v5.CreateGroupReqBody(group_name="shape-group", description="d")))
+    assert_complete(r)
+    gid = r.group.group_id
+    iam.add_user_to_group_v5(v5.AddUserToGroupV5Request(group_id=gid, body=v5.AddUserToGroupReqBody(user_id=uid)))
+    assert_complete(iam.show_group_v5(v5.ShowGroupV5Request(group_id=gid)))
+    r = iam.update_group_v5(v5.UpdateGroupV5Request(group_id=gid, body=v5.UpdateGroupReqBody(
+        new_group_name="shape-group2", new_group_description="d2")))
+    assert_complete(iam.list_groups_v5(v5.ListGroupsV5Request(user_id=uid)))
+
+    r = iam.create_access_key_v5(v5.CreateAccessKeyV5Request(user_id=uid))
+    assert_complete(r)
+    ak = r.access_key.access_key_id
+    iam.update_access_key_v5(v5.UpdateAccessKeyV5Request(user_id=uid, access_key_id=ak,
+                                                         body=v5.UpdateAccessKeyReqBody(status="inactive")))
+    keys = iam.list_access_keys_v5(v5.ListAccessKeysV5Request(user_id=uid))
+    assert_complete(keys)
+    assert [k.status for k in keys.access_keys] == ["inactive"]
+
+    r = iam.create_agency_v5(v5.CreateAgencyV5Request(body=v5.CreateAgencyReqBody(
+        agency_name="shape-agency", trust_policy=json.dumps(TRUST), max_session_duration=3600, description="d")))
+    assert_complete(r)
+    aid = r.agency.agency_id
+    assert_complete(iam.get_agency_v5(v5.GetAgencyV5Request(agency_id=aid)))
+    iam.update_agency_v5(v5.UpdateAgencyV5Request(agency_id=aid, body=v5.UpdateAgencyReqBody(
+        max_session_duration=7200, description="d2")))
+    iam.update_trust_policy_v5(v5.UpdateTrustPolicyV5Request(agency_id=aid, body=v5.UpdateTrustPolicyReqBody(
+        trust_policy=json.dumps(TRUST))))
+    a = iam.get_agency_v5(v5.GetAgencyV5Request(agency_id=aid)).agency
+    assert a.max_session_duration == 7200 and a.description == "d2"
+    assert_complete(iam.list_agencies_v5(v5.ListAgenciesV5Request()))
+
+    r = iam.create_policy_v5(v5.CreatePolicyV5Request(body=v5.CreatePolicyReqBody(
+        policy_name="shape-policy", policy_document=json.dumps(NOTEBOOKS), description="d")))
+    assert_complete(r)
+    pid = r.policy.policy_id
+    iam.update_policy_v5(v5.UpdatePolicyV5Request(policy_id=pid, body=v5.UpdatePolicyReqBody(description="d2")))
+    assert iam.get_policy_v5(v5.GetPolicyV5Request(policy_id=pid)).policy.description == "d2"
+    assert_complete(iam.get_policy_v5(v5.GetPolicyV5Request(policy_id=pid)))
+    r = iam.create_policy_version_v5(v5.CreatePolicyVersionV5Request(policy_id=pid, body=v5.CreatePolicyVersionReqBody(
+        policy_document=json.dumps(NOTEBOOKS_NO_DELETE), set_as_default=True)))
+    assert_complete(r)
+    assert r.policy_version.is_default
+    assert_complete(iam.get_policy_version_v5(v5.GetPolicyVersionV5Request(policy_id=pid, version_id="v2")))
+    assert_complete(iam.list_policy_versions_v5(v5.ListPolicyVersionsV5Request(policy_id=pid)))
+    iam.delete_policy_version_v5(v5.DeletePolicyVersionV5Request(policy_id=pid, version_id="v1"))
+    assert [v.version_id for v in iam.list_policy_versions_v5(
+        v5.ListPolicyVersionsV5Request(policy_id=pid)).versions] == ["v2"]
+
+    iam.attach_user_policy_v5(v5.AttachUserPolicyV5Request(policy_id=pid, body=v5.AttachUserPolicyReqBody(user_id=uid)))
+    iam.attach_group_policy_v5(v5.AttachGroupPolicyV5Request(policy_id=pid, body=v5.AttachGroupPolicyReqBody(group_id=gid)))
+    iam.attach_agency_policy_v5(v5.AttachAgencyPolicyV5Request(policy_id=pid, body=v5.AttachAgencyPolicyReqBody(agency_id=aid)))
+    for listing in (
+        iam.list_attached_user_policies_v5(v5.ListAttachedUserPoliciesV5Request(user_id=uid)),
+        iam.list_attached_group_policies_v5(v5.ListAttachedGroupPoliciesV5Request(group_id=gid)),
+        iam.list_attached_agency_policies_v5(v5.ListAttachedAgencyPoliciesV5Request(agency_id=aid)),
+    ):
+        assert_complete(listing)
+        assert [p.policy_id for p in listing.attached_policies] == [pid]
+    entities = iam.list_entities_for_policy_v5(v5.ListEntitiesForPolicyV5Request(policy_id=pid))
+    assert_complete(entities)
+    assert ([u.user_id for u in entities.policy_users], [g.group_id for g in entities.policy_groups],
+            [a.agency_id for a in entities.policy_agencies]) == ([uid], [gid], [aid])
+    assert iam.get_policy_v5(v5.GetPolicyV5Request(policy_id=pid)).policy.attachment_count == 3
+    only_users = iam.list_entities_for_policy_v5(v5.ListEntitiesForPolicyV5Request(policy_id=pid, entity_type="user"))
+    assert [u.user_id for u in only_users.policy_users] == [uid] and not only_users.policy_groups
+    assert pid in [p.policy_id for p in iam.list_policies_v5(v5.ListPoliciesV5Request(only_attached=True)).policies]
+
+    # a policy still attached cannot be deleted (Huawei: detach first)
+    with pytest.raises(ClientRequestException) as e:
+        iam.delete_policy_v5(v5.DeletePolicyV5Request(policy_id=pid))
+    assert 400 <= e.value.status_code < 500
+    iam.detach_user_policy_v5(v5.DetachUserPolicyV5Request(policy_id=pid, body=v5.DetachUserPolicyReqBody(user_id=uid)))
+    iam.detach_group_policy_v5(v5.DetachGroupPolicyV5Request(policy_id=pid, body=v5.DetachGroupPolicyReqBody(group_id=gid)))
+    iam.detach_agency_policy_v5(v5.DetachAgencyPolicyV5Request(policy_id=pid, body=v5.DetachAgencyPolicyReqBody(agency_id=aid)))
+    iam.delete_policy_v5(v5.DeletePolicyV5Request(policy_id=pid))
+    iam.remove_user_from_group_v5(v5.RemoveUserFromGroupV5Request(group_id=gid, body=v5.RemoveUserFromGroupReqBody(user_id=uid)))
+    assert iam.list_groups_v5(v5.ListGroupsV5Request(user_id=uid)).groups == []
+    iam.delete_access_key_v5(v5.DeleteAccessKeyV5Request(user_id=uid, access_key_id=ak))
+    iam.delete_agency_v5(v5.DeleteAgencyV5Request(agency_id=aid))
+    iam.delete_group_v5(v5.DeleteGroupV5Request(group_id=gid))
+    iam.delete_user_v5(v5.DeleteUserV5Request(user_id=uid))
+    with pytest.raises(ClientRequestException) as e:
+        iam.show_user_v5(v5.ShowUserV5Request(user_id=uid))
+    assert e.value.status_code == 404

@@ -33,6 +33,17 @@ enum Command {
     Authorize(commands::serve::AuthorizeArgs),
     /// Show the decision log of enforced requests (data directory or a running server).
     Log(commands::log::LogArgs),
+    /// Which permissions of the ModelArts dependency scenarios a principal holds or misses.
+    Coverage(commands::coverage::CoverageArgs),
+    /// Least-privilege policies for ModelArts scenarios, or from observed use.
+    Generate(commands::generate::GenerateArgs),
+    /// Check a ModelArts operation for a user, step by step, with the fix.
+    Preflight(Box<commands::preflight::PreflightArgs>),
+    /// Audits: agency overreach.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// The access a policy change adds and removes.
+    Diff(commands::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +55,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Authorize(args) => commands::serve::run_authorize(args),
         Command::Log(args) => commands::log::run(args),
+        Command::Coverage(args) => commands::coverage::run(args),
+        Command::Generate(args) => commands::generate::run(args),
+        Command::Preflight(args) => commands::preflight::run(*args),
+        Command::Audit(cmd) => commands::audit::run(cmd),
+        Command::Diff(args) => commands::diff::run(args),
     };
     match result {
         Ok(code) => code,

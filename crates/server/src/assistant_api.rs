@@ -446,13 +446,15 @@ struct GenerateBody {
     observed: Option<ObservedBody>,
 }
 
+/// Parses an RFC 3339 time (`2026-11-23T10:00:00Z`).
+pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| format!("must be an RFC 3339 time, got `{s}`"))
+}
+
 fn time_of(s: Option<&str>, what: &str) -> ApiResult<Option<time::OffsetDateTime>> {
-    s.map(|s| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(
-            |_| ApiError::bad_request(format!("{what} must be an RFC 3339 time, got `{s}`")),
-        )
-    })
-    .transpose()
+    s.map(|s| parse_time(s).map_err(|e| ApiError::bad_request(format!("{what} {e}"))))
+        .transpose()
 }
 
 async fn generate_handler(

@@ -150,7 +150,7 @@ pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeErr
             let ou = s.create_organizational_unit(&root.id, "research").await?;
             let (member, _root_user, _project) =
                 s.bootstrap_account(MEMBER_ACCOUNT, &region, None).await?;
-            s.add_account_to_organization(&org.id, &member.id, Some(&ou.id))
+            s.add_created_account_to_organization(&org.id, &member.id, Some(&ou.id))
                 .await?;
             let carol = s
                 .create_user(

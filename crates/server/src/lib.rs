@@ -98,7 +98,10 @@ pub fn with_common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -
         header::AUTHORIZATION,
         HeaderName::from_static("x-security-token"),
     ]);
-    router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).layer(
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(telemetry::count_response))
+        .layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

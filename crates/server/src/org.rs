@@ -654,7 +654,7 @@ async fn create_account(
                 });
             }
             let (account, _root, _project) = s.bootstrap_account(&name, &region, None).await?;
-            s.add_account_to_organization(&org_id, &account.id, None)
+            s.add_created_account_to_organization(&org_id, &account.id, None)
                 .await
         })
         .await?;

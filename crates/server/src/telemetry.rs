@@ -17,6 +17,8 @@ use crate::config::LogFormat;
 pub const DECISIONS: &str = "iam_decisions_total";
 /// Decision latency histogram name.
 pub const DECISION_SECONDS: &str = "iam_decision_duration_seconds";
+/// HTTP responses by status.
+pub const HTTP_REQUESTS: &str = "iam_http_requests_total";
 /// Signature failures counter.
 pub const SIGNATURE_FAILURES: &str = "iam_signature_failures_total";
 /// Snapshot revision gauge.
@@ -67,4 +69,10 @@ pub fn init_logging(format: LogFormat) {
             .try_init()
             .is_err(),
     };
+}
+
+/// Counts every response by status (`iam_http_requests_total{status}`).
+pub async fn count_response(resp: axum::response::Response) -> axum::response::Response {
+    metrics::counter!(HTTP_REQUESTS, "status" => resp.status().as_u16().to_string()).increment(1);
+    resp
 }

@@ -822,3 +822,37 @@ async fn enabling_scps_attaches_full_access_and_entity_rules_hold() {
         "{id}"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_decisions_by_result_with_a_latency_histogram() {
+    let app = TestApp::new().await;
+    let (uid, urn, _) = app.user_with_key("metered").await;
+    app.grant(&uid, "nb", serde_json::from_str(NOTEBOOKS).unwrap())
+        .await;
+    let value = |text: &str, series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let before = app.root("GET", "/metrics", Value::Null).await;
+    let before = before.body.as_str().unwrap_or_default().to_owned();
+    app.authorize(&urn, "modelarts:notebook:create", "*").await;
+    app.authorize(&urn, "modelarts:trainJob:create", "*").await;
+    let after = app.root("GET", "/metrics", Value::Null).await;
+    assert_eq!(after.status, 200);
+    let text = after.body.as_str().unwrap();
+    let allow = r#"iam_decisions_total{decision="allow",source="authorize"}"#;
+    let deny = r#"iam_decisions_total{decision="implicit_deny",source="authorize"}"#;
+    assert!(value(text, allow) >= value(&before, allow) + 1.0, "{text}");
+    assert!(value(text, deny) >= value(&before, deny) + 1.0, "{text}");
+    assert!(
+        text.contains(r#"iam_decision_duration_seconds_bucket{source="authorize",le="#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"iam_http_requests_total{status="200"}"#),
+        "{text}"
+    );
+}

@@ -441,12 +441,36 @@ impl Store {
     }
 
     /// Adds an existing account to an organization under `parent_id` (root or OU of that
-    /// organization; `None` = root). FullAccess is attached if SCPs are enabled.
+    /// organization; `None` = root), join method `invited`. FullAccess is attached if SCPs are
+    /// enabled.
     pub async fn add_account_to_organization(
         &self,
         organization_id: &str,
         account_id: &str,
         parent_id: Option<&str>,
+    ) -> Result<OrgAccount> {
+        self.join_organization(organization_id, account_id, parent_id, "invited")
+            .await
+    }
+
+    /// As [`Store::add_account_to_organization`] for an account the organization created
+    /// (`POST /v1/organizations/accounts`): join method `created`.
+    pub async fn add_created_account_to_organization(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        parent_id: Option<&str>,
+    ) -> Result<OrgAccount> {
+        self.join_organization(organization_id, account_id, parent_id, "created")
+            .await
+    }
+
+    async fn join_organization(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        parent_id: Option<&str>,
+        join_method: &'static str,
     ) -> Result<OrgAccount> {
         let mut tx = self.begin_write().await?;
         fetch_org(&mut *tx, organization_id).await?;
@@ -471,11 +495,12 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO org_accounts (account_id, organization_id, parent_id, join_method, \
-             joined_at) VALUES ($1, $2, $3, 'invited', $4)",
+             joined_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(account_id)
         .bind(organization_id)
         .bind(&parent)
+        .bind(join_method)
         .bind(util::now())
         .execute(&mut *tx)
         .await?;

@@ -5,3 +5,8 @@ pub mod eval;
 pub mod log;
 pub mod serve;
 pub mod validate;
+pub mod audit;
+pub mod coverage;
+pub mod diff;
+pub mod generate;
+pub mod preflight;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# wrk benchmark of POST /v1/authorize (signed with the official SDK's signer, full middleware:
+# signature check, catalog authorization of the call, decision with explanation, metrics)
+# against a bare axum handler (crates/server/examples/bare.rs) in the same run on the same
+# machine. Prints both throughputs and the ratio.
+#
+# usage: benches/wrk/run.sh [DURATION=15s] [CONNECTIONS=32] [THREADS=2]
+# needs: wrk (apt-get install -y wrk), tests/sdk/.venv (bash tests/sdk/run.sh creates it)
+set -euo pipefail
+duration="${1:-15s}"
+connections="${2:-32}"
+threads="${3:-2}"
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+python="$repo/tests/sdk/.venv/bin/python"
+[ -x "$python" ] || { echo "run tests/sdk/run.sh first (it creates tests/sdk/.venv)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+
+cargo build --quiet --release -p iam-cli
+cargo build --quiet --release -p iam-server --example bare
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+server_port="$(free_port)"
+bare_port="$(free_port)"
+
+RUST_LOG=warn "$repo/target/release/modelarts-iam" serve --demo \
+    --listen "127.0.0.1:$server_port" --data-dir "$work/data" >"$work/server.out" 2>"$work/server.log" &
+pids+=($!)
+"$repo/target/release/examples/bare" "127.0.0.1:$bare_port" >"$work/bare.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+    if curl -fsS "http://127.0.0.1:$server_port/healthz" >/dev/null 2>&1 \
+        && grep -q listening "$work/bare.out" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+
+# alice is allowed modelarts:notebook:create through her group (see `serve --demo`)
+alice="$(grep -o 'iam::[0-9a-f]*:user:alice' "$work/server.out" | head -1)"
+"$python" "$here/sign.py" "http://127.0.0.1:$server_port" "$work/data/root-access-key.json" \
+    "$alice" modelarts:notebook:create "$work/authorize.lua"
+"$python" "$here/sign.py" "http://127.0.0.1:$bare_port" "$work/data/root-access-key.json" \
+    "$alice" modelarts:notebook:create "$work/bare.lua"
+
+rps() { wrk -t"$threads" -c"$connections" -d"$duration" -s "$2" "$1/v1/authorize" | tee -a "$work/wrk.txt" | awk '/Requests\/sec/ {print $2}'; }
+echo "wrk -t$threads -c$connections -d$duration, POST /v1/authorize"
+# warm up both, then alternate bare / server twice and keep the better run of each
+rps "http://127.0.0.1:$bare_port" "$work/bare.lua" >/dev/null
+rps "http://127.0.0.1:$server_port" "$work/authorize.lua" >/dev/null
+b1="$(rps "http://127.0.0.1:$bare_port" "$work/bare.lua")"
+s1="$(rps "http://127.0.0.1:$server_port" "$work/authorize.lua")"
+b2="$(rps "http://127.0.0.1:$bare_port" "$work/bare.lua")"
+s2="$(rps "http://127.0.0.1:$server_port" "$work/authorize.lua")"
+bare="$(printf '%s\n%s\n' "$b1" "$b2" | sort -g | tail -1)"
+server="$(printf '%s\n%s\n' "$s1" "$s2" | sort -g | tail -1)"
+errors="$(grep -c 'Non-2xx' "$work/wrk.txt" || true)"
+echo "bare axum handler:   $bare req/s (runs: $b1, $b2)"
+echo "modelarts-iam serve: $server req/s (runs: $s1, $s2)"
+awk -v s="$server" -v b="$bare" 'BEGIN { printf "ratio: %.1f%% of the bare handler\n", 100 * s / b }'
+[ "$errors" = "0" ] || { echo "some responses were not 2xx:" >&2; grep -B2 'Non-2xx' "$work/wrk.txt" >&2; exit 1; }

@@ -1,0 +1,120 @@
+//! `modelarts-iam audit agencies`: what each user's configured agency grants beyond the user's
+//! own permissions (identity policies bounded by SCPs).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use iam_assistant::containment::{self, findings_text};
+use iam_catalog::Catalog;
+
+use super::coverage::{PrincipalArgs, load_world, print_json, read_docs, subject};
+
+/// `audit` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Agency overreach of every user with a configured agency (stored), or of one user and
+    /// one agency given as files.
+    Agencies(AgenciesArgs),
+}
+
+/// Arguments of `audit agencies`.
+#[derive(Debug, clap::Args)]
+pub struct AgenciesArgs {
+    /// Data directory of a server.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Account to audit (stored; default: every account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Project of the authorizations (stored; default: every project of the account).
+    #[arg(long)]
+    pub project_id: Option<String>,
+    /// Identity policy of the user (file mode), repeatable.
+    #[arg(long = "user-policy", value_name = "FILE")]
+    pub user_policies: Vec<PathBuf>,
+    /// SCP level of the account (file mode), root first, repeatable.
+    #[arg(long = "scp", value_name = "FILE")]
+    pub scps: Vec<PathBuf>,
+    /// Identity policy of the agency (file mode), repeatable.
+    #[arg(long = "agency-policy", value_name = "FILE")]
+    pub agency_policies: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Agencies(args) = cmd;
+    let catalog = Catalog::builtin();
+    let results = match &args.data_dir {
+        Some(dir) => {
+            if !args.user_policies.is_empty() || !args.agency_policies.is_empty() {
+                bail!("give either --data-dir or --user-policy/--agency-policy files, not both");
+            }
+            let (world, store) = load_world(dir)?;
+            let accounts: Vec<String> = match &args.account {
+                Some(a) => vec![a.clone()],
+                None => {
+                    let runtime =
+                        tokio::runtime::Runtime::new().context("starting the async runtime")?;
+                    runtime
+                        .block_on(store.list_accounts(&iam_store::PageRequest::first(200)))?
+                        .items
+                        .into_iter()
+                        .map(|a| a.id)
+                        .collect()
+                }
+            };
+            accounts
+                .iter()
+                .flat_map(|a| world.audit(catalog, a, args.project_id.as_deref()))
+                .collect::<Vec<_>>()
+        }
+        None => {
+            if args.agency_policies.is_empty() {
+                bail!("give --data-dir DIR, or --user-policy FILE and --agency-policy FILE");
+            }
+            let (user, _) = subject(&PrincipalArgs {
+                policies: args.user_policies.clone(),
+                scps: args.scps.clone(),
+                data_dir: None,
+                principal: None,
+            })?;
+            let agency = containment::parse_identity("agency", &read_docs(&args.agency_policies)?)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            vec![containment::overreach(catalog, &user, "agency", &agency)]
+        }
+    };
+    let overreaching = results.iter().filter(|r| !r.ok).count();
+    if args.json {
+        print_json(&serde_json::json!({
+            "users_checked": results.len(),
+            "users_with_overreach": overreaching,
+            "results": results,
+        }))?;
+    } else {
+        println!(
+            "{} user(s) with a configured agency, {overreaching} with overreach",
+            results.len()
+        );
+        for r in &results {
+            if r.ok {
+                println!("[ok]        {} (agency {})", r.user, r.agency);
+            } else {
+                println!(
+                    "[overreach] {} (agency {}): {} grant(s) beyond the user's permissions",
+                    r.user,
+                    r.agency,
+                    r.findings.len()
+                );
+                print!("{}", findings_text(&r.findings));
+            }
+        }
+    }
+    Ok(if overreaching == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
