@@ -119,6 +119,7 @@ if __name__ == "__main__":
 def start_iam_server(binary, data_dir, *extra_args, port=None):
     """Starts `modelarts-iam serve` on a free loopback port with `extra_args` (e.g. `--upstream
     URL`); returns (process, endpoint, root key dict). The caller terminates the process."""
+    import os
     import socket
     import subprocess
     import time
@@ -133,8 +134,11 @@ def start_iam_server(binary, data_dir, *extra_args, port=None):
     data_dir.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{port}"
     log = open(data_dir / "server.log", "wb")
+    # MODELARTS_IAM_* variables are server settings: do not pass the tests' own on
+    env = {k: v for k, v in os.environ.items() if k != "MODELARTS_IAM_BIN"}
     proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}",
-                             "--data-dir", str(data_dir), *extra_args], stdout=log, stderr=subprocess.STDOUT)
+                             "--data-dir", str(data_dir), *extra_args], stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
     deadline = time.time() + 60
     while True:
         if proc.poll() is not None:

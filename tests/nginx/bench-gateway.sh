@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# wrk benchmark of the gateway's proxy path (signature verification + route resolution +
+# authorization + decision log + forwarding) against the same upstream reached directly, in one
+# run on one machine. The upstream is nginx answering a fixed ListNotebooks body (so the upstream
+# itself costs as little as possible and the gateway's share is not hidden).
+#
+#   cargo build --release -p iam-cli
+#   bash tests/nginx/bench-gateway.sh            # DURATION=10s CONNECTIONS=32 THREADS=2
+#
+# Prints requests/second of: direct, proxy (permanent key), proxy (agency session key), and the
+# ratios. Not run by scripts/test (it takes a minute and needs a release build).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+bin="${MODELARTS_IAM_BIN:-$repo/target/release/modelarts-iam}"
+nginx_bin="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+duration="${DURATION:-10s}"
+conns="${CONNECTIONS:-32}"
+threads="${THREADS:-2}"
+py="$repo/tests/sdk/.venv/bin/python"
+for need in "$bin" "$nginx_bin" "$py"; do
+    [ -x "$need" ] || { echo "missing $need (release build, nginx, tests/sdk/.venv)" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+up_port="$(port)"
+iam_port="$(port)"
+
+mkdir -p "$work/nginx"
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+cat > "$work/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$up_port;
+        location / {
+            default_type application/json;
+            return 200 '{"current":0,"data":[{"id":"nb-1","name":"notebook-1","status":"RUNNING"}],"pages":1,"size":1,"total":1}';
+        }
+    }
+}
+EOF
+"$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+
+env -u MODELARTS_IAM_BIN RUST_LOG=warn "$bin" serve --listen "127.0.0.1:$iam_port" --data-dir "$work/data" \
+    --upstream "http://127.0.0.1:$up_port" --log-format json > "$work/server.log" 2>&1 &
+pids+=($!)
+for i in $(seq 600); do
+    curl -fs "http://127.0.0.1:$iam_port/healthz" >/dev/null 2>&1 && break
+    if [ "$i" = 600 ]; then cat "$work/server.log" >&2; exit 1; fi
+    sleep 0.1
+done
+
+# A user allowed to list notebooks, an agency session with the same policy, and wrk scripts with
+# the SDK's own signature (X-Sdk-Date stays valid for 15 minutes).
+"$py" - "$work" "$iam_port" <<'PYEOF'
+import json, sys, uuid
+from pathlib import Path
+from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
+from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
+from huaweicloudsdkiam.v5 import (
+    AttachAgencyPolicyReqBody, AttachAgencyPolicyV5Request, AttachUserPolicyReqBody,
+    AttachUserPolicyV5Request, CreateAccessKeyV5Request, CreateAgencyReqBody, CreateAgencyV5Request,
+    CreatePolicyReqBody, CreatePolicyV5Request, CreateUserReqBody, CreateUserV5Request, IamClient)
+from huaweicloudsdksts.v1 import AssumeAgencyReqBody, AssumeAgencyRequest, StsClient
+
+work, port = Path(sys.argv[1]), sys.argv[2]
+endpoint = f"http://127.0.0.1:{port}"
+key = json.loads((work / "data" / "root-access-key.json").read_text())
+iam = (IamClient.new_builder().with_credentials(GlobalCredentials(
+    key["access_key_id"], key["secret_access_key"], key["account_id"])).with_endpoint(endpoint).build())
+doc = {"Version": "5.0", "Statement": [
+    {"Effect": "Allow", "Action": ["modelarts:notebook:list", "modelarts:trainJob:*"]},
+    {"Effect": "Deny", "Action": ["modelarts:notebook:delete"]}]}
+u = iam.create_user_v5(CreateUserV5Request(body=CreateUserReqBody(name="bench", enabled=True))).user
+p = iam.create_policy_v5(CreatePolicyV5Request(body=CreatePolicyReqBody(
+    policy_name="bench", policy_document=json.dumps(doc)))).policy
+iam.attach_user_policy_v5(AttachUserPolicyV5Request(policy_id=p.policy_id,
+                                                    body=AttachUserPolicyReqBody(user_id=u.user_id)))
+k = iam.create_access_key_v5(CreateAccessKeyV5Request(user_id=u.user_id)).access_key
+trust = {"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["sts:agencies:assume"],
+                                          "Principal": {"IAM": [key["account_id"]]}}]}
+a = iam.create_agency_v5(CreateAgencyV5Request(body=CreateAgencyReqBody(
+    agency_name="bench", trust_policy=json.dumps(trust)))).agency
+iam.attach_agency_policy_v5(AttachAgencyPolicyV5Request(policy_id=p.policy_id,
+                                                        body=AttachAgencyPolicyReqBody(agency_id=a.agency_id)))
+sts = StsClient.new_builder().with_credentials(BasicCredentials(
+    key["access_key_id"], key["secret_access_key"])).with_endpoint(endpoint).build()
+session_policy = {"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:notebook:*"]}]}
+c = sts.assume_agency(AssumeAgencyRequest(body=AssumeAgencyReqBody(
+    agency_urn=a.urn, agency_session_name="bench", policy=json.dumps(session_policy)))).credentials
+
+path = f"/v1/{key['project_id']}/notebooks"
+query = [("limit", "10"), ("offset", "0")]
+
+def lua(name, ak, sk, token=None):
+    req = SdkRequest(method="GET", schema="http", host=f"127.0.0.1:{port}", resource_path=path,
+                     uri=path, query_params=query,
+                     header_params={"Content-Type": "application/json",
+                                    "X-Project-Id": key["project_id"],
+                                    "User-Agent": "huaweicloud-usdk-python/3.0"}, body=b"")
+    cred = BasicCredentials(ak, sk)
+    if token:
+        req.header_params["X-Security-Token"] = token
+    Signer(cred).sign(req)
+    lines = ['wrk.method = "GET"', f'wrk.path = "{path}?limit=10&offset=0"']
+    for h, v in req.header_params.items():
+        if h.lower() == "host":
+            continue
+        lines.append(f'wrk.headers["{h}"] = "{v}"')
+    (work / f"{name}.lua").write_text("\n".join(lines) + "\n")
+
+lua("user", k.access_key_id, k.secret_access_key)
+lua("session", c.access_key_id, c.secret_access_key, c.security_token)
+PYEOF
+
+run() { # name url script
+    local out
+    out="$(wrk -t"$threads" -c"$conns" -d"$duration" -s "$3" "$2" 2>&1)"
+    local rps non2xx
+    rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+    non2xx="$(echo "$out" | awk '/Non-2xx/ {print $NF}')"
+    echo "$1 $rps ${non2xx:-0}" >> "$work/results"
+    printf '%-28s %10s req/s   non-2xx: %s\n' "$1" "$rps" "${non2xx:-0}"
+}
+
+# warm up (connection pools, caches), then measure
+wrk -t1 -c4 -d2s -s "$work/user.lua" "http://127.0.0.1:$iam_port" >/dev/null 2>&1
+run "direct (upstream)" "http://127.0.0.1:$up_port" "$work/user.lua"
+run "proxy (user key)" "http://127.0.0.1:$iam_port" "$work/user.lua"
+run "proxy (agency session)" "http://127.0.0.1:$iam_port" "$work/session.lua"
+run "direct (upstream), again" "http://127.0.0.1:$up_port" "$work/user.lua"
+
+awk '
+  /^direct/ { d += $(NF-1); n++ }
+  /^proxy \(user/ { u = $(NF-1) }
+  /^proxy \(agency/ { s = $(NF-1) }
+  END { d = d / n; printf "direct mean %.0f req/s; proxy/direct: user key %.1f%%, agency session %.1f%%\n", d, 100*u/d, 100*s/d }
+' "$work/results"
+logged="$(env -u MODELARTS_IAM_BIN "$bin" log --data-dir "$work/data" --limit 1 --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+echo "decision log entries written: $logged"
