@@ -59,6 +59,9 @@ pub struct Snapshot {
     /// Seals `encoded_authorization_message`s with the store's master key (`None` in
     /// snapshots built without a store).
     sealer: Option<Store>,
+    /// Compiled policy sets of agency sessions seen at this revision, by access key (a new
+    /// snapshot starts empty, so sessions always follow the agency's current policies).
+    sessions: std::sync::RwLock<HashMap<String, Arc<Principal>>>,
 }
 
 fn compile(id: &str, doc: &str, kind: PolicyKind) -> Option<(PolicyId, Arc<Policy>)> {
@@ -254,6 +257,7 @@ impl Snapshot {
             principal_accounts,
             entity_urns,
             sealer: None,
+            sessions: std::sync::RwLock::default(),
         }
     }
 
@@ -288,7 +292,9 @@ impl Snapshot {
         rendered.to_owned()
     }
 
-    /// The policy set and engine principal of an API caller.
+    /// The engine principal of an API caller and its policy set (for agency sessions the
+    /// agency's policies, the session policies and the SCPs, compiled once per snapshot; the
+    /// second value is always `None` and kept for the call sites' shape).
     pub(crate) fn caller_set(
         &self,
         caller: &Caller,
@@ -307,6 +313,11 @@ impl Snapshot {
                 session_policy,
                 ..
             } => {
+                if let Ok(cache) = self.sessions.read()
+                    && let Some(p) = cache.get(&caller.access_key_id)
+                {
+                    return Ok((Arc::clone(p), None));
+                }
                 let agency = self.agencies.get(agency_id).ok_or_else(|| {
                     ApiError::unauthenticated("the assumed agency no longer exists")
                 })?;
@@ -335,9 +346,14 @@ impl Snapshot {
                         is_root_user: false,
                         is_management_account: self.management.contains(&caller.account_id),
                     },
-                    policies: PolicySet::default(),
+                    policies: set,
                 });
-                Ok((p, Some(set)))
+                if let Ok(mut cache) = self.sessions.write()
+                    && cache.len() < 10_000
+                {
+                    cache.insert(caller.access_key_id.clone(), Arc::clone(&p));
+                }
+                Ok((p, None))
             }
         }
     }

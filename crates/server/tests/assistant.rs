@@ -313,6 +313,71 @@ async fn generate_diff_and_check_no_new_access() {
         )
         .await;
     assert_huawei_error(&o, 400, "IAM.0001");
+    let store = app.state.store();
+    for (action, resource, decision) in [
+        (
+            "modelarts:notebook:get",
+            "modelarts:cn-north-4:x:notebook:nb-1",
+            "allow",
+        ),
+        (
+            "modelarts:notebook:start",
+            "modelarts:cn-north-4:x:notebook:nb-1",
+            "allow",
+        ),
+        (
+            "modelarts:trainJob:delete",
+            "modelarts:cn-north-4:x:trainJob:j",
+            "implicit_deny",
+        ),
+    ] {
+        store
+            .append_decision(&iam_store::NewDecision {
+                principal_urn: Some(urn.clone()),
+                action: action.into(),
+                resource: Some(resource.into()),
+                decision: decision.into(),
+                ..iam_store::NewDecision::default()
+            })
+            .await
+            .unwrap();
+    }
+    let o = app
+        .root(
+            "POST",
+            "/v1/assistant/generate",
+            json!({"observed": {"principal": urn}}),
+        )
+        .await;
+    assert_eq!(o.status, 200, "{}", o.body);
+    let mut actions: Vec<&str> = o.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["modelarts:notebook:get", "modelarts:notebook:start"]);
+    assert_eq!(
+        o.body["policies"][0]["document"]["Statement"][0]["Resource"],
+        json!(["modelarts:cn-north-4:x:notebook:nb-1"])
+    );
+    let o = app
+        .root(
+            "POST",
+            "/v1/assistant/generate",
+            json!({"observed": {"principal": urn, "since": "2999-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_huawei_error(&o, 400, "IAM.0001");
+    let o = app
+        .root(
+            "POST",
+            "/v1/assistant/generate",
+            json!({"observed": {"principal": urn, "since": "yesterday"}}),
+        )
+        .await;
+    assert_huawei_error(&o, 400, "IAM.0001");
     let narrow = json!({"Version":"5.0","Statement":[{"Effect":"Allow","Action":["obs:object:GetObject"],"Resource":["obs:*:*:object:b1/in/*"]}]});
     let wide = json!({"Version":"5.0","Statement":[{"Effect":"Allow","Action":["obs:object:GetObject"],"Resource":["obs:*:*:object:b1/*"]}]});
     let d = app
