@@ -77,39 +77,51 @@ class Server:
         return r.json()
 
 
+def start_server(data_dir: Path, *extra: str):
+    """Starts `modelarts-iam serve` on a free port; returns (process, endpoint, log file)."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log_path = data_dir.parent / (data_dir.name + ".log")
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(
+        [str(BINARY), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir), *extra],
+        stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited: " + log_path.read_text())
+        try:
+            if requests.get(endpoint + "/healthz", timeout=1).status_code == 200:
+                return proc, endpoint, log
+        except requests.RequestException:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("server did not start: " + log_path.read_text())
+        time.sleep(0.1)
+
+
+def stop_server(proc, log):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     assert BINARY.exists(), f"{BINARY} is missing: run `cargo build -p iam-cli` first"
     data_dir = tmp_path_factory.mktemp("iam-data")
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log = open(data_dir / "server.log", "wb")
-    proc = subprocess.Popen(
-        [str(BINARY), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir)],
-        stdout=log, stderr=subprocess.STDOUT)
+    proc, endpoint, log = start_server(data_dir)
     try:
-        deadline = time.time() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("server exited: " + (data_dir / "server.log").read_text())
-            try:
-                if requests.get(endpoint + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("server did not start: " + (data_dir / "server.log").read_text())
-            time.sleep(0.1)
         key_file = data_dir / "root-access-key.json"
         assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+        assert oct((data_dir / "master.key").stat().st_mode & 0o777) == "0o600"
         yield Server(endpoint, json.loads(key_file.read_text()), data_dir)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_server(proc, log)
 
 
 # Fields the server may leave empty in a response: absent by design (`next_marker` on the last

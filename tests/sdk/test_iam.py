@@ -272,3 +272,35 @@ def test_every_iam_v5_api_with_complete_shapes(server):
     with pytest.raises(ClientRequestException) as e:
         iam.show_user_v5(v5.ShowUserV5Request(user_id=uid))
     assert e.value.status_code == 404
+
+
+def test_acknowledged_writes_survive_kill_9(tmp_path):
+    """Writes the SDK saw succeed are there after `kill -9` and a restart."""
+    import signal
+    from huaweicloudsdkiam import v5
+    from conftest import Server, start_server, stop_server
+
+    tmp_path = tmp_path / "data"  # created by the server: owner only
+    proc, endpoint, log = start_server(tmp_path)
+    assert oct(tmp_path.stat().st_mode & 0o777) == "0o700"
+    key = json.loads((tmp_path / "root-access-key.json").read_text())
+    iam = Server(endpoint, key, tmp_path).iam()
+    names = [f"durable-{i}" for i in range(20)]
+    for n in names:
+        create_user(iam, n)
+    p = iam.create_policy_v5(v5.CreatePolicyV5Request(body=v5.CreatePolicyReqBody(
+        policy_name="durable", policy_document=json.dumps(NOTEBOOKS)))).policy
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    log.close()
+
+    proc, endpoint, log = start_server(tmp_path)
+    try:
+        iam = Server(endpoint, key, tmp_path).iam()
+        listed = {u.user_name for u in iam.list_users_v5(v5.ListUsersV5Request(limit=100)).users}
+        assert set(names) <= listed
+        assert iam.get_policy_v5(v5.GetPolicyV5Request(policy_id=p.policy_id)).policy.policy_name == "durable"
+        # a restart on a non-empty data directory does not bootstrap again
+        assert json.loads((tmp_path / "root-access-key.json").read_text()) == key
+    finally:
+        stop_server(proc, log)

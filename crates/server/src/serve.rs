@@ -124,8 +124,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
 /// socket listens (and after the first-start messages were printed).
 pub async fn run(config: Config) -> Result<(), ServeError> {
     crate::telemetry::init_logging(config.log_format);
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(io(format!("creating {}", config.data_dir.display())))?;
+    if !config.data_dir.exists() {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(io(format!("creating {}", config.data_dir.display())))?;
+        // a directory we create holds the database and keys: owner only
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(format!("chmod {}", config.data_dir.display())))?;
+        }
+    }
     let master_key = match &config.master_key {
         Some(k) => Some(iam_store::MasterKey::from_base64(k.0.trim())?),
         None => None,
