@@ -91,11 +91,12 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let parsed = jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &options)
-        .map_err(|e| SyntaxError {
-            offset: e.range().start,
-            message: e.kind().to_string(),
-        })?;
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &options)
+            .map_err(|e| SyntaxError {
+                offset: e.range().start,
+                message: e.kind().to_string(),
+            })?;
     match parsed.value {
         Some(v) => Ok(convert(v)),
         None => Err(SyntaxError {
@@ -213,7 +214,9 @@ impl<'a> LineIndex<'a> {
     }
 
     fn char_count(&self, from: usize, to: usize) -> usize {
-        self.text.get(from..to).map_or(to.saturating_sub(from), |s| s.chars().count())
+        self.text
+            .get(from..to)
+            .map_or(to.saturating_sub(from), |s| s.chars().count())
     }
 
     pub(crate) fn position(&self, byte: usize) -> Position {
@@ -241,29 +244,37 @@ impl<'a> LineIndex<'a> {
     }
 }
 
-/// Length in bytes of `text` without insignificant whitespace (§1.5).
-pub(crate) fn minified_len(text: &str) -> usize {
-    let mut n = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for b in text.bytes() {
-        if in_string {
-            n += 1;
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-            n += 1;
-        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            n += 1;
+/// The text `serde_json` writes for a number written as `text` (`1e3` becomes `1000.0`), which is
+/// what the engine sees for a numeric condition value.
+pub(crate) fn number_text(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map_or_else(|_| text.to_owned(), |v| v.to_string())
+}
+
+fn json_string_len(s: &str) -> usize {
+    serde_json::to_string(s).map_or(s.len() + 2, |j| j.len())
+}
+
+/// Length in bytes of the minified JSON of `node` as `serde_json` writes it (the engine's
+/// measure, spec §1.5): duplicates kept, strings re-escaped, numbers normalised.
+pub(crate) fn minified_len(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Null => 4,
+        Kind::Bool(true) => 4,
+        Kind::Bool(false) => 5,
+        Kind::Number(t) => number_text(t).len(),
+        Kind::String(s) => json_string_len(s),
+        Kind::Array(items) => {
+            2 + items.iter().map(minified_len).sum::<usize>() + items.len().saturating_sub(1)
+        }
+        Kind::Object(members) => {
+            2 + members
+                .iter()
+                .map(|m| json_string_len(&m.key) + 1 + minified_len(&m.value))
+                .sum::<usize>()
+                + members.len().saturating_sub(1)
         }
     }
-    n
 }
 
 #[cfg(test)]
@@ -287,7 +298,9 @@ mod tests {
 
     #[test]
     fn minified() {
-        assert_eq!(minified_len("{ \"a b\" : [ 1 , 2 ] }"), "{\"a b\":[1,2]}".len());
+        let n = parse("{ \"a b\" : [ 1 , 2.50, 1e3, \"\\u0041\" ] }").ok();
+        let len = n.as_ref().map(minified_len);
+        assert_eq!(len, Some("{\"a b\":[1,2.5,1000.0,\"A\"]}".len()));
     }
 
     #[test]
