@@ -181,14 +181,21 @@ pub fn agency_scope_scenarios(catalog: &Catalog) -> Vec<Scenario> {
         };
         sc.functions.extend(row.descriptions.iter().cloned());
         for p in &row.actions {
-            if sc.requirements.iter().any(|r| r.name.eq_ignore_ascii_case(&p.name)) {
+            if sc
+                .requirements
+                .iter()
+                .any(|r| r.name.eq_ignore_ascii_case(&p.name))
+            {
                 continue;
             }
             let actions = match catalog.action(&p.name) {
                 Some(a) => vec![a.name.clone()],
                 None => {
-                    let mut v: Vec<String> =
-                        catalog.expand(&p.name).iter().map(|a| a.name.clone()).collect();
+                    let mut v: Vec<String> = catalog
+                        .expand(&p.name)
+                        .iter()
+                        .map(|a| a.name.clone())
+                        .collect();
                     if v.is_empty() {
                         v.push(p.name.clone());
                     }
@@ -202,6 +209,42 @@ pub fn agency_scope_scenarios(catalog: &Catalog) -> Vec<Scenario> {
                 actions,
                 mandatory: false,
             });
+        }
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+struct AgencyMap {
+    map: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// The pairing of function scenarios (Tables 1-9) with agency scopes (Tables 10-14), from
+/// `data/agency-for-scenarios.json`.
+pub fn agency_scope_map() -> &'static std::collections::BTreeMap<String, Vec<String>> {
+    static MAP: std::sync::OnceLock<std::collections::BTreeMap<String, Vec<String>>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        serde_json::from_str::<AgencyMap>(include_str!("../data/agency-for-scenarios.json"))
+            .map(|m| m.map)
+            .unwrap_or_default()
+    })
+}
+
+/// The agency scopes (Tables 10-14) the backend needs for the given function scenarios: a
+/// custom agency filtered to what the user does.
+pub fn agency_scopes_for(catalog: &Catalog, user: &[&Scenario]) -> Vec<Scenario> {
+    let scopes = agency_scope_scenarios(catalog);
+    let map = agency_scope_map();
+    let mut out: Vec<Scenario> = Vec::new();
+    for s in user {
+        for id in map.get(&s.id).into_iter().flatten() {
+            if out.iter().any(|o| &o.id == id) {
+                continue;
+            }
+            if let Some(sc) = scopes.iter().find(|x| &x.id == id) {
+                out.push(sc.clone());
+            }
         }
     }
     out
@@ -333,6 +376,34 @@ mod tests {
         let rows: usize = c.agency_scopes().iter().map(|r| r.actions.len()).sum();
         let reqs: usize = sc.iter().map(|s| s.requirements.len()).sum();
         assert!(reqs <= rows && reqs > 50);
+    }
+
+    #[test]
+    fn the_agency_scope_map_names_existing_scenarios() {
+        let c = Catalog::builtin();
+        let deps = scenarios(c);
+        let scopes = agency_scope_scenarios(c);
+        let map = agency_scope_map();
+        assert!(map.len() >= 10);
+        let mut used = Vec::new();
+        for (k, v) in map {
+            assert!(deps.iter().any(|d| &d.id == k), "{k}");
+            for id in v {
+                assert!(scopes.iter().any(|s| &s.id == id), "{id}");
+                used.push(id.clone());
+            }
+        }
+        // Every agency scope is reachable from some function scenario.
+        for s in &scopes {
+            assert!(used.contains(&s.id), "{}", s.id);
+        }
+        let tm = deps
+            .iter()
+            .find(|s| s.id == "t4-training-management")
+            .unwrap();
+        let a = agency_scopes_for(c, &[tm]);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].id, "t11-training-jobs");
     }
 
     #[test]

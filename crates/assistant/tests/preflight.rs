@@ -355,3 +355,61 @@ fn golden_preflight_cases() {
     }
     assert!(n >= 6, "{n} golden cases");
 }
+
+#[test]
+fn custom_agency_for_the_users_scenarios_passes_the_published_backend_steps() {
+    let catalog = Catalog::builtin();
+    let all = iam_assistant::scenarios(catalog);
+    for (req, scenario) in [
+        (
+            OperationRequest {
+                operation: "create-training-job".into(),
+                inputs: vec!["obs://train-data/in/".into()],
+                outputs: vec!["obs://train-out/".into()],
+                ..OperationRequest::default()
+            },
+            "t4-training-management",
+        ),
+        (
+            OperationRequest {
+                operation: "start-notebook".into(),
+                notebook_id: Some("nb-1".into()),
+                obs_paths: vec!["obs://nb/work/".into()],
+                monitoring: true,
+                ..OperationRequest::default()
+            },
+            "t3-lifecycle-management-of-development-environment-instances",
+        ),
+        (
+            OperationRequest {
+                operation: "deploy-service".into(),
+                model_id: Some("m-1".into()),
+                ..OperationRequest::default()
+            },
+            "t7-real-time-services",
+        ),
+    ] {
+        let sc = all.iter().find(|s| s.id == scenario).unwrap();
+        let scopes = iam_assistant::agency_scopes_for(catalog, &[sc]);
+        assert!(!scopes.is_empty());
+        let refs: Vec<_> = scopes.iter().collect();
+        let docs = iam_assistant::generate::from_scenarios(
+            catalog,
+            &refs,
+            &iam_assistant::Scope::default(),
+        )
+        .unwrap()
+        .documents();
+        let agency = AgencyConfig::from_documents("ma_agency_custom", TRUST, &docs).unwrap();
+        let r = run(&user(&[NOTHING.into()], &[]), Some(&agency), &req);
+        let agency_steps: Vec<_> = r
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Agency)
+            .collect();
+        assert!(!agency_steps.is_empty());
+        for s in agency_steps {
+            assert_eq!(s.status, Status::Pass, "{scenario}: {}", s.id);
+        }
+    }
+}

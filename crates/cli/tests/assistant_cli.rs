@@ -79,6 +79,24 @@ fn generate_then_coverage_round_trip() {
         out.contains("\"Version\": \"5.0\"") && out.contains("bytes minified"),
         "{out}"
     );
+    // The custom agency for the scenario: Table 11, limited to the same OBS path.
+    let (code, out, err) = run(&[
+        "generate",
+        "-s",
+        "t4-training-management",
+        "--agency",
+        "--obs",
+        "obs://train-data/in/",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let a: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(a["scenarios"], json!(["t11-training-jobs"]));
+    assert_eq!(a["actions"].as_array().unwrap().len(), 3);
+    assert!(out.contains("obs:*:*:object:train-data/in/*"), "{out}");
+    let (code, _, err) = run(&["generate", "-s", "t1-basic-function", "--agency"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no agency scope"), "{err}");
     // Listing and errors.
     let (code, out, _) = run(&["coverage", "--list"]);
     assert_eq!(code, 0);

@@ -444,6 +444,9 @@ struct GenerateBody {
     scope: Scope,
     #[serde(default)]
     observed: Option<ObservedBody>,
+    /// Generate the custom agency policy (Tables 10-14 scopes the scenarios need).
+    #[serde(default)]
+    agency: bool,
 }
 
 /// Parses an RFC 3339 time (`2026-11-23T10:00:00Z`).
@@ -465,9 +468,9 @@ async fn generate_handler(
     let catalog = Catalog::builtin();
     let generated = match b.observed {
         Some(o) => {
-            if !b.scenarios.is_empty() {
+            if !b.scenarios.is_empty() || b.agency {
                 return Err(ApiError::bad_request(
-                    "give either `scenarios` or `observed`, not both",
+                    "give either `scenarios` (and `agency`) or `observed`, not both",
                 ));
             }
             authorize(&st, &caller, "iam:decisionLogs:list")?;
@@ -492,6 +495,18 @@ async fn generate_handler(
             let all = scenarios(catalog);
             let sel = selected(&all, &b.scenarios)?;
             check_scope(&b.scope)?;
+            let scopes;
+            let sel = if b.agency {
+                scopes = iam_assistant::agency_scopes_for(catalog, &sel);
+                if scopes.is_empty() {
+                    return Err(ApiError::bad_request(
+                        "these scenarios need no agency scope (Tables 10-14)",
+                    ));
+                }
+                scopes.iter().collect()
+            } else {
+                sel
+            };
             generate::from_scenarios(catalog, &sel, &b.scope)
                 .map_err(|e| ApiError::bad_request(e.to_string()))?
         }

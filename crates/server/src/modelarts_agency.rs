@@ -117,6 +117,7 @@ fn agency_name(suffix: Option<&str>) -> ApiResult<String> {
 pub fn agency_scope_policies(scopes: Option<&[String]>) -> Result<Vec<String>, String> {
     let catalog = Catalog::builtin();
     let all = iam_assistant::agency_scope_scenarios(catalog);
+    let owned: Vec<iam_assistant::Scenario>;
     let selected: Vec<&iam_assistant::Scenario> = match scopes {
         None => all.iter().collect(),
         Some([]) => {
@@ -124,16 +125,46 @@ pub fn agency_scope_policies(scopes: Option<&[String]>) -> Result<Vec<String>, S
                 "agency_scopes is empty; name at least one scenario of Tables 10-14".into(),
             );
         }
-        Some(names) => iam_assistant::resolve_scenarios(&all, names).map_err(|unknown| {
-            format!(
-                "unknown agency scope(s) {}; use one of: {}",
-                unknown.join(", "),
-                all.iter()
-                    .map(|s| s.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?,
+        Some(names) => {
+            // Agency scope ids / names (Tables 10-14), or function scenarios (Tables 1-9)
+            // mapped to the agency scopes they need.
+            let functions = iam_assistant::scenarios(catalog);
+            let mut out: Vec<iam_assistant::Scenario> = Vec::new();
+            let mut unknown = Vec::new();
+            for n in names {
+                let found: Vec<iam_assistant::Scenario> =
+                    match iam_assistant::resolve_scenarios(&all, std::slice::from_ref(n)) {
+                        Ok(v) => v.into_iter().cloned().collect(),
+                        Err(_) => match iam_assistant::resolve_scenarios(
+                            &functions,
+                            std::slice::from_ref(n),
+                        ) {
+                            Ok(v) => iam_assistant::agency_scopes_for(catalog, &v),
+                            Err(_) => Vec::new(),
+                        },
+                    };
+                if found.is_empty() {
+                    unknown.push(n.clone());
+                }
+                for f in found {
+                    if !out.iter().any(|o| o.id == f.id) {
+                        out.push(f);
+                    }
+                }
+            }
+            if !unknown.is_empty() {
+                return Err(format!(
+                    "unknown agency scope(s) {}; use one of: {}, or a function scenario of Tables 1-9 that needs an agency",
+                    unknown.join(", "),
+                    all.iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            owned = out;
+            owned.iter().collect()
+        }
     };
     let generated = iam_assistant::generate::from_scenarios(
         catalog,

@@ -108,6 +108,27 @@ async fn one_click_agency_and_authorizations_are_for_the_tenant_administrator_on
         )
         .await;
     assert_eq!(custom.status, 200, "{}", custom.body);
+    // A custom agency for a function scenario: the agency scopes it needs (Table 4 -> Table 11).
+    let fromfn = app
+        .root(
+            "POST",
+            &format!("/v2/{pid}/agency"),
+            json!({"agency_name_suffix": "trainer", "agency_scopes": ["t4-training-management"]}),
+        )
+        .await;
+    assert_eq!(fromfn.status, 200, "{}", fromfn.body);
+    let policy_id = fromfn.body["policy_ids"][0].as_str().unwrap();
+    let doc = app
+        .state
+        .store()
+        .get_default_policy_version(policy_id)
+        .await
+        .unwrap()
+        .document;
+    assert!(
+        doc.contains("obs:object:PutObject") && !doc.contains("lts:"),
+        "{doc}"
+    );
     let bad = app
         .root("POST", "/v2/no-such-project/agency", json!({}))
         .await;
@@ -357,7 +378,10 @@ async fn generate_diff_and_check_no_new_access() {
         .map(|a| a.as_str().unwrap())
         .collect();
     actions.sort_unstable();
-    assert_eq!(actions, ["modelarts:notebook:get", "modelarts:notebook:start"]);
+    assert_eq!(
+        actions,
+        ["modelarts:notebook:get", "modelarts:notebook:start"]
+    );
     assert_eq!(
         o.body["policies"][0]["document"]["Statement"][0]["Resource"],
         json!(["modelarts:cn-north-4:x:notebook:nb-1"])

@@ -20,6 +20,10 @@ pub struct GenerateArgs {
     pub scenarios: Vec<String>,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Generate the custom agency policy for the scenarios instead: the basic agency scopes of
+    /// Tables 10-14 they need, limited to the same scopes.
+    #[arg(long)]
+    pub agency: bool,
     /// Generate from the decision log of `--principal` in `--data-dir` instead.
     #[arg(long)]
     pub observed: bool,
@@ -46,7 +50,7 @@ pub struct GenerateArgs {
 pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let generated = if args.observed {
-        if !args.scenarios.is_empty() {
+        if !args.scenarios.is_empty() || args.agency {
             bail!("give either --scenario or --observed, not both");
         }
         let (Some(dir), Some(principal)) = (&args.data_dir, &args.principal) else {
@@ -85,7 +89,16 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                 u.join(", ")
             )
         })?;
-        generate::from_scenarios(catalog, &selected, &args.scope.scope()?)?
+        if args.agency {
+            let scopes = iam_assistant::agency_scopes_for(catalog, &selected);
+            if scopes.is_empty() {
+                bail!("these scenarios need no agency scope (Tables 10-14)");
+            }
+            let refs: Vec<_> = scopes.iter().collect();
+            generate::from_scenarios(catalog, &refs, &args.scope.scope()?)?
+        } else {
+            generate::from_scenarios(catalog, &selected, &args.scope.scope()?)?
+        }
     };
     if args.json {
         print_json(&generated)?;
