@@ -41,6 +41,14 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
+/// `create_time` as ModelArts answers it: milliseconds since the Unix epoch.
+fn millis(rfc3339: &str) -> i64 {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .map_or(0, |t| {
+            i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+        })
+}
+
 /// The trust policy of agencies ModelArts creates.
 pub const MODELARTS_TRUST_POLICY: &str = r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Principal":{"Service":["service.ModelArts"]},"Action":["sts:agencies:assume"]}]}"#;
 
@@ -327,7 +335,7 @@ async fn create_authorization(
         "type": "agency",
         "content": b.content,
         "user_type": if a.user_id == "all" { "all-users" } else { "iam" },
-        "create_time": a.created_at,
+        "create_time": millis(&a.created_at),
     })))
 }
 
@@ -410,7 +418,7 @@ async fn list_authorizations(
                 "content": agency,
                 "user_name": user_name,
                 "user_type": if a.user_id == "all" { "all-users" } else { "iam" },
-                "create_time": a.created_at,
+                "create_time": millis(&a.created_at),
             })
         })
         .collect();
@@ -419,7 +427,10 @@ async fn list_authorizations(
     } else {
         "create_time"
     };
-    rows.sort_by(|x, y| x[key].as_str().cmp(&y[key].as_str()));
+    rows.sort_by(|x, y| match key {
+        "user_name" => x[key].as_str().cmp(&y[key].as_str()),
+        _ => x[key].as_i64().cmp(&y[key].as_i64()),
+    });
     if desc {
         rows.reverse();
     }
