@@ -1,7 +1,8 @@
 //! Least-privilege policy generation: from scenarios (and scopes), or from observed use.
 //!
 //! Output policies are `"Version": "5.0"` identity policies, each at most 6,144 bytes of
-//! minified JSON (split when needed), each parsed by the engine before it is returned.
+//! minified JSON (split when needed), each parsed by the engine and validated by
+//! `iam_analyzer::validate` (no error finding) before it is returned.
 
 use crate::scenario::Scenario;
 use crate::scope::Scope;
@@ -139,6 +140,14 @@ fn pack(groups: &[Group], name_prefix: &str) -> Result<Vec<GeneratedPolicy>, Gen
                 .map_err(|e| GenerateError(format!("cannot serialize: {e}")))?;
             Policy::parse(&text, PolicyKind::Identity)
                 .map_err(|e| GenerateError(format!("generated policy does not validate: {e}")))?;
+            // Access Analyzer's validation: no error finding.
+            let findings = iam_analyzer::validate(&text, iam_analyzer::PolicyType::Identity);
+            if let Some(f) = findings.iter().find(|f| f.is_error()) {
+                return Err(GenerateError(format!(
+                    "generated policy does not validate: {} {}",
+                    f.issue_code, f.finding_details
+                )));
+            }
             Ok(GeneratedPolicy {
                 name: if n == 1 {
                     name_prefix.to_owned()

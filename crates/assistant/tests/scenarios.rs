@@ -71,6 +71,15 @@ fn every_scenario_is_covered_by_its_generated_policy_and_every_action_is_needed(
             for p in &gened.policies {
                 assert!(p.bytes <= 6144, "{} {}", sc.id, p.bytes);
                 assert_eq!(p.document["Version"], "5.0");
+                let findings = iam_analyzer::validate(
+                    &p.document.to_string(),
+                    iam_analyzer::PolicyType::Identity,
+                );
+                assert!(
+                    !iam_analyzer::has_errors(&findings),
+                    "{}: {findings:?}",
+                    sc.id
+                );
             }
             let report = coverage::check(
                 catalog,
