@@ -67,7 +67,8 @@ pids+=($!)
 
 env -u MODELARTS_IAM_BIN RUST_LOG=warn "$bin" serve --listen "127.0.0.1:$iam_port" --data-dir "$work/data" \
     --upstream "http://127.0.0.1:$up_port" --log-format json > "$work/server.log" 2>&1 &
-pids+=($!)
+server_pid=$!
+pids+=($server_pid)
 for i in $(seq 600); do
     curl -fs "http://127.0.0.1:$iam_port/healthz" >/dev/null 2>&1 && break
     if [ "$i" = 600 ]; then cat "$work/server.log" >&2; exit 1; fi
@@ -151,7 +152,11 @@ run() { # name url script
 # warm up (connection pools, caches), then measure
 wrk -t1 -c4 -d2s -s "$work/user.lua" "http://127.0.0.1:$iam_port" >/dev/null 2>&1
 run "direct (upstream)" "http://127.0.0.1:$up_port" "$work/user.lua"
+if [ -n "${PERF_OUT:-}" ]; then   # PERF_OUT=file: profile the server during the user-key run
+    perf record -F 999 -g -p "$server_pid" -o "$PERF_OUT" -- sleep "${duration%s}" >/dev/null 2>&1 &
+fi
 run "proxy (user key)" "http://127.0.0.1:$iam_port" "$work/user.lua"
+wait_perf=$(jobs -p | tail -1); [ -n "${PERF_OUT:-}" ] && wait "$wait_perf" 2>/dev/null || true
 run "proxy (agency session)" "http://127.0.0.1:$iam_port" "$work/session.lua"
 run "direct (upstream), again" "http://127.0.0.1:$up_port" "$work/user.lua"
 

@@ -106,28 +106,36 @@ impl Store {
         let mut tx = self.writer().begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         let now = util::now();
-        for d in batch {
-            let r = sqlx::query(
+        // One multi-row INSERT per chunk (13 parameters a row, well under SQLite's limit): the
+        // rows of one statement get consecutive ids (AUTOINCREMENT, single writer).
+        for chunk in batch.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO decision_log (at, principal_urn, access_key_id, action, resource, \
                  decision, determining_policy, determining_statement, layer, session, agency_id, \
-                 request_id, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(d.at.map(util::format_timestamp).unwrap_or_else(|| now.clone()))
-            .bind(&d.principal_urn)
-            .bind(&d.access_key_id)
-            .bind(&d.action)
-            .bind(&d.resource)
-            .bind(&d.decision)
-            .bind(&d.determining_policy)
-            .bind(&d.determining_statement)
-            .bind(&d.layer)
-            .bind(&d.session)
-            .bind(&d.agency_id)
-            .bind(&d.request_id)
-            .bind(&d.extra)
-            .execute(&mut *tx)
-            .await?;
-            ids.push(r.last_insert_rowid());
+                 request_id, extra) ",
+            );
+            qb.push_values(chunk, |mut row, d| {
+                row.push_bind(
+                    d.at.map(util::format_timestamp)
+                        .unwrap_or_else(|| now.clone()),
+                )
+                .push_bind(d.principal_urn.clone())
+                .push_bind(d.access_key_id.clone())
+                .push_bind(d.action.clone())
+                .push_bind(d.resource.clone())
+                .push_bind(d.decision.clone())
+                .push_bind(d.determining_policy.clone())
+                .push_bind(d.determining_statement.clone())
+                .push_bind(d.layer.clone())
+                .push_bind(d.session.clone())
+                .push_bind(d.agency_id.clone())
+                .push_bind(d.request_id.clone())
+                .push_bind(d.extra.clone());
+            });
+            let r = qb.build().execute(&mut *tx).await?;
+            let last = r.last_insert_rowid();
+            let n = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+            ids.extend((last - n + 1)..=last);
         }
         tx.commit().await?;
         Ok(ids)
@@ -259,5 +267,67 @@ impl DecisionLogger {
     /// Counters.
     pub fn stats(&self) -> &DecisionLoggerStats {
         &self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+
+    #[tokio::test]
+    async fn batch_ids_name_their_rows_across_chunks() {
+        let s = Store::open_in_memory().await.unwrap();
+        let first = s
+            .append_decision(&NewDecision {
+                action: "before".into(),
+                decision: "allow".into(),
+                ..NewDecision::default()
+            })
+            .await
+            .unwrap();
+        let batch: Vec<NewDecision> = (0..1203)
+            .map(|i| NewDecision {
+                action: format!("a{i}"),
+                decision: "allow".into(),
+                principal_urn: (i % 2 == 0).then(|| format!("iam::1:user:u{i}")),
+                ..NewDecision::default()
+            })
+            .collect();
+        let ids = s.append_decisions(&batch).await.unwrap();
+        assert_eq!(ids.len(), 1203);
+        assert_eq!(ids[0], first + 1);
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1));
+        let mut seen = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = s
+                .list_decisions(
+                    &DecisionFilter::default(),
+                    &PageRequest {
+                        marker: marker.take(),
+                        limit: Some(200),
+                    },
+                )
+                .await
+                .unwrap();
+            seen.extend(
+                page.items
+                    .into_iter()
+                    .map(|e| (e.id, e.action, e.principal_urn)),
+            );
+            match page.next_marker {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        seen.reverse();
+        assert_eq!(seen.len(), 1204);
+        for (i, id) in ids.iter().enumerate() {
+            let (got_id, action, urn) = &seen[i + 1];
+            assert_eq!(got_id, id);
+            assert_eq!(action, &format!("a{i}"));
+            assert_eq!(urn.is_some(), i % 2 == 0);
+        }
     }
 }
