@@ -92,10 +92,11 @@ pub struct PathElement {
     /// Array index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
-    /// Object member name.
+    /// The name of an object member when the finding is about the name itself (an unknown
+    /// element, a condition key): the last step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// A string value (the last step when the finding is about a value).
+    /// An object member to descend into (as Access Analyzer writes `{"value": "Statement"}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// A part of a string value.
@@ -131,10 +132,8 @@ impl std::fmt::Display for PathElement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let Some(i) = self.index {
             write!(f, "[{i}]")
-        } else if let Some(k) = &self.key {
+        } else if let Some(k) = self.key.as_ref().or(self.value.as_ref()) {
             write!(f, ".{k}")
-        } else if let Some(v) = &self.value {
-            write!(f, "={v:?}")
         } else if let Some(s) = &self.substring {
             write!(f, "[{}..+{}]", s.start, s.length)
         } else {

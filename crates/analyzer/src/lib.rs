@@ -151,6 +151,18 @@ pub fn validate_with(document: &str, policy_type: PolicyType, catalog: &Catalog)
     findings
 }
 
+/// The text the findings' positions refer to: `document` itself, or, for a document given as a
+/// JSON string holding the policy, the inner text.
+pub fn source_text(document: &str) -> std::borrow::Cow<'_, str> {
+    match json::parse(document) {
+        Ok(json::Node {
+            kind: json::Kind::String(inner),
+            ..
+        }) => std::borrow::Cow::Owned(inner),
+        _ => std::borrow::Cow::Borrowed(document),
+    }
+}
+
 /// Whether any finding is an `error` (the engine rejects the document).
 pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(Finding::is_error)

@@ -1,14 +1,129 @@
-//! `modelarts-iam validate FILE` (owned by the validation work; placeholder until it lands).
+//! `modelarts-iam validate FILE|- [--type identity|trust|scp|session] [--json] [--explain]`:
+//! Access-Analyzer-style findings for one policy document.
+//!
+//! Output: a table by default, `{"findings": [...]}` with `--json`, and with `--explain` each
+//! finding with the offending line, a caret under the span and the fix. Exit status: 0 when no
+//! finding is an error, 3 when some finding is an error, 1 when the file cannot be read.
 
+use std::io::Read as _;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use comfy_table::{ContentArrangement, Table, presets};
+use iam_analyzer::{Finding, PolicyType, has_errors, path_to_string, source_text, validate};
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// The policy document file; `-` for standard input.
+    /// The policy document file; `-` for standard input. The document may also be a JSON string
+    /// holding the policy (as Huawei's APIs carry documents).
     pub file: String,
+    /// The policy type.
+    #[arg(long = "type", value_enum, default_value_t = TypeArg::Identity)]
+    pub policy_type: TypeArg,
+    /// Print `{"findings": [...]}` (Access Analyzer's ValidatePolicy shape).
+    #[arg(long, conflicts_with = "explain")]
+    pub json: bool,
+    /// Print each finding with the offending line, a caret under it, and the fix.
+    #[arg(long)]
+    pub explain: bool,
 }
 
-pub fn run(_args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("validate is not built yet")
+/// The `--type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TypeArg {
+    /// Identity policy (users, groups, agencies); version 5.0 or legacy 1.1.
+    Identity,
+    /// Trust policy of an agency.
+    Trust,
+    /// Service control policy.
+    Scp,
+    /// Session policy of an agency session.
+    Session,
+}
+
+impl From<TypeArg> for PolicyType {
+    fn from(t: TypeArg) -> Self {
+        match t {
+            TypeArg::Identity => PolicyType::Identity,
+            TypeArg::Trust => PolicyType::Trust,
+            TypeArg::Scp => PolicyType::Scp,
+            TypeArg::Session => PolicyType::Session,
+        }
+    }
+}
+
+/// Exit status when some finding is an error.
+const EXIT_ERRORS: u8 = 3;
+
+pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let document = read_input(&args.file)?;
+    let findings = validate(&document, args.policy_type.into());
+    let out = if args.json {
+        let mut s = serde_json::to_string_pretty(&serde_json::json!({ "findings": findings }))?;
+        s.push('\n');
+        s
+    } else if args.explain {
+        iam_analyzer::explain(&source_text(&document), &findings)
+    } else {
+        table(&findings)
+    };
+    print!("{out}");
+    Ok(if has_errors(&findings) {
+        ExitCode::from(EXIT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn read_input(file: &str) -> anyhow::Result<String> {
+    let bytes = if file == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("reading standard input")?;
+        b
+    } else {
+        std::fs::read(file).with_context(|| format!("reading {file}"))?
+    };
+    let name = if file == "-" { "standard input" } else { file };
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{name} is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn table(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "No findings.\n".to_owned();
+    }
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["type", "code", "line:col", "path", "details"]);
+    if !t.is_tty() {
+        t.set_width(160);
+    }
+    for f in findings {
+        let (at, path) = f.locations.first().map_or_else(
+            || (String::new(), String::new()),
+            |l| {
+                (
+                    format!("{}:{}", l.span.start.line, l.span.start.column),
+                    path_to_string(&l.path),
+                )
+            },
+        );
+        t.add_row(vec![
+            f.finding_type.as_str().to_owned(),
+            f.issue_code.clone(),
+            at,
+            path,
+            f.finding_details.clone(),
+        ]);
+    }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    format!("{t}\n{} finding(s), {errors} error(s)\n", findings.len())
 }
