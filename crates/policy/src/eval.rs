@@ -321,20 +321,58 @@ impl Unit {
             .and_then(|(_, p)| p.statements().get(r.statement as usize))
     }
 
-    /// True when some statement of the given effect matches the request.
-    fn any_match(&self, deny: bool, req: &Request<'_>, env: &Env<'_>) -> bool {
+    /// True when some statement of the given effect matches the request (`action` is the
+    /// request's action, ASCII-lowercased when `lowered`).
+    fn any_match(
+        &self,
+        deny: bool,
+        req: &Request<'_>,
+        action: (&str, bool),
+        env: &Env<'_>,
+    ) -> bool {
         let index = if deny { &self.deny } else { &self.allow };
-        index.candidates(service_of(req.action)).any(|r| {
+        index.candidates(service_of(action.0)).any(|r| {
             self.statement(r)
-                .is_some_and(|s| statement_matches(s, req, env))
+                .is_some_and(|s| statement_matches(s, req, action, env))
         })
     }
 }
 
-fn statement_matches(s: &Statement, req: &Request<'_>, env: &Env<'_>) -> bool {
-    s.action.matches(req.action)
+fn statement_matches(
+    s: &Statement,
+    req: &Request<'_>,
+    (action, lowered): (&str, bool),
+    env: &Env<'_>,
+) -> bool {
+    let action_matches = if lowered {
+        s.action.matches_lowercase(action)
+    } else {
+        s.action.matches(action)
+    };
+    action_matches
         && s.resource.matches(req.resource)
         && condition_applies(&s.condition, s.effect == Effect::Deny, env)
+}
+
+/// Longest action lowercased on the stack; longer ones are matched case-insensitively as is.
+const LOWER_BUF: usize = 256;
+
+/// The action ASCII-lowercased into `buf` (`true`), or the action itself (`false`) when it is
+/// too long for the buffer or already lowercase.
+fn lowercase_action<'a>(action: &'a str, buf: &'a mut [u8; LOWER_BUF]) -> (&'a str, bool) {
+    if !action.bytes().any(|b| b.is_ascii_uppercase()) {
+        return (action, true);
+    }
+    let Some(dst) = buf.get_mut(..action.len()) else {
+        return (action, false);
+    };
+    dst.copy_from_slice(action.as_bytes());
+    dst.make_ascii_lowercase();
+    // ASCII lowercasing keeps UTF-8 valid; fall back to the original on the impossible error.
+    match std::str::from_utf8(dst) {
+        Ok(lower) => (lower, true),
+        Err(_) => (action, false),
+    }
 }
 
 /// The compiled policies that apply to one principal, indexed for fast decisions. Immutable and
@@ -392,26 +430,38 @@ impl PolicySet {
     /// (plus those whose action patterns may match any service); allocates nothing.
     pub fn decide(&self, principal: &Principal, req: &Request<'_>) -> Decision {
         let env = env_for(principal, req.context);
+        let mut buf = [0u8; LOWER_BUF];
+        let action = lowercase_action(req.action, &mut buf);
         let scps_apply = !self.scps.is_empty() && !principal.is_management_account;
         let session_applies = !self.session.policies.is_empty();
         // 1. explicit deny
-        if !principal.is_root_user && self.identity.any_match(true, req, &env) {
+        if !principal.is_root_user && self.identity.any_match(true, req, action, &env) {
             return Decision::ExplicitDeny;
         }
-        if scps_apply && self.scps.iter().any(|u| u.any_match(true, req, &env)) {
+        if scps_apply
+            && self
+                .scps
+                .iter()
+                .any(|u| u.any_match(true, req, action, &env))
+        {
             return Decision::ExplicitDeny;
         }
-        if session_applies && self.session.any_match(true, req, &env) {
+        if session_applies && self.session.any_match(true, req, action, &env) {
             return Decision::ExplicitDeny;
         }
         // 2. SCP boundary, 3. session boundary, 4. identity (5. root user)
-        if scps_apply && !self.scps.iter().all(|u| u.any_match(false, req, &env)) {
+        if scps_apply
+            && !self
+                .scps
+                .iter()
+                .all(|u| u.any_match(false, req, action, &env))
+        {
             return Decision::ImplicitDeny;
         }
-        if session_applies && !self.session.any_match(false, req, &env) {
+        if session_applies && !self.session.any_match(false, req, action, &env) {
             return Decision::ImplicitDeny;
         }
-        if !principal.is_root_user && !self.identity.any_match(false, req, &env) {
+        if !principal.is_root_user && !self.identity.any_match(false, req, action, &env) {
             return Decision::ImplicitDeny;
         }
         Decision::Allow

@@ -9,6 +9,10 @@ pub struct ActionPattern {
     /// The lowercased service when the service segment is literal (`modelarts` for
     /// `modelarts:*`); `None` when a wildcard can reach into the service (`*`, `model*`).
     service: Option<Box<str>>,
+    /// The pattern ASCII-lowercased and matched case-sensitively, for actions lowercased once
+    /// per decision ([`ActionPattern::matches_lowercase`]): the same result as `pattern`
+    /// without folding both sides at every byte.
+    lower: Pattern,
 }
 
 /// Compiles an action pattern (every string is a pattern).
@@ -22,6 +26,7 @@ pub fn compile_action_pattern(source: &str) -> ActionPattern {
     };
     ActionPattern {
         service: service.map(|s| s.to_ascii_lowercase().into_boxed_str()),
+        lower: Pattern::new(&source.to_ascii_lowercase(), Case::Sensitive),
         pattern,
     }
 }
@@ -35,6 +40,11 @@ impl ActionPattern {
     /// True when the action matches the pattern.
     pub fn matches(&self, action: &str) -> bool {
         self.pattern.matches(action)
+    }
+
+    /// [`ActionPattern::matches`] for an action already ASCII-lowercased by the caller.
+    pub fn matches_lowercase(&self, action_lower: &str) -> bool {
+        self.lower.matches(action_lower)
     }
 
     /// The pattern as written.
@@ -142,6 +152,18 @@ impl ResourcePattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+        /// Matching a lowercased action against the lowercased pattern is the same as the
+        /// ASCII-case-insensitive match.
+        #[test]
+        fn lowercase_matching_agrees(p in "[aAbBzZ:*?é]{0,10}", t in "[aAbBzZ:é]{0,12}") {
+            let ap = compile_action_pattern(&p);
+            prop_assert_eq!(ap.matches_lowercase(&t.to_ascii_lowercase()), ap.matches(&t));
+        }
+    }
 
     #[test]
     fn action_table() {

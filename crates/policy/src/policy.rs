@@ -110,6 +110,14 @@ impl ActionElement {
         }
     }
 
+    /// [`ActionElement::matches`] for an action already ASCII-lowercased by the caller.
+    pub fn matches_lowercase(&self, action_lower: &str) -> bool {
+        match self {
+            ActionElement::Action(ps) => ps.iter().any(|p| p.matches_lowercase(action_lower)),
+            ActionElement::NotAction(ps) => !ps.iter().any(|p| p.matches_lowercase(action_lower)),
+        }
+    }
+
     /// The patterns of the element.
     pub fn patterns(&self) -> &[ActionPattern] {
         match self {
