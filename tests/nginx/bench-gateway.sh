@@ -6,6 +6,7 @@
 #
 #   cargo build --release -p iam-cli
 #   bash tests/nginx/bench-gateway.sh            # DURATION=10s CONNECTIONS=32 THREADS=2
+#   UPSTREAM=python bash tests/nginx/bench-gateway.sh   # upstream: tests/sdk/fake_modelarts.py
 #
 # Prints requests/second of: direct, proxy (permanent key), proxy (agency session key), and the
 # ratios. Not run by scripts/test (it takes a minute and needs a release build).
@@ -62,7 +63,12 @@ http {
     }
 }
 EOF
-"$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+if [ "${UPSTREAM:-nginx}" = python ]; then
+    # the suites' fake ModelArts (a Python application server) as the upstream instead
+    "$py" "$repo/tests/sdk/fake_modelarts.py" --port "$up_port" > "$work/upstream.log" 2>&1 &
+else
+    "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+fi
 pids+=($!)
 
 env -u MODELARTS_IAM_BIN RUST_LOG=warn "$bin" serve --listen "127.0.0.1:$iam_port" --data-dir "$work/data" \
