@@ -159,7 +159,7 @@ run() { # name url script
 wrk -t1 -c4 -d2s -s "$work/user.lua" "http://127.0.0.1:$iam_port" >/dev/null 2>&1
 run "direct (upstream)" "http://127.0.0.1:$up_port" "$work/user.lua"
 if [ -n "${PERF_OUT:-}" ]; then   # PERF_OUT=file: profile the server during the user-key run
-    perf record -F 999 -g -p "$server_pid" -o "$PERF_OUT" -- sleep "${duration%s}" >/dev/null 2>&1 &
+    perf record -F 499 ${PERF_CALLGRAPH:---call-graph dwarf} -p "$server_pid" -o "$PERF_OUT" -- sleep "${duration%s}" >/dev/null 2>&1 &
 fi
 run "proxy (user key)" "http://127.0.0.1:$iam_port" "$work/user.lua"
 wait_perf=$(jobs -p | tail -1); [ -n "${PERF_OUT:-}" ] && wait "$wait_perf" 2>/dev/null || true
