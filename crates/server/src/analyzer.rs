@@ -1,13 +1,21 @@
-//! Access Analyzer `POST /v5/policies/validate` (`huaweicloudsdkiamaccessanalyzer.v1`).
+//! Access Analyzer `POST /v5/policies/validate` (`huaweicloudsdkiamaccessanalyzer.v1`
+//! `ValidatePolicy`): the findings of `iam_analyzer::validate` for a policy document, paged with
+//! `limit`/`marker`.
+//!
+//! Body `{"policy_document": str, "policy_type": "identity_policy" | "service_control_policy" |
+//! "resource_policy", "validate_policy_resource_type"?: "iam:agency"}`; `resource_policy` with
+//! `iam:agency` validates an agency trust policy. Other policy types answer 400. Messages are in
+//! English whatever `X-Language` says. The caller needs `access-analyzer:policies:validate`
+//! (checked by the authentication layer through the catalog route).
 
 use axum::Json;
 use axum::Router;
 use axum::routing::post;
+use iam_analyzer::{PolicyType, validate as validate_policy};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::documents::validate_findings;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
 use crate::page::PageQuery;
 use crate::state::AppState;
@@ -18,6 +26,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ValidateBody {
     policy_document: String,
     policy_type: String,
@@ -25,20 +34,43 @@ struct ValidateBody {
     validate_policy_resource_type: Option<String>,
 }
 
+/// Largest `policy_document` accepted, in bytes (Access Analyzer's limit is 131,072 characters).
+const MAX_DOCUMENT_BYTES: usize = 131_072;
+
 async fn validate(
     QueryParams(q): QueryParams<PageQuery>,
     JsonBody(b): JsonBody<ValidateBody>,
 ) -> ApiResult<Json<Value>> {
-    let findings = validate_findings(
-        &b.policy_document,
+    let policy_type = PolicyType::from_access_analyzer(
         &b.policy_type,
         b.validate_policy_resource_type.as_deref(),
-    )?;
-    let (page, info) = q.paginate(
-        findings.into_iter().enumerate().collect::<Vec<_>>(),
-        |(i, _)| marker_of(*i),
-    )?;
-    let items: Vec<Value> = page.into_iter().map(|(_, f)| f).collect();
+    )
+    .ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "invalid `policy_type` `{}`{}: supported are `identity_policy`, `service_control_policy`, and `resource_policy` with `validate_policy_resource_type` `iam:agency`",
+            b.policy_type,
+            b.validate_policy_resource_type
+                .as_deref()
+                .map(|r| format!(" with `validate_policy_resource_type` `{r}`"))
+                .unwrap_or_default()
+        ))
+    })?;
+    if b.policy_document.is_empty() {
+        return Err(ApiError::bad_request(
+            "`policy_document` is empty: give the policy document as a JSON string",
+        ));
+    }
+    if b.policy_document.len() > MAX_DOCUMENT_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "`policy_document` is {} bytes long, more than {MAX_DOCUMENT_BYTES}",
+            b.policy_document.len()
+        )));
+    }
+    let findings = validate_policy(&b.policy_document, policy_type);
+    let (page, info) = q.paginate(findings.into_iter().enumerate().collect(), |(i, _)| {
+        marker_of(*i)
+    })?;
+    let items: Vec<_> = page.into_iter().map(|(_, f)| f).collect();
     Ok(Json(json!({ "findings": items, "page_info": info })))
 }
 

@@ -117,32 +117,6 @@ fn finding_of(e: &ParseError, doc: &str) -> Value {
     })
 }
 
-/// `POST /v5/policies/validate`: the findings for a document of an Access Analyzer policy type.
-pub fn validate_findings(
-    doc: &str,
-    policy_type: &str,
-    resource_type: Option<&str>,
-) -> ApiResult<Vec<Value>> {
-    let kind = match (policy_type, resource_type) {
-        ("identity_policy", _) => DocumentKind::Identity,
-        ("service_control_policy", _) => DocumentKind::Scp,
-        ("resource_policy", Some("iam:agency")) => DocumentKind::Trust,
-        (other, _) => {
-            return Err(ApiError::bad_request(format!(
-                "invalid `policy_type` `{other}`: supported are `identity_policy`, `service_control_policy`, and `resource_policy` with `validate_policy_resource_type` `iam:agency`"
-            )));
-        }
-    };
-    match check_document(doc, kind) {
-        Ok(()) => Ok(Vec::new()),
-        Err(e) => Ok(e
-            .findings()
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
