@@ -22,9 +22,10 @@ use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -42,44 +43,91 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// A context value: one string or a list of strings (numbers and booleans are taken as text).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum ContextValue {
-    /// One value.
-    One(ScalarValue),
-    /// Several values.
-    Many(Vec<ScalarValue>),
-}
-
-/// A scalar context value.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum ScalarValue {
-    /// A string.
-    Str(String),
-    /// A number, as its JSON text.
-    Num(serde_json::Number),
-    /// A boolean, as `true`/`false`.
-    Bool(bool),
-}
-
-impl ScalarValue {
-    fn into_string(self) -> String {
-        match self {
-            ScalarValue::Str(s) => s,
-            ScalarValue::Num(n) => n.to_string(),
-            ScalarValue::Bool(b) => b.to_string(),
-        }
-    }
-}
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextValue(pub Vec<String>);
 
 impl ContextValue {
     /// The values as strings.
     pub fn into_strings(self) -> Vec<String> {
-        match self {
-            ContextValue::One(v) => vec![v.into_string()],
-            ContextValue::Many(v) => v.into_iter().map(ScalarValue::into_string).collect(),
+        self.0
+    }
+}
+
+/// A scalar as text; `None` for other JSON types.
+struct Scalar(String);
+
+struct ScalarVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar(v))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+        serde_json::Number::from_f64(v)
+            .map(|n| Scalar(n.to_string()))
+            .ok_or_else(|| E::custom("a finite number is required"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ContextVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ContextVisitor {
+    type Value = ContextValue;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, number or boolean, or a list of them")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ContextValue, E> {
+        ScalarVisitor.visit_str(v).map(|s| ContextValue(vec![s.0]))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ContextValue, E> {
+        Ok(ContextValue(vec![v]))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ContextValue, E> {
+        ScalarVisitor.visit_bool(v).map(|s| ContextValue(vec![s.0]))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ContextValue, E> {
+        ScalarVisitor.visit_i64(v).map(|s| ContextValue(vec![s.0]))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ContextValue, E> {
+        ScalarVisitor.visit_u64(v).map(|s| ContextValue(vec![s.0]))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ContextValue, E> {
+        ScalarVisitor.visit_f64(v).map(|s| ContextValue(vec![s.0]))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ContextValue, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Scalar(s)) = seq.next_element()? {
+            out.push(s);
         }
+        Ok(ContextValue(out))
+    }
+}
+
+impl<'de> Deserialize<'de> for ContextValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ContextVisitor)
     }
 }
 
@@ -103,19 +151,24 @@ pub struct AuthorizeRequest {
     pub context: BTreeMap<String, ContextValue>,
 }
 
-enum AuthorizeBody {
-    Batch { requests: Vec<AuthorizeRequest> },
-    One(AuthorizeRequest),
-}
-
 async fn authorize(
     State(st): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Value>> {
-    // Parse by shape first so errors name the field path of the shape the caller used.
-    let raw: Value = crate::extract::parse_json(&body)?;
-    let batch = raw.get("requests").is_some();
+) -> ApiResult<Response> {
+    let snapshot = st.snapshot();
+    // Fast path: a single request is parsed in one typed pass. A body that mentions
+    // `"requests"` is looked at as a value first: a batch, or a single request after all.
+    let batch: Option<Value> = if memchr_requests(&body) {
+        let raw: Value = crate::extract::parse_json(&body)?;
+        raw.get("requests").is_some().then_some(raw)
+    } else {
+        None
+    };
+    let Some(raw) = batch else {
+        let r: AuthorizeRequest = crate::extract::parse_json(&body)?;
+        return Ok(Json(decide_one(&snapshot, &caller, r)?).into_response());
+    };
     if let Some(items) = raw.get("requests").and_then(Value::as_array)
         && let Some(i) = items.iter().position(|r| !r.is_object())
     {
@@ -123,38 +176,47 @@ async fn authorize(
             "invalid request body at `requests[{i}]`: a JSON object is required"
         )));
     }
-    let parsed: AuthorizeBody = if batch {
-        let b: BatchBody = crate::extract::parse_json(&body)?;
-        AuthorizeBody::Batch {
-            requests: b.requests,
-        }
-    } else {
-        AuthorizeBody::One(crate::extract::parse_json(&body)?)
-    };
-    let snapshot = st.snapshot();
-    match parsed {
-        AuthorizeBody::One(r) => Ok(Json(decide_one(&snapshot, &caller, r)?)),
-        AuthorizeBody::Batch { requests } => {
-            if requests.is_empty() || requests.len() > MAX_BATCH {
-                return Err(ApiError::bad_request(format!(
-                    "invalid request body at `requests`: between 1 and {MAX_BATCH} requests are required, got {}",
-                    requests.len()
-                )));
-            }
-            let mut results = Vec::with_capacity(requests.len());
-            for (i, r) in requests.into_iter().enumerate() {
-                let out = decide_one(&snapshot, &caller, r).map_err(|e| {
-                    ApiError::new(
-                        e.status(),
-                        e.code(),
-                        format!("requests[{i}]: {}", e.message()),
-                    )
-                })?;
-                results.push(out);
-            }
-            Ok(Json(json!({ "results": results })))
-        }
+    let b: BatchBody = crate::extract::parse_json(&body)?;
+    let requests = b.requests;
+    if requests.is_empty() || requests.len() > MAX_BATCH {
+        return Err(ApiError::bad_request(format!(
+            "invalid request body at `requests`: between 1 and {MAX_BATCH} requests are required, got {}",
+            requests.len()
+        )));
     }
+    let mut results = Vec::with_capacity(requests.len());
+    for (i, r) in requests.into_iter().enumerate() {
+        let out = decide_one(&snapshot, &caller, r).map_err(|e| {
+            ApiError::new(
+                e.status(),
+                e.code(),
+                format!("requests[{i}]: {}", e.message()),
+            )
+        })?;
+        results.push(out);
+    }
+    Ok(Json(BatchAnswer { results }).into_response())
+}
+
+fn memchr_requests(body: &[u8]) -> bool {
+    body.windows(10).any(|w| w == b"\"requests\"")
+}
+
+/// The answer to one request.
+#[derive(Serialize)]
+struct Answer {
+    decision: &'static str,
+    allowed: bool,
+    principal: String,
+    action: String,
+    resource: String,
+    message: Option<String>,
+    explanation: iam_policy::Explanation,
+}
+
+#[derive(Serialize)]
+struct BatchAnswer {
+    results: Vec<Answer>,
 }
 
 #[derive(Deserialize)]
@@ -167,7 +229,7 @@ fn decide_one(
     snapshot: &crate::snapshot::Snapshot,
     caller: &Caller,
     r: AuthorizeRequest,
-) -> ApiResult<Value> {
+) -> ApiResult<Answer> {
     let principal = match (&r.principal, &r.access_key_id) {
         (Some(urn), None) => snapshot.principal_by_urn(urn),
         (None, Some(ak)) => snapshot.principal_by_access_key(ak),
@@ -193,20 +255,20 @@ fn decide_one(
         .map(|(k, v)| (k, v.into_strings()))
         .collect();
     let started = Instant::now();
-    let out = snapshot.decide(&principal, &r.action, &resource, &context)?;
+    let out = snapshot.decide(&principal, &r.action, &resource, context)?;
     let elapsed = started.elapsed().as_secs_f64();
     metrics::histogram!(telemetry::DECISION_SECONDS, "source" => "authorize").record(elapsed);
     metrics::counter!(telemetry::DECISIONS, "decision" => out.decision, "source" => "authorize")
         .increment(1);
-    Ok(json!({
-        "decision": out.decision,
-        "allowed": out.decision == "allow",
-        "principal": principal.urn,
-        "action": r.action,
-        "resource": resource,
-        "message": out.message,
-        "explanation": out.explanation,
-    }))
+    Ok(Answer {
+        decision: out.decision,
+        allowed: out.decision == "allow",
+        principal: principal.urn.clone(),
+        action: r.action,
+        resource,
+        message: out.explanation.message.clone(),
+        explanation: out.explanation,
+    })
 }
 
 async fn simulate(State(st): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {

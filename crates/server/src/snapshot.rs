@@ -427,17 +427,18 @@ impl Snapshot {
                 .is_some_and(|m| m.contains(&p.account_id))
     }
 
-    /// Decides one request for a stored principal, with the explanation.
+    /// Decides one request for a stored principal, with the explanation (one engine pass:
+    /// the explanation carries the decision).
     pub fn decide(
         &self,
         p: &Principal,
         action: &str,
         resource: &str,
-        context: &[(String, Vec<String>)],
+        context: Vec<(String, Vec<String>)>,
     ) -> Result<Outcome, ApiError> {
         let mut ctx = Context::new();
         for (k, v) in context {
-            ctx.set(k, v.iter().cloned());
+            ctx.set(&k, v);
         }
         add_defaults(&mut ctx);
         let req = Request {
@@ -445,12 +446,11 @@ impl Snapshot {
             resource,
             context: &ctx,
         };
-        let decision = p.policies.decide(&p.engine, &req);
         let explanation = p.policies.explain(&p.engine, &req);
+        debug_assert_eq!(explanation.decision, p.policies.decide(&p.engine, &req));
         Ok(Outcome {
-            decision: decision.as_str(),
-            message: explanation.message.clone(),
-            explanation: serde_json::to_value(&explanation).unwrap_or(Value::Null),
+            decision: explanation.decision.as_str(),
+            explanation,
         })
     }
 }
@@ -470,10 +470,8 @@ fn add_defaults(ctx: &mut Context) {
 pub struct Outcome {
     /// `allow`, `explicit_deny` or `implicit_deny`.
     pub decision: &'static str,
-    /// Huawei denial text for denies.
-    pub message: Option<String>,
-    /// The engine's explanation.
-    pub explanation: Value,
+    /// The engine's explanation (its `message` is Huawei's denial text for denies).
+    pub explanation: iam_policy::Explanation,
 }
 
 /// The catalog's route table as the case runner's route resolver.

@@ -856,3 +856,69 @@ async fn metrics_count_decisions_by_result_with_a_latency_histogram() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn authorize_context_values_and_the_word_requests() {
+    let app = TestApp::new().await;
+    let (uid, urn, _) = app.user_with_key("ctx").await;
+    let doc = json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:notebook:*"],
+        "Condition": {"NumericLessThan": {"modelarts:Count": ["10"]}, "Bool": {"g:MFAPresent": ["true"]}}}]});
+    app.grant(&uid, "ctx", doc).await;
+    let ask = |context: Value| json!({"principal": urn, "action": "modelarts:notebook:create", "context": context});
+    let a = app
+        .root(
+            "POST",
+            "/v1/authorize",
+            ask(json!({"modelarts:Count": 5, "g:MFAPresent": true})),
+        )
+        .await;
+    assert_eq!(a.body["decision"], "allow", "{}", a.body);
+    let a = app
+        .root(
+            "POST",
+            "/v1/authorize",
+            ask(json!({"modelarts:Count": [5, 50], "g:MFAPresent": "true"})),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = app
+        .root(
+            "POST",
+            "/v1/authorize",
+            ask(json!({"modelarts:Count": 50, "g:MFAPresent": true})),
+        )
+        .await;
+    assert_eq!(a.body["decision"], "implicit_deny", "{}", a.body);
+    for bad in [
+        json!({"k": {"a": 1}}),
+        json!({"k": [[1]]}),
+        json!({"k": null}),
+        json!([1]),
+    ] {
+        let a = app.root("POST", "/v1/authorize", ask(bad.clone())).await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+        assert!(
+            a.body["error_msg"].as_str().unwrap().contains("context"),
+            "{bad}: {}",
+            a.body
+        );
+    }
+    // a single request that merely mentions the word is still a single request
+    let a = app
+        .root(
+            "POST",
+            "/v1/authorize",
+            json!({"principal": urn, "action": "requests"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["action"], "requests");
+    let a = app
+        .root(
+            "POST",
+            "/v1/authorize",
+            json!({"principal": urn, "action": "a:b:c", "requests": []}),
+        )
+        .await;
+    assert_huawei_error(&a, 400, "IAM.0001");
+}
