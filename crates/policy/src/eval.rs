@@ -2,7 +2,7 @@
 
 use crate::condition::{ConditionEntry, Env, Outcome, condition_applies};
 use crate::context::Context;
-use crate::pattern::service_of;
+use crate::pattern::{byte_mask, service_of};
 use crate::policy::{ActionElement, Effect, Policy, Statement};
 use std::fmt;
 use std::sync::Arc;
@@ -327,7 +327,7 @@ impl Unit {
         &self,
         deny: bool,
         req: &Request<'_>,
-        action: (&str, bool),
+        action: (&str, bool, u64),
         env: &Env<'_>,
     ) -> bool {
         let index = if deny { &self.deny } else { &self.allow };
@@ -341,11 +341,11 @@ impl Unit {
 fn statement_matches(
     s: &Statement,
     req: &Request<'_>,
-    (action, lowered): (&str, bool),
+    (action, lowered, mask): (&str, bool, u64),
     env: &Env<'_>,
 ) -> bool {
     let action_matches = if lowered {
-        s.action.matches_lowercase(action)
+        s.action.matches_lowercase(action, mask)
     } else {
         s.action.matches(action)
     };
@@ -357,21 +357,21 @@ fn statement_matches(
 /// Longest action lowercased on the stack; longer ones are matched case-insensitively as is.
 const LOWER_BUF: usize = 256;
 
-/// The action ASCII-lowercased into `buf` (`true`), or the action itself (`false`) when it is
-/// too long for the buffer or already lowercase.
-fn lowercase_action<'a>(action: &'a str, buf: &'a mut [u8; LOWER_BUF]) -> (&'a str, bool) {
+/// The action ASCII-lowercased (into `buf` unless it already is), `true` and its byte mask; or
+/// the action itself, `false` and 0 when it is too long for the buffer.
+fn lowercase_action<'a>(action: &'a str, buf: &'a mut [u8; LOWER_BUF]) -> (&'a str, bool, u64) {
     if !action.bytes().any(|b| b.is_ascii_uppercase()) {
-        return (action, true);
+        return (action, true, byte_mask(action));
     }
     let Some(dst) = buf.get_mut(..action.len()) else {
-        return (action, false);
+        return (action, false, 0);
     };
     dst.copy_from_slice(action.as_bytes());
     dst.make_ascii_lowercase();
     // ASCII lowercasing keeps UTF-8 valid; fall back to the original on the impossible error.
     match std::str::from_utf8(dst) {
-        Ok(lower) => (lower, true),
-        Err(_) => (action, false),
+        Ok(lower) => (lower, true, byte_mask(lower)),
+        Err(_) => (action, false, 0),
     }
 }
 

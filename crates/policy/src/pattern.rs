@@ -13,6 +13,16 @@ pub struct ActionPattern {
     /// per decision ([`ActionPattern::matches_lowercase`]): the same result as `pattern`
     /// without folding both sides at every byte.
     lower: Pattern,
+    /// [`byte_mask`] of the pattern's literal bytes, lowercased: an action whose mask lacks one
+    /// of these bits cannot match (checked before the wildcard matcher runs).
+    need: u64,
+}
+
+/// A 64-bit summary of the bytes of `s` (bit `b & 63` for each byte `b`): if a byte of a pattern's
+/// literal text is in an action, its bit is in the action's mask. Collisions only make the
+/// summary less selective, never wrong.
+pub fn byte_mask(s: &str) -> u64 {
+    s.bytes().fold(0u64, |m, b| m | (1u64 << (b & 63)))
 }
 
 /// Compiles an action pattern (every string is a pattern).
@@ -27,6 +37,7 @@ pub fn compile_action_pattern(source: &str) -> ActionPattern {
     ActionPattern {
         service: service.map(|s| s.to_ascii_lowercase().into_boxed_str()),
         lower: Pattern::new(&source.to_ascii_lowercase(), Case::Sensitive),
+        need: byte_mask(&source.to_ascii_lowercase().replace(['*', '?'], "")),
         pattern,
     }
 }
@@ -42,9 +53,10 @@ impl ActionPattern {
         self.pattern.matches(action)
     }
 
-    /// [`ActionPattern::matches`] for an action already ASCII-lowercased by the caller.
-    pub fn matches_lowercase(&self, action_lower: &str) -> bool {
-        self.lower.matches(action_lower)
+    /// [`ActionPattern::matches`] for an action already ASCII-lowercased by the caller, with its
+    /// [`byte_mask`].
+    pub fn matches_lowercase(&self, action_lower: &str, mask: u64) -> bool {
+        self.need & !mask == 0 && self.lower.matches(action_lower)
     }
 
     /// The pattern as written.
@@ -161,7 +173,8 @@ mod tests {
         #[test]
         fn lowercase_matching_agrees(p in "[aAbBzZ:*?é]{0,10}", t in "[aAbBzZ:é]{0,12}") {
             let ap = compile_action_pattern(&p);
-            prop_assert_eq!(ap.matches_lowercase(&t.to_ascii_lowercase()), ap.matches(&t));
+            let lower = t.to_ascii_lowercase();
+            prop_assert_eq!(ap.matches_lowercase(&lower, byte_mask(&lower)), ap.matches(&t));
         }
     }
 

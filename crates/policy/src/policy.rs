@@ -111,10 +111,13 @@ impl ActionElement {
     }
 
     /// [`ActionElement::matches`] for an action already ASCII-lowercased by the caller.
-    pub fn matches_lowercase(&self, action_lower: &str) -> bool {
+    /// `mask` is the action's [`crate::pattern::byte_mask`].
+    pub fn matches_lowercase(&self, action_lower: &str, mask: u64) -> bool {
         match self {
-            ActionElement::Action(ps) => ps.iter().any(|p| p.matches_lowercase(action_lower)),
-            ActionElement::NotAction(ps) => !ps.iter().any(|p| p.matches_lowercase(action_lower)),
+            ActionElement::Action(ps) => ps.iter().any(|p| p.matches_lowercase(action_lower, mask)),
+            ActionElement::NotAction(ps) => {
+                !ps.iter().any(|p| p.matches_lowercase(action_lower, mask))
+            }
         }
     }
 
