@@ -629,3 +629,45 @@ async fn an_scp_of_the_callers_account_denies_through_the_proxy() {
         .await;
     assert_eq!(t.status, 200, "{}", t.body);
 }
+
+#[tokio::test]
+async fn auth_request_verifies_bodies_signed_as_unsigned_payload() {
+    let mut w = world().await;
+    w.app.router = iam_server::app(w.app.state.clone());
+    let path = format!("/v2/{}/training-job-searches", w.project);
+    let body = b"limit=10";
+    let headers = [("Host", HOST), ("Content-Type", "application/octet-stream")];
+    let signed = Signer::new(w.alice.ak.clone(), SecretString::from(w.alice.sk.clone()))
+        .sign(
+            &OutgoingRequest {
+                method: "POST",
+                path: &path,
+                query: &[],
+                headers: &headers,
+                body,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    assert!(
+        signed
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("x-sdk-content-sha256") && v == "UNSIGNED-PAYLOAD")
+    );
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(iam_server::gateway::AUTH_PATH)
+        .header("X-Original-Method", "POST")
+        .header("X-Original-URI", &path)
+        .header("X-Original-Content-Length", body.len().to_string());
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    let a = w.app.send(req.body(Body::empty()).unwrap()).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(a.headers["x-iam-action"], "modelarts:trainJob:list");
+}
