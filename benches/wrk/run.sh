@@ -4,7 +4,7 @@
 # against a bare axum handler (crates/server/examples/bare.rs) in the same run on the same
 # machine. Prints both throughputs and the ratio.
 #
-# usage: benches/wrk/run.sh [DURATION=15s] [CONNECTIONS=32] [THREADS=2]
+# usage: [SKIP_BUILD=1] benches/wrk/run.sh [DURATION=15s] [CONNECTIONS=32] [THREADS=2]
 # needs: wrk (apt-get install -y wrk), tests/sdk/.venv (bash tests/sdk/run.sh creates it)
 set -euo pipefail
 duration="${1:-15s}"
@@ -17,8 +17,10 @@ python="$repo/tests/sdk/.venv/bin/python"
 [ -x "$python" ] || { echo "run tests/sdk/run.sh first (it creates tests/sdk/.venv)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 
-cargo build --quiet --release -p iam-cli
-cargo build --quiet --release -p iam-server --example bare
+if [ -z "${SKIP_BUILD:-}" ]; then  # SKIP_BUILD=1: use the release binaries already built
+    cargo build --quiet --release -p iam-cli
+    cargo build --quiet --release -p iam-server --example bare
+fi
 
 work="$(mktemp -d)"
 pids=()
