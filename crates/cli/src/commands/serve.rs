@@ -12,7 +12,7 @@ use iam_server::config::{Config, LogFormat, Overrides};
 /// `MODELARTS_IAM_<SETTING>` environment variable (flags win, then variables, then the file).
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// TOML file with settings (`listen`, `data_dir`, `log_format`, `demo`, `region`).
+    /// TOML file with settings (`listen`, `data_dir`, `log_format`, `demo`, `region`, `master_key`, `upstream`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
