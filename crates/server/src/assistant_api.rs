@@ -100,8 +100,19 @@ impl World {
 
     /// Builds the view from a loaded state.
     pub fn build(state: StoreState, snapshot: Arc<Snapshot>) -> World {
+        // Only agencies' policies are compiled here (users come compiled from the snapshot).
+        let agency_policies: std::collections::HashSet<&str> = state
+            .attachments
+            .iter()
+            .filter(|x| x.principal_type == PrincipalType::Agency)
+            .map(|x| x.policy_id.as_str())
+            .collect();
         let mut compiled: HashMap<&str, Arc<Policy>> = HashMap::new();
-        for p in &state.policies {
+        for p in state
+            .policies
+            .iter()
+            .filter(|p| agency_policies.contains(p.policy.id.as_str()))
+        {
             // Fail closed like the snapshot: an unparsable stored document denies everything.
             let policy = Policy::parse(&p.default_document, PolicyKind::Identity)
                 .ok()
