@@ -24,9 +24,8 @@ fuzz_target!(|data: &[u8]| {
         };
         assert_eq!(engine, explanation.decision);
         // Differential: the reference sees the same case as JSON, with the principal's
-        // defaults filled in by the engine's rule (an absent `account_id` is the URN's account
-        // segment in the engine, `000000000000` in the reference: reported, see README.md), so
-        // that the comparison is about evaluation, not about defaulting.
+        // defaults filled in explicitly (spec §8: an absent `account_id` is the URN's account
+        // segment), so that the comparison is about evaluation, not about defaulting.
         let Ok(mut value) = serde_json::to_value(&case) else {
             continue;
         };

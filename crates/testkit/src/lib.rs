@@ -211,6 +211,15 @@ fn parse_principal(v: Option<&Value>) -> Result<Principal, String> {
             .as_str()
             .ok_or("principal.account_id must be a string")?
             .to_string();
+    } else {
+        // Spec §8: an absent account id is the URN's account segment (the third of
+        // `service:region:account:type:id`) when it has one.
+        let parts: Vec<&str> = p.urn.splitn(5, ':').collect();
+        if let [_, _, account, _, _] = parts.as_slice()
+            && !account.is_empty()
+        {
+            p.account = (*account).to_string();
+        }
     }
     if let Some(r) = o.get("is_root_user") {
         p.root = r.as_bool().ok_or("is_root_user must be a boolean")?;
