@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::{PageQuery, page_json};
+use crate::page::{PageQuery, page_json, page_response, store_page};
 use crate::state::AppState;
 
 /// The IAM v5 routes.
@@ -45,30 +45,45 @@ pub(crate) fn router() -> Router<AppState> {
             "/v5/policies/{policy_id}/versions/{version_id}/set-default",
             post(set_default_version),
         )
-        .route("/v5/policies/{policy_id}/attach-user", post(attach_user))
-        .route("/v5/policies/{policy_id}/detach-user", post(detach_user))
-        .route("/v5/policies/{policy_id}/attach-group", post(attach_group))
-        .route("/v5/policies/{policy_id}/detach-group", post(detach_group))
+        .route(
+            "/v5/policies/{policy_id}/attach-user",
+            post(attach::<UserIdBody, true>),
+        )
+        .route(
+            "/v5/policies/{policy_id}/detach-user",
+            post(attach::<UserIdBody, false>),
+        )
+        .route(
+            "/v5/policies/{policy_id}/attach-group",
+            post(attach::<GroupIdBody, true>),
+        )
+        .route(
+            "/v5/policies/{policy_id}/detach-group",
+            post(attach::<GroupIdBody, false>),
+        )
         .route(
             "/v5/policies/{policy_id}/attach-agency",
-            post(attach_agency),
+            post(attach::<AgencyIdBody, true>),
         )
         .route(
             "/v5/policies/{policy_id}/detach-agency",
-            post(detach_agency),
+            post(attach::<AgencyIdBody, false>),
         )
         .route(
             "/v5/policies/{policy_id}/attached-entities",
             get(list_entities),
         )
-        .route("/v5/users/{user_id}/attached-policies", get(user_policies))
+        .route(
+            "/v5/users/{user_id}/attached-policies",
+            get(attached_policies::<UserIdBody>),
+        )
         .route(
             "/v5/groups/{group_id}/attached-policies",
-            get(group_policies),
+            get(attached_policies::<GroupIdBody>),
         )
         .route(
             "/v5/agencies/{agency_id}/attached-policies",
-            get(agency_policies),
+            get(attached_policies::<AgencyIdBody>),
         )
         .route("/v5/users", post(create_user).get(list_users))
         .route(
@@ -284,11 +299,7 @@ async fn list_policies(
     Extension(caller): Extension<Caller>,
     QueryParams(q): QueryParams<ListPoliciesQuery>,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     let policy_type = match q.policy_type.as_deref() {
         None => None,
         Some("custom") => Some(PolicyType::Custom),
@@ -308,11 +319,7 @@ async fn list_policies(
         .store()
         .list_policies(&caller.account_id, &filter, &page)
         .await?;
-    Ok(Json(page_json(
-        "policies",
-        p.items.iter().map(policy_json).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("policies", p, policy_json))
 }
 
 async fn get_policy(
@@ -391,11 +398,7 @@ async fn list_versions(
         .store()
         .list_policy_versions(&policy_id, &q.to_store()?)
         .await?;
-    Ok(Json(page_json(
-        "versions",
-        p.items.iter().map(version_json).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("versions", p, version_json))
 }
 
 async fn get_version(
@@ -436,35 +439,71 @@ async fn set_default_version(
 // ----------------------------------------------------------------------------------------------
 // attachments
 
+/// The body of an attach/detach call, naming one principal of `KIND`; the type also names the
+/// kind in the `attached-policies` routes.
+trait PrincipalBody: serde::de::DeserializeOwned + Send {
+    const KIND: PrincipalType;
+    fn into_id(self) -> String;
+}
+
 #[derive(Deserialize)]
 struct UserIdBody {
     user_id: String,
+}
+impl PrincipalBody for UserIdBody {
+    const KIND: PrincipalType = PrincipalType::User;
+    fn into_id(self) -> String {
+        self.user_id
+    }
 }
 #[derive(Deserialize)]
 struct GroupIdBody {
     group_id: String,
 }
+impl PrincipalBody for GroupIdBody {
+    const KIND: PrincipalType = PrincipalType::Group;
+    fn into_id(self) -> String {
+        self.group_id
+    }
+}
 #[derive(Deserialize)]
 struct AgencyIdBody {
     agency_id: String,
 }
-
-async fn attach(
-    st: &AppState,
-    caller: &Caller,
-    policy_id: String,
-    kind: PrincipalType,
-    principal_id: String,
-    attach: bool,
-) -> ApiResult<Response> {
-    own_policy(st.store(), caller, &policy_id).await?;
-    match kind {
-        PrincipalType::User => drop(own_user(st.store(), caller, &principal_id).await?),
-        PrincipalType::Group => drop(own_group(st.store(), caller, &principal_id).await?),
-        PrincipalType::Agency => drop(own_agency(st.store(), caller, &principal_id).await?),
+impl PrincipalBody for AgencyIdBody {
+    const KIND: PrincipalType = PrincipalType::Agency;
+    fn into_id(self) -> String {
+        self.agency_id
     }
+}
+
+/// Checks that the principal `id` of `kind` belongs to the caller's account.
+async fn own_principal(
+    store: &Store,
+    caller: &Caller,
+    kind: PrincipalType,
+    id: &str,
+) -> ApiResult<()> {
+    match kind {
+        PrincipalType::User => drop(own_user(store, caller, id).await?),
+        PrincipalType::Group => drop(own_group(store, caller, id).await?),
+        PrincipalType::Agency => drop(own_agency(store, caller, id).await?),
+    }
+    Ok(())
+}
+
+/// `attach-<kind>` (`ATTACH`) and `detach-<kind>`.
+async fn attach<B: PrincipalBody, const ATTACH: bool>(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(policy_id): Path<String>,
+    JsonBody(b): JsonBody<B>,
+) -> ApiResult<Response> {
+    let (kind, principal_id) = (B::KIND, b.into_id());
+    own_policy(st.store(), &caller, &policy_id).await?;
+    own_principal(st.store(), &caller, kind, &principal_id).await?;
     st.write(|s| async move {
-        if attach {
+        if ATTACH {
             s.attach_policy(&policy_id, kind, &principal_id).await
         } else {
             s.detach_policy(&policy_id, kind, &principal_id).await
@@ -472,63 +511,6 @@ async fn attach(
     })
     .await?;
     Ok(no_content())
-}
-
-async fn attach_user(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<UserIdBody>,
-) -> ApiResult<Response> {
-    attach(&st, &c, policy_id, PrincipalType::User, b.user_id, true).await
-}
-async fn detach_user(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<UserIdBody>,
-) -> ApiResult<Response> {
-    attach(&st, &c, policy_id, PrincipalType::User, b.user_id, false).await
-}
-async fn attach_group(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<GroupIdBody>,
-) -> ApiResult<Response> {
-    attach(&st, &c, policy_id, PrincipalType::Group, b.group_id, true).await
-}
-async fn detach_group(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<GroupIdBody>,
-) -> ApiResult<Response> {
-    attach(&st, &c, policy_id, PrincipalType::Group, b.group_id, false).await
-}
-async fn attach_agency(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<AgencyIdBody>,
-) -> ApiResult<Response> {
-    attach(&st, &c, policy_id, PrincipalType::Agency, b.agency_id, true).await
-}
-async fn detach_agency(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<AgencyIdBody>,
-) -> ApiResult<Response> {
-    attach(
-        &st,
-        &c,
-        policy_id,
-        PrincipalType::Agency,
-        b.agency_id,
-        false,
-    )
-    .await
 }
 
 #[derive(Deserialize)]
@@ -556,11 +538,7 @@ async fn list_entities(
             )));
         }
     };
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     let p = st
         .store()
         .list_policy_attachments(&policy_id, kind, &page)
@@ -597,50 +575,23 @@ async fn list_entities(
     })))
 }
 
-async fn attached_policies(
-    st: &AppState,
-    kind: PrincipalType,
-    id: &str,
-    q: PageQuery,
+/// `/v5/{users,groups,agencies}/{id}/attached-policies`.
+async fn attached_policies<B: PrincipalBody>(
+    State(st): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
+    own_principal(st.store(), &caller, B::KIND, &id).await?;
     let p = st
         .store()
-        .list_attached_policies(kind, id, &q.to_store()?)
+        .list_attached_policies(B::KIND, &id, &q.to_store()?)
         .await?;
-    let items = p
-        .items
-        .iter()
-        .map(|a| json!({"policy_name": a.policy_name, "policy_id": a.policy_id, "urn": a.urn, "attached_at": a.attached_at}))
-        .collect();
-    Ok(Json(page_json("attached_policies", items, p.next_marker)))
-}
-
-async fn user_policies(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
-    QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<Json<Value>> {
-    own_user(st.store(), &c, &id).await?;
-    attached_policies(&st, PrincipalType::User, &id, q).await
-}
-async fn group_policies(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
-    QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<Json<Value>> {
-    own_group(st.store(), &c, &id).await?;
-    attached_policies(&st, PrincipalType::Group, &id, q).await
-}
-async fn agency_policies(
-    State(st): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
-    QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<Json<Value>> {
-    own_agency(st.store(), &c, &id).await?;
-    attached_policies(&st, PrincipalType::Agency, &id, q).await
+    Ok(page_response(
+        "attached_policies",
+        p,
+        |a| json!({"policy_name": a.policy_name, "policy_id": a.policy_id, "urn": a.urn, "attached_at": a.attached_at}),
+    ))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -689,11 +640,7 @@ async fn list_users(
     Extension(caller): Extension<Caller>,
     QueryParams(q): QueryParams<ListUsersQuery>,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     if let Some(ak) = &q.access_key_id {
         // at most one user owns a key
         let users = match st.store().get_access_key(ak).await {
@@ -713,11 +660,7 @@ async fn list_users(
         .store()
         .list_users(&caller.account_id, q.group_id.as_deref(), &page)
         .await?;
-    Ok(Json(page_json(
-        "users",
-        p.items.iter().map(user_json).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("users", p, user_json))
 }
 
 async fn get_user(
@@ -891,11 +834,7 @@ async fn list_groups(
     Extension(caller): Extension<Caller>,
     QueryParams(q): QueryParams<ListGroupsQuery>,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     if let Some(u) = &q.user_id {
         own_user(st.store(), &caller, u).await?;
     }
@@ -903,11 +842,7 @@ async fn list_groups(
         .store()
         .list_groups(&caller.account_id, q.user_id.as_deref(), &page)
         .await?;
-    Ok(Json(page_json(
-        "groups",
-        p.items.iter().map(group_json).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("groups", p, group_json))
 }
 
 async fn get_group(
@@ -1025,20 +960,12 @@ async fn list_agencies(
     Extension(caller): Extension<Caller>,
     QueryParams(q): QueryParams<ListAgenciesQuery>,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     let p = st
         .store()
         .list_agencies(&caller.account_id, q.path_prefix.as_deref(), &page)
         .await?;
-    Ok(Json(page_json(
-        "agencies",
-        p.items.iter().map(agency_json).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("agencies", p, agency_json))
 }
 
 async fn get_agency(

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::{PageQuery, page_json};
+use crate::page::{PageQuery, page_response, store_page};
 use crate::state::AppState;
 
 /// The Organizations routes.
@@ -389,11 +389,7 @@ async fn list_policies(
     QueryParams(q): QueryParams<ListScpQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     if let Some(e) = &q.attached_entity_id {
         entity(&st, &org, e).await?;
     }
@@ -401,11 +397,7 @@ async fn list_policies(
         .store()
         .list_scps(&org.id, q.attached_entity_id.as_deref(), &page)
         .await?;
-    Ok(Json(page_json(
-        "policies",
-        p.items.iter().map(|x| scp_summary(&org, x)).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("policies", p, |x| scp_summary(&org, x)))
 }
 
 async fn get_policy(
@@ -552,11 +544,7 @@ async fn list_ous(
     QueryParams(q): QueryParams<ParentQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     let parent = match q.parent_id {
         Some(p) => {
             parent_in_org(&st, &org, &p).await?;
@@ -565,11 +553,9 @@ async fn list_ous(
         None => st.store().root_of_organization(&org.id).await?.id,
     };
     let p = st.store().list_organizational_units(&parent, &page).await?;
-    Ok(Json(page_json(
-        "organizational_units",
-        p.items.iter().map(|o| ou_json(&org, o)).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("organizational_units", p, |o| {
+        ou_json(&org, o)
+    }))
 }
 
 async fn own_ou(st: &AppState, org: &Organization, id: &str) -> ApiResult<OrganizationalUnit> {
@@ -676,11 +662,7 @@ async fn list_accounts(
     QueryParams(q): QueryParams<ParentQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = store_page(q.limit, q.marker)?;
     if let Some(p) = &q.parent_id {
         parent_in_org(&st, &org, p).await?;
     }
@@ -688,11 +670,7 @@ async fn list_accounts(
         .store()
         .list_org_accounts(&org.id, q.parent_id.as_deref(), &page)
         .await?;
-    Ok(Json(page_json(
-        "accounts",
-        p.items.iter().map(|a| account_json(&org, a)).collect(),
-        p.next_marker,
-    )))
+    Ok(page_response("accounts", p, |a| account_json(&org, a)))
 }
 
 async fn get_account(

@@ -115,6 +115,27 @@ pub fn page_json(
     serde_json::Value::Object(map)
 }
 
+/// The store's page request for a list query's `limit` and `marker`, after checking them.
+pub fn store_page(
+    limit: Option<u32>,
+    marker: Option<String>,
+) -> Result<iam_store::PageRequest, ApiError> {
+    PageQuery { limit, marker }.to_store()
+}
+
+/// A store page as `{"<key>": [...], "page_info": {...}}`, each item shaped by `render`.
+pub fn page_response<T>(
+    key: &str,
+    page: iam_store::Page<T>,
+    render: impl FnMut(&T) -> serde_json::Value,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(page_json(
+        key,
+        page.items.iter().map(render).collect(),
+        page.next_marker,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
