@@ -378,23 +378,7 @@ async fn auth_request(
 ) -> Answer {
     let payload = Vec::new();
     let headers = [("Host", HOST), ("Content-Type", "application/json")];
-    let signed = Signer::new(key.ak.clone(), SecretString::from(key.sk.clone()))
-        .sign(
-            &OutgoingRequest {
-                method,
-                path,
-                query,
-                headers: &headers,
-                body: &payload,
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .unwrap();
-    let uri = if signed.query_string.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", signed.query_string)
-    };
+    let (signed, uri) = common::sign_now(key, method, path, query, &headers, &payload);
     let mut req = Request::builder()
         .method("GET")
         .uri(iam_server::gateway::AUTH_PATH)
@@ -576,33 +560,14 @@ async fn an_scp_of_the_callers_account_denies_through_the_proxy() {
     );
     // the test account becomes a member of another account's organization whose SCP denies
     // listing notebooks
+    let (root, scp) = common::member_of_org_with_deny_scp(
+        &w.app,
+        "no-notebook-listing",
+        &["modelarts:notebook:list"],
+    )
+    .await;
     let store = w.app.state.store();
-    let (mgmt, _, _) = store
-        .bootstrap_account("mgmt", common::REGION, None)
-        .await
-        .unwrap();
-    let (org, root) = store.create_organization(&mgmt.id).await.unwrap();
-    store
-        .add_account_to_organization(&org.id, &w.app.account_id, None)
-        .await
-        .unwrap();
-    store
-        .enable_policy_type(&root.id, iam_store::OrgPolicyType::ServiceControlPolicy)
-        .await
-        .unwrap();
-    let scp = store
-        .create_scp(
-            &org.id,
-            &iam_store::NewScp {
-                name: "no-notebook-listing".into(),
-                policy_type: iam_store::OrgPolicyType::ServiceControlPolicy,
-                content: json!({"Version":"5.0","Statement":[{"Effect":"Deny","Action":["modelarts:notebook:list"]}]}).to_string(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    store.attach_scp(&scp.id, &root.id).await.unwrap();
+    store.attach_scp(&scp, &root).await.unwrap();
     w.app.state.rebuild().await.unwrap();
     let before = seen_count(&w);
     let a = w.app.call(&w.alice, "GET", &path, &[], Value::Null).await;

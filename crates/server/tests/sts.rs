@@ -14,7 +14,6 @@ mod common;
 use axum::body::Body;
 use common::{Answer, HOST, Key, TestApp, assert_huawei_error};
 use http::Request;
-use iam_signing::{OutgoingRequest, SecretString, Signer};
 use serde_json::{Value, json};
 
 /// Temporary credentials.
@@ -35,19 +34,8 @@ async fn call_temp(app: &TestApp, t: &Temp, method: &str, path: &str, body: Valu
         ("Content-Type", "application/json"),
         ("X-Security-Token", t.token.as_str()),
     ];
-    let signed = Signer::new(t.key.ak.clone(), SecretString::from(t.key.sk.clone()))
-        .sign(
-            &OutgoingRequest {
-                method,
-                path,
-                query: &[],
-                headers: &headers,
-                body: &payload,
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .unwrap();
-    let mut req = Request::builder().method(method).uri(path);
+    let (signed, uri) = common::sign_now(&t.key, method, path, &[], &headers, &payload);
+    let mut req = Request::builder().method(method).uri(uri);
     for (n, v) in headers {
         req = req.header(n, v);
     }
@@ -284,33 +272,11 @@ async fn scps_bound_sessions_of_member_accounts() {
             .status,
         200
     );
+    let (_root, scp) =
+        common::member_of_org_with_deny_scp(&w.app, "no-user-listing", &["iam:users:listUsersV5"])
+            .await;
     let store = w.app.state.store();
-    let (mgmt, _, _) = store
-        .bootstrap_account("mgmt", common::REGION, None)
-        .await
-        .unwrap();
-    let (org, root) = store.create_organization(&mgmt.id).await.unwrap();
-    store
-        .add_account_to_organization(&org.id, &w.app.account_id, None)
-        .await
-        .unwrap();
-    store
-        .enable_policy_type(&root.id, iam_store::OrgPolicyType::ServiceControlPolicy)
-        .await
-        .unwrap();
-    let scp = store
-        .create_scp(
-            &org.id,
-            &iam_store::NewScp {
-                name: "no-user-listing".into(),
-                policy_type: iam_store::OrgPolicyType::ServiceControlPolicy,
-                content: json!({"Version":"5.0","Statement":[{"Effect":"Deny","Action":["iam:users:listUsersV5"]}]}).to_string(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    store.attach_scp(&scp.id, &w.app.account_id).await.unwrap();
+    store.attach_scp(&scp, &w.app.account_id).await.unwrap();
     w.app.state.rebuild().await.unwrap();
     let users = call_temp(&w.app, &t, "GET", "/v5/users", Value::Null).await;
     assert_huawei_error(&users, 403, "IAM.0003");

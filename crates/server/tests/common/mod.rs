@@ -87,23 +87,7 @@ impl TestApp {
         payload: Vec<u8>,
     ) -> Answer {
         let headers = [("Host", HOST), ("Content-Type", "application/json")];
-        let signed = Signer::new(key.ak.clone(), SecretString::from(key.sk.clone()))
-            .sign(
-                &OutgoingRequest {
-                    method,
-                    path,
-                    query,
-                    headers: &headers,
-                    body: &payload,
-                },
-                time::OffsetDateTime::now_utc(),
-            )
-            .unwrap();
-        let uri = if signed.query_string.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{}", signed.query_string)
-        };
+        let (signed, uri) = sign_now(key, method, path, query, &headers, &payload);
         let mut req = Request::builder()
             .method(method)
             .uri(uri)
@@ -208,4 +192,69 @@ pub fn assert_huawei_error(a: &Answer, status: u16, code: &str) {
         a.body
     );
     assert!(a.headers.get("x-request-id").is_some(), "no X-Request-Id");
+}
+
+/// Signs a request with `key` as the SDKs do, dated now; returns the signature headers and the URI
+/// (`path` with the canonical query string).
+pub fn sign_now(
+    key: &Key,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    payload: &[u8],
+) -> (iam_signing::SignedRequest, String) {
+    let signed = Signer::new(key.ak.clone(), SecretString::from(key.sk.clone()))
+        .sign(
+            &OutgoingRequest {
+                method,
+                path,
+                query,
+                headers,
+                body: payload,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    let uri = if signed.query_string.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", signed.query_string)
+    };
+    (signed, uri)
+}
+
+/// Makes the test account a member of a new organization (managed by a fresh account `mgmt`)
+/// with SCPs enabled, and creates there an SCP `name` denying `actions`, not attached yet.
+/// Returns the organization's root id and the SCP id.
+pub async fn member_of_org_with_deny_scp(
+    app: &TestApp,
+    name: &str,
+    actions: &[&str],
+) -> (String, String) {
+    let store = app.state.store();
+    let (mgmt, _, _) = store.bootstrap_account("mgmt", REGION, None).await.unwrap();
+    let (org, root) = store.create_organization(&mgmt.id).await.unwrap();
+    store
+        .add_account_to_organization(&org.id, &app.account_id, None)
+        .await
+        .unwrap();
+    store
+        .enable_policy_type(&root.id, iam_store::OrgPolicyType::ServiceControlPolicy)
+        .await
+        .unwrap();
+    let scp = store
+        .create_scp(
+            &org.id,
+            &iam_store::NewScp {
+                name: name.into(),
+                policy_type: iam_store::OrgPolicyType::ServiceControlPolicy,
+                content: json!({"Version":"5.0","Statement":[{"Effect":"Deny","Action":actions}]})
+                    .to_string(),
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    (root.id, scp.id)
 }
