@@ -80,30 +80,52 @@ fn slug(s: &str) -> String {
     out
 }
 
+/// The scenario of `out` for a table row (`t<table>-<slug of scenario or table title>`), added
+/// empty the first time it is seen.
+fn scenario_entry<'a>(
+    out: &'a mut Vec<Scenario>,
+    table: u8,
+    table_title: &str,
+    scenario: Option<&String>,
+) -> Option<&'a mut Scenario> {
+    let name = scenario.map_or_else(|| table_title.to_owned(), Clone::clone);
+    let id = format!("t{table}-{}", slug(&name));
+    let idx = match out.iter().position(|s| s.id == id) {
+        Some(i) => i,
+        None => {
+            out.push(Scenario {
+                id,
+                table,
+                table_title: table_title.to_owned(),
+                name,
+                functions: Vec::new(),
+                requirements: Vec::new(),
+            });
+            out.len() - 1
+        }
+    };
+    out.get_mut(idx)
+}
+
+/// The catalog actions a pattern names, or the pattern itself when it names none.
+fn expand_or_name(catalog: &Catalog, pattern: &str) -> Vec<String> {
+    let mut acts: Vec<String> = catalog
+        .expand(pattern)
+        .iter()
+        .map(|a| a.name.clone())
+        .collect();
+    if acts.is_empty() {
+        acts.push(pattern.to_owned());
+    }
+    acts
+}
+
 /// All scenarios of Tables 1-9, in table order.
 pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
     let mut out: Vec<Scenario> = Vec::new();
     for row in catalog.scenarios() {
-        let name = row
-            .scenario
-            .clone()
-            .unwrap_or_else(|| row.table_title.clone());
-        let id = format!("t{}-{}", row.table, slug(&name));
-        let idx = match out.iter().position(|s| s.id == id) {
-            Some(i) => i,
-            None => {
-                out.push(Scenario {
-                    id,
-                    table: row.table,
-                    table_title: row.table_title.clone(),
-                    name,
-                    functions: Vec::new(),
-                    requirements: Vec::new(),
-                });
-                out.len() - 1
-            }
-        };
-        let Some(sc) = out.get_mut(idx) else {
+        let Some(sc) = scenario_entry(&mut out, row.table, &row.table_title, row.scenario.as_ref())
+        else {
             continue;
         };
         for f in &row.functions {
@@ -122,15 +144,7 @@ pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
                     ],
                 ),
                 PolicyRefKind::Pattern => {
-                    let mut acts: Vec<String> = catalog
-                        .expand(&p.name)
-                        .iter()
-                        .map(|a| a.name.clone())
-                        .collect();
-                    if acts.is_empty() {
-                        acts.push(p.name.clone());
-                    }
-                    (RequirementKind::Pattern, acts)
+                    (RequirementKind::Pattern, expand_or_name(catalog, &p.name))
                 }
                 PolicyRefKind::SystemPolicy => (
                     RequirementKind::SystemPolicy,
@@ -157,26 +171,8 @@ pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
 pub fn agency_scope_scenarios(catalog: &Catalog) -> Vec<Scenario> {
     let mut out: Vec<Scenario> = Vec::new();
     for row in catalog.agency_scopes() {
-        let name = row
-            .scenario
-            .clone()
-            .unwrap_or_else(|| row.table_title.clone());
-        let id = format!("t{}-{}", row.table, slug(&name));
-        let idx = match out.iter().position(|s| s.id == id) {
-            Some(i) => i,
-            None => {
-                out.push(Scenario {
-                    id,
-                    table: row.table,
-                    table_title: row.table_title.clone(),
-                    name,
-                    functions: Vec::new(),
-                    requirements: Vec::new(),
-                });
-                out.len() - 1
-            }
-        };
-        let Some(sc) = out.get_mut(idx) else {
+        let Some(sc) = scenario_entry(&mut out, row.table, &row.table_title, row.scenario.as_ref())
+        else {
             continue;
         };
         sc.functions.extend(row.descriptions.iter().cloned());
@@ -190,17 +186,7 @@ pub fn agency_scope_scenarios(catalog: &Catalog) -> Vec<Scenario> {
             }
             let actions = match catalog.action(&p.name) {
                 Some(a) => vec![a.name.clone()],
-                None => {
-                    let mut v: Vec<String> = catalog
-                        .expand(&p.name)
-                        .iter()
-                        .map(|a| a.name.clone())
-                        .collect();
-                    if v.is_empty() {
-                        v.push(p.name.clone());
-                    }
-                    v
-                }
+                None => expand_or_name(catalog, &p.name),
             };
             sc.requirements.push(Requirement {
                 service: row.dependent_service.clone(),
