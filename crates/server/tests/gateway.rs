@@ -16,7 +16,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::IntoResponse;
-use common::{Answer, HOST, Key, TestApp, assert_huawei_error};
+use common::{Answer, HOST, Key, TestApp, assert_error_msg_contains, assert_huawei_error};
 use http::StatusCode;
 use iam_signing::{OutgoingRequest, SecretString, Signer};
 use serde_json::{Value, json};
@@ -286,14 +286,7 @@ async fn the_pool_of_a_request_fills_modelarts_pool_keys() {
         )
         .await;
     assert_huawei_error(&a, 403, "IAM.0003");
-    assert!(
-        a.body["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("with an explicit deny in an identity-based policy"),
-        "{}",
-        a.body
-    );
+    assert_error_msg_contains(&a, "with an explicit deny in an identity-based policy");
     // a dedicated pool
     let a = w
         .app

@@ -12,7 +12,7 @@
 mod common;
 
 use axum::body::Body;
-use common::{Answer, HOST, Key, TestApp, assert_huawei_error};
+use common::{Answer, HOST, Key, TestApp, assert_error_msg_contains, assert_huawei_error};
 use http::Request;
 use serde_json::{Value, json};
 
@@ -187,14 +187,7 @@ async fn a_session_policy_narrows_the_session() {
     let t = temp_of(&a);
     let users = call_temp(&w.app, &t, "GET", "/v5/users", Value::Null).await;
     assert_huawei_error(&users, 403, "IAM.0003");
-    assert!(
-        users.body["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("session policy"),
-        "{}",
-        users.body
-    );
+    assert_error_msg_contains(&users, "session policy");
     let pols = call_temp(&w.app, &t, "GET", "/v5/policies", Value::Null).await;
     assert_eq!(pols.status, 200, "{}", pols.body);
 
@@ -215,14 +208,7 @@ async fn a_session_policy_narrows_the_session() {
     let t3 = temp_of(&a);
     let users = call_temp(&w.app, &t3, "GET", "/v5/users", Value::Null).await;
     assert_huawei_error(&users, 403, "IAM.0003");
-    assert!(
-        users.body["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("explicit deny in a session policy"),
-        "{}",
-        users.body
-    );
+    assert_error_msg_contains(&users, "explicit deny in a session policy");
 }
 
 #[tokio::test]
@@ -280,14 +266,7 @@ async fn scps_bound_sessions_of_member_accounts() {
     w.app.state.rebuild().await.unwrap();
     let users = call_temp(&w.app, &t, "GET", "/v5/users", Value::Null).await;
     assert_huawei_error(&users, 403, "IAM.0003");
-    assert!(
-        users.body["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("explicit deny in a service control policy"),
-        "{}",
-        users.body
-    );
+    assert_error_msg_contains(&users, "explicit deny in a service control policy");
     // what the SCP does not deny stays allowed
     let pols = call_temp(&w.app, &t, "GET", "/v5/policies", Value::Null).await;
     assert_eq!(pols.status, 200, "{}", pols.body);
@@ -303,14 +282,7 @@ async fn both_the_identity_policy_and_the_trust_policy_must_allow() {
     .await;
     let a = assume(&w, json!({})).await;
     assert_huawei_error(&a, 403, "IAM.0003");
-    assert!(
-        a.body["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("trust policy"),
-        "{}",
-        a.body
-    );
+    assert_error_msg_contains(&a, "trust policy");
     assert!(a.body["encoded_authorization_message"].is_string());
 
     // identity policy missing: bob has none
@@ -327,13 +299,9 @@ async fn both_the_identity_policy_and_the_trust_policy_must_allow() {
         )
         .await;
     assert_huawei_error(&a, 403, "IAM.0003");
-    assert!(
-        a.body["error_msg"]
-            .as_str()
-            .unwrap()
-            .contains("because no identity-based policy allows the sts:agencies:assume action"),
-        "{}",
-        a.body
+    assert_error_msg_contains(
+        &a,
+        "because no identity-based policy allows the sts:agencies:assume action",
     );
 }
 

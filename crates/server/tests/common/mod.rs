@@ -258,3 +258,9 @@ pub async fn member_of_org_with_deny_scp(
         .unwrap();
     (root.id, scp.id)
 }
+
+/// Asserts that the error message of an answer contains `needle`.
+pub fn assert_error_msg_contains(a: &Answer, needle: &str) {
+    let msg = a.body["error_msg"].as_str().unwrap_or_default();
+    assert!(msg.contains(needle), "`{needle}` not in {}", a.body);
+}
