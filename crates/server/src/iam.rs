@@ -194,16 +194,22 @@ fn no_content() -> Response {
 // ----------------------------------------------------------------------------------------------
 // account scoping
 
+/// The 404 of an entity that is missing or belongs to another account (or organization): both
+/// answer alike, so ids of other tenants are not revealed.
+pub(crate) fn not_found(kind: &'static str, id: &str) -> ApiError {
+    StoreError::NotFound {
+        kind,
+        id: id.to_owned(),
+    }
+    .into()
+}
+
 async fn own_policy(store: &Store, caller: &Caller, id: &str) -> ApiResult<Policy> {
     let p = store.get_policy(id).await?;
     match &p.account_id {
         Some(a) if a == &caller.account_id => Ok(p),
         None => Ok(p),
-        Some(_) => Err(StoreError::NotFound {
-            kind: "policy",
-            id: id.to_owned(),
-        }
-        .into()),
+        Some(_) => Err(not_found("policy", id)),
     }
 }
 
@@ -220,11 +226,7 @@ async fn own_custom_policy(store: &Store, caller: &Caller, id: &str) -> ApiResul
 async fn own_user(store: &Store, caller: &Caller, id: &str) -> ApiResult<User> {
     let u = store.get_user(id).await?;
     if u.account_id != caller.account_id {
-        return Err(StoreError::NotFound {
-            kind: "user",
-            id: id.to_owned(),
-        }
-        .into());
+        return Err(not_found("user", id));
     }
     Ok(u)
 }
@@ -232,11 +234,7 @@ async fn own_user(store: &Store, caller: &Caller, id: &str) -> ApiResult<User> {
 async fn own_group(store: &Store, caller: &Caller, id: &str) -> ApiResult<Group> {
     let g = store.get_group(id).await?;
     if g.account_id != caller.account_id {
-        return Err(StoreError::NotFound {
-            kind: "group",
-            id: id.to_owned(),
-        }
-        .into());
+        return Err(not_found("group", id));
     }
     Ok(g)
 }
@@ -244,11 +242,7 @@ async fn own_group(store: &Store, caller: &Caller, id: &str) -> ApiResult<Group>
 async fn own_agency(store: &Store, caller: &Caller, id: &str) -> ApiResult<Agency> {
     let a = store.get_agency(id).await?;
     if a.account_id != caller.account_id {
-        return Err(StoreError::NotFound {
-            kind: "agency",
-            id: id.to_owned(),
-        }
-        .into());
+        return Err(not_found("agency", id));
     }
     Ok(a)
 }
@@ -755,11 +749,7 @@ async fn owned_key(
     own_user(st.store(), caller, user_id).await?;
     let k = st.store().get_access_key(ak).await?;
     if k.user_id != user_id {
-        return Err(StoreError::NotFound {
-            kind: "access key",
-            id: ak.to_owned(),
-        }
-        .into());
+        return Err(not_found("access key", ak));
     }
     Ok(k)
 }

@@ -22,6 +22,7 @@ use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
+use crate::iam::not_found;
 use crate::page::{PageQuery, page_response, store_page};
 use crate::state::AppState;
 
@@ -245,11 +246,7 @@ async fn parent_in_org(st: &AppState, org: &Organization, id: &str) -> ApiResult
 async fn own_scp(st: &AppState, org: &Organization, id: &str) -> ApiResult<ScpPolicy> {
     let p = st.store().get_scp(id).await?;
     match &p.organization_id {
-        Some(o) if o != &org.id => Err(StoreError::NotFound {
-            kind: "policy",
-            id: id.to_owned(),
-        }
-        .into()),
+        Some(o) if o != &org.id => Err(not_found("policy", id)),
         _ => Ok(p),
     }
 }
@@ -561,11 +558,7 @@ async fn list_ous(
 async fn own_ou(st: &AppState, org: &Organization, id: &str) -> ApiResult<OrganizationalUnit> {
     let ou = st.store().get_organizational_unit(id).await?;
     if ou.organization_id != org.id {
-        return Err(StoreError::NotFound {
-            kind: "organizational unit",
-            id: id.to_owned(),
-        }
-        .into());
+        return Err(not_found("organizational unit", id));
     }
     Ok(ou)
 }
@@ -683,11 +676,7 @@ async fn get_account(
         Some(a) if a.organization_id == org.id => {
             Ok(Json(json!({ "account": account_json(&org, &a) })))
         }
-        _ => Err(StoreError::NotFound {
-            kind: "account",
-            id: account_id,
-        }
-        .into()),
+        _ => Err(not_found("account", &account_id)),
     }
 }
 
@@ -707,11 +696,7 @@ async fn move_account(
     let member = match st.store().get_org_account(&account_id).await? {
         Some(a) if a.organization_id == org.id => a,
         _ => {
-            return Err(StoreError::NotFound {
-                kind: "account",
-                id: account_id,
-            }
-            .into());
+            return Err(not_found("account", &account_id));
         }
     };
     if member.parent_id != b.source_parent_id {
