@@ -73,6 +73,13 @@ struct World {
     bob: Key,
 }
 
+impl World {
+    /// A signed call as alice, without query parameters.
+    async fn as_alice(&self, method: &str, path: &str, body: Value) -> Answer {
+        self.app.call(&self.alice, method, path, &[], body).await
+    }
+}
+
 async fn world() -> World {
     let mut app = TestApp::new().await;
     let (url, seen) = spawn_upstream().await;
@@ -141,24 +148,18 @@ async fn allowed_requests_are_forwarded_with_the_callers_identity() {
 
     // POST with a JSON body (ListTrainingJobs) and a GET with a resource id
     let s = w
-        .app
-        .call(
-            &w.alice,
+        .as_alice(
             "POST",
             &format!("/v2/{}/training-job-searches", w.project),
-            &[],
             json!({"offset": 0, "limit": 10}),
         )
         .await;
     assert_eq!(s.status, 200, "{}", s.body);
     assert_eq!(s.body["echo"]["body"], r#"{"offset":0,"limit":10}"#);
     let g = w
-        .app
-        .call(
-            &w.alice,
+        .as_alice(
             "GET",
             &format!("/v2/{}/training-jobs/job-1", w.project),
-            &[],
             Value::Null,
         )
         .await;
@@ -245,24 +246,18 @@ async fn denials_answer_huawei_bodies_and_never_reach_the_upstream() {
     assert_huawei_error(&a, 401, "APIGW.0301");
     // a project of no account
     let a = w
-        .app
-        .call(
-            &w.alice,
+        .as_alice(
             "GET",
             "/v1/0123456789abcdef0123456789abcdef/notebooks",
-            &[],
             Value::Null,
         )
         .await;
     assert_huawei_error(&a, 403, "IAM.0003");
     // a ModelArts action outside alice's policy
     let a = w
-        .app
-        .call(
-            &w.alice,
+        .as_alice(
             "DELETE",
             &format!("/v2/{}/training-jobs/job-1", w.project),
-            &[],
             Value::Null,
         )
         .await;
@@ -276,35 +271,22 @@ async fn the_pool_of_a_request_fills_modelarts_pool_keys() {
     let path = format!("/v1/{}/notebooks", w.project);
     // no pool: public pool, denied by alice's explicit deny
     let a = w
-        .app
-        .call(
-            &w.alice,
-            "POST",
-            &path,
-            &[],
-            json!({"name": "nb", "flavor": "x"}),
-        )
+        .as_alice("POST", &path, json!({"name": "nb", "flavor": "x"}))
         .await;
     assert_huawei_error(&a, 403, "IAM.0003");
     assert_error_msg_contains(&a, "with an explicit deny in an identity-based policy");
     // a dedicated pool
     let a = w
-        .app
-        .call(
-            &w.alice,
+        .as_alice(
             "POST",
             &path,
-            &[],
             json!({"name": "nb", "flavor": "x", "pool_id": "pool-7"}),
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     // the decoded explanation names the context
     let root = w.app.root.clone();
-    let denied = w
-        .app
-        .call(&w.alice, "POST", &path, &[], json!({"name": "nb"}))
-        .await;
+    let denied = w.as_alice("POST", &path, json!({"name": "nb"})).await;
     let d = w
         .app
         .call(
@@ -337,14 +319,7 @@ async fn iam_apis_stay_local_in_proxy_mode_and_a_dead_upstream_is_502() {
         iam_server::gateway::proxy_app(w.app.state.clone(), &format!("http://127.0.0.1:{port}"))
             .unwrap();
     let a = w
-        .app
-        .call(
-            &w.alice,
-            "GET",
-            &format!("/v1/{}/notebooks", w.project),
-            &[],
-            Value::Null,
-        )
+        .as_alice("GET", &format!("/v1/{}/notebooks", w.project), Value::Null)
         .await;
     assert_huawei_error(&a, 502, "APIGW.0502");
     for bad in [
@@ -436,13 +411,7 @@ async fn the_auth_request_endpoint_answers_for_nginx() {
 async fn every_enforced_request_is_in_the_decision_log() {
     let w = world().await;
     let path = format!("/v1/{}/notebooks", w.project);
-    assert_eq!(
-        w.app
-            .call(&w.alice, "GET", &path, &[], Value::Null)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w.as_alice("GET", &path, Value::Null).await.status, 200);
     assert_eq!(
         w.app
             .call(&w.bob, "GET", &path, &[], Value::Null)
@@ -544,13 +513,7 @@ async fn every_enforced_request_is_in_the_decision_log() {
 async fn an_scp_of_the_callers_account_denies_through_the_proxy() {
     let w = world().await;
     let path = format!("/v1/{}/notebooks", w.project);
-    assert_eq!(
-        w.app
-            .call(&w.alice, "GET", &path, &[], Value::Null)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w.as_alice("GET", &path, Value::Null).await.status, 200);
     // the test account becomes a member of another account's organization whose SCP denies
     // listing notebooks
     let (root, scp) = common::member_of_org_with_deny_scp(
@@ -563,7 +526,7 @@ async fn an_scp_of_the_callers_account_denies_through_the_proxy() {
     store.attach_scp(&scp, &root).await.unwrap();
     w.app.state.rebuild().await.unwrap();
     let before = seen_count(&w);
-    let a = w.app.call(&w.alice, "GET", &path, &[], Value::Null).await;
+    let a = w.as_alice("GET", &path, Value::Null).await;
     assert_huawei_error(&a, 403, "IAM.0003");
     assert!(
         a.body["error_msg"]
@@ -576,12 +539,9 @@ async fn an_scp_of_the_callers_account_denies_through_the_proxy() {
     assert_eq!(seen_count(&w), before);
     // what the SCP leaves alone still passes
     let t = w
-        .app
-        .call(
-            &w.alice,
+        .as_alice(
             "GET",
             &format!("/v2/{}/training-jobs/j", w.project),
-            &[],
             Value::Null,
         )
         .await;
