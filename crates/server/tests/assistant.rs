@@ -33,6 +33,7 @@ fn obs_objects_only() -> Value {
 async fn one_click_agency_and_authorizations_are_for_the_tenant_administrator_only() {
     let app = TestApp::new().await;
     let pid = project(&app).await;
+    let agency = format!("/v2/{pid}/agency");
     // A user whose policies allow every IAM action is still not the tenant administrator.
     let (uid, _urn, key) = app.user_with_key("alice").await;
     app.grant(
@@ -45,7 +46,7 @@ async fn one_click_agency_and_authorizations_are_for_the_tenant_administrator_on
         .call(
             &key,
             "POST",
-            &format!("/v2/{pid}/agency"),
+            &agency,
             &[],
             json!({"agency_name_suffix": "alice"}),
         )
@@ -64,46 +65,27 @@ async fn one_click_agency_and_authorizations_are_for_the_tenant_administrator_on
 
     // The root user creates the one-click agency.
     let a = app
-        .root(
-            "POST",
-            &format!("/v2/{pid}/agency"),
-            json!({"agency_name_suffix": "alice"}),
-        )
+        .root("POST", &agency, json!({"agency_name_suffix": "alice"}))
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["agency_name"], "ma_agency_alice");
     let a2 = app
-        .root(
-            "POST",
-            &format!("/v2/{pid}/agency"),
-            json!({"agency_name_suffix": "alice"}),
-        )
+        .root("POST", &agency, json!({"agency_name_suffix": "alice"}))
         .await;
     assert_huawei_error(&a2, 409, "IAM.0005");
-    let d = app
-        .root("POST", &format!("/v2/{pid}/agency"), json!({}))
-        .await;
+    let d = app.root("POST", &agency, json!({})).await;
     assert_eq!(d.body["agency_name"], "modelarts_agency", "{}", d.body);
-    let bad = app
-        .root(
-            "POST",
-            &format!("/v2/{pid}/agency"),
-            json!({"agency_name_suffix": "no spaces"}),
-        )
-        .await;
-    assert_huawei_error(&bad, 400, "IAM.0001");
-    let bad = app
-        .root(
-            "POST",
-            &format!("/v2/{pid}/agency"),
-            json!({"agency_name_suffix": "x", "agency_scopes": ["nope"]}),
-        )
-        .await;
-    assert_huawei_error(&bad, 400, "IAM.0001");
+    for bad in [
+        json!({"agency_name_suffix": "no spaces"}),
+        json!({"agency_name_suffix": "x", "agency_scopes": ["nope"]}),
+    ] {
+        let a = app.root("POST", &agency, bad).await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+    }
     let custom = app
         .root(
             "POST",
-            &format!("/v2/{pid}/agency"),
+            &agency,
             json!({"agency_name_suffix": "train", "agency_scopes": ["t11-training-jobs"]}),
         )
         .await;
@@ -112,7 +94,7 @@ async fn one_click_agency_and_authorizations_are_for_the_tenant_administrator_on
     let fromfn = app
         .root(
             "POST",
-            &format!("/v2/{pid}/agency"),
+            &agency,
             json!({"agency_name_suffix": "trainer", "agency_scopes": ["t4-training-management"]}),
         )
         .await;
