@@ -431,30 +431,13 @@ async fn every_enforced_request_is_in_the_decision_log() {
         401
     );
     let root = w.app.root.clone();
-    let mut items = Vec::new();
-    for _ in 0..100 {
-        let l = w
-            .app
-            .call(
-                &root,
-                "GET",
-                "/v1/decisions",
-                &[("limit", "50")],
-                Value::Null,
-            )
-            .await;
-        assert_eq!(l.status, 200, "{}", l.body);
-        items = l.body["decisions"].as_array().unwrap().clone();
-        if items
-            .iter()
+    let items = common::wait_for_decisions(&w.app, &[("limit", "50")], |d| {
+        d.iter()
             .filter(|d| d["extra"]["source"] == "gateway")
             .count()
             >= 3
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    })
+    .await;
     let gw: Vec<&Value> = items
         .iter()
         .filter(|d| d["extra"]["source"] == "gateway")

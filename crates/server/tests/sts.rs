@@ -656,26 +656,11 @@ async fn assume_decisions_are_in_the_decision_log() {
         .await;
     assert_eq!(denied.status, 403);
     let root = w.app.root.clone();
-    let mut found = Value::Null;
-    for _ in 0..100 {
-        let l = w
-            .app
-            .call(
-                &root,
-                "GET",
-                "/v1/decisions",
-                &[("action", "sts:agencies:assume")],
-                Value::Null,
-            )
-            .await;
-        assert_eq!(l.status, 200, "{}", l.body);
-        if l.body["decisions"].as_array().unwrap().len() >= 2 {
-            found = l.body;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let items = found["decisions"].as_array().expect("two decisions logged");
+    let items = common::wait_for_decisions(&w.app, &[("action", "sts:agencies:assume")], |d| {
+        d.len() >= 2
+    })
+    .await;
+    assert!(items.len() >= 2, "two decisions logged: {items:?}");
     assert_eq!(items[0]["decision"], "deny");
     assert_eq!(items[0]["layer"], "identity");
     assert_eq!(items[1]["decision"], "allow");

@@ -264,3 +264,25 @@ pub fn assert_error_msg_contains(a: &Answer, needle: &str) {
     let msg = a.body["error_msg"].as_str().unwrap_or_default();
     assert!(msg.contains(needle), "`{needle}` not in {}", a.body);
 }
+
+/// Lists `GET /v1/decisions` with `query` as the root until `done` holds for the entries (the
+/// log is written in the background), for 2 s at most; returns the last list.
+pub async fn wait_for_decisions(
+    app: &TestApp,
+    query: &[(&str, &str)],
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let mut items = Vec::new();
+    for _ in 0..100 {
+        let l = app
+            .call(&app.root, "GET", "/v1/decisions", query, Value::Null)
+            .await;
+        assert_eq!(l.status, 200, "{}", l.body);
+        items = l.body["decisions"].as_array().unwrap().clone();
+        if done(&items) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    items
+}
