@@ -187,7 +187,8 @@ fn agency_json(a: &Agency) -> Value {
     })
 }
 
-fn no_content() -> Response {
+/// An empty 204 answer.
+pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -9,8 +9,7 @@ use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use iam_store::{
     OrgEntityType, OrgPolicyType, Organization, OrganizationalUnit, Root, ScpPolicy, StoreError,
@@ -22,7 +21,7 @@ use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::iam::not_found;
+use crate::iam::{no_content, not_found};
 use crate::page::{PageQuery, page_response, store_page};
 use crate::state::AppState;
 
@@ -176,10 +175,6 @@ fn parse_policy_type(s: &str) -> ApiResult<OrgPolicyType> {
             "invalid policy type `{other}` (expected `service_control_policy` or `tag_policy`)"
         ))),
     }
-}
-
-fn no_content() -> Response {
-    StatusCode::NO_CONTENT.into_response()
 }
 
 // ----------------------------------------------------------------------------------------------
