@@ -1,6 +1,7 @@
 //! kill -9 durability: a child process (this test binary, re-executed) writes and prints
 //! `ACK <id>` after each acknowledged write; the parent SIGKILLs it and checks every ACKed
-//! write survived.
+//! write survived. A plain `main` (`harness = false`): the same binary is the parent, or the
+//! child when `IAM_STORE_DURABILITY_CHILD_DIR` names the data directory.
 
 #![allow(
     clippy::unwrap_used,
@@ -23,14 +24,19 @@ fn opts(dir: &std::path::Path) -> Result<StoreOptions> {
     })
 }
 
-/// The child half; does nothing unless started by `kill_9_keeps_acked_writes`.
-#[tokio::test]
-#[ignore = "run only as the child of kill_9_keeps_acked_writes"]
-async fn durability_child() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    match std::env::var(CHILD_ENV) {
+        Ok(dir) => rt.block_on(durability_child(std::path::PathBuf::from(dir))),
+        Err(_) => rt.block_on(kill_9_keeps_acked_writes()),
+    }
+}
+
+/// The child half: writes until killed, printing `ACK` after each acknowledged write.
+async fn durability_child(dir: std::path::PathBuf) {
     let s = Store::open(&dir, opts(&dir).unwrap()).await.unwrap();
     let acct = s.get_account_by_name("acme").await.unwrap();
     let mut out = std::io::stdout().lock();
@@ -63,7 +69,6 @@ async fn durability_child() {
     }
 }
 
-#[tokio::test]
 async fn kill_9_keeps_acked_writes() {
     let dir = tempfile::tempdir().unwrap();
     {
@@ -77,13 +82,6 @@ async fn kill_9_keeps_acked_writes() {
     }
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args([
-            "durability_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
