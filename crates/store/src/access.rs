@@ -147,37 +147,38 @@ pub(crate) async fn insert_user(
 }
 
 async fn fetch_user(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<User> {
-    sqlx::query_as::<_, User>(sqlf!("SELECT {USER_COLS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .ok_or_else(|| StoreError::not_found("user", id))
+    util::fetch_one(
+        exec,
+        sqlf!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+        "user",
+        id,
+    )
+    .await
 }
 
 async fn fetch_group(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Group> {
-    sqlx::query_as::<_, Group>(sqlf!("SELECT {GROUP_COLS} FROM groups WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .ok_or_else(|| StoreError::not_found("group", id))
+    util::fetch_one(
+        exec,
+        sqlf!("SELECT {GROUP_COLS} FROM groups WHERE id = $1"),
+        "group",
+        id,
+    )
+    .await
 }
 
 async fn fetch_agency(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Agency> {
-    sqlx::query_as::<_, Agency>(sqlf!("SELECT {AGENCY_COLS} FROM agencies WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .ok_or_else(|| StoreError::not_found("agency", id))
+    util::fetch_one(
+        exec,
+        sqlf!("SELECT {AGENCY_COLS} FROM agencies WHERE id = $1"),
+        "agency",
+        id,
+    )
+    .await
 }
 
 async fn fetch_access_key(exec: impl sqlx::SqliteExecutor<'_>, ak: &str) -> Result<AccessKey> {
-    sqlx::query_as::<_, AccessKey>(sqlf!(
-        "SELECT {AK_COLS} FROM access_keys WHERE access_key_id = $1"
-    ))
-    .bind(ak)
-    .fetch_optional(exec)
-    .await?
-    .ok_or_else(|| StoreError::not_found("access key", ak))
+    let sql = sqlf!("SELECT {AK_COLS} FROM access_keys WHERE access_key_id = $1");
+    util::fetch_one(exec, sql, "access key", ak).await
 }
 
 pub(crate) async fn delete_attachments_of(

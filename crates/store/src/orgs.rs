@@ -84,37 +84,33 @@ impl From<RootRow> for Root {
 pub(crate) const ROOT_COLS: &str = "id, organization_id, name, scp_enabled, created_at";
 
 async fn fetch_org(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Organization> {
-    sqlx::query_as::<_, Organization>(sqlf!("SELECT {ORG_COLS} WHERE o.id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .ok_or_else(|| StoreError::not_found("organization", id))
+    util::fetch_one(
+        exec,
+        sqlf!("SELECT {ORG_COLS} WHERE o.id = $1"),
+        "organization",
+        id,
+    )
+    .await
 }
 
 async fn fetch_root_row(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<RootRow> {
-    sqlx::query_as::<_, RootRow>(sqlf!("SELECT {ROOT_COLS} FROM org_roots WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .ok_or_else(|| StoreError::not_found("root", id))
+    util::fetch_one(
+        exec,
+        sqlf!("SELECT {ROOT_COLS} FROM org_roots WHERE id = $1"),
+        "root",
+        id,
+    )
+    .await
 }
 
 async fn root_of_org(exec: impl sqlx::SqliteExecutor<'_>, org_id: &str) -> Result<RootRow> {
-    sqlx::query_as::<_, RootRow>(sqlf!(
-        "SELECT {ROOT_COLS} FROM org_roots WHERE organization_id = $1"
-    ))
-    .bind(org_id)
-    .fetch_optional(exec)
-    .await?
-    .ok_or_else(|| StoreError::not_found("root of organization", org_id))
+    let sql = sqlf!("SELECT {ROOT_COLS} FROM org_roots WHERE organization_id = $1");
+    util::fetch_one(exec, sql, "root of organization", org_id).await
 }
 
 async fn fetch_ou(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<OrganizationalUnit> {
-    sqlx::query_as::<_, OrganizationalUnit>(sqlf!("SELECT {OU_COLS} FROM org_units WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?
-        .ok_or_else(|| StoreError::not_found("organizational unit", id))
+    let sql = sqlf!("SELECT {OU_COLS} FROM org_units WHERE id = $1");
+    util::fetch_one(exec, sql, "organizational unit", id).await
 }
 
 async fn fetch_org_account(
@@ -132,13 +128,8 @@ async fn fetch_org_account(
 }
 
 async fn fetch_scp(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<ScpPolicy> {
-    sqlx::query_as::<_, ScpPolicy>(sqlf!(
-        "SELECT {SCP_COLS} FROM scp_policies s WHERE s.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(exec)
-    .await?
-    .ok_or_else(|| StoreError::not_found("policy", id))
+    let sql = sqlf!("SELECT {SCP_COLS} FROM scp_policies s WHERE s.id = $1");
+    util::fetch_one(exec, sql, "policy", id).await
 }
 
 /// Finds which organization an entity (root, OU or account id) belongs to and its kind.

@@ -53,13 +53,8 @@ fn parse_version_id(v: &str) -> Result<i64> {
 }
 
 pub(crate) async fn fetch_policy(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Policy> {
-    sqlx::query_as::<_, Policy>(sqlf!(
-        "SELECT {POLICY_COLS} FROM policies p WHERE p.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(exec)
-    .await?
-    .ok_or_else(|| StoreError::not_found("policy", id))
+    let sql = sqlf!("SELECT {POLICY_COLS} FROM policies p WHERE p.id = $1");
+    util::fetch_one(exec, sql, "policy", id).await
 }
 
 async fn fetch_version(

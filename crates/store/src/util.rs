@@ -332,3 +332,21 @@ pub(crate) fn finish_page<T>(
         next_marker,
     }
 }
+
+/// Runs `sql`, a query for at most one row with a single `$1` parameter bound to `key`, and
+/// returns the row, or `NotFound(kind, key)` when there is none.
+pub(crate) async fn fetch_one<'e, T>(
+    exec: impl sqlx::SqliteExecutor<'e>,
+    sql: sqlx::AssertSqlSafe<String>,
+    kind: &'static str,
+    key: &str,
+) -> Result<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    sqlx::query_as::<_, T>(sql)
+        .bind(key.to_owned())
+        .fetch_optional(exec)
+        .await?
+        .ok_or_else(|| StoreError::not_found(kind, key))
+}
