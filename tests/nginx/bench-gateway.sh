@@ -43,6 +43,7 @@ user_line=""
 cat > "$work/nginx/nginx.conf" <<EOF
 $user_line
 worker_processes 1;
+master_process off;   # one process, so its CPU time is measurable by pid
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
 events { worker_connections 4096; }
@@ -69,7 +70,8 @@ if [ "${UPSTREAM:-nginx}" = python ]; then
 else
     "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
 fi
-pids+=($!)
+up_pid=$!
+pids+=($up_pid)
 
 env -u MODELARTS_IAM_BIN RUST_LOG=warn "$bin" serve --listen "127.0.0.1:$iam_port" --data-dir "$work/data" \
     --upstream "http://127.0.0.1:$up_port" --log-format json > "$work/server.log" 2>&1 &
@@ -145,26 +147,31 @@ lua("user", k.access_key_id, k.secret_access_key)
 lua("session", c.access_key_id, c.secret_access_key, c.security_token)
 PYEOF
 
-run() { # name url script
-    local out
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime of a process
+run() { # name url script pid-to-measure
+    local out t0 t1
+    t0="$(cpu_ticks "$4")"
     out="$(wrk -t"$threads" -c"$conns" -d"$duration" -s "$3" "$2" 2>&1)"
-    local rps non2xx
+    t1="$(cpu_ticks "$4")"
+    local rps non2xx total
     rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
     non2xx="$(echo "$out" | awk '/Non-2xx/ {print $NF}')"
+    total="$(echo "$out" | awk '/requests in/ {print $1}')"
     echo "$1 $rps ${non2xx:-0}" >> "$work/results"
-    printf '%-28s %10s req/s   non-2xx: %s\n' "$1" "$rps" "${non2xx:-0}"
+    printf '%-28s %10s req/s   non-2xx: %s   CPU of %s: %s us/request\n' "$1" "$rps" "${non2xx:-0}" \
+        "$5" "$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$total" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
 }
 
 # warm up (connection pools, caches), then measure
 wrk -t1 -c4 -d2s -s "$work/user.lua" "http://127.0.0.1:$iam_port" >/dev/null 2>&1
-run "direct (upstream)" "http://127.0.0.1:$up_port" "$work/user.lua"
+run "direct (upstream)" "http://127.0.0.1:$up_port" "$work/user.lua" "$up_pid" upstream
 if [ -n "${PERF_OUT:-}" ]; then   # PERF_OUT=file: profile the server during the user-key run
     perf record -F 499 ${PERF_CALLGRAPH:---call-graph dwarf} -p "$server_pid" -o "$PERF_OUT" -- sleep "${duration%s}" >/dev/null 2>&1 &
 fi
-run "proxy (user key)" "http://127.0.0.1:$iam_port" "$work/user.lua"
+run "proxy (user key)" "http://127.0.0.1:$iam_port" "$work/user.lua" "$server_pid" gateway
 wait_perf=$(jobs -p | tail -1); [ -n "${PERF_OUT:-}" ] && wait "$wait_perf" 2>/dev/null || true
-run "proxy (agency session)" "http://127.0.0.1:$iam_port" "$work/session.lua"
-run "direct (upstream), again" "http://127.0.0.1:$up_port" "$work/user.lua"
+run "proxy (agency session)" "http://127.0.0.1:$iam_port" "$work/session.lua" "$server_pid" gateway
+run "direct (upstream), again" "http://127.0.0.1:$up_port" "$work/user.lua" "$up_pid" upstream
 
 awk '
   /^direct/ { d += $(NF-1); n++ }

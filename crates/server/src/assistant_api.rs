@@ -310,12 +310,7 @@ fn context_of(v: Option<&Value>) -> ApiResult<Context> {
         Some(v) => Context::from_json_value(v)
             .map_err(|e| ApiError::bad_request(format!("context: {}", e.message())))?,
     };
-    if !ctx.contains("g:CurrentTime")
-        && let Ok(now) =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)
-    {
-        ctx.insert("g:CurrentTime", now);
-    }
+    crate::snapshot::add_defaults(&mut ctx);
     Ok(ctx)
 }
 

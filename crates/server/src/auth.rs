@@ -10,6 +10,8 @@
 //!    and decide each with the engine on the current snapshot; a deny answers 403 with the
 //!    engine's Huawei-style message.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -74,7 +76,6 @@ impl Caller {
 }
 
 /// A resolved credential kept between requests until the next write.
-#[derive(Clone)]
 pub(crate) struct CachedCredential {
     secret: SecretInfo,
     caller: Caller,
@@ -163,7 +164,7 @@ pub(crate) async fn verify_incoming(
     let token = pending.security_token().map(str::to_owned);
     let cred = lookup(state, &ak, now).await?;
     let verified = pending
-        .finish(cred.as_ref().map(|c| &c.secret))
+        .finish(cred.as_deref().map(|c| &c.secret))
         .map_err(fail)?;
     let Some(cred) = cred else {
         return Err(ApiError::unauthenticated("the access key does not exist"));
@@ -183,7 +184,7 @@ pub(crate) async fn verify_incoming(
         (None, None) => {}
     }
     debug_assert_eq!(verified.access_key, cred.caller.access_key_id);
-    Ok(cred.caller)
+    Ok(cred.caller.clone())
 }
 
 /// Finds the credential of `ak`: the cache, then the store (permanent keys, then sessions).
@@ -192,13 +193,13 @@ async fn lookup(
     state: &AppState,
     ak: &str,
     now: OffsetDateTime,
-) -> Result<Option<CachedCredential>, ApiError> {
+) -> Result<Option<Arc<CachedCredential>>, ApiError> {
     let revision = state.snapshot().revision();
     if let Ok(cache) = state.credentials().read()
         && cache.revision == revision
         && let Some(c) = cache.entries.get(ak)
     {
-        return Ok(Some(c.clone()));
+        return Ok(Some(Arc::clone(c)));
     }
     let store = state.store();
     let found = if let Some((key, secret)) = store.secret_for_access_key(ak).await? {
@@ -253,6 +254,7 @@ async fn lookup(
     } else {
         None
     };
+    let found = found.map(Arc::new);
     if let Some(c) = &found
         && let Ok(mut cache) = state.credentials().write()
     {
@@ -261,7 +263,7 @@ async fn lookup(
             cache.revision = revision;
         }
         if cache.entries.len() < 10_000 {
-            cache.entries.insert(ak.to_owned(), c.clone());
+            cache.entries.insert(ak.to_owned(), Arc::clone(c));
         }
     }
     Ok(found)

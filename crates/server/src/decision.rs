@@ -167,7 +167,7 @@ async fn authorize(
     };
     let Some(raw) = batch else {
         let r: AuthorizeRequest = crate::extract::parse_json(&body)?;
-        return Ok(Json(decide_one(&snapshot, &caller, r)?).into_response());
+        return json_answer(&decide_one(&snapshot, &caller, r)?);
     };
     if let Some(items) = raw.get("requests").and_then(Value::as_array)
         && let Some(i) = items.iter().position(|r| !r.is_object())
@@ -195,7 +195,22 @@ async fn authorize(
         })?;
         results.push(out);
     }
-    Ok(Json(BatchAnswer { results }).into_response())
+    json_answer(&BatchAnswer { results })
+}
+
+/// A JSON answer serialized into one buffer sized for a typical decision with its explanation
+/// (axum's `Json` starts at 128 bytes and grows several times).
+fn json_answer<T: Serialize>(value: &T) -> ApiResult<Response> {
+    let mut buf = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut buf, value).map_err(ApiError::internal)?;
+    Ok((
+        [(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        )],
+        buf,
+    )
+        .into_response())
 }
 
 fn memchr_requests(body: &[u8]) -> bool {
@@ -257,9 +272,11 @@ fn decide_one(
     let started = Instant::now();
     let out = snapshot.decide(&principal, &r.action, &resource, context)?;
     let elapsed = started.elapsed().as_secs_f64();
-    metrics::histogram!(telemetry::DECISION_SECONDS, "source" => "authorize").record(elapsed);
-    metrics::counter!(telemetry::DECISIONS, "decision" => out.decision, "source" => "authorize")
-        .increment(1);
+    telemetry::record_decision(
+        telemetry::Source::Authorize,
+        out.explanation.decision,
+        elapsed,
+    );
     Ok(Answer {
         decision: out.decision,
         allowed: out.decision == "allow",
@@ -282,11 +299,12 @@ async fn simulate(State(st): State<AppState>, body: axum::body::Bytes) -> ApiRes
     }
     let started = Instant::now();
     let out = crate::snapshot::simulate(case, st.region())?;
-    metrics::histogram!(telemetry::DECISION_SECONDS, "source" => "simulate")
-        .record(started.elapsed().as_secs_f64());
     if let Some(d) = out.decision {
-        metrics::counter!(telemetry::DECISIONS, "decision" => d.as_str(), "source" => "simulate")
-            .increment(1);
+        telemetry::record_decision(
+            telemetry::Source::Simulate,
+            d,
+            started.elapsed().as_secs_f64(),
+        );
     }
     let value = serde_json::to_value(&out).map_err(ApiError::internal)?;
     Ok(Json(value))

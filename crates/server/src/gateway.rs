@@ -648,9 +648,11 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         };
         let started = Instant::now();
         let decision = set.decide(&principal.engine, &req);
-        metrics::histogram!(crate::telemetry::DECISION_SECONDS, "source" => "gateway")
-            .record(started.elapsed().as_secs_f64());
-        metrics::counter!(crate::telemetry::DECISIONS, "decision" => decision.as_str(), "source" => "gateway").increment(1);
+        crate::telemetry::record_decision(
+            crate::telemetry::Source::Gateway,
+            decision,
+            started.elapsed().as_secs_f64(),
+        );
         let explanation = set.explain(&principal.engine, &req);
         let (policy, statement) = determining(&explanation);
         log(
@@ -762,11 +764,7 @@ fn request_context(
     target: &RouteTarget,
 ) -> Context {
     let mut ctx = Context::new();
-    if let Ok(now) =
-        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)
-    {
-        ctx.insert("g:CurrentTime", now);
-    }
+    ctx.insert("g:CurrentTime", crate::snapshot::current_time());
     if let Some(ip) = o.source_ip {
         ctx.insert("g:SourceIp", ip.to_string());
     }

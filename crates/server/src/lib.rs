@@ -54,7 +54,7 @@ use http::{HeaderName, Request, header};
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -104,7 +104,7 @@ pub fn with_common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -
         .layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, telemetry::MakeRequestIds))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(
                 TraceLayer::new_for_http()

@@ -376,9 +376,11 @@ impl Snapshot {
         };
         let started = std::time::Instant::now();
         let decision = set.decide(&principal.engine, &req);
-        metrics::histogram!(crate::telemetry::DECISION_SECONDS, "source" => "api")
-            .record(started.elapsed().as_secs_f64());
-        metrics::counter!(crate::telemetry::DECISIONS, "decision" => decision.as_str(), "source" => "api").increment(1);
+        crate::telemetry::record_decision(
+            crate::telemetry::Source::Api,
+            decision,
+            started.elapsed().as_secs_f64(),
+        );
         if decision == Decision::Allow {
             return Ok(());
         }
@@ -456,13 +458,32 @@ impl Snapshot {
 }
 
 /// Adds `g:CurrentTime` when the request does not give one (the engine has no clock).
-fn add_defaults(ctx: &mut Context) {
-    if !ctx.contains("g:CurrentTime")
-        && let Ok(now) =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)
-    {
-        ctx.insert("g:CurrentTime", now);
+pub(crate) fn add_defaults(ctx: &mut Context) {
+    if !ctx.contains("g:CurrentTime") {
+        ctx.insert("g:CurrentTime", current_time());
     }
+}
+
+/// The time for `g:CurrentTime`: RFC 3339 UTC to the second (`2026-11-23T13:30:05Z`), the
+/// precision of AWS's `aws:CurrentTime`. Formatted once a second per thread, not per decision.
+pub(crate) fn current_time() -> String {
+    thread_local! {
+        static CACHE: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let second = now.unix_timestamp();
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != second {
+            let (y, m, d) = (now.year(), u8::from(now.month()), now.day());
+            let (h, min, s) = (now.hour(), now.minute(), now.second());
+            *cache = (
+                second,
+                format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}Z"),
+            );
+        }
+        cache.1.clone()
+    })
 }
 
 /// A decision with its explanation.

@@ -38,7 +38,7 @@ struct Inner {
 #[derive(Default)]
 pub(crate) struct CredentialCache {
     pub(crate) revision: i64,
-    pub(crate) entries: HashMap<String, crate::auth::CachedCredential>,
+    pub(crate) entries: HashMap<String, Arc<crate::auth::CachedCredential>>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -8,8 +8,13 @@
 //! - `iam_snapshot_revision` gauge, `iam_snapshot_rebuild_seconds` histogram
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use http::HeaderValue;
+use iam_policy::Decision;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tower_http::request_id::{MakeRequestId, RequestId};
 
 use crate::config::LogFormat;
 
@@ -74,12 +79,170 @@ pub fn init_logging(format: LogFormat) {
 
 /// Counts every response by status (`iam_http_requests_total{status}`).
 pub async fn count_response(resp: axum::response::Response) -> axum::response::Response {
-    let status: metrics::SharedString = match static_status(resp.status()) {
-        Some(s) => s.into(),
-        None => resp.status().as_u16().to_string().into(),
-    };
-    metrics::counter!(HTTP_REQUESTS, "status" => status).increment(1);
+    let status = resp.status();
+    match handles()
+        .http
+        .iter()
+        .find(|(code, _)| *code == status.as_u16())
+    {
+        Some((_, counter)) => counter.increment(1),
+        None => {
+            metrics::counter!(HTTP_REQUESTS, "status" => status.as_u16().to_string()).increment(1);
+        }
+    }
     resp
+}
+
+/// Where a decision was made: the `source` label of the decision metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The authorization of an API call to this server.
+    Api,
+    /// `POST /v1/authorize`.
+    Authorize,
+    /// `POST /v1/simulate`.
+    Simulate,
+    /// The enforcement gateway (proxy and `auth_request`).
+    Gateway,
+}
+
+impl Source {
+    const ALL: [Source; 4] = [
+        Source::Api,
+        Source::Authorize,
+        Source::Simulate,
+        Source::Gateway,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Authorize => "authorize",
+            Source::Simulate => "simulate",
+            Source::Gateway => "gateway",
+        }
+    }
+}
+
+const DECISIONS_ALL: [Decision; 3] = [
+    Decision::Allow,
+    Decision::ExplicitDeny,
+    Decision::ImplicitDeny,
+];
+
+/// Metric handles of the per-request metrics, registered once: recording through a handle is an
+/// atomic add, where the `counter!` macros hash the name and labels into the registry each time.
+struct Handles {
+    /// `[source][decision]`, in the order of `Source::ALL` and `DECISIONS_ALL`.
+    decisions: Vec<Vec<Counter>>,
+    /// By source.
+    decision_seconds: Vec<Histogram>,
+    /// `iam_http_requests_total` of the statuses this API answers.
+    http: Vec<(u16, Counter)>,
+}
+
+static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+fn handles() -> &'static Handles {
+    HANDLES.get_or_init(|| {
+        // the recorder first: handles taken before it is installed would record nowhere
+        let _recorder = metrics_handle();
+        Handles {
+            decisions: Source::ALL
+                .iter()
+                .map(|s| {
+                    DECISIONS_ALL
+                        .iter()
+                        .map(|d| {
+                            metrics::counter!(DECISIONS, "decision" => d.as_str(), "source" => s.as_str())
+                        })
+                        .collect()
+                })
+                .collect(),
+            decision_seconds: Source::ALL
+                .iter()
+                .map(|s| metrics::histogram!(DECISION_SECONDS, "source" => s.as_str()))
+                .collect(),
+            http: STATIC_STATUSES
+                .iter()
+                .map(|&code| {
+                    let label = static_status_label(code);
+                    (code, metrics::counter!(HTTP_REQUESTS, "status" => label))
+                })
+                .collect(),
+        }
+    })
+}
+
+/// Records one engine decision: `iam_decisions_total{decision,source}` and its latency in
+/// `iam_decision_duration_seconds{source}`.
+pub fn record_decision(source: Source, decision: Decision, seconds: f64) {
+    let h = handles();
+    let s = Source::ALL.iter().position(|x| *x == source).unwrap_or(0);
+    let d = DECISIONS_ALL
+        .iter()
+        .position(|x| *x == decision)
+        .unwrap_or(0);
+    if let Some(c) = h.decisions.get(s).and_then(|row| row.get(d)) {
+        c.increment(1);
+    }
+    if let Some(hist) = h.decision_seconds.get(s) {
+        hist.record(seconds);
+    }
+}
+
+/// Request ids for `X-Request-Id`: 32 lower-case hex digits like Huawei's, a random prefix drawn
+/// once per process followed by a counter. Unique within the process and, with overwhelming
+/// probability, across processes, without a system call per request (a v4 UUID reads the
+/// kernel's random source every time).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MakeRequestIds;
+
+static REQUEST_ID_PREFIX: OnceLock<u64> = OnceLock::new();
+static REQUEST_ID_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl MakeRequestIds {
+    /// The next id, as ASCII hex digits.
+    fn next_bytes() -> [u8; 32] {
+        let prefix = *REQUEST_ID_PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+        let n = REQUEST_ID_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let mut raw = [0u8; 16];
+        raw[..8].copy_from_slice(&prefix.to_be_bytes());
+        raw[8..].copy_from_slice(&n.to_be_bytes());
+        let mut out = [b'0'; 32];
+        for (i, b) in raw.iter().enumerate() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+        }
+        out
+    }
+
+    /// The next id.
+    pub fn next_id() -> String {
+        String::from_utf8_lossy(&Self::next_bytes()).into_owned()
+    }
+}
+
+impl MakeRequestId for MakeRequestIds {
+    fn make_request_id<B>(&mut self, _request: &http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_bytes(&Self::next_bytes())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The statuses this API answers, whose counters are registered up front.
+const STATIC_STATUSES: [u16; 16] = [
+    200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 429, 500, 502, 503, 504,
+];
+
+fn static_status_label(code: u16) -> &'static str {
+    http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(static_status)
+        .unwrap_or("other")
 }
 
 /// The label of the statuses this API answers, without allocating per request.
@@ -120,5 +283,28 @@ mod tests {
             }
         }
         assert_eq!(seen, 16);
+        assert_eq!(seen, super::STATIC_STATUSES.len());
+        for code in super::STATIC_STATUSES {
+            assert_eq!(super::static_status_label(code), code.to_string());
+        }
+    }
+
+    #[test]
+    fn request_ids_are_32_hex_digits_and_unique() {
+        let ids: Vec<String> = (0..1000)
+            .map(|_| super::MakeRequestIds::next_id())
+            .collect();
+        for id in &ids {
+            assert_eq!(id.len(), 32, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{id}"
+            );
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // one prefix per process
+        assert!(ids.iter().all(|id| id[..16] == ids[0][..16]));
     }
 }

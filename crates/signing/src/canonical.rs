@@ -1,5 +1,5 @@
-//! Building the canonical request of §8.1, written into a [`Sink`] so the same code can produce
-//! the text (for tests and debugging) or feed SHA-256 directly (for verification, no big string).
+//! Building the canonical request of §8.1, written into a [`Sink`] (a reusable byte buffer that
+//! the verifier hashes in one call, or the text for tests and debugging).
 
 use std::borrow::Cow;
 
@@ -21,12 +21,6 @@ pub(crate) trait Sink {
 impl Sink for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
-    }
-}
-
-impl Sink for Sha256 {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
     }
 }
 
@@ -157,7 +151,12 @@ pub(crate) fn trim_header_value(v: &[u8]) -> &[u8] {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    let mut out = [0u8; 64];
+    // 32 bytes always fit 64 hex digits, and hex digits are ASCII
+    if hex::encode_to_slice(Sha256::digest(bytes), &mut out).is_err() {
+        return String::new();
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Everything of the canonical request except the query, which callers write themselves.

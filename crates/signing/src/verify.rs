@@ -287,31 +287,40 @@ impl Verifier {
 
         // Canonical query: sorted by key then value. The SDK sorts list values by their native
         // type (so `ids=9&ids=10` for integers) and sends that order; accept that order too.
-        let wire = parse_query(request.query);
-        let mut sorted = wire.clone();
-        sort_pairs(&mut sorted);
-        let mut orders = vec![sorted];
-        let mut by_key_only = wire;
-        by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        if orders.first() != Some(&by_key_only) {
-            orders.push(by_key_only);
+        let mut orders = Vec::with_capacity(1);
+        if !request.query.is_empty() {
+            let wire = parse_query(request.query);
+            let mut by_key_only = wire.clone();
+            by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            let mut sorted = wire;
+            sort_pairs(&mut sorted);
+            let differ = sorted != by_key_only;
+            orders.push(sorted);
+            if differ {
+                orders.push(by_key_only);
+            }
         }
 
-        let canonical_hashes = orders
-            .iter()
-            .map(|pairs| {
-                let mut hasher = Sha256::new();
-                let parts = CanonicalParts {
-                    method: request.method,
-                    raw_path: request.path,
-                    headers: header_values.iter().copied(),
-                    signed_headers: auth.signed_headers,
-                    payload_hash: payload_hash.as_bytes(),
-                };
-                write_canonical_request(&mut hasher, parts, |s| write_query(s, pairs));
-                hasher.finalize().into()
-            })
-            .collect();
+        // The canonical request is written to one buffer and hashed in one call: feeding SHA-256
+        // the many small pieces directly costs more than the copy.
+        let mut buffer = Vec::with_capacity(512);
+        let mut hash_with = |pairs: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)]| {
+            buffer.clear();
+            let parts = CanonicalParts {
+                method: request.method,
+                raw_path: request.path,
+                headers: header_values.iter().copied(),
+                signed_headers: auth.signed_headers,
+                payload_hash: payload_hash.as_bytes(),
+            };
+            write_canonical_request(&mut buffer, parts, |s| write_query(s, pairs));
+            <[u8; 32]>::from(Sha256::digest(&buffer))
+        };
+        let canonical_hashes = if orders.is_empty() {
+            vec![hash_with(&[])]
+        } else {
+            orders.iter().map(|pairs| hash_with(pairs)).collect()
+        };
 
         Ok(PendingVerification {
             access_key: auth.access_key.to_owned(),
