@@ -64,6 +64,41 @@ http {
     }
 }
 EOF
+# The ceiling of any reverse proxy on this machine: nginx itself proxying to the same upstream
+# over pooled keep-alive connections, with no authentication at all (one worker, like the
+# upstream; the gateway runs tokio's default two workers).
+proxy_port="$(port)"
+mkdir -p "$work/proxy"
+cat > "$work/proxy/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+master_process off;
+pid $work/proxy/nginx.pid;
+error_log $work/proxy/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/proxy/body;
+    proxy_temp_path $work/proxy/proxy;
+    fastcgi_temp_path $work/proxy/fastcgi;
+    uwsgi_temp_path $work/proxy/uwsgi;
+    scgi_temp_path $work/proxy/scgi;
+    keepalive_requests 1000000;
+    upstream modelarts { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }
+    server {
+        listen 127.0.0.1:$proxy_port;
+        location / {
+            proxy_pass http://modelarts;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+"$nginx_bin" -p "$work/proxy" -c "$work/proxy/nginx.conf" -g 'daemon off;' &
+proxy_pid=$!
+pids+=($proxy_pid)
+
 if [ "${UPSTREAM:-nginx}" = python ]; then
     # the suites' fake ModelArts (a Python application server) as the upstream instead
     "$py" "$repo/tests/sdk/fake_modelarts.py" --port "$up_port" > "$work/upstream.log" 2>&1 &
@@ -171,13 +206,19 @@ fi
 run "proxy (user key)" "http://127.0.0.1:$iam_port" "$work/user.lua" "$server_pid" gateway
 wait_perf=$(jobs -p | tail -1); [ -n "${PERF_OUT:-}" ] && wait "$wait_perf" 2>/dev/null || true
 run "proxy (agency session)" "http://127.0.0.1:$iam_port" "$work/session.lua" "$server_pid" gateway
+run "nginx proxy, no auth" "http://127.0.0.1:$proxy_port" "$work/user.lua" "$proxy_pid" "nginx proxy"
 run "direct (upstream), again" "http://127.0.0.1:$up_port" "$work/user.lua" "$up_pid" upstream
 
 awk '
   /^direct/ { d += $(NF-1); n++ }
   /^proxy \(user/ { u = $(NF-1) }
   /^proxy \(agency/ { s = $(NF-1) }
-  END { d = d / n; printf "direct mean %.0f req/s; proxy/direct: user key %.1f%%, agency session %.1f%%\n", d, 100*u/d, 100*s/d }
+  /^nginx proxy/ { x = $(NF-1) }
+  END {
+    d = d / n
+    printf "direct mean %.0f req/s; proxy/direct: user key %.1f%%, agency session %.1f%%\n", d, 100*u/d, 100*s/d
+    printf "ceiling: nginx as a plain reverse proxy (no auth) reaches %.1f%% of direct; the gateway reaches %.1f%% of that\n", 100*x/d, 100*u/x
+  }
 ' "$work/results"
 logged="$(env -u MODELARTS_IAM_BIN "$bin" log --data-dir "$work/data" --limit 1 --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
 echo "decision log entries written: $logged"

@@ -441,6 +441,22 @@ impl Catalog {
             .filter(move |r| r.actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
     }
 
+    /// The route a concrete request matches, without extracting parameters or rendering
+    /// resources (for dispatching by service). `None` when no route matches.
+    ///
+    /// ```
+    /// let c = iam_catalog::Catalog::builtin();
+    /// let r = c.find_route("GET", "/v1/p1/notebooks").unwrap();
+    /// assert_eq!(r.service, "modelarts");
+    /// assert!(c.find_route("GET", "/no/such/api").is_none());
+    /// ```
+    pub fn find_route(&self, method: &str, path: &str) -> Option<&Route> {
+        let method = route::normalize_method(method).ok()?;
+        let path = route::normalize_path(path).ok()?;
+        let (indices, _) = self.router.find(&method, path).ok()?;
+        indices.first().and_then(|&i| self.routes.get(i))
+    }
+
     /// Resolves a concrete request to its route, path parameters, actions and resource URNs.
     ///
     /// The method is case-insensitive; the query string and one trailing `/` are ignored.

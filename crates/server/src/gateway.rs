@@ -39,7 +39,7 @@ use iam_catalog::{Catalog, RouteTarget};
 use iam_policy::{Context, Decision, Request as EngineRequest};
 use iam_signing::{IncomingRequest, Payload};
 use iam_store::NewDecision;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower::ServiceExt as _;
 
 use crate::auth::{Caller, CallerKind};
@@ -246,10 +246,9 @@ struct Dispatch {
 
 /// Whether a request is a ModelArts API call (a route of the catalog's `modelarts` service).
 fn is_modelarts(method: &str, path: &str) -> bool {
-    let probe = RouteTarget::new("", "");
     Catalog::builtin()
-        .resolve_route(method, path, &probe)
-        .is_ok_and(|r| r.route.service == "modelarts")
+        .find_route(method, path)
+        .is_some_and(|r| r.service == "modelarts")
 }
 
 async fn dispatch(State(d): State<Dispatch>, req: Request) -> Response {
@@ -870,15 +869,15 @@ fn log(
             .map(|p| p.urn.clone()),
         _ => None,
     };
-    let extra = json!({
-        "claimed": claimed.is_some(),
-        "source": "gateway",
-        "mode": o.mode.as_str(),
-        "method": o.method,
-        "path": o.path,
-        "source_ip": o.source_ip.map(|i| i.to_string()),
-        "reason": reason,
-    });
+    let extra = LogExtra {
+        claimed: claimed.is_some(),
+        source: "gateway",
+        mode: o.mode.as_str(),
+        method: o.method,
+        path: o.path,
+        source_ip: o.source_ip,
+        reason: reason.as_deref(),
+    };
     st.audit().log(NewDecision {
         at: None,
         principal_urn: caller.map(|c| c.urn.clone()).or(claimed),
@@ -892,6 +891,18 @@ fn log(
         session,
         agency_id,
         request_id: o.request_id.clone(),
-        extra: Some(extra.to_string()),
+        extra: serde_json::to_string(&extra).ok(),
     });
+}
+
+/// The gateway's details of a decision-log entry (its `extra` JSON).
+#[derive(serde::Serialize)]
+struct LogExtra<'a> {
+    claimed: bool,
+    source: &'static str,
+    mode: &'static str,
+    method: &'a str,
+    path: &'a str,
+    source_ip: Option<IpAddr>,
+    reason: Option<&'a str>,
 }

@@ -43,9 +43,12 @@ impl<'a> Authorization<'a> {
         {
             return Err(malformed(M::NotAscii));
         }
-        let value = value.trim_matches([' ', '\t']);
-        let (algorithm, rest) = match value.split_once([' ', '\t']) {
-            Some((alg, rest)) => (alg, rest.trim_matches([' ', '\t'])),
+        let value = trim_blank(value);
+        let (algorithm, rest) = match value.bytes().position(is_blank) {
+            Some(i) => (
+                value.get(..i).unwrap_or_default(),
+                trim_blank(value.get(i..).unwrap_or_default()),
+            ),
             None => (value, ""),
         };
         if algorithm != ALGORITHM {
@@ -61,20 +64,20 @@ impl<'a> Authorization<'a> {
         }
         let (mut access, mut signed, mut signature) = (None, None, None);
         for component in rest.split(',') {
-            let component = component.trim_matches([' ', '\t']);
+            let component = trim_blank(component);
             if component.is_empty() {
                 return Err(malformed(M::EmptyComponent));
             }
             let (name, val) = component
                 .split_once('=')
                 .ok_or(malformed(M::ComponentWithoutValue))?;
-            let slot = match name.trim_end_matches([' ', '\t']) {
+            let slot = match trim_blank(name) {
                 "Access" => &mut access,
                 "SignedHeaders" => &mut signed,
                 "Signature" => &mut signature,
                 _ => return Err(malformed(M::UnknownComponent)),
             };
-            if slot.replace(val.trim_start_matches([' ', '\t'])).is_some() {
+            if slot.replace(trim_blank(val)).is_some() {
                 return Err(malformed(M::DuplicateComponent));
             }
         }
@@ -108,6 +111,21 @@ impl<'a> Authorization<'a> {
     pub fn is_signed(&self, name: &str) -> bool {
         self.signed_header_names().any(|h| h == name)
     }
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `s` without leading and trailing spaces and tabs (byte-wise: the header is ASCII).
+fn trim_blank(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_blank(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|&c| !is_blank(c))
+        .map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Whether `ak` can be an access key: 1–128 characters of `[A-Za-z0-9._~+/:@-]`.

@@ -128,9 +128,10 @@ pub struct Verified {
     pub security_token: Option<String>,
     /// The `X-Sdk-Date` of the request.
     pub signed_at: OffsetDateTime,
-    /// The lower-case names of the signed headers; only these are protected by the signature
-    /// (e.g. trust `X-Project-Id` only if it is listed).
-    pub signed_headers: Vec<String>,
+    /// The `;`-separated lower-case names of the signed headers, as sent; only these are
+    /// protected by the signature (e.g. trust `X-Project-Id` only if it is listed). See
+    /// [`Verified::signed_header_names`].
+    pub signed_headers: String,
     /// Whether the body is covered by the signature. `false` for `UNSIGNED-PAYLOAD` and for
     /// [`Payload::Unavailable`].
     pub payload_verified: bool,
@@ -377,6 +378,18 @@ fn payload_hash<H: HeaderLookup + ?Sized>(
     }
 }
 
+impl Verified {
+    /// The signed header names, in the order the client listed them.
+    pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
+    }
+
+    /// Whether the header `name` (lower-case) is covered by the signature.
+    pub fn is_signed(&self, name: &str) -> bool {
+        self.signed_header_names().any(|h| h == name)
+    }
+}
+
 impl PendingVerification {
     /// The access key id from the `Authorization` header, to look the secret up with.
     pub fn access_key(&self) -> &str {
@@ -423,7 +436,7 @@ impl PendingVerification {
             access_key: self.access_key,
             security_token: self.security_token,
             signed_at: self.signed_at,
-            signed_headers: self.signed_headers.split(';').map(str::to_owned).collect(),
+            signed_headers: self.signed_headers,
             payload_verified: self.payload_verified,
         })
     }
