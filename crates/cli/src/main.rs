@@ -46,11 +46,6 @@ enum Command {
     Diff(commands::diff::DiffArgs),
 }
 
-/// mimalloc: the server's request path allocates many small, short-lived buffers (headers,
-/// JSON, explanations); measured in `docs/benchmarks.md` (## Server).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
