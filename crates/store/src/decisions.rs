@@ -58,6 +58,10 @@ pub struct DecisionFilter {
 
 const MAX_FIELD: usize = 4096;
 
+/// Rows per multi-row `INSERT` of the decision log, largest first; every batch is written as a
+/// sum of these (the last one is 1, so any length can be).
+const CHUNK_SIZES: [usize; 5] = [256, 64, 16, 4, 1];
+
 fn check(d: &NewDecision) -> Result<()> {
     if d.action.is_empty() || d.decision.is_empty() {
         return Err(StoreError::invalid(
@@ -107,8 +111,16 @@ impl Store {
         let mut ids = Vec::with_capacity(batch.len());
         let now = util::now();
         // One multi-row INSERT per chunk (13 parameters a row, well under SQLite's limit): the
-        // rows of one statement get consecutive ids (AUTOINCREMENT, single writer).
-        for chunk in batch.chunks(500) {
+        // rows of one statement get consecutive ids (AUTOINCREMENT, single writer). Chunks have
+        // one of a few fixed sizes, so the statement of each size is prepared once and then
+        // reused from the connection's statement cache instead of being parsed per batch.
+        let mut rest = batch;
+        while let Some((chunk, tail)) = CHUNK_SIZES
+            .iter()
+            .find(|&&size| size <= rest.len())
+            .and_then(|&size| rest.split_at_checked(size))
+        {
+            rest = tail;
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO decision_log (at, principal_urn, access_key_id, action, resource, \
                  decision, determining_policy, determining_statement, layer, session, agency_id, \
@@ -231,20 +243,30 @@ impl DecisionLogger {
         let max_batch = max_batch.max(1);
         let handle = tokio::spawn(async move {
             use std::sync::atomic::Ordering::Relaxed;
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                let deadline = tokio::time::Instant::now() + flush_every;
-                while batch.len() < max_batch {
-                    match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(d)) => batch.push(d),
-                        Ok(None) | Err(_) => break,
+            let mut batch = Vec::with_capacity(max_batch);
+            // Wait for a first entry, then sleep through the window and take everything queued:
+            // one wake-up and one timer per batch, not one per entry.
+            while rx.recv_many(&mut batch, max_batch).await > 0 {
+                if batch.len() < max_batch {
+                    tokio::time::sleep(flush_every).await;
+                }
+                loop {
+                    while batch.len() < max_batch {
+                        match rx.try_recv() {
+                            Ok(d) => batch.push(d),
+                            Err(_) => break,
+                        }
+                    }
+                    let n = batch.len() as u64;
+                    match store.append_decisions(&batch).await {
+                        Ok(_) => task_stats.written.fetch_add(n, Relaxed),
+                        Err(_) => task_stats.dropped.fetch_add(n, Relaxed),
+                    };
+                    batch.clear();
+                    if rx.is_empty() {
+                        break;
                     }
                 }
-                let n = batch.len() as u64;
-                match store.append_decisions(&batch).await {
-                    Ok(_) => task_stats.written.fetch_add(n, Relaxed),
-                    Err(_) => task_stats.dropped.fetch_add(n, Relaxed),
-                };
             }
         });
         (DecisionLogger { tx, stats }, handle)
