@@ -37,64 +37,53 @@ port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 up_port="$(port)"
 iam_port="$(port)"
 
-mkdir -p "$work/nginx"
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
-cat > "$work/nginx/nginx.conf" <<EOF
+# nginx_conf DIR HTTP-BLOCK-BODY: a one-process nginx (so its CPU time is measurable by pid)
+# under DIR with BODY inside its http block.
+nginx_conf() {
+    mkdir -p "$1"
+    cat > "$1/nginx.conf" <<EOF
 $user_line
 worker_processes 1;
-master_process off;   # one process, so its CPU time is measurable by pid
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
+master_process off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
+    client_body_temp_path $1/body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
     keepalive_requests 1000000;
+$2
+}
+EOF
+}
+nginx_conf "$work/nginx" "
     server {
         listen 127.0.0.1:$up_port;
         location / {
             default_type application/json;
-            return 200 '{"current":0,"data":[{"id":"nb-1","name":"notebook-1","status":"RUNNING"}],"pages":1,"size":1,"total":1}';
+            return 200 '{\"current\":0,\"data\":[{\"id\":\"nb-1\",\"name\":\"notebook-1\",\"status\":\"RUNNING\"}],\"pages\":1,\"size\":1,\"total\":1}';
         }
-    }
-}
-EOF
+    }"
 # The ceiling of any reverse proxy on this machine: nginx itself proxying to the same upstream
 # over pooled keep-alive connections, with no authentication at all (one worker, like the
 # upstream; the gateway runs tokio's default two workers).
 proxy_port="$(port)"
-mkdir -p "$work/proxy"
-cat > "$work/proxy/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-master_process off;
-pid $work/proxy/nginx.pid;
-error_log $work/proxy/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $work/proxy/body;
-    proxy_temp_path $work/proxy/proxy;
-    fastcgi_temp_path $work/proxy/fastcgi;
-    uwsgi_temp_path $work/proxy/uwsgi;
-    scgi_temp_path $work/proxy/scgi;
-    keepalive_requests 1000000;
+nginx_conf "$work/proxy" "
     upstream modelarts { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }
     server {
         listen 127.0.0.1:$proxy_port;
         location / {
             proxy_pass http://modelarts;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection \"\";
         }
-    }
-}
-EOF
+    }"
 "$nginx_bin" -p "$work/proxy" -c "$work/proxy/nginx.conf" -g 'daemon off;' &
 proxy_pid=$!
 pids+=($proxy_pid)
