@@ -44,7 +44,7 @@ pub use error::{ApiError, ApiResult, code as error_code};
 pub use extract::{JsonBody, QueryParams};
 pub use ops::{ENDPOINTS, openapi_document};
 pub use page::{PageInfo, PageQuery};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, current_time};
 pub use state::AppState;
 
 use axum::Router;

@@ -466,7 +466,7 @@ pub(crate) fn add_defaults(ctx: &mut Context) {
 
 /// The time for `g:CurrentTime`: RFC 3339 UTC to the second (`2026-11-23T13:30:05Z`), the
 /// precision of AWS's `aws:CurrentTime`. Formatted once a second per thread, not per decision.
-pub(crate) fn current_time() -> String {
+pub fn current_time() -> String {
     thread_local! {
         static CACHE: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
     }
