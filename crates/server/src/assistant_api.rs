@@ -167,6 +167,11 @@ impl World {
         ))
     }
 
+    /// Ids of every stored account.
+    pub fn account_ids(&self) -> impl Iterator<Item = &str> {
+        self.state.accounts.iter().map(|a| a.id.as_str())
+    }
+
     /// The user id of a URN.
     pub fn user_id(&self, urn: &str) -> Option<&str> {
         self.state

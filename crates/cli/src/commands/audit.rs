@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use iam_assistant::containment::{self, findings_text};
 use iam_catalog::Catalog;
 
@@ -52,19 +52,10 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             if !args.user_policies.is_empty() || !args.agency_policies.is_empty() {
                 bail!("give either --data-dir or --user-policy/--agency-policy files, not both");
             }
-            let (world, store) = load_world(dir)?;
-            let accounts: Vec<String> = match &args.account {
-                Some(a) => vec![a.clone()],
-                None => {
-                    let runtime =
-                        tokio::runtime::Runtime::new().context("starting the async runtime")?;
-                    runtime
-                        .block_on(store.list_accounts(&iam_store::PageRequest::first(200)))?
-                        .items
-                        .into_iter()
-                        .map(|a| a.id)
-                        .collect()
-                }
+            let world = load_world(dir)?;
+            let accounts: Vec<&str> = match &args.account {
+                Some(a) => vec![a.as_str()],
+                None => world.account_ids().collect(),
             };
             accounts
                 .iter()

@@ -134,15 +134,14 @@ pub async fn open_store(dir: &Path) -> anyhow::Result<iam_store::Store> {
         .with_context(|| format!("opening {}", dir.display()))
 }
 
-/// Loads the stored view of a data directory.
-pub fn load_world(dir: &Path) -> anyhow::Result<(World, iam_store::Store)> {
+/// Loads the stored view of a data directory (the store is closed with its runtime).
+pub fn load_world(dir: &Path) -> anyhow::Result<World> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let store = open_store(dir).await?;
-        let world = World::load(&store, None)
+        World::load(&store, None)
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-        Ok((world, store))
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))
     })
 }
 
@@ -153,7 +152,7 @@ pub fn subject(args: &PrincipalArgs) -> anyhow::Result<(Subject, Option<World>)>
             if !args.policies.is_empty() || !args.scps.is_empty() {
                 bail!("give either --data-dir/--principal or --policy/--scp, not both");
             }
-            let (world, _) = load_world(dir)?;
+            let world = load_world(dir)?;
             let s = world
                 .user_subject(urn)
                 .with_context(|| format!("no enabled user {urn} in {}", dir.display()))?;
