@@ -178,37 +178,8 @@ pub fn subject(args: &PrincipalArgs) -> anyhow::Result<(Subject, Option<World>)>
 /// The request context of offline checks: the current time.
 pub fn now_context() -> iam_policy::Context {
     let mut ctx = iam_policy::Context::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // RFC 3339 from the Unix time (UTC), without pulling a date crate into the CLI.
-    let days = i64::try_from(now / 86_400).unwrap_or(0);
-    let secs = now % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    ctx.insert(
-        "g:CurrentTime",
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        ),
-    );
+    ctx.insert("g:CurrentTime", iam_server::current_time());
     ctx
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Prints a value as pretty JSON.
