@@ -12,28 +12,14 @@ use iam_policy::operator::{
     BaseOperator, Family, Operator, Qualifier, parse_bool, parse_date, parse_ip_network,
     parse_number,
 };
-use iam_policy::{PolicyKind, compile_action_pattern, limits};
+use iam_policy::{
+    ASSUME_ACTION, PRINCIPAL_KINDS, PolicyKind, STATEMENT_MEMBERS_1_1, STATEMENT_MEMBERS_5_0,
+    compile_action_pattern, limits,
+};
 use iam_wildcard::{Case, Pattern};
 use std::collections::HashMap;
 
-const MEMBERS_5_0: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-    "Principal",
-    "NotPrincipal",
-];
-const MEMBERS_1_1: &[&str] = &["Effect", "Action", "Resource", "Condition"];
-const PRINCIPAL_KINDS: &[&str] = &["IAM", "Service", "Identity_provider"];
-const TRUST_ACTIONS: &[&str] = &[
-    "sts:agencies:assume",
-    "sts::tagSession",
-    "sts::setSourceIdentity",
-];
+const TRUST_ACTIONS: &[&str] = &[ASSUME_ACTION, "sts::tagSession", "sts::setSourceIdentity"];
 
 type Path = Vec<PathElement>;
 
@@ -326,14 +312,18 @@ impl<'a> Validator<'a> {
             return;
         };
         self.duplicates(members, &path);
-        let known = if self.v11 { MEMBERS_1_1 } else { MEMBERS_5_0 };
+        let known = if self.v11 {
+            STATEMENT_MEMBERS_1_1
+        } else {
+            STATEMENT_MEMBERS_5_0
+        };
         let mut reported: Vec<&str> = Vec::new();
         for m in members {
             if known.contains(&m.key.as_str()) {
                 continue;
             }
             reported.push(m.key.as_str());
-            if self.v11 && MEMBERS_5_0.contains(&m.key.as_str()) {
+            if self.v11 && STATEMENT_MEMBERS_5_0.contains(&m.key.as_str()) {
                 self.at_key(
                     Code::UnsupportedElementForVersion,
                     format!(
@@ -364,7 +354,7 @@ impl<'a> Validator<'a> {
                             Code::UnsupportedPrincipal,
                             format!(
                                 "The \"{name}\" element is not supported for {}. Delete the \"{name}\" element.",
-                                kind_noun(self.kind)
+                                self.kind.noun()
                             ),
                             &path,
                             m,
@@ -1485,7 +1475,7 @@ impl<'a> Validator<'a> {
                 }
                 continue;
             }
-            if compile_action_pattern(e.text).matches("sts:agencies:assume") {
+            if compile_action_pattern(e.text).matches(ASSUME_ACTION) {
                 self.at_node(
                     Code::AssumeAnyAgency,
                     "This statement allows assuming every agency (sts:agencies:assume on \"*\"); restrict \"Resource\" to agency URNs."
@@ -1542,15 +1532,6 @@ fn case_hint(name: &str, known: &[&str]) -> String {
     match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         Some(k) => format!(" Member names are case-sensitive: write \"{k}\"."),
         None => String::new(),
-    }
-}
-
-fn kind_noun(kind: PolicyKind) -> &'static str {
-    match kind {
-        PolicyKind::Identity => "identity policy",
-        PolicyKind::Session => "session policy",
-        PolicyKind::Trust => "trust policy",
-        PolicyKind::Scp => "service control policy",
     }
 }
 

@@ -42,7 +42,7 @@ pub use pattern::{
     ActionPattern, ResourcePattern, compile_action_pattern, compile_resource_pattern,
 };
 pub use policy::{
-    ActionElement, Effect, Policy, PolicyKind, PrincipalElement, ResourceElement, Statement,
-    Version, limits,
+    ActionElement, Effect, PRINCIPAL_KINDS, Policy, PolicyKind, PrincipalElement, ResourceElement,
+    STATEMENT_MEMBERS_1_1, STATEMENT_MEMBERS_5_0, Statement, Version, limits,
 };
 pub use trust::{ASSUME_ACTION, TrustCaller, TrustDecision, evaluate_trust};

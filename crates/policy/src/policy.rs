@@ -34,7 +34,8 @@ impl PolicyKind {
         }
     }
 
-    fn noun(self) -> &'static str {
+    /// The kind's name in messages, e.g. `"identity policy"`.
+    pub fn noun(self) -> &'static str {
         match self {
             PolicyKind::Identity => "identity policy",
             PolicyKind::Session => "session policy",
@@ -433,7 +434,8 @@ fn parse_version(v: &Json, kind: PolicyKind) -> Result<Version, ParseError> {
     }
 }
 
-const MEMBERS_5_0: &[&str] = &[
+/// The members a version-`5.0` statement may have (spec §1), in the spec's order.
+pub const STATEMENT_MEMBERS_5_0: &[&str] = &[
     "Sid",
     "Effect",
     "Action",
@@ -444,7 +446,11 @@ const MEMBERS_5_0: &[&str] = &[
     "Principal",
     "NotPrincipal",
 ];
-const MEMBERS_1_1: &[&str] = &["Effect", "Action", "Resource", "Condition"];
+/// The members a version-`1.1` statement may have (spec §1).
+pub const STATEMENT_MEMBERS_1_1: &[&str] = &["Effect", "Action", "Resource", "Condition"];
+
+/// The kinds of principal a `Principal` / `NotPrincipal` element may name (spec §1).
+pub const PRINCIPAL_KINDS: &[&str] = &["IAM", "Service", "Identity_provider"];
 
 fn not_allowed(path: &str, member: &str, why: &str) -> ParseError {
     ParseError::new(
@@ -469,13 +475,13 @@ fn parse_statement(
     };
     check_duplicates(members, path)?;
     let known = match version {
-        Version::V5_0 => MEMBERS_5_0,
-        Version::V1_1 => MEMBERS_1_1,
+        Version::V5_0 => STATEMENT_MEMBERS_5_0,
+        Version::V1_1 => STATEMENT_MEMBERS_1_1,
     };
     let get = |name: &str| members.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     for (name, _) in members {
         if !known.contains(&name.as_str()) {
-            if version == Version::V1_1 && MEMBERS_5_0.contains(&name.as_str()) {
+            if version == Version::V1_1 && STATEMENT_MEMBERS_5_0.contains(&name.as_str()) {
                 return Err(not_allowed(
                     path,
                     name,
@@ -896,11 +902,7 @@ fn parse_principal(p: &Json, path: &str, negated: bool) -> Result<PrincipalEleme
             "Service" => out.service = list,
             "Identity_provider" => out.identity_provider = list,
             other => {
-                return Err(unknown_member(
-                    other,
-                    path,
-                    &["IAM", "Service", "Identity_provider"],
-                ));
+                return Err(unknown_member(other, path, PRINCIPAL_KINDS));
             }
         }
     }
