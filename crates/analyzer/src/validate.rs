@@ -447,10 +447,6 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        let effect_valid = matches!(
-            get("Effect").and_then(|m| m.value.as_str()),
-            Some("Allow" | "Deny")
-        );
 
         // Action / NotAction
         let mut actions: Vec<Entry<'_>> = Vec::new();
@@ -616,8 +612,7 @@ impl<'a> Validator<'a> {
         }
 
         // Security warnings on Allow statements of identity-like policies.
-        if allow && effect_valid && matches!(self.kind, PolicyKind::Identity | PolicyKind::Session)
-        {
+        if allow && matches!(self.kind, PolicyKind::Identity | PolicyKind::Session) {
             self.broad_grants(
                 &path,
                 members,
