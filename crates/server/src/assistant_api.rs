@@ -462,8 +462,7 @@ struct GenerateBody {
 
 /// Parses an RFC 3339 time (`2026-11-23T10:00:00Z`).
 pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| format!("must be an RFC 3339 time, got `{s}`"))
+    crate::auth::parse_rfc3339(s).ok_or_else(|| format!("must be an RFC 3339 time, got `{s}`"))
 }
 
 fn time_of(s: Option<&str>, what: &str) -> ApiResult<Option<time::OffsetDateTime>> {

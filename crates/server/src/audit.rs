@@ -26,7 +26,6 @@ use time::OffsetDateTime;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryParams;
-use crate::page::PageQuery;
 use crate::state::AppState;
 
 /// Longest time an entry waits in the queue before its batch is written.
@@ -144,7 +143,7 @@ struct ListQuery {
 }
 
 fn parse_time(name: &str, v: &str) -> ApiResult<OffsetDateTime> {
-    OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
+    crate::auth::parse_rfc3339(v).ok_or_else(|| {
         ApiError::bad_request(format!(
             "invalid query parameter `{name}`: `{v}` is not an RFC 3339 time (2026-01-31T12:00:00Z)"
         ))
@@ -207,11 +206,7 @@ async fn list(
         account_id: Some(caller.account_id.clone()),
         agency_id: q.agency_id,
     };
-    let page = PageQuery {
-        limit: q.limit,
-        marker: q.marker,
-    }
-    .to_store()?;
+    let page = crate::page::store_page(q.limit, q.marker)?;
     let found = st.store().list_decisions(&filter, &page).await?;
     let items: Vec<Value> = found.items.iter().map(entry_json).collect();
     Ok(Json(json!({

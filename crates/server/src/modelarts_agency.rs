@@ -43,10 +43,9 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// `create_time` as ModelArts answers it: milliseconds since the Unix epoch.
 fn millis(rfc3339: &str) -> i64 {
-    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .map_or(0, |t| {
-            i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
-        })
+    crate::auth::parse_rfc3339(rfc3339).map_or(0, |t| {
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+    })
 }
 
 /// The trust policy of agencies ModelArts creates.

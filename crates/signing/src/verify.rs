@@ -288,18 +288,14 @@ impl Verifier {
 
         // Canonical query: sorted by key then value. The SDK sorts list values by their native
         // type (so `ids=9&ids=10` for integers) and sends that order; accept that order too.
-        let mut orders = Vec::with_capacity(1);
-        if !request.query.is_empty() {
-            let wire = parse_query(request.query);
-            let mut by_key_only = wire.clone();
-            by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            let mut sorted = wire;
-            sort_pairs(&mut sorted);
-            let differ = sorted != by_key_only;
-            orders.push(sorted);
-            if differ {
-                orders.push(by_key_only);
-            }
+        let wire = parse_query(request.query);
+        let mut by_key_only = wire.clone();
+        by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut sorted = wire;
+        sort_pairs(&mut sorted);
+        let mut orders = vec![sorted];
+        if orders.first() != Some(&by_key_only) {
+            orders.push(by_key_only);
         }
 
         // The canonical request is written to one buffer and hashed in one call: feeding SHA-256
@@ -317,11 +313,7 @@ impl Verifier {
             write_canonical_request(&mut buffer, parts, |s| write_query(s, pairs));
             <[u8; 32]>::from(Sha256::digest(&buffer))
         };
-        let canonical_hashes = if orders.is_empty() {
-            vec![hash_with(&[])]
-        } else {
-            orders.iter().map(|pairs| hash_with(pairs)).collect()
-        };
+        let canonical_hashes = orders.iter().map(|pairs| hash_with(pairs)).collect();
 
         Ok(PendingVerification {
             access_key: auth.access_key.to_owned(),

@@ -21,11 +21,13 @@ impl Store {
 
     /// Gets an account by id.
     pub async fn get_account(&self, id: &str) -> Result<Account> {
-        sqlx::query_as::<_, Account>(sqlf!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or_else(|| StoreError::not_found("account", id))
+        util::fetch_one(
+            self.reader(),
+            sqlf!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"),
+            "account",
+            id,
+        )
+        .await
     }
 
     /// Gets an account by name.

@@ -327,14 +327,16 @@ impl Store {
 
     /// Gets the default version of a policy.
     pub async fn get_default_policy_version(&self, policy_id: &str) -> Result<PolicyVersion> {
-        sqlx::query_as::<_, PolicyVersion>(sqlf!(
-            "SELECT {VERSION_COLS} FROM policy_versions v JOIN policies p ON p.id = v.policy_id \
-             WHERE v.policy_id = $1 AND v.version = p.default_version"
-        ))
-        .bind(policy_id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found("policy", policy_id))
+        util::fetch_one(
+            self.reader(),
+            sqlf!(
+                "SELECT {VERSION_COLS} FROM policy_versions v JOIN policies p ON p.id = v.policy_id \
+                 WHERE v.policy_id = $1 AND v.version = p.default_version"
+            ),
+            "policy",
+            policy_id,
+        )
+        .await
     }
 
     /// Lists a policy's versions, newest first.

@@ -110,13 +110,13 @@ impl Store {
         let Some((nonce, ct)) = row else {
             return Ok(None);
         };
-        let cred = sqlx::query_as::<_, SessionCredential>(sqlf!(
-            "SELECT {SESSION_COLS} FROM session_credentials WHERE access_key_id = $1"
-        ))
-        .bind(access_key_id)
-        .fetch_optional(self.reader())
-        .await?
-        .ok_or_else(|| StoreError::not_found("session credential", access_key_id))?;
+        let cred: SessionCredential = util::fetch_one(
+            self.reader(),
+            sqlf!("SELECT {SESSION_COLS} FROM session_credentials WHERE access_key_id = $1"),
+            "session credential",
+            access_key_id,
+        )
+        .await?;
         let pt = self.key().decrypt(access_key_id, &nonce, &ct)?;
         let secret =
             String::from_utf8(pt).map_err(|_| StoreError::Decrypt(access_key_id.into()))?;
