@@ -53,7 +53,7 @@ impl ContextValue {
     }
 }
 
-/// A scalar as text; `None` for other JSON types.
+/// A scalar as text (other JSON types are an error).
 struct Scalar(String);
 
 struct ScalarVisitor;
@@ -159,7 +159,7 @@ async fn authorize(
     let snapshot = st.snapshot();
     // Fast path: a single request is parsed in one typed pass. A body that mentions
     // `"requests"` is looked at as a value first: a batch, or a single request after all.
-    let batch: Option<Value> = if memchr_requests(&body) {
+    let batch: Option<Value> = if mentions_requests(&body) {
         let raw: Value = crate::extract::parse_json(&body)?;
         raw.get("requests").is_some().then_some(raw)
     } else {
@@ -213,7 +213,7 @@ fn json_answer<T: Serialize>(value: &T) -> ApiResult<Response> {
         .into_response())
 }
 
-fn memchr_requests(body: &[u8]) -> bool {
+fn mentions_requests(body: &[u8]) -> bool {
     body.windows(10).any(|w| w == b"\"requests\"")
 }
 
@@ -264,27 +264,23 @@ fn decide_one(
         )));
     };
     let resource = r.resource.unwrap_or_else(|| "*".to_owned());
-    let context: Vec<(String, Vec<String>)> = r
-        .context
-        .into_iter()
-        .map(|(k, v)| (k, v.into_strings()))
-        .collect();
+    let context = r.context.into_iter().map(|(k, v)| (k, v.into_strings()));
     let started = Instant::now();
-    let out = snapshot.decide(&principal, &r.action, &resource, context)?;
-    let elapsed = started.elapsed().as_secs_f64();
+    let explanation = snapshot.decide(&principal, &r.action, &resource, context);
+    let decision = explanation.decision;
     telemetry::record_decision(
         telemetry::Source::Authorize,
-        out.explanation.decision,
-        elapsed,
+        decision,
+        started.elapsed().as_secs_f64(),
     );
     Ok(Answer {
-        decision: out.decision,
-        allowed: out.decision == "allow",
+        decision: decision.as_str(),
+        allowed: decision == iam_policy::Decision::Allow,
         principal: principal.urn.clone(),
         action: r.action,
         resource,
-        message: out.explanation.message.clone(),
-        explanation: out.explanation,
+        message: explanation.message.clone(),
+        explanation,
     })
 }
 

@@ -509,16 +509,63 @@ impl Gateway {
     }
 }
 
+/// The outcomes counted in [`REQUESTS`].
+const OUTCOMES: [&str; 3] = ["allowed", "denied", "unauthenticated"];
+
+/// The gateway's metric handles, registered once (see `telemetry::record_decision`).
+struct GatewayMetrics {
+    /// `[mode][outcome]`, modes in the order proxy, auth_request.
+    requests: [[metrics::Counter; 3]; 2],
+    /// By mode.
+    enforce_seconds: [metrics::Histogram; 2],
+}
+
+fn gateway_metrics() -> &'static GatewayMetrics {
+    static METRICS: std::sync::OnceLock<GatewayMetrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(|| {
+        // the recorder first: handles taken before it is installed would record nowhere
+        let _recorder = crate::telemetry::metrics_handle();
+        let modes = [Mode::Proxy, Mode::AuthRequest];
+        GatewayMetrics {
+            requests: modes.map(|m| {
+                OUTCOMES.map(|o| metrics::counter!(REQUESTS, "mode" => m.as_str(), "outcome" => o))
+            }),
+            enforce_seconds: modes
+                .map(|m| metrics::histogram!(ENFORCE_SECONDS, "mode" => m.as_str())),
+        }
+    })
+}
+
+impl Mode {
+    fn index(self) -> usize {
+        match self {
+            Mode::Proxy => 0,
+            Mode::AuthRequest => 1,
+        }
+    }
+}
+
 fn count(mode: Mode, outcome: &'static str) {
-    metrics::counter!(REQUESTS, "mode" => mode.as_str(), "outcome" => outcome).increment(1);
+    let m = gateway_metrics();
+    match OUTCOMES.iter().position(|o| *o == outcome) {
+        Some(i) => {
+            if let Some(c) = m.requests.get(mode.index()).and_then(|row| row.get(i)) {
+                c.increment(1);
+            }
+        }
+        None => {
+            metrics::counter!(REQUESTS, "mode" => mode.as_str(), "outcome" => outcome).increment(1)
+        }
+    }
 }
 
 /// Verifies, resolves, decides and logs one request.
 async fn enforce(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiError> {
     let started = Instant::now();
     let result = enforce_inner(gw, o).await;
-    metrics::histogram!(ENFORCE_SECONDS, "mode" => o.mode.as_str())
-        .record(started.elapsed().as_secs_f64());
+    if let Some(h) = gateway_metrics().enforce_seconds.get(o.mode.index()) {
+        h.record(started.elapsed().as_secs_f64());
+    }
     result
 }
 
@@ -627,8 +674,8 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     );
     // 4. decide every action
     let snapshot = st.snapshot();
-    let (principal, session_set) = snapshot.caller_set(&caller)?;
-    let set = session_set.as_ref().unwrap_or(&principal.policies);
+    let principal = snapshot.caller_set(&caller)?;
+    let set = &principal.policies;
     let mut first_resource = String::new();
     for (i, (action, resource)) in resolved
         .actions
@@ -645,14 +692,17 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             resource: &resource,
             context: &ctx,
         };
+        // one engine pass: the explanation carries the decision (and the determining
+        // statement the decision log needs)
         let started = Instant::now();
-        let decision = set.decide(&principal.engine, &req);
+        let explanation = set.explain(&principal.engine, &req);
+        let decision = explanation.decision;
+        debug_assert_eq!(decision, set.decide(&principal.engine, &req));
         crate::telemetry::record_decision(
             crate::telemetry::Source::Gateway,
             decision,
             started.elapsed().as_secs_f64(),
         );
-        let explanation = set.explain(&principal.engine, &req);
         let (policy, statement) = determining(&explanation);
         log(
             st,

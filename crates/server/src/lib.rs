@@ -100,7 +100,6 @@ pub fn with_common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -
     ]);
     router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::map_response(telemetry::count_response))
         .layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
@@ -116,4 +115,6 @@ pub fn with_common_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -
             )
             .layer(CatchPanicLayer::custom(error::panic_response)),
     )
+        // outermost, so the 500s of caught panics are counted too
+        .layer(axum::middleware::map_response(telemetry::count_response))
 }

@@ -292,22 +292,13 @@ impl Snapshot {
         rendered.to_owned()
     }
 
-    /// The engine principal of an API caller and its policy set (for agency sessions the
-    /// agency's policies, the session policies and the SCPs, compiled once per snapshot; the
-    /// second value is always `None` and kept for the call sites' shape).
-    pub(crate) fn caller_set(
-        &self,
-        caller: &Caller,
-    ) -> Result<(Arc<Principal>, Option<PolicySet>), ApiError> {
+    /// The engine principal of an API caller with its policy set (for agency sessions the
+    /// agency's policies, the session policies and the SCPs, compiled once per snapshot).
+    pub(crate) fn caller_set(&self, caller: &Caller) -> Result<Arc<Principal>, ApiError> {
         match &caller.kind {
-            CallerKind::User { user_id, .. } => self
-                .users
-                .get(user_id)
-                .cloned()
-                .map(|p| (p, None))
-                .ok_or_else(|| {
-                    ApiError::unauthenticated("the user no longer exists or is disabled")
-                }),
+            CallerKind::User { user_id, .. } => self.users.get(user_id).cloned().ok_or_else(|| {
+                ApiError::unauthenticated("the user no longer exists or is disabled")
+            }),
             CallerKind::Session {
                 agency_id,
                 session_policy,
@@ -316,7 +307,7 @@ impl Snapshot {
                 if let Ok(cache) = self.sessions.read()
                     && let Some(p) = cache.get(&caller.access_key_id)
                 {
-                    return Ok((Arc::clone(p), None));
+                    return Ok(Arc::clone(p));
                 }
                 let agency = self.agencies.get(agency_id).ok_or_else(|| {
                     ApiError::unauthenticated("the assumed agency no longer exists")
@@ -353,7 +344,7 @@ impl Snapshot {
                 {
                     cache.insert(caller.access_key_id.clone(), Arc::clone(&p));
                 }
-                Ok((p, None))
+                Ok(p)
             }
         }
     }
@@ -365,8 +356,8 @@ impl Snapshot {
         action: &str,
         resource: &str,
     ) -> Result<(), ApiError> {
-        let (principal, session_set) = self.caller_set(caller)?;
-        let set = session_set.as_ref().unwrap_or(&principal.policies);
+        let principal = self.caller_set(caller)?;
+        let set = &principal.policies;
         let mut ctx = Context::new();
         add_defaults(&mut ctx);
         let req = Request {
@@ -436,8 +427,8 @@ impl Snapshot {
         p: &Principal,
         action: &str,
         resource: &str,
-        context: Vec<(String, Vec<String>)>,
-    ) -> Result<Outcome, ApiError> {
+        context: impl IntoIterator<Item = (String, Vec<String>)>,
+    ) -> iam_policy::Explanation {
         let mut ctx = Context::new();
         for (k, v) in context {
             ctx.set(&k, v);
@@ -450,10 +441,7 @@ impl Snapshot {
         };
         let explanation = p.policies.explain(&p.engine, &req);
         debug_assert_eq!(explanation.decision, p.policies.decide(&p.engine, &req));
-        Ok(Outcome {
-            decision: explanation.decision.as_str(),
-            explanation,
-        })
+        explanation
     }
 }
 
@@ -484,15 +472,6 @@ pub fn current_time() -> String {
         }
         cache.1.clone()
     })
-}
-
-/// A decision with its explanation.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// `allow`, `explicit_deny` or `implicit_deny`.
-    pub decision: &'static str,
-    /// The engine's explanation (its `message` is Huawei's denial text for denies).
-    pub explanation: iam_policy::Explanation,
 }
 
 /// The catalog's route table as the case runner's route resolver.
