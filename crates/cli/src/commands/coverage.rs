@@ -88,15 +88,15 @@ pub struct CoverageArgs {
     pub json: bool,
 }
 
-/// Reads a file (`-` = standard input).
+/// Reads a text file (`-` = standard input).
 pub fn read(path: &Path) -> anyhow::Result<String> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-            .context("reading standard input")?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    String::from_utf8(super::read_input(path)?).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Reads policy files: each holds one document or a JSON array of documents.

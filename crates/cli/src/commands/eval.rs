@@ -12,7 +12,7 @@
 //! 1 a runtime error such as an unreadable file.
 
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -260,16 +260,8 @@ fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
 }
 
 /// The bytes of a file (or standard input); `Ok(Err)` when they are not UTF-8 (invalid input).
-fn read_input(file: &str) -> anyhow::Result<Result<String, String>> {
-    let bytes = if file == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .context("reading standard input")?;
-        b
-    } else {
-        std::fs::read(file).with_context(|| format!("reading {file}"))?
-    };
+fn read_text(file: &str) -> anyhow::Result<Result<String, String>> {
+    let bytes = super::read_input(file)?;
     Ok(String::from_utf8(bytes).map_err(|e| format!("{file}: the input is not UTF-8: {e}")))
 }
 
@@ -298,7 +290,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut out = String::new();
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
-        let items = match read_input(file)?.and_then(|text| read_items(file, &text)) {
+        let items = match read_text(file)?.and_then(|text| read_items(file, &text)) {
             Ok(items) => items,
             Err(e) => {
                 eprintln!("invalid input: {e}");

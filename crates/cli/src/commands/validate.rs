@@ -5,10 +5,8 @@
 //! finding with the offending line, a caret under the span and the fix. Exit status: 0 when no
 //! finding is an error, 3 when some finding is an error, 1 when the file cannot be read.
 
-use std::io::Read as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use comfy_table::{ContentArrangement, Table, presets};
 use iam_analyzer::{Finding, PolicyType, has_errors, path_to_string, source_text, validate};
 
@@ -57,7 +55,7 @@ impl From<TypeArg> for PolicyType {
 const EXIT_ERRORS: u8 = 3;
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let document = read_input(&args.file)?;
+    let document = read_text(&args.file)?;
     let findings = validate(&document, args.policy_type.into());
     let out = if args.json {
         let mut s = serde_json::to_string_pretty(&serde_json::json!({ "findings": findings }))?;
@@ -76,16 +74,8 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn read_input(file: &str) -> anyhow::Result<String> {
-    let bytes = if file == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .context("reading standard input")?;
-        b
-    } else {
-        std::fs::read(file).with_context(|| format!("reading {file}"))?
-    };
+fn read_text(file: &str) -> anyhow::Result<String> {
+    let bytes = super::read_input(file)?;
     let name = if file == "-" { "standard input" } else { file };
     String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
