@@ -521,13 +521,7 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        self.check_resources(
-            &resources,
-            not_resource,
-            not_action,
-            &actions,
-            &known_actions,
-        );
+        self.check_resources(&resources, not_resource, not_action, &known_actions);
 
         // Condition
         let condition = get("Condition");
@@ -912,7 +906,6 @@ impl<'a> Validator<'a> {
         resources: &[Entry<'_>],
         not_resource: bool,
         not_action: bool,
-        _actions: &[Entry<'_>],
         known_actions: &Option<Vec<&'a Action>>,
     ) {
         let has_star = resources.iter().any(|e| is_all_stars(e.text));
