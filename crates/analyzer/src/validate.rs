@@ -856,16 +856,18 @@ impl<'a> Validator<'a> {
             }
             matched.extend(found);
         }
-        // Actions covered by a wildcard of the same element.
-        for (i, e) in actions.iter().enumerate() {
+        // Actions covered by a wildcard of the same element (a wildcard entry is never the
+        // literal entry it covers, so every wildcard of the element is a candidate).
+        let wildcards: Vec<_> = actions
+            .iter()
+            .filter(|o| o.text.contains(['*', '?']))
+            .map(|o| compile_action_pattern(o.text))
+            .collect();
+        for e in actions {
             if e.text.contains(['*', '?']) {
                 continue;
             }
-            let covered = actions.iter().enumerate().any(|(j, o)| {
-                j != i
-                    && o.text.contains(['*', '?'])
-                    && compile_action_pattern(o.text).matches(e.text)
-            });
+            let covered = wildcards.iter().any(|w| w.matches(e.text));
             if covered {
                 self.at_node(
                     Code::RedundantAction,
