@@ -8,7 +8,8 @@ use anyhow::bail;
 use iam_assistant::containment::{self, findings_text};
 use iam_catalog::Catalog;
 
-use super::coverage::{PrincipalArgs, load_world, print_json, read_docs, subject};
+use super::coverage::{PrincipalArgs, load_world, read_docs, subject};
+use super::print_json;
 
 /// `audit` subcommands.
 #[derive(Debug, clap::Subcommand)]

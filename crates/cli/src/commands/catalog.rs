@@ -4,10 +4,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
-use comfy_table::{ContentArrangement, Table, presets};
+use anyhow::bail;
 use iam_catalog::{AccessLevel, Action, Catalog, RouteTarget};
 use serde::Serialize;
+
+use super::{print_json, table};
 
 /// Catalog subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -103,25 +104,6 @@ pub fn run(cmd: CatalogCommand) -> anyhow::Result<ExitCode> {
         CatalogCommand::Notes(args) => notes(catalog, &args),
     }?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).context("serializing JSON")?
-    );
-    Ok(())
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.to_vec());
-    if !t.is_tty() {
-        t.set_width(160);
-    }
-    t
 }
 
 fn dash(s: String) -> String {

@@ -11,6 +11,8 @@ use iam_assistant::{ObsPath, Scope, Subject, resolve_scenarios, scenarios};
 use iam_catalog::Catalog;
 use iam_server::assistant_api::World;
 
+use super::print_json;
+
 /// A principal given as policy files, or stored in a data directory.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PrincipalArgs {
@@ -180,12 +182,6 @@ pub fn now_context() -> iam_policy::Context {
     let mut ctx = iam_policy::Context::new();
     ctx.insert("g:CurrentTime", iam_server::current_time());
     ctx
-}
-
-/// Prints a value as pretty JSON.
-pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
 }
 
 pub fn run(args: CoverageArgs) -> anyhow::Result<ExitCode> {

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use iam_assistant::containment::{self, findings_text};
 use iam_catalog::Catalog;
 
-use super::coverage::{print_json, read_docs};
+use super::coverage::read_docs;
+use super::print_json;
 
 /// Arguments of `diff`.
 #[derive(Debug, clap::Args)]

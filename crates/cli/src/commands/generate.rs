@@ -10,7 +10,8 @@ use iam_assistant::{resolve_scenarios, scenarios};
 use iam_catalog::Catalog;
 use iam_server::assistant_api::{World, parse_time};
 
-use super::coverage::{ScopeArgs, open_store, print_json};
+use super::coverage::{ScopeArgs, open_store};
+use super::print_json;
 
 /// Arguments of `generate`.
 #[derive(Debug, clap::Args)]

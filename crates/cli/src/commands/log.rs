@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::ContentArrangement;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -102,7 +102,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&Value::Array(entries))?);
+        super::print_json(&Value::Array(entries))?;
     } else {
         print_table(&entries);
     }
@@ -279,19 +279,16 @@ fn print_table(entries: &[Value]) {
         println!("no decisions match");
         return;
     }
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "time",
-            "decision",
-            "principal",
-            "action",
-            "resource",
-            "determining statement",
-            "session",
-            "via",
-        ]);
+    let mut t = super::table(&[
+        "time",
+        "decision",
+        "principal",
+        "action",
+        "resource",
+        "determining statement",
+        "session",
+        "via",
+    ]);
     if !t.is_tty() {
         // pipes and files get whole lines (grep-able URNs)
         t.set_content_arrangement(ContentArrangement::Disabled);

@@ -8,7 +8,8 @@ use anyhow::bail;
 use iam_assistant::preflight::{self, AgencyConfig, OperationRequest};
 use iam_catalog::Catalog;
 
-use super::coverage::{PrincipalArgs, now_context, print_json, read, read_docs, subject};
+use super::coverage::{PrincipalArgs, now_context, read, read_docs, subject};
+use super::print_json;
 
 /// Arguments of `preflight`.
 #[derive(Debug, clap::Args)]

@@ -95,7 +95,7 @@ pub fn run_authorize(args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
         "/v1/authorize",
         &body,
     ))?;
-    println!("{}", serde_json::to_string_pretty(&answer)?);
+    super::print_json(&answer)?;
     if status != 200 {
         return Ok(ExitCode::from(1));
     }

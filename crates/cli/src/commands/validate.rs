@@ -7,7 +7,6 @@
 
 use std::process::ExitCode;
 
-use comfy_table::{ContentArrangement, Table, presets};
 use iam_analyzer::{Finding, PolicyType, has_errors, path_to_string, source_text, validate};
 
 /// Arguments of `validate`.
@@ -64,7 +63,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else if args.explain {
         iam_analyzer::explain(&source_text(&document), &findings)
     } else {
-        table(&findings)
+        findings_table(&findings)
     };
     print!("{out}");
     Ok(if has_errors(&findings) {
@@ -85,17 +84,11 @@ fn read_text(file: &str) -> anyhow::Result<String> {
     })
 }
 
-fn table(findings: &[Finding]) -> String {
+fn findings_table(findings: &[Finding]) -> String {
     if findings.is_empty() {
         return "No findings.\n".to_owned();
     }
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["type", "code", "line:col", "path", "details"]);
-    if !t.is_tty() {
-        t.set_width(160);
-    }
+    let mut t = super::table(&["type", "code", "line:col", "path", "details"]);
     for f in findings {
         let (at, path) = f.locations.first().map_or_else(
             || (String::new(), String::new()),
