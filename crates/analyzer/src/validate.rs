@@ -17,7 +17,7 @@ use iam_policy::{
     compile_action_pattern, limits,
 };
 use iam_wildcard::{Case, Pattern};
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 const TRUST_ACTIONS: &[&str] = &[ASSUME_ACTION, "sts::tagSession", "sts::setSourceIdentity"];
 
@@ -139,9 +139,9 @@ impl<'a> Validator<'a> {
     }
 
     fn duplicates(&mut self, members: &[Member], path: &[PathElement]) {
-        let mut seen: HashMap<&str, ()> = HashMap::with_capacity(members.len());
+        let mut seen: HashSet<&str> = HashSet::with_capacity(members.len());
         for m in members {
-            if seen.insert(m.key.as_str(), ()).is_some() {
+            if !seen.insert(m.key.as_str()) {
                 self.at_key(
                     Code::DuplicateElement,
                     format!(
@@ -1167,6 +1167,13 @@ impl<'a> Validator<'a> {
         }
         let Some(op) = operator else { return };
         let family = op.family();
+        let exact = matches!(
+            op.base,
+            BaseOperator::StringEquals
+                | BaseOperator::StringNotEquals
+                | BaseOperator::StringEqualsIgnoreCase
+                | BaseOperator::StringNotEqualsIgnoreCase
+        );
         for (v, p, s, e) in &vals {
             let (bad, code) = match family {
                 Family::Number => (parse_number(v).err(), Code::InvalidNumber),
@@ -1187,13 +1194,6 @@ impl<'a> Validator<'a> {
                     *e,
                 );
             }
-            let exact = matches!(
-                op.base,
-                BaseOperator::StringEquals
-                    | BaseOperator::StringNotEquals
-                    | BaseOperator::StringEqualsIgnoreCase
-                    | BaseOperator::StringNotEqualsIgnoreCase
-            );
             if exact && v.contains(['*', '?']) {
                 self.push(
                     Code::WildcardInExactOperator,

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 const OPEN: char = '⟦';
 const CLOSE: char = '⟧';
 
-/// An identity policy with one statement (the statement's members given).
+/// An identity policy or SCP with one statement (the statement's members given).
 fn id(stmt: &str) -> String {
     format!(r#"{{"Version": "5.0", "Statement": [{{{stmt}}}]}}"#)
 }
@@ -27,11 +27,6 @@ fn trust(stmt: &str) -> String {
     format!(
         r#"{{"Version": "5.0", "Statement": [{{"Effect": "Allow", "Action": ["sts:agencies:assume"], {stmt}}}]}}"#
     )
-}
-
-/// An SCP with one statement.
-fn scp(stmt: &str) -> String {
-    format!(r#"{{"Version": "5.0", "Statement": [{{{stmt}}}]}}"#)
 }
 
 const NB: &str = r#""Effect": "Allow", "Action": ["modelarts:notebook:get"]"#;
@@ -59,10 +54,10 @@ fn examples() -> Vec<(Code, PolicyType, String)> {
         (C::UnsupportedPrincipal, I, id(&format!(r#"{NB}, ⟦"Principal"⟧: {{"IAM": ["0123456789"]}}"#))),
         (C::MissingPrincipal, T, r#"{"Version": "5.0", "Statement": [⟦{⟧"Effect": "Allow", "Action": ["sts:agencies:assume"]}]}"#.to_owned()),
         (C::UnsupportedElementForVersion, I, r#"{"Version": "1.1", "Statement": [{⟦"Sid"⟧: "a", "Effect": "Allow", "Action": ["modelarts:notebook:get"]}]}"#.to_owned()),
-        (C::ScpUnsupportedElement, S, scp(r#""Effect": "Deny", "Action": ["obs:*"], ⟦"NotResource"⟧: ["obs:*:*:bucket:keep"]"#)),
-        (C::ScpAllowNotAction, S, scp(r#""Effect": "Allow", ⟦"NotAction"⟧: ["iam:*"]"#)),
-        (C::ScpAllowCondition, S, scp(r#""Effect": "Allow", "Action": ["*"], ⟦"Condition"⟧: {"Bool": {"g:MFAPresent": "true"}}"#)),
-        (C::ScpAllowResource, S, scp(r#""Effect": "Allow", "Action": ["obs:*"], "Resource": ⟦["obs:*:*:bucket:x"]⟧"#)),
+        (C::ScpUnsupportedElement, S, id(r#""Effect": "Deny", "Action": ["obs:*"], ⟦"NotResource"⟧: ["obs:*:*:bucket:keep"]"#)),
+        (C::ScpAllowNotAction, S, id(r#""Effect": "Allow", ⟦"NotAction"⟧: ["iam:*"]"#)),
+        (C::ScpAllowCondition, S, id(r#""Effect": "Allow", "Action": ["*"], ⟦"Condition"⟧: {"Bool": {"g:MFAPresent": "true"}}"#)),
+        (C::ScpAllowResource, S, id(r#""Effect": "Allow", "Action": ["obs:*"], "Resource": ⟦["obs:*:*:bucket:x"]⟧"#)),
         (C::InvalidConditionOperator, I, id(&format!(r#"{NB}, "Condition": {{⟦"StringEqual"⟧: {{"g:UserName": "a"}}}}"#))),
         (C::InvalidNumber, I, id(&format!(r#"{NB}, "Condition": {{"NumberLessThan": {{"g:MFAAge": ⟦"ten"⟧}}}}"#))),
         (C::InvalidDate, I, id(&format!(r#"{NB}, "Condition": {{"DateGreaterThan": {{"g:CurrentTime": [⟦"yesterday"⟧]}}}}"#))),
@@ -86,7 +81,7 @@ fn examples() -> Vec<(Code, PolicyType, String)> {
         (C::WildcardInExactOperator, I, id(&format!(r#"{NB}, "Condition": {{"StringEquals": {{"g:UserName": ⟦"a*"⟧}}}}"#))),
         (C::TrustUnsupportedAction, T, r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": [⟦"modelarts:notebook:get"⟧], "Principal": {"IAM": ["0123456789"]}}]}"#.to_owned()),
         (C::InvalidPrincipal, T, trust(r#""Principal": {"IAM": [⟦"iam::123"⟧]}"#)),
-        (C::ScpActionWildcardPosition, S, scp(r#""Effect": "Deny", "Action": [⟦"modelarts:note*book:get"⟧]"#)),
+        (C::ScpActionWildcardPosition, S, id(r#""Effect": "Deny", "Action": [⟦"modelarts:note*book:get"⟧]"#)),
         (C::FullAccess, I, id(r#""Effect": "Allow", "Action": [⟦"*"⟧]"#)),
         (C::WriteAccessWildcard, I, id(r#""Effect": "Allow", "Action": [⟦"modelarts:notebook:*"⟧]"#)),
         (C::PermissionsManagementWildcard, I, id(r#""Effect": "Allow", "Action": [⟦"iam:policies:*"⟧]"#)),

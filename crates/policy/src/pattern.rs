@@ -34,10 +34,11 @@ pub fn compile_action_pattern(source: &str) -> ActionPattern {
     } else {
         Some(service_of(source))
     };
+    let lower = source.to_ascii_lowercase();
     ActionPattern {
         service: service.map(|s| s.to_ascii_lowercase().into_boxed_str()),
-        lower: Pattern::new(&source.to_ascii_lowercase(), Case::Sensitive),
-        need: byte_mask(&source.to_ascii_lowercase().replace(['*', '?'], "")),
+        lower: Pattern::new(&lower, Case::Sensitive),
+        need: byte_mask(&lower.replace(['*', '?'], "")),
         pattern,
     }
 }
