@@ -30,6 +30,7 @@ pub use finding::{
 
 use iam_catalog::Catalog;
 use iam_policy::{Policy, PolicyKind};
+use std::borrow::Cow;
 
 /// The policy types the validator knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,32 +103,13 @@ pub fn validate(document: &str, policy_type: PolicyType) -> Vec<Finding> {
 /// validated as the inner text; positions then refer to the inner text.
 pub fn validate_with(document: &str, policy_type: PolicyType, catalog: &Catalog) -> Vec<Finding> {
     let kind = policy_type.kind();
-    let mut findings = match json::parse(document) {
-        Err(e) => {
-            let mut v = validate::Validator::new(document, catalog, kind);
-            v.syntax_error(&e);
-            v.findings
-        }
-        Ok(node) => match &node.kind {
-            json::Kind::String(inner) => match json::parse(inner) {
-                Err(e) => {
-                    let mut v = validate::Validator::new(inner, catalog, kind);
-                    v.syntax_error(&e);
-                    v.findings
-                }
-                Ok(inner_node) => {
-                    let mut v = validate::Validator::new(inner, catalog, kind);
-                    v.document(&inner_node);
-                    v.findings
-                }
-            },
-            _ => {
-                let mut v = validate::Validator::new(document, catalog, kind);
-                v.document(&node);
-                v.findings
-            }
-        },
-    };
+    let (text, parsed) = unwrap_doc(document);
+    let mut v = validate::Validator::new(&text, catalog, kind);
+    match parsed {
+        Err(e) => v.syntax_error(&e),
+        Ok(node) => v.document(&node),
+    }
+    let mut findings = v.findings;
     // Safety net: the engine is the authority on what is an error.
     if !has_errors(&findings)
         && let Err(e) = Policy::parse(document, kind)
@@ -153,13 +135,22 @@ pub fn validate_with(document: &str, policy_type: PolicyType, catalog: &Catalog)
 
 /// The text the findings' positions refer to: `document` itself, or, for a document given as a
 /// JSON string holding the policy, the inner text.
-pub fn source_text(document: &str) -> std::borrow::Cow<'_, str> {
+pub fn source_text(document: &str) -> Cow<'_, str> {
+    unwrap_doc(document).0
+}
+
+/// The text to validate and its parse: `document` itself, or, for a document given as a JSON
+/// string holding the policy, the inner text and its parse.
+fn unwrap_doc(document: &str) -> (Cow<'_, str>, Result<json::Node, json::SyntaxError>) {
     match json::parse(document) {
         Ok(json::Node {
             kind: json::Kind::String(inner),
             ..
-        }) => std::borrow::Cow::Owned(inner),
-        _ => std::borrow::Cow::Borrowed(document),
+        }) => {
+            let parsed = json::parse(&inner);
+            (Cow::Owned(inner), parsed)
+        }
+        parsed => (Cow::Borrowed(document), parsed),
     }
 }
 
