@@ -34,6 +34,12 @@ macro_rules! codes {
             pub fn fix(self) -> &'static str {
                 match self { $( Code::$variant => $fix, )* }
             }
+
+            /// The link to the code's section of `docs/validation.md`
+            /// (`docs/validation.md#json_syntax_error`).
+            pub fn learn_more_link(self) -> String {
+                format!("docs/validation.md#{}", self.as_str().to_ascii_lowercase())
+            }
         }
     };
 }

@@ -118,7 +118,7 @@ pub fn validate_with(document: &str, policy_type: PolicyType, catalog: &Catalog)
             finding_type: Code::PolicyRejected.finding_type(),
             issue_code: Code::PolicyRejected.as_str().to_owned(),
             finding_details: e.to_string(),
-            learn_more_link: "docs/validation.md#policy_rejected".to_owned(),
+            learn_more_link: Code::PolicyRejected.learn_more_link(),
             locations: Vec::new(),
         });
     }

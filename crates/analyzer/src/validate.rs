@@ -78,7 +78,7 @@ impl<'a> Validator<'a> {
             finding_type: code.finding_type(),
             issue_code: code.as_str().to_owned(),
             finding_details: details,
-            learn_more_link: format!("docs/validation.md#{}", code.as_str().to_ascii_lowercase()),
+            learn_more_link: code.learn_more_link(),
             locations: vec![Location {
                 path,
                 span: self.lines.span(start, end),
