@@ -8,7 +8,7 @@ use anyhow::bail;
 use iam_assistant::containment::{self, findings_text};
 use iam_catalog::Catalog;
 
-use super::coverage::{PrincipalArgs, load_world, read_docs, subject};
+use super::common::{load_world, read_docs, subject_from_files};
 use super::print_json;
 
 /// `audit` subcommands.
@@ -67,12 +67,10 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             if args.agency_policies.is_empty() {
                 bail!("give --data-dir DIR, or --user-policy FILE and --agency-policy FILE");
             }
-            let (user, _) = subject(&PrincipalArgs {
-                policies: args.user_policies.clone(),
-                scps: args.scps.clone(),
-                data_dir: None,
-                principal: None,
-            })?;
+            if args.user_policies.is_empty() {
+                bail!("give the user's policies (--user-policy FILE) with --agency-policy FILE");
+            }
+            let user = subject_from_files(&args.user_policies, &args.scps)?;
             let agency = containment::parse_identity("agency", &read_docs(&args.agency_policies)?)
                 .map_err(|e| anyhow::anyhow!(e))?;
             vec![containment::overreach(catalog, &user, "agency", &agency)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use iam_assistant::containment::{self, findings_text};
 use iam_catalog::Catalog;
 
-use super::coverage::read_docs;
+use super::common::read_docs;
 use super::print_json;
 
 /// Arguments of `diff`.

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use iam_assistant::generate;
-use iam_assistant::{resolve_scenarios, scenarios};
+use iam_assistant::scenarios;
 use iam_catalog::Catalog;
 use iam_server::assistant_api::{World, parse_time};
 
-use super::coverage::{ScopeArgs, open_store};
+use super::common::{ScopeArgs, open_store, select_scenarios};
 use super::print_json;
 
 /// Arguments of `generate`.
@@ -84,12 +84,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             );
         }
         let all = scenarios(catalog);
-        let selected = resolve_scenarios(&all, &args.scenarios).map_err(|u| {
-            anyhow::anyhow!(
-                "unknown scenario(s): {} (see `modelarts-iam coverage --list`)",
-                u.join(", ")
-            )
-        })?;
+        let selected = select_scenarios(&all, &args.scenarios)?;
         if args.agency {
             let scopes = iam_assistant::agency_scopes_for(catalog, &selected);
             if scopes.is_empty() {

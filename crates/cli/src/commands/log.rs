@@ -114,25 +114,10 @@ async fn from_data_dir(
     filter: &iam_store::DecisionFilter,
     limit: u32,
 ) -> anyhow::Result<Vec<Value>> {
-    if !dir.join(iam_store::DB_FILE).exists() {
-        bail!(
-            "{} has no modelarts-iam database (give --data-dir, or --endpoint)",
-            dir.display()
-        );
-    }
-    // The log needs no secret: without the data directory's master key (it may come from the
-    // environment) a throwaway key keeps `open` from writing one.
-    let options = if dir.join(iam_store::MASTER_KEY_FILE).exists() {
-        iam_store::StoreOptions::default()
-    } else {
-        iam_store::StoreOptions {
-            master_key: Some(iam_store::MasterKey::generate()?),
-            ..iam_store::StoreOptions::default()
-        }
-    };
-    let store = iam_store::Store::open(dir, options)
+    // The log needs no secret: `open_store` never writes a master key into the directory.
+    let store = super::common::open_store(dir)
         .await
-        .with_context(|| format!("opening {}", dir.display()))?;
+        .context("no decision log to read (give --data-dir DIR of a server, or --endpoint URL)")?;
     let page = iam_store::PageRequest {
         marker: None,
         limit: Some(limit),

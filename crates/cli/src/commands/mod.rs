@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod common;
 pub mod coverage;
 pub mod diff;
 pub mod eval;

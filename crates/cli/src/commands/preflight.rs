@@ -8,7 +8,7 @@ use anyhow::bail;
 use iam_assistant::preflight::{self, AgencyConfig, OperationRequest};
 use iam_catalog::Catalog;
 
-use super::coverage::{PrincipalArgs, now_context, read, read_docs, subject};
+use super::common::{PrincipalArgs, now_context, read, read_docs, subject};
 use super::print_json;
 
 /// Arguments of `preflight`.
