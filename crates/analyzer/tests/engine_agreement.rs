@@ -13,6 +13,8 @@
 
 use iam_analyzer::{PolicyType, has_errors, validate};
 use iam_policy::Policy;
+use iam_testkit::mutate::{Mutation, apply, count_nodes, replace_node};
+use iam_testkit::{load_corpus, policy_documents};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -36,34 +38,9 @@ fn corpus() -> &'static Vec<String> {
     static CORPUS: OnceLock<Vec<String>> = OnceLock::new();
     CORPUS.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
         let mut docs: Vec<String> = TRUST.iter().map(|s| (*s).to_owned()).collect();
-        for f in files {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-            for case in v.as_array().unwrap() {
-                let mut policies: Vec<&Value> = Vec::new();
-                for key in ["identity_policies", "session_policies"] {
-                    if let Some(Value::Array(ps)) = case.get(key) {
-                        policies.extend(ps);
-                    }
-                }
-                if let Some(Value::Array(levels)) = case.get("scps") {
-                    for level in levels {
-                        policies.extend(level.as_array().into_iter().flatten());
-                    }
-                }
-                for p in policies {
-                    docs.push(match p {
-                        Value::String(s) => s.clone(),
-                        other => serde_json::to_string_pretty(other).unwrap(),
-                    });
-                }
-            }
+        for (_, cases) in load_corpus(&dir).unwrap() {
+            docs.extend(cases.iter().flat_map(policy_documents));
         }
         assert!(docs.len() >= 200, "only {} corpus documents", docs.len());
         docs
@@ -101,14 +78,6 @@ fn corpus_documents_agree() {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Delete(usize, usize),
-    Insert(usize, String),
-    Replace(usize, char),
-    Duplicate(usize, usize),
-}
-
 fn mutation() -> impl Strategy<Value = Mutation> {
     let interesting = prop_oneof![
         Just("{".to_owned()),
@@ -142,44 +111,6 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn boundary(s: &str, at: usize) -> usize {
-    let mut i = at % (s.len() + 1);
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn apply(text: &str, m: &Mutation) -> String {
-    let mut s = text.to_owned();
-    match m {
-        Mutation::Delete(a, n) => {
-            let start = boundary(&s, *a);
-            let end = boundary(&s, (start + n).min(s.len()));
-            if end > start {
-                s.replace_range(start..end, "");
-            }
-        }
-        Mutation::Insert(a, t) => {
-            let at = boundary(&s, *a);
-            s.insert_str(at, t);
-        }
-        Mutation::Replace(a, c) => {
-            let at = boundary(&s, *a);
-            if let Some(old) = s.get(at..).and_then(|r| r.chars().next()) {
-                s.replace_range(at..at + old.len_utf8(), &c.to_string());
-            }
-        }
-        Mutation::Duplicate(a, n) => {
-            let start = boundary(&s, *a);
-            let end = boundary(&s, (start + n).min(s.len()));
-            let piece = s.get(start..end).unwrap_or("").to_owned();
-            s.insert_str(end, &piece);
-        }
-    }
-    s
-}
-
 fn odd_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
@@ -211,27 +142,6 @@ fn odd_value() -> impl Strategy<Value = Value> {
         Just(json!("1.1")),
         ".{0,10}".prop_map(Value::String),
     ]
-}
-
-fn replace_node(v: &mut Value, n: &mut usize, with: &Value) -> bool {
-    if *n == 0 {
-        *v = with.clone();
-        return true;
-    }
-    *n -= 1;
-    match v {
-        Value::Array(items) => items.iter_mut().any(|i| replace_node(i, n, with)),
-        Value::Object(map) => map.values_mut().any(|i| replace_node(i, n, with)),
-        _ => false,
-    }
-}
-
-fn count_nodes(v: &Value) -> usize {
-    1 + match v {
-        Value::Array(items) => items.iter().map(count_nodes).sum(),
-        Value::Object(map) => map.values().map(count_nodes).sum(),
-        _ => 0,
-    }
 }
 
 /// Renames the `n`-th object member (pre-order) to `name`.

@@ -6,6 +6,8 @@
 //! matcher. Section numbers (§) refer to `docs/policy-language.md`.
 #![deny(missing_docs)]
 
+pub mod mutate;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -170,6 +172,30 @@ pub fn load_corpus(dir: &Path) -> Result<Vec<(String, Vec<Value>)>, String> {
         out.push((name, cases));
     }
     Ok(out)
+}
+
+/// The policy documents of a corpus case, as text: its identity policies, session policies and
+/// SCPs (every level) in that order. A document written as a JSON string is its string; any other
+/// value is pretty-printed.
+pub fn policy_documents(case: &Value) -> Vec<String> {
+    let mut policies: Vec<&Value> = Vec::new();
+    for key in ["identity_policies", "session_policies"] {
+        if let Some(Value::Array(ps)) = case.get(key) {
+            policies.extend(ps);
+        }
+    }
+    if let Some(Value::Array(levels)) = case.get("scps") {
+        for level in levels {
+            policies.extend(level.as_array().into_iter().flatten());
+        }
+    }
+    policies
+        .into_iter()
+        .map(|p| match p {
+            Value::String(s) => s.clone(),
+            other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
