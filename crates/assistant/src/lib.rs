@@ -27,8 +27,8 @@ mod scope;
 mod subject;
 
 pub use scenario::{
-    Requirement, RequirementKind, Scenario, agency_scope_map, agency_scope_scenarios,
-    agency_scopes_for, resolve_scenarios, scenarios,
+    Requirement, RequirementKind, Scenario, agency_scope_scenarios, agency_scopes_for,
+    resolve_scenarios, scenarios,
 };
 pub use scope::{ObsPath, Scope, Target};
 pub use subject::{Subject, SubjectError};

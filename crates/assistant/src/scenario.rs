@@ -87,7 +87,7 @@ fn scenario_entry<'a>(
     table: u8,
     table_title: &str,
     scenario: Option<&String>,
-) -> Option<&'a mut Scenario> {
+) -> &'a mut Scenario {
     let name = scenario.map_or_else(|| table_title.to_owned(), Clone::clone);
     let id = format!("t{table}-{}", slug(&name));
     let idx = match out.iter().position(|s| s.id == id) {
@@ -104,7 +104,8 @@ fn scenario_entry<'a>(
             out.len() - 1
         }
     };
-    out.get_mut(idx)
+    // `idx` is an existing position or the element just pushed.
+    &mut out[idx]
 }
 
 /// The catalog actions a pattern names, or the pattern itself when it names none.
@@ -124,10 +125,7 @@ fn expand_or_name(catalog: &Catalog, pattern: &str) -> Vec<String> {
 pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
     let mut out: Vec<Scenario> = Vec::new();
     for row in catalog.scenarios() {
-        let Some(sc) = scenario_entry(&mut out, row.table, &row.table_title, row.scenario.as_ref())
-        else {
-            continue;
-        };
+        let sc = scenario_entry(&mut out, row.table, &row.table_title, row.scenario.as_ref());
         for f in &row.functions {
             if !sc.functions.contains(f) {
                 sc.functions.push(f.clone());
@@ -171,10 +169,7 @@ pub fn scenarios(catalog: &Catalog) -> Vec<Scenario> {
 pub fn agency_scope_scenarios(catalog: &Catalog) -> Vec<Scenario> {
     let mut out: Vec<Scenario> = Vec::new();
     for row in catalog.agency_scopes() {
-        let Some(sc) = scenario_entry(&mut out, row.table, &row.table_title, row.scenario.as_ref())
-        else {
-            continue;
-        };
+        let sc = scenario_entry(&mut out, row.table, &row.table_title, row.scenario.as_ref());
         sc.functions.extend(row.descriptions.iter().cloned());
         for p in &row.actions {
             if sc
@@ -207,7 +202,7 @@ struct AgencyMap {
 
 /// The pairing of function scenarios (Tables 1-9) with agency scopes (Tables 10-14), from
 /// `data/agency-for-scenarios.json`.
-pub fn agency_scope_map() -> &'static std::collections::BTreeMap<String, Vec<String>> {
+fn agency_scope_map() -> &'static std::collections::BTreeMap<String, Vec<String>> {
     static MAP: std::sync::OnceLock<std::collections::BTreeMap<String, Vec<String>>> =
         std::sync::OnceLock::new();
     MAP.get_or_init(|| {
@@ -220,7 +215,16 @@ pub fn agency_scope_map() -> &'static std::collections::BTreeMap<String, Vec<Str
 /// The agency scopes (Tables 10-14) the backend needs for the given function scenarios: a
 /// custom agency filtered to what the user does.
 pub fn agency_scopes_for(catalog: &Catalog, user: &[&Scenario]) -> Vec<Scenario> {
-    let scopes = agency_scope_scenarios(catalog);
+    // The built-in catalog's agency scopes are built once (callers run this per request);
+    // another catalog gets its own, built for this call.
+    static BUILTIN: std::sync::OnceLock<Vec<Scenario>> = std::sync::OnceLock::new();
+    let own;
+    let scopes: &[Scenario] = if std::ptr::eq(catalog, Catalog::builtin()) {
+        BUILTIN.get_or_init(|| agency_scope_scenarios(catalog))
+    } else {
+        own = agency_scope_scenarios(catalog);
+        &own
+    };
     let map = agency_scope_map();
     let mut out: Vec<Scenario> = Vec::new();
     for s in user {
