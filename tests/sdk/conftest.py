@@ -3,9 +3,6 @@ tests clients of the official Huawei Cloud SDKs pointed at it (`with_endpoint`).
 
 import json
 import os
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,14 +15,10 @@ from huaweicloudsdkiam.v5 import IamClient
 from huaweicloudsdkiamaccessanalyzer.v1 import IAMAccessAnalyzerClient
 from huaweicloudsdkorganizations.v1 import OrganizationsClient
 
+from fake_modelarts import start_iam_server, stop
+
 REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("MODELARTS_IAM_BIN", REPO / "target" / "debug" / "modelarts-iam"))
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -77,51 +70,18 @@ class Server:
         return r.json()
 
 
-def start_server(data_dir: Path, *extra: str):
-    """Starts `modelarts-iam serve` on a free port; returns (process, endpoint, log file)."""
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log_path = data_dir.parent / (data_dir.name + ".log")
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(
-        [str(BINARY), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir), *extra],
-        stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited: " + log_path.read_text())
-        try:
-            if requests.get(endpoint + "/healthz", timeout=1).status_code == 200:
-                return proc, endpoint, log
-        except requests.RequestException:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("server did not start: " + log_path.read_text())
-        time.sleep(0.1)
-
-
-def stop_server(proc, log):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     assert BINARY.exists(), f"{BINARY} is missing: run `cargo build -p iam-cli` first"
     data_dir = tmp_path_factory.mktemp("iam-data")
-    proc, endpoint, log = start_server(data_dir)
+    proc, endpoint, key = start_iam_server(BINARY, data_dir)
     try:
         key_file = data_dir / "root-access-key.json"
         assert oct(key_file.stat().st_mode & 0o777) == "0o600"
         assert oct((data_dir / "master.key").stat().st_mode & 0o777) == "0o600"
-        yield Server(endpoint, json.loads(key_file.read_text()), data_dir)
+        yield Server(endpoint, key, data_dir)
     finally:
-        stop_server(proc, log)
+        stop(proc)
 
 
 # Fields the server may leave empty in a response: absent by design (`next_marker` on the last

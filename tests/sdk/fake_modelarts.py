@@ -117,8 +117,10 @@ if __name__ == "__main__":
 
 
 def start_iam_server(binary, data_dir, *extra_args, port=None):
-    """Starts `modelarts-iam serve` on a free loopback port with `extra_args` (e.g. `--upstream
-    URL`); returns (process, endpoint, root key dict). The caller terminates the process."""
+    """Starts `modelarts-iam serve` on a free loopback port (or `port`) with `extra_args` (e.g.
+    `--upstream URL`); returns (process, endpoint, root key dict). The server creates `data_dir`
+    (owner only) when it is missing; its output goes to `<data_dir>.log` next to it. Stop it with
+    `stop(process)`."""
     import os
     import socket
     import subprocess
@@ -131,18 +133,20 @@ def start_iam_server(binary, data_dir, *extra_args, port=None):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{port}"
-    log = open(data_dir / "server.log", "wb")
-    # MODELARTS_IAM_* variables are server settings: do not pass the tests' own on
+    log_path = data_dir.parent / (data_dir.name + ".log")
+    # MODELARTS_IAM_* variables are server settings (unknown ones are rejected): do not pass
+    # the tests' own on
     env = {k: v for k, v in os.environ.items() if k != "MODELARTS_IAM_BIN"}
-    proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}",
-                             "--data-dir", str(data_dir), *extra_args], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)
+    with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}",
+                                 "--data-dir", str(data_dir), *extra_args],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 60
     while True:
         if proc.poll() is not None:
-            raise RuntimeError("server exited: " + (data_dir / "server.log").read_text())
+            raise RuntimeError("server exited: " + log_path.read_text())
         try:
             with urllib.request.urlopen(endpoint + "/healthz", timeout=1) as r:
                 if r.status == 200:
@@ -151,7 +155,7 @@ def start_iam_server(binary, data_dir, *extra_args, port=None):
             pass
         if time.time() > deadline:
             proc.kill()
-            raise RuntimeError("server did not start: " + (data_dir / "server.log").read_text())
+            raise RuntimeError("server did not start: " + log_path.read_text())
         time.sleep(0.1)
     key = json.loads((data_dir / "root-access-key.json").read_text())
     return proc, endpoint, key

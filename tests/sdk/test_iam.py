@@ -278,12 +278,12 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     """Writes the SDK saw succeed are there after `kill -9` and a restart."""
     import signal
     from huaweicloudsdkiam import v5
-    from conftest import Server, start_server, stop_server
+    from conftest import BINARY, Server
+    from fake_modelarts import start_iam_server, stop
 
     tmp_path = tmp_path / "data"  # created by the server: owner only
-    proc, endpoint, log = start_server(tmp_path)
+    proc, endpoint, key = start_iam_server(BINARY, tmp_path)
     assert oct(tmp_path.stat().st_mode & 0o777) == "0o700"
-    key = json.loads((tmp_path / "root-access-key.json").read_text())
     iam = Server(endpoint, key, tmp_path).iam()
     names = [f"durable-{i}" for i in range(20)]
     for n in names:
@@ -292,9 +292,8 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
         policy_name="durable", policy_document=json.dumps(NOTEBOOKS)))).policy
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    log.close()
 
-    proc, endpoint, log = start_server(tmp_path)
+    proc, endpoint, _ = start_iam_server(BINARY, tmp_path)
     try:
         iam = Server(endpoint, key, tmp_path).iam()
         listed = {u.user_name for u in iam.list_users_v5(v5.ListUsersV5Request(limit=100)).users}
@@ -303,4 +302,4 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
         # a restart on a non-empty data directory does not bootstrap again
         assert json.loads((tmp_path / "root-access-key.json").read_text()) == key
     finally:
-        stop_server(proc, log)
+        stop(proc)
