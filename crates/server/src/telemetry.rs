@@ -78,7 +78,7 @@ pub fn init_logging(format: LogFormat) {
 }
 
 /// Counts every response by status (`iam_http_requests_total{status}`).
-pub async fn count_response(resp: axum::response::Response) -> axum::response::Response {
+pub fn count_response<B>(resp: http::Response<B>) -> http::Response<B> {
     let status = resp.status();
     match handles()
         .http
