@@ -55,14 +55,14 @@ impl Context {
     }
 
     fn slot(&mut self, key: &str) -> &mut Vec<String> {
-        let lower = key.to_ascii_lowercase();
-        let idx = match self
-            .entries
-            .binary_search_by(|(k, _)| k.as_ref().cmp(lower.as_str()))
-        {
+        // Compares the stored (lower-case) key with `key` lower-cased on the fly, so that
+        // adding to an existing key does not allocate.
+        let lowered = |k: &str| k.bytes().cmp(key.bytes().map(|b| b.to_ascii_lowercase()));
+        let idx = match self.entries.binary_search_by(|(k, _)| lowered(k)) {
             Ok(i) => i,
             Err(i) => {
-                self.entries.insert(i, (lower.into_boxed_str(), Vec::new()));
+                let lower = key.to_ascii_lowercase().into_boxed_str();
+                self.entries.insert(i, (lower, Vec::new()));
                 i
             }
         };
