@@ -416,7 +416,7 @@ struct CoverageBody {
 
 async fn coverage_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CoverageBody>,
 ) -> ApiResult<Json<Value>> {
     let (subject, _) =
@@ -472,7 +472,7 @@ fn time_of(s: Option<&str>, what: &str) -> ApiResult<Option<time::OffsetDateTime
 
 async fn generate_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<GenerateBody>,
 ) -> ApiResult<Json<Value>> {
     let catalog = Catalog::builtin();
@@ -555,7 +555,7 @@ struct PreflightBody {
 
 async fn preflight_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<PreflightBody>,
 ) -> ApiResult<Json<Value>> {
     let (subject, world) =
@@ -609,7 +609,7 @@ struct AuditQuery {
 
 async fn audit_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
     authorize(&st, &caller, "iam:decisions:authorize")?;
@@ -640,7 +640,7 @@ fn compiled(prefix: &str, docs: &[String]) -> ApiResult<Compiled> {
 
 async fn diff_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<DiffBody>,
 ) -> ApiResult<Json<Value>> {
     authorize(&st, &caller, "access-analyzer:policies:checkNoNewAccess")?;

@@ -177,7 +177,7 @@ pub fn entry_json(e: &DecisionLogEntry) -> Value {
 
 async fn list(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     st.snapshot()

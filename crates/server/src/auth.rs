@@ -78,7 +78,7 @@ impl Caller {
 /// A resolved credential kept between requests until the next write.
 pub(crate) struct CachedCredential {
     secret: SecretInfo,
-    caller: Caller,
+    caller: Arc<Caller>,
     /// For session credentials: the record holding the security-token hash.
     session: Option<iam_store::SessionCredential>,
 }
@@ -118,6 +118,9 @@ async fn check(state: &AppState, req: Request) -> Result<Request, ApiError> {
         authorize_route(state, &caller, parts.method.as_str(), parts.uri.path())?;
     }
     parts.extensions.insert(caller);
+    parts
+        .extensions
+        .insert(crate::extract::BufferedBody(bytes.clone()));
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
@@ -136,7 +139,7 @@ async fn verify(
     state: &AppState,
     parts: &http::request::Parts,
     body: &[u8],
-) -> Result<Caller, ApiError> {
+) -> Result<Arc<Caller>, ApiError> {
     verify_incoming(
         state,
         &IncomingRequest::from_http(parts),
@@ -151,7 +154,7 @@ pub(crate) async fn verify_incoming(
     state: &AppState,
     incoming: &IncomingRequest<'_, http::HeaderMap>,
     payload: Payload<'_>,
-) -> Result<Caller, ApiError> {
+) -> Result<Arc<Caller>, ApiError> {
     let now = OffsetDateTime::now_utc();
     let fail = |e: iam_signing::VerifyError| {
         metrics::counter!(crate::telemetry::SIGNATURE_FAILURES).increment(1);
@@ -184,7 +187,7 @@ pub(crate) async fn verify_incoming(
         (None, None) => {}
     }
     debug_assert_eq!(verified.access_key, cred.caller.access_key_id);
-    Ok(cred.caller.clone())
+    Ok(Arc::clone(&cred.caller))
 }
 
 /// Finds the credential of `ak`: the cache, then the store (permanent keys, then sessions).
@@ -209,7 +212,7 @@ async fn lookup(
         }
         Some(CachedCredential {
             secret: SecretInfo::new(secret),
-            caller: Caller {
+            caller: Arc::new(Caller {
                 account_id: user.account_id.clone(),
                 urn: user.urn.clone(),
                 access_key_id: ak.to_owned(),
@@ -217,7 +220,7 @@ async fn lookup(
                     user_id: user.id.clone(),
                     is_root: user.is_root_user,
                 },
-            },
+            }),
             session: None,
         })
     } else if let Some((sess, secret)) = store.session_credential(ak).await? {
@@ -231,7 +234,7 @@ async fn lookup(
         let agency = store.get_agency(&sess.agency_id).await?;
         Some(CachedCredential {
             secret: SecretInfo::temporary(secret, expires),
-            caller: Caller {
+            caller: Arc::new(Caller {
                 account_id: sess.account_id.clone(),
                 urn: format!(
                     "sts::{}:assumed-agency:{}/{}",
@@ -248,7 +251,7 @@ async fn lookup(
                         .map(|t| (t.key, t.value))
                         .collect(),
                 },
-            },
+            }),
             session: Some(sess),
         })
     } else {

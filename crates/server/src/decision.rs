@@ -16,6 +16,7 @@
 //! without touching the store.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Extension;
@@ -153,7 +154,7 @@ pub struct AuthorizeRequest {
 
 async fn authorize(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let snapshot = st.snapshot();

@@ -8,6 +8,11 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
+/// The request body as the signing middleware buffered it (the request still carries the same
+/// bytes as its body, for any other extractor).
+#[derive(Debug, Clone)]
+pub(crate) struct BufferedBody(pub Bytes);
+
 /// A JSON request body. Malformed JSON, wrong types, unknown or missing fields answer 400
 /// `IAM.0001` naming the field path (`policy_document`, `requests[2].action`).
 #[derive(Debug, Clone)]
@@ -21,6 +26,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // The signing middleware has already buffered the body: parse its copy instead of
+        // collecting the body a second time.
+        if let Some(BufferedBody(bytes)) = req.extensions().get::<BufferedBody>() {
+            return parse_json(bytes).map(JsonBody);
+        }
         let limit = crate::MAX_BODY_BYTES;
         let bytes = Bytes::from_request(req, state)
             .await

@@ -204,7 +204,7 @@ struct Original<'a> {
 
 /// An allowed request: who, and what was authorized.
 struct Allowed {
-    caller: Caller,
+    caller: Arc<Caller>,
     actions: Vec<String>,
     resource: String,
 }

@@ -17,6 +17,7 @@ use iam_store::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
@@ -263,7 +264,7 @@ struct CreatePolicyBody {
 
 async fn create_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreatePolicyBody>,
 ) -> ApiResult<Json<Value>> {
     check_document(&b.policy_document, DocumentKind::Identity)?;
@@ -291,7 +292,7 @@ struct ListPoliciesQuery {
 
 async fn list_policies(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ListPoliciesQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -319,7 +320,7 @@ async fn list_policies(
 
 async fn get_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let p = own_policy(st.store(), &caller, &policy_id).await?;
@@ -333,7 +334,7 @@ struct UpdatePolicyBody {
 
 async fn update_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<UpdatePolicyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -349,7 +350,7 @@ async fn update_policy(
 
 async fn delete_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Response> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
@@ -367,7 +368,7 @@ struct CreateVersionBody {
 
 async fn create_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<CreateVersionBody>,
 ) -> ApiResult<Json<Value>> {
@@ -384,7 +385,7 @@ async fn create_version(
 
 async fn list_versions(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -398,7 +399,7 @@ async fn list_versions(
 
 async fn get_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path((policy_id, version_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     own_policy(st.store(), &caller, &policy_id).await?;
@@ -411,7 +412,7 @@ async fn get_version(
 
 async fn delete_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path((policy_id, version_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
@@ -422,7 +423,7 @@ async fn delete_version(
 
 async fn set_default_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path((policy_id, version_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
@@ -490,7 +491,7 @@ async fn own_principal(
 /// `attach-<kind>` (`ATTACH`) and `detach-<kind>`.
 async fn attach<B: PrincipalBody, const ATTACH: bool>(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<B>,
 ) -> ApiResult<Response> {
@@ -517,7 +518,7 @@ struct EntitiesQuery {
 
 async fn list_entities(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<EntitiesQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -573,7 +574,7 @@ async fn list_entities(
 /// `/v5/{users,groups,agencies}/{id}/attached-policies`.
 async fn attached_policies<B: PrincipalBody>(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -607,7 +608,7 @@ fn yes() -> bool {
 
 async fn create_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateUserBody>,
 ) -> ApiResult<Json<Value>> {
     let account = caller.account_id.clone();
@@ -632,7 +633,7 @@ struct ListUsersQuery {
 
 async fn list_users(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ListUsersQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -660,7 +661,7 @@ async fn list_users(
 
 async fn get_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let u = own_user(st.store(), &caller, &user_id).await?;
@@ -678,7 +679,7 @@ struct UpdateUserBody {
 
 async fn update_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(user_id): Path<String>,
     JsonBody(b): JsonBody<UpdateUserBody>,
 ) -> ApiResult<Json<Value>> {
@@ -696,7 +697,7 @@ async fn update_user(
 
 async fn delete_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Response> {
     own_user(st.store(), &caller, &user_id).await?;
@@ -710,7 +711,7 @@ async fn delete_user(
 
 async fn create_access_key(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     use secrecy::ExposeSecret as _;
@@ -725,7 +726,7 @@ async fn create_access_key(
 
 async fn list_access_keys(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(user_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -757,7 +758,7 @@ async fn owned_key(
 
 async fn update_access_key(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path((user_id, ak)): Path<(String, String)>,
     JsonBody(b): JsonBody<UpdateAccessKeyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -779,7 +780,7 @@ async fn update_access_key(
 
 async fn delete_access_key(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path((user_id, ak)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     owned_key(&st, &caller, &user_id, &ak).await?;
@@ -800,7 +801,7 @@ struct CreateGroupBody {
 
 async fn create_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateGroupBody>,
 ) -> ApiResult<Json<Value>> {
     let account = caller.account_id.clone();
@@ -822,7 +823,7 @@ struct ListGroupsQuery {
 
 async fn list_groups(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ListGroupsQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -838,7 +839,7 @@ async fn list_groups(
 
 async fn get_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(group_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let g = own_group(st.store(), &caller, &group_id).await?;
@@ -853,7 +854,7 @@ struct UpdateGroupBody {
 
 async fn update_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UpdateGroupBody>,
 ) -> ApiResult<Json<Value>> {
@@ -870,7 +871,7 @@ async fn update_group(
 
 async fn delete_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(group_id): Path<String>,
 ) -> ApiResult<Response> {
     own_group(st.store(), &caller, &group_id).await?;
@@ -881,7 +882,7 @@ async fn delete_group(
 
 async fn add_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UserIdBody>,
 ) -> ApiResult<Response> {
@@ -894,7 +895,7 @@ async fn add_user(
 
 async fn remove_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UserIdBody>,
 ) -> ApiResult<Response> {
@@ -921,7 +922,7 @@ struct CreateAgencyBody {
 
 async fn create_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateAgencyBody>,
 ) -> ApiResult<Json<Value>> {
     check_document(&b.trust_policy, DocumentKind::Trust)?;
@@ -948,7 +949,7 @@ struct ListAgenciesQuery {
 
 async fn list_agencies(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ListAgenciesQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -961,7 +962,7 @@ async fn list_agencies(
 
 async fn get_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(agency_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let a = own_agency(st.store(), &caller, &agency_id).await?;
@@ -978,7 +979,7 @@ struct UpdateAgencyBody {
 
 async fn update_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(agency_id): Path<String>,
     JsonBody(b): JsonBody<UpdateAgencyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -995,7 +996,7 @@ async fn update_agency(
 
 async fn delete_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(agency_id): Path<String>,
 ) -> ApiResult<Response> {
     own_agency(st.store(), &caller, &agency_id).await?;
@@ -1011,7 +1012,7 @@ struct TrustPolicyBody {
 
 async fn update_trust_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(agency_id): Path<String>,
     JsonBody(b): JsonBody<TrustPolicyBody>,
 ) -> ApiResult<Response> {

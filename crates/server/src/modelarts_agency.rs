@@ -23,6 +23,7 @@ use iam_catalog::Catalog;
 use iam_store::{NewAgency, NewPolicy, PageRequest, PrincipalType, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -184,7 +185,7 @@ pub fn agency_scope_policies(scopes: Option<&[String]>) -> Result<Vec<String>, S
 
 async fn create_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(project_id): Path<String>,
     JsonBody(b): JsonBody<CreateAgencyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -276,7 +277,7 @@ struct CreateAuthorizationBody {
 
 async fn create_authorization(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(project_id): Path<String>,
     JsonBody(b): JsonBody<CreateAuthorizationBody>,
 ) -> ApiResult<Json<Value>> {
@@ -353,7 +354,7 @@ struct ListQuery {
 
 async fn list_authorizations(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(project_id): Path<String>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -447,7 +448,7 @@ struct DeleteQuery {
 
 async fn delete_authorization(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(project_id): Path<String>,
     QueryParams(q): QueryParams<DeleteQuery>,
 ) -> ApiResult<Json<Value>> {

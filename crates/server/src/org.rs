@@ -16,6 +16,7 @@ use iam_store::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
@@ -251,7 +252,7 @@ async fn own_scp(st: &AppState, org: &Organization, id: &str) -> ApiResult<ScpPo
 
 async fn create_organization(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
 ) -> ApiResult<Json<Value>> {
     let account = caller.account_id.clone();
     let (org, _root) = st
@@ -262,7 +263,7 @@ async fn create_organization(
 
 async fn get_organization(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
 ) -> ApiResult<Json<Value>> {
     let org = caller_org(&st, &caller).await?;
     Ok(Json(json!({ "organization": org_json(&org) })))
@@ -270,7 +271,7 @@ async fn get_organization(
 
 async fn list_roots(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -291,7 +292,7 @@ struct PolicyTypeBody {
 
 async fn set_policy_type(
     st: AppState,
-    caller: Caller,
+    caller: Arc<Caller>,
     b: PolicyTypeBody,
     enable: bool,
 ) -> ApiResult<Json<Value>> {
@@ -318,7 +319,7 @@ async fn set_policy_type(
 
 async fn enable_policy_type(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<PolicyTypeBody>,
 ) -> ApiResult<Json<Value>> {
     set_policy_type(st, caller, b, true).await
@@ -326,7 +327,7 @@ async fn enable_policy_type(
 
 async fn disable_policy_type(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<PolicyTypeBody>,
 ) -> ApiResult<Json<Value>> {
     set_policy_type(st, caller, b, false).await
@@ -347,7 +348,7 @@ struct CreateScpBody {
 
 async fn create_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateScpBody>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -377,7 +378,7 @@ struct ListScpQuery {
 
 async fn list_policies(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ListScpQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -394,7 +395,7 @@ async fn list_policies(
 
 async fn get_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -411,7 +412,7 @@ struct UpdateScpBody {
 
 async fn update_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<UpdateScpBody>,
 ) -> ApiResult<Json<Value>> {
@@ -435,7 +436,7 @@ async fn update_policy(
 
 async fn delete_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Response> {
     let org = managed_org(&st, &caller).await?;
@@ -452,7 +453,7 @@ struct EntityBody {
 
 async fn attach_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<EntityBody>,
 ) -> ApiResult<Response> {
@@ -466,7 +467,7 @@ async fn attach_policy(
 
 async fn detach_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<EntityBody>,
 ) -> ApiResult<Response> {
@@ -480,7 +481,7 @@ async fn detach_policy(
 
 async fn list_policy_entities(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -512,7 +513,7 @@ struct CreateOuBody {
 
 async fn create_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateOuBody>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -532,7 +533,7 @@ struct ParentQuery {
 
 async fn list_ous(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ParentQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -560,7 +561,7 @@ async fn own_ou(st: &AppState, org: &Organization, id: &str) -> ApiResult<Organi
 
 async fn get_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -575,7 +576,7 @@ struct RenameBody {
 
 async fn update_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<RenameBody>,
 ) -> ApiResult<Json<Value>> {
@@ -589,7 +590,7 @@ async fn update_ou(
 
 async fn delete_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let org = managed_org(&st, &caller).await?;
@@ -611,7 +612,7 @@ struct CreateAccountBody {
 
 async fn create_account(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateAccountBody>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -646,7 +647,7 @@ async fn create_account(
 
 async fn list_accounts(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<ParentQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -663,7 +664,7 @@ async fn list_accounts(
 
 async fn get_account(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -683,7 +684,7 @@ struct MoveBody {
 
 async fn move_account(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     Path(account_id): Path<String>,
     JsonBody(b): JsonBody<MoveBody>,
 ) -> ApiResult<Response> {
@@ -715,7 +716,7 @@ struct EntitiesQuery {
 
 async fn list_entities(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     QueryParams(q): QueryParams<EntitiesQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;

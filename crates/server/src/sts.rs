@@ -27,6 +27,7 @@ use iam_store::{Agency, NewDecision, NewSessionCredential, Store};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::auth::{Caller, CallerKind};
@@ -623,7 +624,7 @@ async fn build_request(
 
 async fn assume(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     headers: HeaderMap,
     JsonBody(b): JsonBody<AssumeBody>,
 ) -> ApiResult<Response> {
@@ -756,7 +757,7 @@ const LEGACY_DEFAULT_DURATION: i64 = 900;
 
 async fn legacy_assume(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     headers: HeaderMap,
     JsonBody(b): JsonBody<LegacyBody>,
 ) -> ApiResult<Response> {
@@ -855,7 +856,7 @@ async fn legacy_assume(
 // ---------------------------------------------------------------------------------------------
 // caller identity, decode
 
-async fn caller_identity(Extension(caller): Extension<Caller>) -> Json<Value> {
+async fn caller_identity(Extension(caller): Extension<Arc<Caller>>) -> Json<Value> {
     let principal_id = match &caller.kind {
         CallerKind::User { user_id, .. } => user_id.clone(),
         CallerKind::Session {
@@ -879,7 +880,7 @@ struct DecodeBody {
 
 async fn decode(
     State(st): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<DecodeBody>,
 ) -> ApiResult<Json<Value>> {
     let n = b.encoded_message.chars().count();
