@@ -30,6 +30,7 @@ use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::BufferedBody;
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -155,7 +156,7 @@ pub struct AuthorizeRequest {
 async fn authorize(
     State(st): State<AppState>,
     Extension(caller): Extension<Arc<Caller>>,
-    body: axum::body::Bytes,
+    BufferedBody(body): BufferedBody,
 ) -> ApiResult<Response> {
     let snapshot = st.snapshot();
     // Fast path: a single request is parsed in one typed pass. A body that mentions
@@ -285,7 +286,10 @@ fn decide_one(
     })
 }
 
-async fn simulate(State(st): State<AppState>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
+async fn simulate(
+    State(st): State<AppState>,
+    BufferedBody(body): BufferedBody,
+) -> ApiResult<Json<Value>> {
     let case: Value = crate::extract::parse_json(&body)?;
     for member in ["request", "principal"] {
         if case.get(member).is_some_and(|v| !v.is_object()) {

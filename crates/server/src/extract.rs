@@ -8,10 +8,26 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// The request body as the signing middleware buffered it (the request still carries the same
-/// bytes as its body, for any other extractor).
+/// The whole request body. The signing middleware buffers every body once and leaves a copy in
+/// the request's extensions (the request still carries the same bytes as its body, for any other
+/// extractor); this extractor takes that copy instead of collecting the body a second time, and
+/// collects it (at most [`crate::MAX_BODY_BYTES`], else 413) on routes outside the middleware.
 #[derive(Debug, Clone)]
 pub(crate) struct BufferedBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for BufferedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(buffered) = req.extensions().get::<BufferedBody>() {
+            return Ok(buffered.clone());
+        }
+        Bytes::from_request(req, state)
+            .await
+            .map(BufferedBody)
+            .map_err(|_| ApiError::too_large(crate::MAX_BODY_BYTES))
+    }
+}
 
 /// A JSON request body. Malformed JSON, wrong types, unknown or missing fields answer 400
 /// `IAM.0001` naming the field path (`policy_document`, `requests[2].action`).
@@ -26,15 +42,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // The signing middleware has already buffered the body: parse its copy instead of
-        // collecting the body a second time.
-        if let Some(BufferedBody(bytes)) = req.extensions().get::<BufferedBody>() {
-            return parse_json(bytes).map(JsonBody);
-        }
-        let limit = crate::MAX_BODY_BYTES;
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::too_large(limit))?;
+        let BufferedBody(bytes) = BufferedBody::from_request(req, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }
