@@ -292,28 +292,18 @@ fn authorize_route(
     let snapshot = state.snapshot();
     let catalog = iam_catalog::Catalog::builtin();
     let target = iam_catalog::RouteTarget::new(state.region(), caller.account_id.clone());
-    let pairs: Vec<(String, String)> = match catalog.resolve_route(method, path, &target) {
-        Ok(resolved) => {
-            let mut pairs = Vec::with_capacity(resolved.actions.len());
-            for (action, resource) in resolved.actions.iter().zip(resolved.resources.iter()) {
-                let resource =
-                    snapshot.real_resource_urn(&resolved.params, resource, &caller.account_id);
-                pairs.push(((*action).to_owned(), resource));
-            }
-            pairs
-        }
-        Err(_) => {
-            return Err(ApiError::forbidden(
-                format!(
-                    "User: {} is not authorized to call {method} {path}: no action is registered for this API.",
-                    caller.urn
-                ),
-                None,
-            ));
-        }
+    let Ok(resolved) = catalog.resolve_route(method, path, &target) else {
+        return Err(ApiError::forbidden(
+            format!(
+                "User: {} is not authorized to call {method} {path}: no action is registered for this API.",
+                caller.urn
+            ),
+            None,
+        ));
     };
-    for (action, resource) in &pairs {
-        snapshot.authorize_api_call(caller, action, resource)?;
+    for (action, resource) in resolved.actions.iter().zip(resolved.resources.iter()) {
+        let resource = snapshot.real_resource_urn(&resolved.params, resource, &caller.account_id);
+        snapshot.authorize_api_call(caller, action, &resource)?;
     }
     Ok(())
 }
