@@ -33,6 +33,9 @@ pub const SNAPSHOT_REBUILD_SECONDS: &str = "iam_snapshot_rebuild_seconds";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often pending histogram samples are drained into their buckets.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The process-wide Prometheus recorder, installed on first use. `None` when another recorder
 /// was installed first (the `/metrics` endpoint then answers an empty document).
 pub fn metrics_handle() -> Option<PrometheusHandle> {
@@ -50,10 +53,23 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                         &[0.000_1, 0.001, 0.01, 0.1, 1.0, 10.0],
                     )
                 });
-            match builder {
-                Ok(b) => b.install_recorder().ok(),
-                Err(_) => None,
+            let handle = builder.ok()?.install_recorder().ok()?;
+            // `install_recorder` leaves upkeep to the caller: histogram samples wait in memory
+            // until the next scrape or upkeep drains them, so a server nobody scrapes would
+            // grow by every decision it times. Drain them every few seconds.
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".to_owned())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_INTERVAL);
+                        upkeep.run_upkeep();
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the metrics upkeep thread; histogram samples are drained only when /metrics is scraped");
             }
+            Some(handle)
         })
         .clone()
 }
