@@ -247,6 +247,22 @@ const STATIC_STATUSES: [u16; 16] = [
 
 #[cfg(test)]
 mod tests {
+    /// `install_recorder` leaves histogram upkeep to its caller: without the upkeep thread every
+    /// timed decision stays in memory until someone scrapes `/metrics`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_recorder_drains_its_histograms_on_its_own_thread() {
+        assert!(super::metrics_handle().is_some());
+        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+            .map(|name| name.trim().to_owned())
+            .collect();
+        assert!(names.iter().any(|n| n == "metrics-upkeep"), "{names:?}");
+    }
+
     #[test]
     fn request_ids_are_32_hex_digits_and_unique() {
         let ids: Vec<String> = (0..1000)
