@@ -226,7 +226,8 @@ pub(crate) fn auth_router<S>(state: &AppState) -> Router<S> {
 /// everything else is the IAM server of [`crate::app`].
 pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamError> {
     let upstream = Upstream::parse(upstream)?;
-    let local = crate::app(state.clone());
+    // unlayered: the common layers wrap the dispatch below once, for both sides
+    let local = crate::routes(state.clone());
     let gw = Gateway {
         state,
         upstream: Some(upstream),

@@ -65,8 +65,13 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// The request-id header, set on every response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole HTTP API over `state`.
+/// The whole HTTP API over `state`, with the common layers.
 pub fn app(state: AppState) -> Router {
+    with_common_layers(routes(state))
+}
+
+/// The HTTP API without the common layers (the proxy wraps it with its own dispatch first).
+pub(crate) fn routes(state: AppState) -> Router {
     let api = Router::new()
         .merge(iam::router())
         .merge(org::router())
@@ -82,22 +87,21 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ));
-    let router = Router::new()
+    Router::new()
         .route("/healthz", get(ops::healthz))
         .merge(gateway::auth_router(&state))
         .merge(api)
         .fallback(ops::no_such_api)
         .method_not_allowed_fallback(ops::method_not_allowed)
-        .with_state(state);
-    with_common_layers(router)
+        .with_state(state)
 }
 
 /// Wraps a router in the common layers: response counting, sensitive headers redacted, request
 /// ids, tracing, panic catching and the body limit (outermost first).
 ///
 /// The layers wrap the whole router once, as one tower service installed as the fallback of an
-/// otherwise empty router. `Router::layer` would instead wrap every route in one boxed service
-/// per layer, and axum clones each route's boxes on every request: that was 20 of the 109 heap
+/// otherwise empty router. `Router::layer` would instead wrap every route in one more boxed
+/// service per call, and axum clones each route's nested boxes on every request: that was 20 of the 109 heap
 /// allocations of a `POST /v1/authorize` (docs/benchmarks.md, "Session 4").
 pub fn with_common_layers(router: Router) -> Router {
     let sensitive: Arc<[HeaderName]> = Arc::new([
