@@ -18,14 +18,23 @@ RUST_LOG=warn "$repo/target/release/modelarts-iam" serve --demo --listen "127.0.
     --data-dir "$work/data" >"$work/server.out" 2>"$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-alice="$(grep -o 'iam::[0-9a-f]*:user:alice' "$work/server.out" | head -1)"
+up=""
+for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { up=1; break; }
+    sleep 0.1
+done
+[ -n "$up" ] || { echo "the server did not answer /healthz:" >&2; cat "$work/server.log" >&2; exit 1; }
+alice="$(grep -o 'iam::[0-9a-f]*:user:alice' "$work/server.out" | head -1 || true)"
+[ -n "$alice" ] || { echo "no demo user alice in the server's output" >&2; exit 1; }
 "$python" "$here/sign.py" "http://127.0.0.1:$port" "$work/data/root-access-key.json" \
     "$alice" modelarts:notebook:create "$work/a.lua"
 url="http://127.0.0.1:$port/v1/authorize"
 wrk -t2 -c32 -d2s -s "$work/a.lua" "$url" >/dev/null   # warm up
 before="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
-n="$(wrk -t2 -c32 -d"$duration" -s "$work/a.lua" "$url" | awk '/requests in/ {print $1}')"
+out="$(wrk -t2 -c32 -d"$duration" -s "$work/a.lua" "$url")"
+if grep -q 'Non-2xx' <<<"$out"; then echo "some answers were not 2xx:" >&2; echo "$out" >&2; exit 1; fi
+n="$(awk '/requests in/ {print $1}' <<<"$out")"
+[ "${n:-0}" -gt 0 ] || { echo "wrk completed no request:" >&2; echo "$out" >&2; exit 1; }
 sleep 6   # one metrics upkeep period
 after="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
 echo "requests: $n; RSS: $before kB -> $after kB ($(( (after - before) * 1024 / n )) bytes per request)"
