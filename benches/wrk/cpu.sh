@@ -10,32 +10,17 @@ set -euo pipefail
 duration="${1:-5}"
 rounds="${2:-2}"
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-python="$repo/tests/sdk/.venv/bin/python"
-[ -x "$python" ] || { echo "run tests/sdk/run.sh first (it creates tests/sdk/.venv)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-work="$(mktemp -d)"
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$here/common.sh"
 port="$(free_port)"
 bport="$(free_port)"
-RUST_LOG=warn "$repo/target/release/modelarts-iam" serve --demo --listen "127.0.0.1:$port" \
-    --data-dir "$work/data" >"$work/server.out" 2>"$work/server.log" &
-spid=$!
+start_server "$port"
+spid="${pids[-1]}"
 "$repo/target/release/examples/bare" "127.0.0.1:$bport" >"$work/bare.out" 2>&1 &
+pids+=($!)
 bpid=$!
-trap 'kill $spid $bpid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-up=""
-for _ in $(seq 100); do
-    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && grep -q listening "$work/bare.out"; then
-        up=1; break
-    fi
-    sleep 0.1
-done
-[ -n "$up" ] || { echo "the server or the bare handler did not start" >&2; cat "$work/server.log" "$work/bare.out" >&2; exit 1; }
-alice="$(grep -o 'iam::[0-9a-f]*:user:alice' "$work/server.out" | head -1 || true)"
-[ -n "$alice" ] || { echo "no demo user alice in the server's output" >&2; exit 1; }
-"$python" "$here/sign.py" "http://127.0.0.1:$port" "$work/data/root-access-key.json" "$alice" modelarts:notebook:create "$work/a.lua"
-"$python" "$here/sign.py" "http://127.0.0.1:$bport" "$work/data/root-access-key.json" "$alice" modelarts:notebook:create "$work/b.lua"
+await_up "$port" "$bport"
+sign_for_alice "http://127.0.0.1:$port" "$work/a.lua"
+sign_for_alice "http://127.0.0.1:$bport" "$work/b.lua"
 hz="$(getconf CLK_TCK)"
 for _ in $(seq "$rounds"); do
     for run in "server $spid $port a" "bare $bpid $bport b"; do

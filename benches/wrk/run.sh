@@ -11,49 +11,22 @@ duration="${1:-15s}"
 connections="${2:-32}"
 threads="${3:-2}"
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+source "$here/common.sh"
 cd "$repo"
-python="$repo/tests/sdk/.venv/bin/python"
-[ -x "$python" ] || { echo "run tests/sdk/run.sh first (it creates tests/sdk/.venv)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 
 if [ -z "${SKIP_BUILD:-}" ]; then  # SKIP_BUILD=1: use the release binaries already built
     cargo build --quiet --release -p iam-cli
     cargo build --quiet --release -p iam-server --example bare
 fi
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 server_port="$(free_port)"
 bare_port="$(free_port)"
-
-RUST_LOG=warn "$repo/target/release/modelarts-iam" serve --demo \
-    --listen "127.0.0.1:$server_port" --data-dir "$work/data" >"$work/server.out" 2>"$work/server.log" &
-pids+=($!)
+start_server "$server_port"
 "$repo/target/release/examples/bare" "127.0.0.1:$bare_port" >"$work/bare.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
-    if curl -fsS "http://127.0.0.1:$server_port/healthz" >/dev/null 2>&1 \
-        && grep -q listening "$work/bare.out" 2>/dev/null; then
-        break
-    fi
-    sleep 0.1
-done
-
-# alice is allowed modelarts:notebook:create through her group (see `serve --demo`)
-alice="$(grep -o 'iam::[0-9a-f]*:user:alice' "$work/server.out" | head -1)"
-"$python" "$here/sign.py" "http://127.0.0.1:$server_port" "$work/data/root-access-key.json" \
-    "$alice" modelarts:notebook:create "$work/authorize.lua"
-"$python" "$here/sign.py" "http://127.0.0.1:$bare_port" "$work/data/root-access-key.json" \
-    "$alice" modelarts:notebook:create "$work/bare.lua"
+await_up "$server_port" "$bare_port"
+sign_for_alice "http://127.0.0.1:$server_port" "$work/authorize.lua"
+sign_for_alice "http://127.0.0.1:$bare_port" "$work/bare.lua"
 
 rps() { wrk -t"$threads" -c"$connections" -d"$duration" -s "$2" "$1/v1/authorize" | tee -a "$work/wrk.txt" | awk '/Requests\/sec/ {print $2}'; }
 echo "wrk -t$threads -c$connections -d$duration, POST /v1/authorize"
