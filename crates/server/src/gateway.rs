@@ -511,11 +511,29 @@ impl Gateway {
 }
 
 /// The outcomes counted in [`REQUESTS`].
-const OUTCOMES: [&str; 3] = ["allowed", "denied", "unauthenticated"];
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Allowed,
+    Denied,
+    Unauthenticated,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 3] = [Outcome::Allowed, Outcome::Denied, Outcome::Unauthenticated];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Unauthenticated => "unauthenticated",
+        }
+    }
+}
 
 /// The gateway's metric handles, registered once (see `telemetry::record_decision`).
 struct GatewayMetrics {
-    /// `[mode][outcome]`, modes in the order proxy, auth_request.
+    /// `[mode][outcome]`, modes in the order proxy, auth_request; outcomes in [`Outcome::ALL`]
+    /// order.
     requests: [[metrics::Counter; 3]; 2],
     /// By mode.
     enforce_seconds: [metrics::Histogram; 2],
@@ -529,7 +547,9 @@ fn gateway_metrics() -> &'static GatewayMetrics {
         let modes = [Mode::Proxy, Mode::AuthRequest];
         GatewayMetrics {
             requests: modes.map(|m| {
-                OUTCOMES.map(|o| metrics::counter!(REQUESTS, "mode" => m.as_str(), "outcome" => o))
+                Outcome::ALL.map(
+                    |o| metrics::counter!(REQUESTS, "mode" => m.as_str(), "outcome" => o.as_str()),
+                )
             }),
             enforce_seconds: modes
                 .map(|m| metrics::histogram!(ENFORCE_SECONDS, "mode" => m.as_str())),
@@ -546,27 +566,15 @@ impl Mode {
     }
 }
 
-fn count(mode: Mode, outcome: &'static str) {
-    let m = gateway_metrics();
-    match OUTCOMES.iter().position(|o| *o == outcome) {
-        Some(i) => {
-            if let Some(c) = m.requests.get(mode.index()).and_then(|row| row.get(i)) {
-                c.increment(1);
-            }
-        }
-        None => {
-            metrics::counter!(REQUESTS, "mode" => mode.as_str(), "outcome" => outcome).increment(1)
-        }
-    }
+fn count(mode: Mode, outcome: Outcome) {
+    gateway_metrics().requests[mode.index()][outcome as usize].increment(1);
 }
 
 /// Verifies, resolves, decides and logs one request.
 async fn enforce(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiError> {
     let started = Instant::now();
     let result = enforce_inner(gw, o).await;
-    if let Some(h) = gateway_metrics().enforce_seconds.get(o.mode.index()) {
-        h.record(started.elapsed().as_secs_f64());
-    }
+    gateway_metrics().enforce_seconds[o.mode.index()].record(started.elapsed().as_secs_f64());
     result
 }
 
@@ -577,7 +585,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     let caller = match crate::auth::verify_incoming(st, &incoming, o.payload).await {
         Ok(c) => c,
         Err(e) => {
-            count(o.mode, "unauthenticated");
+            count(o.mode, Outcome::Unauthenticated);
             log(
                 st,
                 o,
@@ -597,7 +605,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     let resolved = match catalog.resolve_route(o.method, o.path, &probe) {
         Ok(r) => r,
         Err(e) => {
-            count(o.mode, "denied");
+            count(o.mode, Outcome::Denied);
             let msg = format!(
                 "User: {} is not authorized to call {} {}: {e}; no action is registered for this API.",
                 caller.urn, o.method, o.path
@@ -619,7 +627,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         Some(pid) => match gw.project(pid).await? {
             Some(t) if t.account_id == caller.account_id => t,
             _ => {
-                count(o.mode, "denied");
+                count(o.mode, Outcome::Denied);
                 let msg = format!(
                     "User: {} is not authorized to access project {pid}: the project does not exist in account {}.",
                     caller.urn, caller.account_id
@@ -647,7 +655,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             .map_err(|e| ApiError::forbidden(e.to_string(), None))?
     };
     if resolved.actions.is_empty() {
-        count(o.mode, "denied");
+        count(o.mode, Outcome::Denied);
         let msg = format!(
             "User: {} is not authorized to call {} {}: no action is registered for this API.",
             caller.urn, o.method, o.path
@@ -716,7 +724,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             None,
         );
         if decision != Decision::Allow {
-            count(o.mode, "denied");
+            count(o.mode, Outcome::Denied);
             let message = explanation.message.clone().unwrap_or_else(|| {
                 iam_policy::denial_message(decision, iam_policy::Layer::Identity, &caller.urn, &req)
             });
@@ -732,7 +740,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             return Err(ApiError::forbidden(message, encoded));
         }
     }
-    count(o.mode, "allowed");
+    count(o.mode, Outcome::Allowed);
     Ok(Allowed {
         actions: resolved.actions.iter().map(|a| (*a).to_owned()).collect(),
         resource: first_resource,
