@@ -32,11 +32,13 @@ impl Store {
 
     /// Gets an account by name.
     pub async fn get_account_by_name(&self, name: &str) -> Result<Account> {
-        sqlx::query_as::<_, Account>(sqlf!("SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"))
-            .bind(name)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or_else(|| StoreError::not_found("account", name))
+        util::fetch_one(
+            self.reader(),
+            sqlf!("SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"),
+            "account",
+            name,
+        )
+        .await
     }
 
     /// Lists accounts in creation order.
@@ -77,11 +79,13 @@ impl Store {
 
     /// Gets a project.
     pub async fn get_project(&self, id: &str) -> Result<Project> {
-        sqlx::query_as::<_, Project>(sqlf!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or_else(|| StoreError::not_found("project", id))
+        util::fetch_one(
+            self.reader(),
+            sqlf!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"),
+            "project",
+            id,
+        )
+        .await
     }
 
     /// All projects of an account.
