@@ -69,9 +69,13 @@ impl ScopeArgs {
 /// Reads a text file (`-` = standard input).
 pub fn read(path: &Path) -> anyhow::Result<String> {
     String::from_utf8(super::read_input(path)?).map_err(|e| {
+        let name = if path == Path::new("-") {
+            "standard input".to_owned()
+        } else {
+            path.display().to_string()
+        };
         anyhow::anyhow!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
+            "{name} is not UTF-8 text (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         )
     })

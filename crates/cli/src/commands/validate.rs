@@ -54,7 +54,7 @@ impl From<TypeArg> for PolicyType {
 const EXIT_ERRORS: u8 = 3;
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let document = read_text(&args.file)?;
+    let document = super::common::read(std::path::Path::new(&args.file))?;
     let findings = validate(&document, args.policy_type.into());
     let out = if args.json {
         let mut s = serde_json::to_string_pretty(&serde_json::json!({ "findings": findings }))?;
@@ -70,17 +70,6 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(EXIT_ERRORS)
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-fn read_text(file: &str) -> anyhow::Result<String> {
-    let bytes = super::read_input(file)?;
-    let name = if file == "-" { "standard input" } else { file };
-    String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{name} is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
     })
 }
 
