@@ -1,6 +1,6 @@
 # Shared set-up of the wrk scripts (run.sh, cpu.sh, rss.sh); sourced after they set `here`.
 # Defines repo, python, work (a temporary directory removed on exit by `cleanup`), free_port,
-# start_server, await_up and sign_for_alice.
+# start_server, start_bare, await_up, sign_for_alice and check_2xx.
 repo="$(cd "$here/../.." && pwd)"
 python="$repo/tests/sdk/.venv/bin/python"
 [ -x "$python" ] || { echo "run tests/sdk/run.sh first (it creates tests/sdk/.venv)" >&2; exit 1; }
@@ -24,11 +24,19 @@ start_server() {
     pids+=($!)
 }
 
-# await_up PORT [BARE_PORT]: waits for the server's /healthz (and the bare handler's banner).
+# start_bare PORT: the bare axum handler (examples/bare.rs, release build) on PORT.
+bare_started=""
+start_bare() {
+    "$repo/target/release/examples/bare" "127.0.0.1:$1" >"$work/bare.out" 2>&1 &
+    pids+=($!)
+    bare_started=1
+}
+
+# await_up PORT: waits for the server's /healthz (and the bare handler's banner, if started).
 await_up() {
     for _ in $(seq 100); do
         if curl -fsS "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 \
-            && { [ -z "${2:-}" ] || grep -q listening "$work/bare.out" 2>/dev/null; }; then
+            && { [ -z "$bare_started" ] || grep -q listening "$work/bare.out" 2>/dev/null; }; then
             return 0
         fi
         sleep 0.1
@@ -36,6 +44,15 @@ await_up() {
     echo "the server or the bare handler did not start:" >&2
     cat "$work/server.log" "$work/bare.out" 2>/dev/null >&2
     exit 1
+}
+
+# check_2xx OUTPUT: fails with wrk's OUTPUT when some answers were not 2xx.
+check_2xx() {
+    if grep -q 'Non-2xx' <<<"$1"; then
+        echo "some answers were not 2xx:" >&2
+        echo "$1" >&2
+        exit 1
+    fi
 }
 
 # sign_for_alice URL LUA: a wrk script sending POST /v1/authorize to URL, signed with the root

@@ -15,10 +15,9 @@ port="$(free_port)"
 bport="$(free_port)"
 start_server "$port"
 spid="${pids[-1]}"
-"$repo/target/release/examples/bare" "127.0.0.1:$bport" >"$work/bare.out" 2>&1 &
-pids+=($!)
-bpid=$!
-await_up "$port" "$bport"
+start_bare "$bport"
+bpid="${pids[-1]}"
+await_up "$port"
 sign_for_alice "http://127.0.0.1:$port" "$work/a.lua"
 sign_for_alice "http://127.0.0.1:$bport" "$work/b.lua"
 hz="$(getconf CLK_TCK)"
@@ -30,7 +29,7 @@ for _ in $(seq "$rounds"); do
         out="$(wrk -t2 -c32 -d"${duration}s" -s "$work/$4.lua" "http://127.0.0.1:$3/v1/authorize")"
         read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
         read -r pu1 ps1 < <(awk '{print $14, $15}' "/proc/$2/stat")
-        if grep -q 'Non-2xx' <<<"$out"; then echo "some answers were not 2xx:" >&2; echo "$out" >&2; exit 1; fi
+        check_2xx "$out"
         n="$(awk '/requests in/ {print $1}' <<<"$out")"
         total=$(( (u1-u0) + (n1-n0) + (s1-s0) + (i1-i0) + (w1-w0) + (q1-q0) + (sq1-sq0) + (st1-st0) ))
         awk -v k="$1" -v n="$n" -v d="$duration" -v u=$((u1-u0)) -v s=$((s1-s0)) -v sq=$((sq1-sq0)) \

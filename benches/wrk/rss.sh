@@ -18,7 +18,7 @@ url="http://127.0.0.1:$port/v1/authorize"
 wrk -t2 -c32 -d2s -s "$work/a.lua" "$url" >/dev/null   # warm up
 before="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
 out="$(wrk -t2 -c32 -d"$duration" -s "$work/a.lua" "$url")"
-if grep -q 'Non-2xx' <<<"$out"; then echo "some answers were not 2xx:" >&2; echo "$out" >&2; exit 1; fi
+check_2xx "$out"
 n="$(awk '/requests in/ {print $1}' <<<"$out")"
 [ "${n:-0}" -gt 0 ] || { echo "wrk completed no request:" >&2; echo "$out" >&2; exit 1; }
 sleep 6   # one metrics upkeep period

@@ -22,9 +22,8 @@ fi
 server_port="$(free_port)"
 bare_port="$(free_port)"
 start_server "$server_port"
-"$repo/target/release/examples/bare" "127.0.0.1:$bare_port" >"$work/bare.out" 2>&1 &
-pids+=($!)
-await_up "$server_port" "$bare_port"
+start_bare "$bare_port"
+await_up "$server_port"
 sign_for_alice "http://127.0.0.1:$server_port" "$work/authorize.lua"
 sign_for_alice "http://127.0.0.1:$bare_port" "$work/bare.lua"
 
@@ -39,8 +38,7 @@ b2="$(rps "http://127.0.0.1:$bare_port" "$work/bare.lua")"
 s2="$(rps "http://127.0.0.1:$server_port" "$work/authorize.lua")"
 bare="$(printf '%s\n%s\n' "$b1" "$b2" | sort -g | tail -1)"
 server="$(printf '%s\n%s\n' "$s1" "$s2" | sort -g | tail -1)"
-errors="$(grep -c 'Non-2xx' "$work/wrk.txt" || true)"
 echo "bare axum handler:   $bare req/s (runs: $b1, $b2)"
 echo "modelarts-iam serve: $server req/s (runs: $s1, $s2)"
 awk -v s="$server" -v b="$bare" 'BEGIN { printf "ratio: %.1f%% of the bare handler\n", 100 * s / b }'
-[ "$errors" = "0" ] || { echo "some responses were not 2xx:" >&2; grep -B2 'Non-2xx' "$work/wrk.txt" >&2; exit 1; }
+check_2xx "$(cat "$work/wrk.txt")"
