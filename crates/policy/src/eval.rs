@@ -414,6 +414,17 @@ impl PolicySet {
         &self.session.policies
     }
 
+    /// Whether any statement of the set has a `Condition`. Without one, a decision depends only
+    /// on the principal, the action and the resource, never on the request context, so callers
+    /// may cache it for as long as the set itself does not change.
+    pub fn has_conditions(&self) -> bool {
+        std::iter::once(&self.identity)
+            .chain(&self.scps)
+            .chain(std::iter::once(&self.session))
+            .flat_map(|u| &u.policies)
+            .any(|(_, p)| p.statements().iter().any(|s| !s.condition.is_empty()))
+    }
+
     /// Looks up the statement a [`StatementRef`] names.
     pub fn statement(&self, r: &StatementRef) -> Option<&Statement> {
         let unit = match r.layer {
@@ -644,5 +655,48 @@ pub fn denial_message(
             format!("{head} with an explicit deny in {article} {noun}.")
         }
         _ => format!("{head} because no {noun} allows the {action} action."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+    use crate::PolicyKind;
+
+    fn policy(kind: PolicyKind, condition: bool) -> Vec<(PolicyId, Arc<Policy>)> {
+        let condition = if condition {
+            r#","Condition":{"StringEquals":{"g:UserName":["alice"]}}"#
+        } else {
+            ""
+        };
+        let doc = format!(
+            r#"{{"Version":"5.0","Statement":[{{"Effect":"Allow","Action":["obs:*:*"]}},{{"Effect":"Deny","Action":["ecs:*:*"]{condition}}}]}}"#
+        );
+        vec![(
+            PolicyId::new("p"),
+            Arc::new(Policy::parse(&doc, kind).unwrap()),
+        )]
+    }
+
+    #[test]
+    fn has_conditions_looks_at_every_layer() {
+        // (identity, scp, session) has a condition, expected
+        let cases = [
+            ((false, false, false), false),
+            ((true, false, false), true),
+            ((false, true, false), true),
+            ((false, false, true), true),
+            ((true, true, true), true),
+        ];
+        for ((identity, scp, session), expected) in cases {
+            let set = PolicySet::new(
+                policy(PolicyKind::Identity, identity),
+                vec![policy(PolicyKind::Scp, false), policy(PolicyKind::Scp, scp)],
+                policy(PolicyKind::Session, session),
+            );
+            assert_eq!(set.has_conditions(), expected, "{identity} {scp} {session}");
+        }
+        assert!(!PolicySet::default().has_conditions());
     }
 }

@@ -514,3 +514,67 @@ async fn a_granted_user_may_call_the_api() {
     assert_huawei_error(&no, 403, "IAM.0003");
     assert!(no.body["encoded_authorization_message"].is_string());
 }
+
+/// Allowed API calls are remembered per snapshot for callers whose policies hold no condition:
+/// a write that takes the permission away denies the very next call, and a permission under a
+/// condition is decided afresh on every call.
+#[tokio::test]
+async fn remembered_api_call_permissions_follow_every_write() {
+    let app = TestApp::new().await;
+    let (uid, _urn, key) = app.user_with_key("carol").await;
+    let list = |effect: &str, condition: Value| {
+        let mut statement = json!({"Effect": effect, "Action": ["iam:users:listUsersV5"]});
+        if !condition.is_null() {
+            statement["Condition"] = condition;
+        }
+        json!({"Version": "5.0", "Statement": [statement]})
+    };
+    let pid = app
+        .grant(&uid, "list-users", list("Allow", Value::Null))
+        .await;
+    for _ in 0..3 {
+        let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let d = app
+        .root(
+            "POST",
+            &format!("/v5/policies/{pid}/detach-user"),
+            json!({"user_id": uid}),
+        )
+        .await;
+    assert!(d.status.is_success(), "{}", d.body);
+    let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+
+    // allowed only before 2000: every call is decided with the current time, none remembered
+    let past = json!({"DateLessThan": {"g:CurrentTime": "2000-01-01T00:00:00Z"}});
+    app.grant(&uid, "list-users-in-the-past", list("Allow", past))
+        .await;
+    for _ in 0..2 {
+        let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+    }
+    // allowed for the next three seconds: allowed now, denied once the time has passed
+    let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    let until = until
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let soon = json!({"DateLessThan": {"g:CurrentTime": until}});
+    app.grant(&uid, "list-users-briefly", list("Allow", soon))
+        .await;
+    let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    app.grant(&uid, "list-users-again", list("Allow", Value::Null))
+        .await;
+    let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // an unconditional deny added next to it wins at once
+    app.grant(&uid, "deny-list-users", list("Deny", Value::Null))
+        .await;
+    let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+}

@@ -24,6 +24,53 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// A sink that hashes what it is given. Small pieces are staged in a block-sized buffer first:
+/// SHA-256 fed many tiny pieces directly costs more than copying them. Allocates nothing.
+pub(crate) struct HashSink {
+    hasher: Sha256,
+    staged: [u8; 256],
+    len: usize,
+}
+
+impl HashSink {
+    pub(crate) fn new() -> Self {
+        Self {
+            hasher: Sha256::new(),
+            staged: [0; 256],
+            len: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(staged) = self.staged.get(..self.len) {
+            self.hasher.update(staged);
+        }
+        self.len = 0;
+    }
+
+    /// The digest of everything put.
+    pub(crate) fn finish(mut self) -> [u8; 32] {
+        self.flush();
+        self.hasher.finalize().into()
+    }
+}
+
+impl Sink for HashSink {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.staged.len() {
+            self.flush();
+        }
+        match self.staged.get_mut(self.len..self.len + bytes.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            // larger than the whole staging buffer (which was just flushed)
+            None => self.hasher.update(bytes),
+        }
+    }
+}
+
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// RFC 3986 unreserved characters, the only ones Python's `quote(s, safe='~')` keeps.
@@ -151,12 +198,15 @@ pub(crate) fn trim_header_value(v: &[u8]) -> &[u8] {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let mut out = [0u8; 64];
-    // 32 bytes always fit 64 hex digits, and hex digits are ASCII
-    if hex::encode_to_slice(Sha256::digest(bytes), &mut out).is_err() {
-        return String::new();
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&sha256_hex_bytes(bytes)).into_owned()
+}
+
+/// Lower-case hex SHA-256 of `bytes`, as ASCII bytes on the stack.
+pub(crate) fn sha256_hex_bytes(bytes: &[u8]) -> [u8; 64] {
+    let mut out = [b'0'; 64];
+    // 32 bytes always fit 64 hex digits
+    let _fits = hex::encode_to_slice(Sha256::digest(bytes), &mut out);
+    out
 }
 
 /// Everything of the canonical request except the query, which callers write themselves.
@@ -239,6 +289,35 @@ mod tests {
             ("%61=%62", "a=b"),
         ] {
             assert_eq!(canonical_query(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn the_hash_sink_hashes_the_concatenation() {
+        let sizes = [0, 1, 2, 63, 64, 65, 200, 255, 256, 257, 511, 1000, 3];
+        for start in 0..sizes.len() {
+            // every rotation of the sizes, so each size follows each fill level of the buffer
+            let order: Vec<usize> = sizes
+                .iter()
+                .cycle()
+                .skip(start)
+                .take(sizes.len())
+                .copied()
+                .collect();
+            let mut sink = HashSink::new();
+            let mut whole = Vec::new();
+            for (i, n) in order.iter().enumerate() {
+                let piece: Vec<u8> = (0..*n)
+                    .map(|j| u8::try_from((i * 31 + j) % 251).unwrap_or(0))
+                    .collect();
+                sink.put(&piece);
+                whole.extend_from_slice(&piece);
+            }
+            assert_eq!(
+                sink.finish(),
+                <[u8; 32]>::from(Sha256::digest(&whole)),
+                "{order:?}"
+            );
         }
     }
 

@@ -2,13 +2,13 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-use crate::authorization::{ALGORITHM, Authorization};
+use crate::authorization::{ALGORITHM, Authorization, MAX_SIGNED_HEADERS};
 use crate::canonical::{
-    CanonicalParts, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD, parse_query, sha256_hex, sort_pairs,
-    write_canonical_request, write_query,
+    CanonicalParts, EMPTY_PAYLOAD_SHA256, HashSink, UNSIGNED_PAYLOAD, parse_query,
+    sha256_hex_bytes, sort_pairs, write_canonical_request, write_query,
 };
 use crate::date::parse_sdk_date;
 use crate::error::{MalformedAuthorization, VerifyError};
@@ -150,17 +150,21 @@ impl Default for Verifier {
 }
 
 /// The result of checking everything that does not need the secret key; finish it with
-/// [`PendingVerification::finish`] once the secret has been looked up (possibly asynchronously).
+/// [`PendingVerification::finish`] (or [`PendingVerification::check`]) once the secret has been
+/// looked up (possibly asynchronously). Borrows from the request; allocates nothing.
 #[derive(Debug, Clone)]
-pub struct PendingVerification {
-    access_key: String,
+pub struct PendingVerification<'a> {
+    access_key: &'a str,
     signature: [u8; 32],
-    date: String,
+    date: &'a str,
     signed_at: OffsetDateTime,
     now: OffsetDateTime,
-    canonical_hashes: Vec<[u8; 32]>,
-    signed_headers: String,
-    security_token: Option<String>,
+    /// The canonical request hashes to try: the canonical query order, and the SDK's order of
+    /// list values when that differs.
+    canonical_hashes: [[u8; 32]; 2],
+    hash_count: usize,
+    signed_headers: &'a str,
+    security_token: Option<&'a str>,
     payload_verified: bool,
 }
 
@@ -206,12 +210,12 @@ impl Verifier {
 
     /// Checks everything that does not need the secret key (header format, date, signed headers,
     /// payload) and hashes the canonical request.
-    pub fn prepare<H>(
+    pub fn prepare<'a, H>(
         &self,
-        request: &IncomingRequest<'_, H>,
+        request: &IncomingRequest<'a, H>,
         payload: Payload<'_>,
         now: OffsetDateTime,
-    ) -> Result<PendingVerification, VerifyError>
+    ) -> Result<PendingVerification<'a>, VerifyError>
     where
         H: HeaderLookup + ?Sized,
     {
@@ -266,14 +270,17 @@ impl Verifier {
                 if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(VerifyError::InvalidSecurityToken);
                 }
-                Some(token.to_owned())
+                Some(token)
             }
         };
 
         let (payload_hash, payload_verified) = payload_hash(headers, &auth, payload)?;
 
-        // Signed header values, in SignedHeaders order.
-        let mut header_values: Vec<(&str, &[u8])> = Vec::with_capacity(8);
+        // Signed header values, in SignedHeaders order (at most MAX_SIGNED_HEADERS, checked by
+        // the parser).
+        let mut header_values: [(&str, &[u8]); MAX_SIGNED_HEADERS] =
+            [("", &[]); MAX_SIGNED_HEADERS];
+        let mut header_count = 0;
         for name in auth.signed_header_names() {
             let value = match headers.lookup(name) {
                 HeaderValue::One(v) => v,
@@ -283,26 +290,20 @@ impl Verifier {
                     _ => return Err(VerifyError::MissingSignedHeader(name.into())),
                 },
             };
-            header_values.push((name, value));
+            let slot =
+                header_values
+                    .get_mut(header_count)
+                    .ok_or(VerifyError::MalformedAuthorization(
+                        MalformedAuthorization::InvalidSignedHeaders,
+                    ))?;
+            *slot = (name, value);
+            header_count += 1;
         }
+        let header_values = header_values.get(..header_count).unwrap_or_default();
 
-        // Canonical query: sorted by key then value. The SDK sorts list values by their native
-        // type (so `ids=9&ids=10` for integers) and sends that order; accept that order too.
-        let wire = parse_query(request.query);
-        let mut by_key_only = wire.clone();
-        by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let mut sorted = wire;
-        sort_pairs(&mut sorted);
-        let mut orders = vec![sorted];
-        if orders.first() != Some(&by_key_only) {
-            orders.push(by_key_only);
-        }
-
-        // The canonical request is written to one buffer and hashed in one call: feeding SHA-256
-        // the many small pieces directly costs more than the copy.
-        let mut buffer = Vec::with_capacity(512);
-        let mut hash_with = |pairs: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)]| {
-            buffer.clear();
+        // The canonical request, hashed as it is written.
+        let hash_with = |pairs: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)]| {
+            let mut sink = HashSink::new();
             let parts = CanonicalParts {
                 method: request.method,
                 raw_path: request.path,
@@ -310,22 +311,64 @@ impl Verifier {
                 signed_headers: auth.signed_headers,
                 payload_hash: payload_hash.as_bytes(),
             };
-            write_canonical_request(&mut buffer, parts, |s| write_query(s, pairs));
-            <[u8; 32]>::from(Sha256::digest(&buffer))
+            write_canonical_request(&mut sink, parts, |s| write_query(s, pairs));
+            sink.finish()
         };
-        let canonical_hashes = orders.iter().map(|pairs| hash_with(pairs)).collect();
+        // Canonical query: sorted by key then value. The SDK sorts list values by their native
+        // type (so `ids=9&ids=10` for integers) and sends that order; accept that order too.
+        let mut canonical_hashes = [[0u8; 32]; 2];
+        let mut hash_count = 1;
+        if request.query.is_empty() {
+            canonical_hashes[0] = hash_with(&[]);
+        } else {
+            let wire = parse_query(request.query);
+            let mut by_key_only = wire.clone();
+            by_key_only.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            let mut sorted = wire;
+            sort_pairs(&mut sorted);
+            canonical_hashes[0] = hash_with(&sorted);
+            if sorted != by_key_only {
+                canonical_hashes[1] = hash_with(&by_key_only);
+                hash_count = 2;
+            }
+        }
 
         Ok(PendingVerification {
-            access_key: auth.access_key.to_owned(),
+            access_key: auth.access_key,
             signature: auth.signature,
-            date: date.to_owned(),
+            date,
             signed_at,
             now,
             canonical_hashes,
-            signed_headers: auth.signed_headers.to_owned(),
+            hash_count,
+            signed_headers: auth.signed_headers,
             security_token,
             payload_verified,
         })
+    }
+}
+
+/// A payload hash as signed: 64 hex digits or `UNSIGNED-PAYLOAD`, on the stack.
+struct PayloadHash {
+    text: [u8; 64],
+    len: usize,
+}
+
+impl PayloadHash {
+    fn new(text: &[u8]) -> Self {
+        let mut out = Self {
+            text: [0; 64],
+            len: 0,
+        };
+        if let Some(slot) = out.text.get_mut(..text.len()) {
+            slot.copy_from_slice(text);
+            out.len = text.len();
+        }
+        out
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.text.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -334,7 +377,7 @@ fn payload_hash<H: HeaderLookup + ?Sized>(
     headers: &H,
     auth: &Authorization<'_>,
     payload: Payload<'_>,
-) -> Result<(String, bool), VerifyError> {
+) -> Result<(PayloadHash, bool), VerifyError> {
     let declared = match headers.lookup("x-sdk-content-sha256") {
         HeaderValue::Absent => None,
         HeaderValue::Repeated => {
@@ -355,17 +398,21 @@ fn payload_hash<H: HeaderLookup + ?Sized>(
     };
     match (payload, declared) {
         // The SDK signs an empty body with the empty hash even when it sets UNSIGNED-PAYLOAD.
-        (Payload::Bytes([]), _) => Ok((EMPTY_PAYLOAD_SHA256.to_owned(), true)),
-        (Payload::Bytes(body), None) => Ok((sha256_hex(body), true)),
-        (Payload::Bytes(_), Some(UNSIGNED_PAYLOAD)) => Ok((UNSIGNED_PAYLOAD.to_owned(), false)),
+        (Payload::Bytes([]), _) => Ok((PayloadHash::new(EMPTY_PAYLOAD_SHA256.as_bytes()), true)),
+        (Payload::Bytes(body), None) => Ok((PayloadHash::new(&sha256_hex_bytes(body)), true)),
+        (Payload::Bytes(_), Some(UNSIGNED_PAYLOAD)) => {
+            Ok((PayloadHash::new(UNSIGNED_PAYLOAD.as_bytes()), false))
+        }
         (Payload::Bytes(body), Some(declared)) => {
-            if sha256_hex(body).eq_ignore_ascii_case(declared) {
-                Ok((declared.to_owned(), true))
+            if sha256_hex_bytes(body).eq_ignore_ascii_case(declared.as_bytes()) {
+                Ok((PayloadHash::new(declared.as_bytes()), true))
             } else {
                 Err(VerifyError::PayloadHashMismatch)
             }
         }
-        (Payload::Unavailable, Some(declared)) => Ok((declared.to_owned(), false)),
+        (Payload::Unavailable, Some(declared)) => {
+            Ok((PayloadHash::new(declared.as_bytes()), false))
+        }
         (Payload::Unavailable, None) => Err(VerifyError::PayloadUnavailable),
     }
 }
@@ -382,24 +429,24 @@ impl Verified {
     }
 }
 
-impl PendingVerification {
+impl<'a> PendingVerification<'a> {
     /// The access key id from the `Authorization` header, to look the secret up with.
-    pub fn access_key(&self) -> &str {
-        &self.access_key
+    pub fn access_key(&self) -> &'a str {
+        self.access_key
     }
 
     /// The `X-Security-Token` value, when present.
-    pub fn security_token(&self) -> Option<&str> {
-        self.security_token.as_deref()
+    pub fn security_token(&self) -> Option<&'a str> {
+        self.security_token
     }
 
     /// Checks the signature against the secret (`None`: unknown access key), then the
     /// credential's expiry and security-token requirement.
-    pub fn finish(self, secret: Option<&SecretInfo>) -> Result<Verified, VerifyError> {
+    pub fn check(&self, secret: Option<&SecretInfo>) -> Result<(), VerifyError> {
         let info = secret.ok_or(VerifyError::UnknownAccessKey)?;
         let key = info.secret.expose_secret().as_bytes();
         let mut matched = false;
-        for hash in &self.canonical_hashes {
+        for hash in self.canonical_hashes.iter().take(self.hash_count) {
             let mut mac =
                 HmacSha256::new_from_slice(key).map_err(|_| VerifyError::SignatureMismatch)?;
             mac.update(ALGORITHM.as_bytes());
@@ -424,11 +471,17 @@ impl PendingVerification {
         if info.requires_security_token && self.security_token.is_none() {
             return Err(VerifyError::MissingSecurityToken);
         }
+        Ok(())
+    }
+
+    /// [`PendingVerification::check`], then what was verified.
+    pub fn finish(self, secret: Option<&SecretInfo>) -> Result<Verified, VerifyError> {
+        self.check(secret)?;
         Ok(Verified {
-            access_key: self.access_key,
-            security_token: self.security_token,
+            access_key: self.access_key.to_owned(),
+            security_token: self.security_token.map(str::to_owned),
             signed_at: self.signed_at,
-            signed_headers: self.signed_headers,
+            signed_headers: self.signed_headers.to_owned(),
             payload_verified: self.payload_verified,
         })
     }
