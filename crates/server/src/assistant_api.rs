@@ -487,7 +487,7 @@ async fn generate_handler(
             let snapshot = st.snapshot();
             let known = snapshot
                 .principal_by_urn(&o.principal)
-                .is_some_and(|p| snapshot.may_query(&caller, &p));
+                .is_some_and(|p| snapshot.may_query(&caller, p));
             if !known {
                 return Err(ApiError::not_found(format!(
                     "principal {} does not exist",

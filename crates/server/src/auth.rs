@@ -83,6 +83,156 @@ pub(crate) struct CachedCredential {
     session: Option<iam_store::SessionCredential>,
 }
 
+impl CachedCredential {
+    /// A copy with its own allocations (for one thread's cache: see [`local`]).
+    fn copy(&self) -> Self {
+        Self {
+            secret: self.secret.clone(),
+            caller: Arc::new(Caller::clone(&self.caller)),
+            session: self.session.clone(),
+        }
+    }
+}
+
+/// Each worker thread's own credential cache, in front of the shared one in [`AppState`].
+///
+/// Under load the two worker threads serve requests side by side; every lock or reference count
+/// they both write moves its cache line from one core to the other, on every request. A hit
+/// here touches only this thread's memory: its own copy of the credential (own `Arc`s), valid
+/// for one snapshot revision, and the API calls already allowed for it at that revision.
+mod local {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::CachedCredential;
+
+    /// Most credentials per thread; beyond, requests use the shared cache.
+    const ENTRIES_MAX: usize = 1024;
+    /// Most API calls remembered per credential.
+    const CALLS_MAX: usize = 64;
+    /// Longest path remembered.
+    const PATH_MAX: usize = 256;
+
+    #[derive(Default)]
+    struct Credentials {
+        revision: i64,
+        entries: HashMap<String, Entry>,
+    }
+
+    struct Entry {
+        credential: Arc<CachedCredential>,
+        /// (method, path) -> number of actions decided, all allowed at `revision`.
+        allowed: hashbrown::HashMap<(String, String), usize>,
+    }
+
+    /// A borrowed key of `Entry::allowed`: hashes like the owned pair.
+    #[derive(Hash)]
+    struct CallKey<'a>(&'a str, &'a str);
+
+    impl hashbrown::Equivalent<(String, String)> for CallKey<'_> {
+        fn equivalent(&self, key: &(String, String)) -> bool {
+            self.0 == key.0 && self.1 == key.1
+        }
+    }
+
+    thread_local! {
+        static CREDENTIALS: RefCell<Credentials> = RefCell::new(Credentials::default());
+    }
+
+    /// Runs `f` on this thread's cache as of `revision` (emptied when it held an older one).
+    fn with<R>(revision: i64, f: impl FnOnce(&mut Credentials) -> Option<R>) -> Option<R> {
+        CREDENTIALS
+            .try_with(|cell| {
+                let mut cache = cell.try_borrow_mut().ok()?;
+                if cache.revision != revision {
+                    cache.entries.clear();
+                    cache.revision = revision;
+                }
+                f(&mut cache)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// This thread's copy of the credential of `ak` at `revision`.
+    pub(super) fn credential(ak: &str, revision: i64) -> Option<Arc<CachedCredential>> {
+        with(revision, |c| {
+            c.entries.get(ak).map(|e| Arc::clone(&e.credential))
+        })
+    }
+
+    /// Keeps a copy of `credential` (resolved at `revision`) for this thread.
+    pub(super) fn keep(ak: &str, revision: i64, credential: &CachedCredential) {
+        with(revision, |c| {
+            if c.entries.len() < ENTRIES_MAX {
+                let entry = Entry {
+                    credential: Arc::new(credential.copy()),
+                    allowed: hashbrown::HashMap::new(),
+                };
+                c.entries.insert(ak.to_owned(), entry);
+            }
+            Some(())
+        });
+    }
+
+    /// The number of actions of an API call already allowed at `revision` for `ak`.
+    pub(super) fn allowed(ak: &str, revision: i64, method: &str, path: &str) -> Option<usize> {
+        with(revision, |c| {
+            c.entries
+                .get(ak)?
+                .allowed
+                .get(&CallKey(method, path))
+                .copied()
+        })
+    }
+
+    /// Remembers that the `actions` of an API call were all allowed for `ak` at `revision`.
+    /// The caller checks that the answer cannot change within the revision.
+    pub(super) fn remember_allowed(
+        ak: &str,
+        revision: i64,
+        method: &str,
+        path: &str,
+        actions: usize,
+    ) {
+        if path.len() > PATH_MAX {
+            return;
+        }
+        with(revision, |c| {
+            let entry = c.entries.get_mut(ak)?;
+            if entry.allowed.len() < CALLS_MAX {
+                entry
+                    .allowed
+                    .insert((method.to_owned(), path.to_owned()), actions);
+            }
+            Some(())
+        });
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn call_keys_find_the_owned_entries_they_equal() {
+            let mut calls = hashbrown::HashMap::new();
+            calls.insert(("GET".to_owned(), "/v5/users".to_owned()), 1_usize);
+            calls.insert(("POST".to_owned(), "/v5/users".to_owned()), 2);
+            assert_eq!(calls.get(&CallKey("GET", "/v5/users")), Some(&1));
+            assert_eq!(calls.get(&CallKey("POST", "/v5/users")), Some(&2));
+            for (method, path) in [
+                ("DELETE", "/v5/users"),
+                ("GET", "/v5/users/"),
+                ("GET/", "v5/users"),
+                ("", "GET/v5/users"),
+            ] {
+                assert_eq!(calls.get(&CallKey(method, path)), None, "{method} {path}");
+            }
+        }
+    }
+}
+
 /// Endpoints that only require authentication (no catalog action): operations endpoints.
 const AUTHENTICATED_ONLY: &[(&str, &str)] = &[("GET", "/metrics"), ("GET", "/openapi.json")];
 
@@ -195,7 +345,24 @@ async fn lookup(
     ak: &str,
     now: OffsetDateTime,
 ) -> Result<Option<Arc<CachedCredential>>, ApiError> {
-    let revision = state.snapshot().revision();
+    let revision = state.current().revision();
+    if let Some(c) = local::credential(ak, revision) {
+        return Ok(Some(c));
+    }
+    let found = lookup_shared(state, ak, now, revision).await?;
+    if let Some(c) = &found {
+        local::keep(ak, revision, c);
+    }
+    Ok(found)
+}
+
+/// [`lookup`] in the cache shared by all threads, then in the store.
+async fn lookup_shared(
+    state: &AppState,
+    ak: &str,
+    now: OffsetDateTime,
+    revision: i64,
+) -> Result<Option<Arc<CachedCredential>>, ApiError> {
     if let Ok(cache) = state.credentials().read()
         && cache.revision == revision
         && let Some(c) = cache.entries.get(ak)
@@ -287,8 +454,9 @@ fn authorize_route(
     {
         return Ok(());
     }
-    let snapshot = state.snapshot();
-    if let Some(actions) = snapshot.allowed_call(&caller.access_key_id, method, path) {
+    let snapshot = state.current();
+    let revision = snapshot.revision();
+    if let Some(actions) = local::allowed(&caller.access_key_id, revision, method, path) {
         crate::telemetry::count_decisions(
             crate::telemetry::Source::Api,
             iam_policy::Decision::Allow,
@@ -311,6 +479,9 @@ fn authorize_route(
         let resource = snapshot.real_resource_urn(&resolved.params, resource, &caller.account_id);
         snapshot.authorize_api_call(caller, action, &resource)?;
     }
-    snapshot.remember_allowed_call(caller, method, path, resolved.actions.len());
+    if snapshot.api_calls_cacheable(caller) {
+        let actions = resolved.actions.len();
+        local::remember_allowed(&caller.access_key_id, revision, method, path, actions);
+    }
     Ok(())
 }

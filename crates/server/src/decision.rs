@@ -158,7 +158,7 @@ async fn authorize(
     Extension(caller): Extension<Arc<Caller>>,
     BufferedBody(body): BufferedBody,
 ) -> ApiResult<Response> {
-    let snapshot = st.snapshot();
+    let snapshot = st.current();
     // Fast path: a single request is parsed in one typed pass. A body that mentions
     // `"requests"` is looked at as a value first: a batch, or a single request after all.
     let batch: Option<Value> = if mentions_requests(&body) {
@@ -221,10 +221,10 @@ fn mentions_requests(body: &[u8]) -> bool {
 
 /// The answer to one request.
 #[derive(Serialize)]
-struct Answer {
+struct Answer<'a> {
     decision: &'static str,
     allowed: bool,
-    principal: String,
+    principal: &'a str,
     action: String,
     resource: String,
     message: Option<String>,
@@ -232,8 +232,8 @@ struct Answer {
 }
 
 #[derive(Serialize)]
-struct BatchAnswer {
-    results: Vec<Answer>,
+struct BatchAnswer<'a> {
+    results: Vec<Answer<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -242,11 +242,11 @@ struct BatchBody {
     requests: Vec<AuthorizeRequest>,
 }
 
-fn decide_one(
-    snapshot: &crate::snapshot::Snapshot,
+fn decide_one<'s>(
+    snapshot: &'s crate::snapshot::Snapshot,
     caller: &Caller,
     r: AuthorizeRequest,
-) -> ApiResult<Answer> {
+) -> ApiResult<Answer<'s>> {
     let principal = match (&r.principal, &r.access_key_id) {
         (Some(urn), None) => snapshot.principal_by_urn(urn),
         (None, Some(ak)) => snapshot.principal_by_access_key(ak),
@@ -268,7 +268,7 @@ fn decide_one(
     let resource = r.resource.unwrap_or_else(|| "*".to_owned());
     let context = r.context.into_iter().map(|(k, v)| (k, v.into_strings()));
     let started = Instant::now();
-    let explanation = snapshot.decide(&principal, &r.action, &resource, context);
+    let explanation = snapshot.decide(principal, &r.action, &resource, context);
     let decision = explanation.decision;
     telemetry::record_decision(
         telemetry::Source::Authorize,
@@ -278,7 +278,7 @@ fn decide_one(
     Ok(Answer {
         decision: decision.as_str(),
         allowed: decision == iam_policy::Decision::Allow,
-        principal: principal.urn.clone(),
+        principal: &principal.urn,
         action: r.action,
         resource,
         message: explanation.message.clone(),

@@ -62,27 +62,7 @@ pub struct Snapshot {
     /// Compiled policy sets of agency sessions seen at this revision, by access key (a new
     /// snapshot starts empty, so sessions always follow the agency's current policies).
     sessions: std::sync::RwLock<HashMap<String, Arc<Principal>>>,
-    /// API calls already allowed at this revision: (access key, method, path) -> the number of
-    /// actions decided. Only for callers whose policies hold no condition, whose decisions
-    /// therefore cannot change before the next snapshot (which starts empty). Bounded by
-    /// [`ALLOWED_CALLS_MAX`] entries of paths up to [`ALLOWED_CALL_PATH_MAX`] bytes.
-    allowed_calls: std::sync::RwLock<hashbrown::HashMap<(String, String, String), usize>>,
 }
-
-/// A borrowed key of `Snapshot::allowed_calls`: hashes like the owned tuple.
-#[derive(Hash)]
-struct CallKey<'a>(&'a str, &'a str, &'a str);
-
-impl hashbrown::Equivalent<(String, String, String)> for CallKey<'_> {
-    fn equivalent(&self, key: &(String, String, String)) -> bool {
-        self.0 == key.0 && self.1 == key.1 && self.2 == key.2
-    }
-}
-
-/// Most API calls remembered as allowed per snapshot.
-pub(crate) const ALLOWED_CALLS_MAX: usize = 4096;
-/// Longest path remembered as allowed.
-pub(crate) const ALLOWED_CALL_PATH_MAX: usize = 256;
 
 fn compile(id: &str, doc: &str, kind: PolicyKind) -> Option<(PolicyId, Arc<Policy>)> {
     match Policy::parse(doc, kind) {
@@ -278,7 +258,6 @@ impl Snapshot {
             entity_urns,
             sealer: None,
             sessions: std::sync::RwLock::default(),
-            allowed_calls: std::sync::RwLock::default(),
         }
     }
 
@@ -414,45 +393,12 @@ impl Snapshot {
         Err(ApiError::forbidden(message, encoded))
     }
 
-    /// The number of actions of an API call already allowed at this revision for the caller
-    /// with access key `ak` (see [`Snapshot::remember_allowed_call`]).
-    pub(crate) fn allowed_call(&self, ak: &str, method: &str, path: &str) -> Option<usize> {
-        let calls = self.allowed_calls.read().ok()?;
-        calls.get(&CallKey(ak, method, path)).copied()
-    }
-
-    /// Remembers that every one of the `actions` of an API call was allowed for `caller`, when
-    /// that answer cannot change before the next snapshot: the caller's policies hold no
-    /// condition (the request context is the only input besides the snapshot). Does nothing
-    /// otherwise, or once the cache is full.
-    pub(crate) fn remember_allowed_call(
-        &self,
-        caller: &Caller,
-        method: &str,
-        path: &str,
-        actions: usize,
-    ) {
-        if path.len() > ALLOWED_CALL_PATH_MAX {
-            return;
-        }
-        let Ok(principal) = self.caller_set(caller) else {
-            return;
-        };
-        if principal.policies.has_conditions() {
-            return;
-        }
-        if let Ok(mut calls) = self.allowed_calls.write()
-            && calls.len() < ALLOWED_CALLS_MAX
-        {
-            calls.insert(
-                (
-                    caller.access_key_id.clone(),
-                    method.to_owned(),
-                    path.to_owned(),
-                ),
-                actions,
-            );
-        }
+    /// Whether the answers to `caller`'s API calls may be remembered until the next snapshot:
+    /// its policies hold no condition, so the request context (the only input besides the
+    /// snapshot) cannot change them.
+    pub(crate) fn api_calls_cacheable(&self, caller: &Caller) -> bool {
+        self.caller_set(caller)
+            .is_ok_and(|principal| !principal.policies.has_conditions())
     }
 
     /// Whether a principal of `kind` and `id` belongs to `account`.
@@ -463,13 +409,13 @@ impl Snapshot {
     }
 
     /// A stored (enabled) user by URN.
-    pub fn principal_by_urn(&self, urn: &str) -> Option<Arc<Principal>> {
-        self.by_urn.get(urn).cloned()
+    pub fn principal_by_urn(&self, urn: &str) -> Option<&Arc<Principal>> {
+        self.by_urn.get(urn)
     }
 
     /// A stored user by one of its active access key ids.
-    pub fn principal_by_access_key(&self, ak: &str) -> Option<Arc<Principal>> {
-        self.by_access_key.get(ak).cloned()
+    pub fn principal_by_access_key(&self, ak: &str) -> Option<&Arc<Principal>> {
+        self.by_access_key.get(ak)
     }
 
     /// Whether `caller` may ask decisions about `p`: same account, or `p` is in a member
@@ -600,32 +546,5 @@ mod tests {
         }
         let (_, p) = compile("broken", "{", PolicyKind::Identity).unwrap();
         assert_eq!(p.statements().len(), 1);
-    }
-
-    #[test]
-    fn call_keys_find_the_owned_entries_they_equal() {
-        let mut calls = hashbrown::HashMap::new();
-        calls.insert(
-            ("AK1".to_owned(), "GET".to_owned(), "/v5/users".to_owned()),
-            1_usize,
-        );
-        calls.insert(
-            ("AK1".to_owned(), "POST".to_owned(), "/v5/users".to_owned()),
-            2,
-        );
-        assert_eq!(calls.get(&CallKey("AK1", "GET", "/v5/users")), Some(&1));
-        assert_eq!(calls.get(&CallKey("AK1", "POST", "/v5/users")), Some(&2));
-        for (ak, method, path) in [
-            ("AK2", "GET", "/v5/users"),
-            ("AK1", "DELETE", "/v5/users"),
-            ("AK1", "GET", "/v5/users/"),
-            ("AK1GET", "", "/v5/users"),
-        ] {
-            assert_eq!(
-                calls.get(&CallKey(ak, method, path)),
-                None,
-                "{ak} {method} {path}"
-            );
-        }
     }
 }

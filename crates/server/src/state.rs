@@ -84,6 +84,13 @@ impl AppState {
         self.inner.snapshot.load_full()
     }
 
+    /// The current snapshot for the duration of a synchronous step: no reference count is
+    /// touched (the two worker threads would otherwise bounce it between their caches on every
+    /// request). Do not keep it across an `.await`; use [`AppState::snapshot`] there.
+    pub(crate) fn current(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.inner.snapshot.load()
+    }
+
     pub(crate) fn metrics(&self) -> Option<&PrometheusHandle> {
         self.inner.metrics.as_ref()
     }

@@ -228,8 +228,28 @@ impl MakeRequestIds {
     /// The next id: prefix and counter as one 128-bit value in lower-case hex.
     fn next_uuid() -> uuid::Uuid {
         let prefix = *REQUEST_ID_PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
-        let n = REQUEST_ID_COUNTER.fetch_add(1, Ordering::Relaxed);
-        uuid::Uuid::from_u64_pair(prefix, n)
+        uuid::Uuid::from_u64_pair(prefix, Self::next_counter())
+    }
+
+    /// The next counter value. Each thread takes a block of values from the shared counter at a
+    /// time, so that the worker threads do not write the same cache line on every request.
+    fn next_counter() -> u64 {
+        const BLOCK: u64 = 1024;
+        thread_local! {
+            /// The next value of this thread's block, and the block's end.
+            static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+        }
+        RANGE
+            .try_with(|range| {
+                let (mut next, mut end) = range.get();
+                if next == end {
+                    next = REQUEST_ID_COUNTER.fetch_add(BLOCK, Ordering::Relaxed);
+                    end = next.wrapping_add(BLOCK);
+                }
+                range.set((next.wrapping_add(1), end));
+                next
+            })
+            .unwrap_or_else(|_| REQUEST_ID_COUNTER.fetch_add(1, Ordering::Relaxed))
     }
 
     /// The next id.
@@ -287,5 +307,25 @@ mod tests {
         assert_eq!(distinct.len(), ids.len());
         // one prefix per process
         assert!(ids.iter().all(|id| id[..16] == ids[0][..16]));
+    }
+
+    #[test]
+    fn request_ids_stay_unique_across_threads_and_counter_blocks() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..2500)
+                        .map(|_| super::MakeRequestIds::next_id())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = std::collections::HashSet::new();
+        for t in threads {
+            for id in t.join().unwrap() {
+                assert!(all.insert(id.clone()), "{id} was given out twice");
+            }
+        }
+        assert_eq!(all.len(), 10_000);
     }
 }
