@@ -54,6 +54,11 @@ impl Context {
         slot.extend(values.into_iter().map(Into::into));
     }
 
+    /// Replaces the values of `key` with `values`, without copying them.
+    pub fn set_values(&mut self, key: &str, values: Vec<String>) {
+        *self.slot(key) = values;
+    }
+
     fn slot(&mut self, key: &str) -> &mut Vec<String> {
         // Compares the stored (lower-case) key with `key` lower-cased on the fly, so that
         // adding to an existing key does not allocate.

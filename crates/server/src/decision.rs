@@ -15,6 +15,7 @@
 //! `POST /v1/simulate` evaluates an evaluation case (the `eval` format of `iam_policy::case`)
 //! without touching the store.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -133,24 +134,60 @@ impl<'de> Deserialize<'de> for ContextValue {
     }
 }
 
-/// One authorization request.
+/// A string of the request body: borrowed from the body, or owned when it holds escapes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// One authorization request, borrowing its strings from the request body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuthorizeRequest {
+pub struct AuthorizeRequest<'a> {
     /// Principal URN (`iam::<account>:user:<name>`).
-    #[serde(default)]
-    pub principal: Option<String>,
+    #[serde(default, borrow)]
+    pub principal: Option<Text<'a>>,
     /// Or the principal's access key id.
-    #[serde(default)]
-    pub access_key_id: Option<String>,
+    #[serde(default, borrow)]
+    pub access_key_id: Option<Text<'a>>,
     /// The action, e.g. `modelarts:notebook:create`.
-    pub action: String,
+    #[serde(borrow)]
+    pub action: Text<'a>,
     /// The resource URN; default `*`.
-    #[serde(default)]
-    pub resource: Option<String>,
+    #[serde(default, borrow)]
+    pub resource: Option<Text<'a>>,
     /// Condition keys and values.
-    #[serde(default)]
-    pub context: BTreeMap<String, ContextValue>,
+    #[serde(default, borrow)]
+    pub context: BTreeMap<Text<'a>, ContextValue>,
 }
 
 async fn authorize(
@@ -225,8 +262,8 @@ struct Answer<'a> {
     decision: &'static str,
     allowed: bool,
     principal: &'a str,
-    action: String,
-    resource: String,
+    action: Cow<'a, str>,
+    resource: Cow<'a, str>,
     message: Option<String>,
     explanation: iam_policy::Explanation,
 }
@@ -238,15 +275,16 @@ struct BatchAnswer<'a> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BatchBody {
-    requests: Vec<AuthorizeRequest>,
+struct BatchBody<'a> {
+    #[serde(borrow)]
+    requests: Vec<AuthorizeRequest<'a>>,
 }
 
-fn decide_one<'s>(
-    snapshot: &'s crate::snapshot::Snapshot,
+fn decide_one<'a>(
+    snapshot: &'a crate::snapshot::Snapshot,
     caller: &Caller,
-    r: AuthorizeRequest,
-) -> ApiResult<Answer<'s>> {
+    r: AuthorizeRequest<'a>,
+) -> ApiResult<Answer<'a>> {
     let principal = match (&r.principal, &r.access_key_id) {
         (Some(urn), None) => snapshot.principal_by_urn(urn),
         (None, Some(ak)) => snapshot.principal_by_access_key(ak),
@@ -265,8 +303,8 @@ fn decide_one<'s>(
                 .unwrap_or_default()
         )));
     };
-    let resource = r.resource.unwrap_or_else(|| "*".to_owned());
-    let context = r.context.into_iter().map(|(k, v)| (k, v.into_strings()));
+    let resource = r.resource.map_or(Cow::Borrowed("*"), |t| t.0);
+    let context = r.context.into_iter().map(|(k, v)| (k.0, v.into_strings()));
     let started = Instant::now();
     let explanation = snapshot.decide(principal, &r.action, &resource, context);
     let decision = explanation.decision;
@@ -279,7 +317,7 @@ fn decide_one<'s>(
         decision: decision.as_str(),
         allowed: decision == iam_policy::Decision::Allow,
         principal: &principal.urn,
-        action: r.action,
+        action: r.action.0,
         resource,
         message: explanation.message.clone(),
         explanation,

@@ -435,11 +435,11 @@ impl Snapshot {
         p: &Principal,
         action: &str,
         resource: &str,
-        context: impl IntoIterator<Item = (String, Vec<String>)>,
+        context: impl IntoIterator<Item = (impl AsRef<str>, Vec<String>)>,
     ) -> iam_policy::Explanation {
         let mut ctx = Context::new();
         for (k, v) in context {
-            ctx.set(&k, v);
+            ctx.set_values(k.as_ref(), v);
         }
         add_defaults(&mut ctx);
         let req = Request {

@@ -578,3 +578,57 @@ async fn remembered_api_call_permissions_follow_every_write() {
     let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
     assert_huawei_error(&a, 403, "IAM.0003");
 }
+
+/// The decision API reads its strings straight from the body; strings written with JSON escapes
+/// (which cannot be borrowed) must decide exactly like their plain spelling.
+#[tokio::test]
+async fn authorize_reads_escaped_strings_like_plain_ones() {
+    let app = TestApp::new().await;
+    let (uid, urn, _) = app.user_with_key("erin").await;
+    let doc = json!({"Version": "5.0", "Statement": [{"Effect": "Allow",
+        "Action": ["modelarts:notebook:create"],
+        "Condition": {"IpAddress": {"g:SourceIp": ["10.0.0.0/8"]}}}]});
+    app.grant(&uid, "nb-from-10", doc).await;
+    let escaped_urn: String = urn
+        .chars()
+        .map(|c| format!("\\u{:04x}", u32::from(c)))
+        .collect();
+    // (body, expected decision, expected action and resource in the answer)
+    let cases = [
+        (
+            format!(
+                r#"{{"principal":"{urn}","action":"modelarts:notebook:create","context":{{"g:SourceIp":"10.1.2.3"}}}}"#
+            ),
+            "allow",
+        ),
+        (
+            format!(
+                r#"{{"principal":"{escaped_urn}","action":"modelarts:notebook:\u0063reate","resource":"\u002a","context":{{"g:\u0053ourceIp":"10.1.2.\u0033"}}}}"#
+            ),
+            "allow",
+        ),
+        (
+            format!(
+                r#"{{"principal":"{escaped_urn}","action":"modelarts:notebook:\u0063reate","context":{{"g:\u0053ourceIp":["192.168.0.\u0031"]}}}}"#
+            ),
+            "implicit_deny",
+        ),
+    ];
+    let root = app.root.clone();
+    for (body, decision) in cases {
+        let a = app
+            .call_raw(
+                &root,
+                "POST",
+                "/v1/authorize",
+                &[],
+                body.clone().into_bytes(),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{body}: {}", a.body);
+        assert_eq!(a.body["decision"], decision, "{body}: {}", a.body);
+        assert_eq!(a.body["principal"], urn.as_str(), "{body}");
+        assert_eq!(a.body["action"], "modelarts:notebook:create", "{body}");
+        assert_eq!(a.body["resource"], "*", "{body}");
+    }
+}
