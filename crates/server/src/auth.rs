@@ -249,7 +249,21 @@ pub(crate) async fn authenticate(
 }
 
 async fn check(state: &AppState, req: Request) -> Result<Request, ApiError> {
-    let (mut parts, body) = req.into_parts();
+    let (mut parts, bytes, caller) = authenticate_request(state, req).await?;
+    parts.extensions.insert(caller);
+    parts
+        .extensions
+        .insert(crate::extract::BufferedBody(bytes.clone()));
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Steps 1-4 of the middleware for one request: its parts, its buffered body and the caller,
+/// once the call itself is authorized.
+pub(crate) async fn authenticate_request(
+    state: &AppState,
+    req: Request,
+) -> Result<(http::request::Parts, axum::body::Bytes, Arc<Caller>), ApiError> {
+    let (parts, body) = req.into_parts();
     let limit = crate::MAX_BODY_BYTES;
     let declared = parts
         .headers
@@ -267,11 +281,7 @@ async fn check(state: &AppState, req: Request) -> Result<Request, ApiError> {
     if !handler_authorized(parts.method.as_str(), parts.uri.path()) {
         authorize_route(state, &caller, parts.method.as_str(), parts.uri.path())?;
     }
-    parts.extensions.insert(caller);
-    parts
-        .extensions
-        .insert(crate::extract::BufferedBody(bytes.clone()));
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    Ok((parts, bytes, caller))
 }
 
 /// Routes whose handlers authorize the call themselves (the resource is in the body or the

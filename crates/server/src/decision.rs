@@ -195,18 +195,31 @@ async fn authorize(
     Extension(caller): Extension<Arc<Caller>>,
     BufferedBody(body): BufferedBody,
 ) -> ApiResult<Response> {
+    decide_body(&st, &caller, &body)
+}
+
+/// `POST /v1/authorize` in one step, outside the router (see [`crate::fast_lane`]): the same
+/// authentication and call authorization as the middleware, then the same handler.
+pub(crate) async fn authorize_directly(st: AppState, req: axum::extract::Request) -> Response {
+    match crate::auth::authenticate_request(&st, req).await {
+        Ok((_, body, caller)) => decide_body(&st, &caller, &body).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn decide_body(st: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Response> {
     let snapshot = st.current();
     // Fast path: a single request is parsed in one typed pass. A body that mentions
     // `"requests"` is looked at as a value first: a batch, or a single request after all.
-    let batch: Option<Value> = if mentions_requests(&body) {
-        let raw: Value = crate::extract::parse_json(&body)?;
+    let batch: Option<Value> = if mentions_requests(body) {
+        let raw: Value = crate::extract::parse_json(body)?;
         raw.get("requests").is_some().then_some(raw)
     } else {
         None
     };
     let Some(raw) = batch else {
-        let r: AuthorizeRequest = crate::extract::parse_json(&body)?;
-        return json_answer(&decide_one(&snapshot, &caller, r)?);
+        let r: AuthorizeRequest = crate::extract::parse_json(body)?;
+        return json_answer(&decide_one(&snapshot, caller, r)?);
     };
     if let Some(items) = raw.get("requests").and_then(Value::as_array)
         && let Some(i) = items.iter().position(|r| !r.is_object())
@@ -215,7 +228,7 @@ async fn authorize(
             "invalid request body at `requests[{i}]`: a JSON object is required"
         )));
     }
-    let b: BatchBody = crate::extract::parse_json(&body)?;
+    let b: BatchBody = crate::extract::parse_json(body)?;
     let requests = b.requests;
     if requests.is_empty() || requests.len() > MAX_BATCH {
         return Err(ApiError::bad_request(format!(
@@ -225,7 +238,7 @@ async fn authorize(
     }
     let mut results = Vec::with_capacity(requests.len());
     for (i, r) in requests.into_iter().enumerate() {
-        let out = decide_one(&snapshot, &caller, r).map_err(|e| {
+        let out = decide_one(&snapshot, caller, r).map_err(|e| {
             ApiError::new(
                 e.status(),
                 e.code(),

@@ -67,7 +67,68 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP API over `state`, with the common layers.
 pub fn app(state: AppState) -> Router {
-    with_common_layers(routes(state))
+    with_common_layers(fast_lane::FastLane::new(state.clone(), routes(state)))
+}
+
+mod fast_lane {
+    //! `POST /v1/authorize`, which enforcement points call for every request they guard, goes
+    //! straight to its handler; every other request goes to the router.
+    //!
+    //! The answer is the same either way: the same authentication and authorization of the call
+    //! ([`crate::auth::authenticate_request`]) and the same handler, inside the same common
+    //! layers. What the lane skips is the router's own work per request: matching, cloning the
+    //! boxed route and its middleware stack, the state clones of the extractors and the request
+    //! extensions that carry the caller and the body to the handler (docs/benchmarks.md,
+    //! "Session 5").
+
+    use std::convert::Infallible;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use axum::Router;
+    use axum::extract::Request;
+    use axum::response::Response;
+    use futures_util::future::Either;
+    use tower::Service;
+
+    use crate::state::AppState;
+
+    type Direct = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    /// The router, with the decision API's lane beside it.
+    #[derive(Clone)]
+    pub(crate) struct FastLane {
+        state: AppState,
+        router: Router,
+    }
+
+    impl FastLane {
+        pub(crate) fn new(state: AppState, router: Router) -> Self {
+            Self { state, router }
+        }
+    }
+
+    impl Service<Request> for FastLane {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = Either<Direct, <Router as Service<Request>>::Future>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: Request) -> Self::Future {
+            if req.method() == http::Method::POST && req.uri().path() == "/v1/authorize" {
+                let state = self.state.clone();
+                Either::Left(Box::pin(async move {
+                    Ok(crate::decision::authorize_directly(state, req).await)
+                }))
+            } else {
+                Either::Right(self.router.call(req))
+            }
+        }
+    }
 }
 
 /// The HTTP API without the common layers (the proxy wraps it with its own dispatch first).
@@ -96,14 +157,26 @@ pub(crate) fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Wraps a router in the common layers: response counting, sensitive headers redacted, request
-/// ids, tracing, panic catching and the body limit (outermost first).
+/// Wraps a service (a router, or the router with the decision API's lane beside it) in the
+/// common layers: response counting, sensitive headers redacted, request ids, tracing, panic
+/// catching and the body limit (outermost first).
 ///
-/// The layers wrap the whole router once, as one tower service installed as the fallback of an
+/// The layers wrap the whole service once, as one tower service installed as the fallback of an
 /// otherwise empty router. `Router::layer` would instead wrap every route in one more boxed
 /// service per call, and axum clones each route's nested boxes on every request: that was 20 of the 109 heap
 /// allocations of a `POST /v1/authorize` (docs/benchmarks.md, "Session 4").
-pub fn with_common_layers(router: Router) -> Router {
+pub fn with_common_layers<S>(service: S) -> Router
+where
+    S: tower::Service<
+            Request<axum::body::Body>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
     let sensitive: Arc<[HeaderName]> = Arc::new([
         header::AUTHORIZATION,
         HeaderName::from_static("x-security-token"),
@@ -128,5 +201,5 @@ pub fn with_common_layers(router: Router) -> Router {
         )
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    Router::new().fallback_service(layers.service(router))
+    Router::new().fallback_service(layers.service(service))
 }

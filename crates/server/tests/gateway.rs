@@ -547,3 +547,97 @@ async fn auth_request_verifies_bodies_signed_as_unsigned_payload() {
     assert_eq!(a.status, 204, "{}", a.body);
     assert_eq!(a.headers["x-iam-action"], "modelarts:trainJob:list");
 }
+
+/// `POST /v1/authorize` takes a lane beside the router in `app` (crates/server/src/lib.rs,
+/// `fast_lane`); the proxy dispatches its local requests through the router alone. Both must
+/// answer every request the same: decisions, batches, and every kind of error.
+#[tokio::test]
+async fn the_decision_fast_lane_answers_like_the_router() {
+    let mut app = TestApp::new().await;
+    let (uid, urn, key) = app.user_with_key("dora").await;
+    app.grant(
+        &uid,
+        "nb",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:notebook:create"]}]}),
+    )
+    .await;
+    let root = app.root.clone();
+    let one = |action: &str| json!({"principal": urn, "action": action}).to_string();
+    // (signing key, method, path, body)
+    let cases: Vec<(Key, &str, &str, String)> = vec![
+        (root.clone(), "POST", "/v1/authorize", one("modelarts:notebook:create")),
+        (root.clone(), "POST", "/v1/authorize", one("modelarts:notebook:delete")),
+        (
+            root.clone(),
+            "POST",
+            "/v1/authorize",
+            json!({"requests": [serde_json::from_str::<Value>(&one("modelarts:notebook:create")).unwrap(), {"principal": urn, "action": "obs:bucket:list", "resource": "obs:::bucket:b"}]}).to_string(),
+        ),
+        (root.clone(), "POST", "/v1/authorize", json!({"requests": []}).to_string()),
+        (root.clone(), "POST", "/v1/authorize", "{".to_owned()),
+        (root.clone(), "POST", "/v1/authorize", "[]".to_owned()),
+        (root.clone(), "POST", "/v1/authorize", String::new()),
+        (root.clone(), "POST", "/v1/authorize", json!({"principal": urn, "action": 1}).to_string()),
+        (root.clone(), "POST", "/v1/authorize", json!({"principal": urn, "action": "a:b:c", "extra": 1}).to_string()),
+        (root.clone(), "POST", "/v1/authorize", json!({"principal": "iam::0:user:nobody", "action": "a:b:c"}).to_string()),
+        (root.clone(), "POST", "/v1/authorize", json!({"principal": urn, "access_key_id": key.ak, "action": "a:b:c"}).to_string()),
+        // dora may not call the decision API herself
+        (key.clone(), "POST", "/v1/authorize", one("modelarts:notebook:create")),
+        (
+            Key { ak: root.ak.clone(), sk: "not-the-secret".to_owned() },
+            "POST",
+            "/v1/authorize",
+            one("modelarts:notebook:create"),
+        ),
+        (Key { ak: "NOSUCHKEY".to_owned(), sk: "x".to_owned() }, "POST", "/v1/authorize", one("a:b:c")),
+        (root.clone(), "GET", "/v1/authorize", String::new()),
+        (root.clone(), "POST", "/v1/authorize/", one("modelarts:notebook:create")),
+        (root.clone(), "POST", "/v1/authorize", "x".repeat(iam_server::MAX_BODY_BYTES + 1)),
+    ];
+    let mut answers = Vec::new();
+    for router in [
+        iam_server::app(app.state.clone()),
+        iam_server::gateway::proxy_app(app.state.clone(), "http://127.0.0.1:9").unwrap(),
+    ] {
+        app.router = router;
+        let mut these = Vec::new();
+        for (key, method, path, body) in &cases {
+            let a = app
+                .call_raw(key, method, path, &[], body.clone().into_bytes())
+                .await;
+            assert!(
+                a.headers.contains_key("x-request-id"),
+                "{method} {path} {body:.80}"
+            );
+            let mut body = a.body;
+            if let Some(o) = body.as_object_mut() {
+                o.remove("request_id");
+                // sealed with a fresh nonce each time: compare that it is there
+                if let Some(sealed) = o.get_mut("encoded_authorization_message") {
+                    *sealed = Value::Bool(sealed.as_str().is_some_and(|s| !s.is_empty()));
+                }
+            }
+            these.push((a.status, body));
+        }
+        answers.push(these);
+    }
+    for (i, (fast, routed)) in answers[0].iter().zip(&answers[1]).enumerate() {
+        let (_, method, path, body) = &cases[i];
+        assert_eq!(fast, routed, "case {i}: {method} {path} {body:.80}");
+    }
+    // the table covers allow, deny, a batch and the error paths
+    let statuses: std::collections::BTreeSet<u16> =
+        answers[0].iter().map(|(s, _)| s.as_u16()).collect();
+    assert_eq!(
+        statuses,
+        [200, 400, 401, 403, 404, 405, 413].into_iter().collect(),
+        "{:?}",
+        answers[0]
+            .iter()
+            .map(|(s, b)| (s.as_u16(), b.to_string()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(answers[0][0].1["decision"], "allow");
+    assert_eq!(answers[0][1].1["decision"], "implicit_deny");
+    assert_eq!(answers[0][2].1["results"][0]["decision"], "allow");
+}
