@@ -114,9 +114,12 @@ mod local {
     /// Longest path remembered.
     const PATH_MAX: usize = 256;
 
+    /// Which cache: the `AppState` instance and the snapshot revision.
+    pub(super) type Generation = (u64, i64);
+
     #[derive(Default)]
     struct Credentials {
-        revision: i64,
+        generation: Generation,
         entries: HashMap<String, Entry>,
     }
 
@@ -140,14 +143,20 @@ mod local {
         static CREDENTIALS: RefCell<Credentials> = RefCell::new(Credentials::default());
     }
 
-    /// Runs `f` on this thread's cache as of `revision` (emptied when it held an older one).
-    fn with<R>(revision: i64, f: impl FnOnce(&mut Credentials) -> Option<R>) -> Option<R> {
+    /// Runs `f` on this thread's cache of `generation`: emptied first when it held another
+    /// state's or an older revision's entries; left alone (and `f` not run) when it already
+    /// holds a newer revision than a late request asks for.
+    fn with<R>(generation: Generation, f: impl FnOnce(&mut Credentials) -> Option<R>) -> Option<R> {
         CREDENTIALS
             .try_with(|cell| {
                 let mut cache = cell.try_borrow_mut().ok()?;
-                if cache.revision != revision {
+                if cache.generation != generation {
+                    let (instance, revision) = generation;
+                    if cache.generation.0 == instance && cache.generation.1 > revision {
+                        return None;
+                    }
                     cache.entries.clear();
-                    cache.revision = revision;
+                    cache.generation = generation;
                 }
                 f(&mut cache)
             })
@@ -155,16 +164,16 @@ mod local {
             .flatten()
     }
 
-    /// This thread's copy of the credential of `ak` at `revision`.
-    pub(super) fn credential(ak: &str, revision: i64) -> Option<Arc<CachedCredential>> {
-        with(revision, |c| {
+    /// This thread's copy of the credential of `ak` in `generation`.
+    pub(super) fn credential(ak: &str, generation: Generation) -> Option<Arc<CachedCredential>> {
+        with(generation, |c| {
             c.entries.get(ak).map(|e| Arc::clone(&e.credential))
         })
     }
 
-    /// Keeps a copy of `credential` (resolved at `revision`) for this thread.
-    pub(super) fn keep(ak: &str, revision: i64, credential: &CachedCredential) {
-        with(revision, |c| {
+    /// Keeps a copy of `credential` (resolved in `generation`) for this thread.
+    pub(super) fn keep(ak: &str, generation: Generation, credential: &CachedCredential) {
+        with(generation, |c| {
             if c.entries.len() < ENTRIES_MAX {
                 let entry = Entry {
                     credential: Arc::new(credential.copy()),
@@ -176,9 +185,14 @@ mod local {
         });
     }
 
-    /// The number of actions of an API call already allowed at `revision` for `ak`.
-    pub(super) fn allowed(ak: &str, revision: i64, method: &str, path: &str) -> Option<usize> {
-        with(revision, |c| {
+    /// The number of actions of an API call already allowed in `generation` for `ak`.
+    pub(super) fn allowed(
+        ak: &str,
+        generation: Generation,
+        method: &str,
+        path: &str,
+    ) -> Option<usize> {
+        with(generation, |c| {
             c.entries
                 .get(ak)?
                 .allowed
@@ -187,11 +201,11 @@ mod local {
         })
     }
 
-    /// Remembers that the `actions` of an API call were all allowed for `ak` at `revision`.
+    /// Remembers that the `actions` of an API call were all allowed for `ak` in `generation`.
     /// The caller checks that the answer cannot change within the revision.
     pub(super) fn remember_allowed(
         ak: &str,
-        revision: i64,
+        generation: Generation,
         method: &str,
         path: &str,
         actions: usize,
@@ -199,7 +213,7 @@ mod local {
         if path.len() > PATH_MAX {
             return;
         }
-        with(revision, |c| {
+        with(generation, |c| {
             let entry = c.entries.get_mut(ak)?;
             if entry.allowed.len() < CALLS_MAX {
                 entry
@@ -213,6 +227,80 @@ mod local {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        fn sample(ak: &str) -> CachedCredential {
+            CachedCredential {
+                secret: iam_signing::SecretInfo::new(secrecy::SecretString::from("sk")),
+                caller: Arc::new(crate::auth::Caller {
+                    account_id: "acct".to_owned(),
+                    urn: format!("iam::acct:user:{ak}"),
+                    access_key_id: ak.to_owned(),
+                    kind: crate::auth::CallerKind::User {
+                        user_id: ak.to_owned(),
+                        is_root: false,
+                    },
+                }),
+                session: None,
+            }
+        }
+
+        #[test]
+        fn entries_live_for_one_state_and_revision() {
+            let (a, b) = ((1, 5), (1, 6));
+            keep("AK", a, &sample("AK"));
+            remember_allowed("AK", a, "GET", "/v5/users", 1);
+            let found = credential("AK", a).unwrap();
+            assert_eq!(found.caller.access_key_id, "AK");
+            assert_eq!(allowed("AK", a, "GET", "/v5/users"), Some(1));
+            assert_eq!(allowed("AK", a, "POST", "/v5/users"), None);
+            assert_eq!(allowed("AK2", a, "GET", "/v5/users"), None);
+            // a newer revision empties the cache
+            assert!(credential("AK", b).is_none());
+            assert_eq!(allowed("AK", b, "GET", "/v5/users"), None);
+            // a late request of the older revision neither reads nor refills it
+            keep("AK", a, &sample("AK"));
+            assert!(credential("AK", a).is_none());
+            keep("AK", b, &sample("AK"));
+            assert!(credential("AK", b).is_some());
+            // another state in the same process (at any revision) never sees these entries
+            assert!(credential("AK", (2, 6)).is_none());
+            assert!(credential("AK", (2, 7)).is_none());
+        }
+
+        #[test]
+        fn the_copy_owns_its_caller() {
+            let shared = sample("AK");
+            keep("AK", (3, 1), &shared);
+            let mine = credential("AK", (3, 1)).unwrap();
+            assert!(!Arc::ptr_eq(&mine.caller, &shared.caller));
+            assert_eq!(mine.caller.urn, shared.caller.urn);
+        }
+
+        #[test]
+        fn calls_are_remembered_within_bounds() {
+            let g = (4, 1);
+            // nothing is remembered for a credential this thread does not hold
+            remember_allowed("AK", g, "GET", "/x", 1);
+            keep("AK", g, &sample("AK"));
+            assert_eq!(allowed("AK", g, "GET", "/x"), None);
+            let long = format!("/{}", "p".repeat(PATH_MAX));
+            remember_allowed("AK", g, "GET", &long, 1);
+            assert_eq!(allowed("AK", g, "GET", &long), None);
+            for i in 0..CALLS_MAX + 10 {
+                remember_allowed("AK", g, "GET", &format!("/v5/users/{i}"), 1);
+            }
+            let kept = (0..CALLS_MAX + 10)
+                .filter(|i| allowed("AK", g, "GET", &format!("/v5/users/{i}")).is_some())
+                .count();
+            assert_eq!(kept, CALLS_MAX);
+            for i in 0..ENTRIES_MAX + 10 {
+                keep(&format!("K{i}"), g, &sample("K"));
+            }
+            let held = (0..ENTRIES_MAX + 10)
+                .filter(|i| credential(&format!("K{i}"), g).is_some())
+                .count();
+            assert_eq!(held, ENTRIES_MAX - 1); // "AK" holds one place
+        }
 
         #[test]
         fn call_keys_find_the_owned_entries_they_equal() {
@@ -356,12 +444,13 @@ async fn lookup(
     now: OffsetDateTime,
 ) -> Result<Option<Arc<CachedCredential>>, ApiError> {
     let revision = state.current().revision();
-    if let Some(c) = local::credential(ak, revision) {
+    let generation = (state.instance(), revision);
+    if let Some(c) = local::credential(ak, generation) {
         return Ok(Some(c));
     }
     let found = lookup_shared(state, ak, now, revision).await?;
     if let Some(c) = &found {
-        local::keep(ak, revision, c);
+        local::keep(ak, generation, c);
     }
     Ok(found)
 }
@@ -465,8 +554,8 @@ fn authorize_route(
         return Ok(());
     }
     let snapshot = state.current();
-    let revision = snapshot.revision();
-    if let Some(actions) = local::allowed(&caller.access_key_id, revision, method, path) {
+    let generation = (state.instance(), snapshot.revision());
+    if let Some(actions) = local::allowed(&caller.access_key_id, generation, method, path) {
         crate::telemetry::count_decisions(
             crate::telemetry::Source::Api,
             iam_policy::Decision::Allow,
@@ -491,7 +580,7 @@ fn authorize_route(
     }
     if snapshot.api_calls_cacheable(caller) {
         let actions = resolved.actions.len();
-        local::remember_allowed(&caller.access_key_id, revision, method, path, actions);
+        local::remember_allowed(&caller.access_key_id, generation, method, path, actions);
     }
     Ok(())
 }

@@ -39,7 +39,7 @@ mod sts;
 pub mod telemetry;
 
 pub use auth::{Caller, CallerKind};
-pub use decision::{AuthorizeRequest, MAX_BATCH};
+pub use decision::{AuthorizeRequest, MAX_BATCH, Text};
 pub use error::{ApiError, ApiResult, code as error_code};
 pub use extract::{JsonBody, QueryParams};
 pub use ops::{ENDPOINTS, openapi_document};
@@ -114,6 +114,8 @@ mod fast_lane {
         type Error = Infallible;
         type Future = Either<Direct, <Router as Service<Request>>::Future>;
 
+        // axum's `Router` is always ready (its `poll_ready` returns `Ready(Ok(()))`), and so is
+        // the lane.
         fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
             Poll::Ready(Ok(()))
         }

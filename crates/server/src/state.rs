@@ -24,6 +24,9 @@ pub struct AppState {
 }
 
 struct Inner {
+    /// Unique per `AppState` built in this process: per-thread caches are keyed by it, so two
+    /// states in one process (tests, benches) never share entries.
+    instance: u64,
     store: Store,
     snapshot: ArcSwap<Snapshot>,
     write_lock: tokio::sync::Mutex<()>,
@@ -34,6 +37,8 @@ struct Inner {
     /// Decision-log writer of enforced requests (gateway, STS).
     audit: crate::audit::AuditLog,
 }
+
+static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[derive(Default)]
 pub(crate) struct CredentialCache {
@@ -58,6 +63,7 @@ impl AppState {
         let audit = crate::audit::AuditLog::new(store.clone());
         Ok(Self {
             inner: Arc::new(Inner {
+                instance: NEXT_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 store,
                 snapshot: ArcSwap::from_pointee(snapshot),
                 write_lock: tokio::sync::Mutex::new(()),
@@ -89,6 +95,11 @@ impl AppState {
     /// request). Do not keep it across an `.await`; use [`AppState::snapshot`] there.
     pub(crate) fn current(&self) -> arc_swap::Guard<Arc<Snapshot>> {
         self.inner.snapshot.load()
+    }
+
+    /// This state's number, unique in the process.
+    pub(crate) fn instance(&self) -> u64 {
+        self.inner.instance
     }
 
     pub(crate) fn metrics(&self) -> Option<&PrometheusHandle> {

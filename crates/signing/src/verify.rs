@@ -355,7 +355,10 @@ struct PayloadHash {
 }
 
 impl PayloadHash {
+    /// `text` is at most 64 bytes (a hex SHA-256 or `UNSIGNED-PAYLOAD`, checked by the caller);
+    /// anything longer would be an empty hash, which no signature matches.
     fn new(text: &[u8]) -> Self {
+        debug_assert!(text.len() <= 64, "payload hash of {} bytes", text.len());
         let mut out = Self {
             text: [0; 64],
             len: 0,

@@ -169,6 +169,18 @@ impl TestApp {
         pid
     }
 
+    /// Detaches a policy from a user.
+    pub async fn revoke(&self, user_id: &str, policy_id: &str) {
+        let a = self
+            .root(
+                "POST",
+                &format!("/v5/policies/{policy_id}/detach-user"),
+                json!({"user_id": user_id}),
+            )
+            .await;
+        assert!(a.status.is_success(), "{}", a.body);
+    }
+
     pub async fn authorize(&self, principal: &str, action: &str, resource: &str) -> Value {
         let a = self
             .root(
