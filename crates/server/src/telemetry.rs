@@ -280,13 +280,22 @@ mod tests {
     #[test]
     fn the_recorder_drains_its_histograms_on_its_own_thread() {
         assert!(super::metrics_handle().is_some());
-        let names: Vec<String> = std::fs::read_dir("/proc/self/task")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
-            .map(|name| name.trim().to_owned())
-            .collect();
+        let names = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect()
+        };
+        // A new thread runs under its parent's name until it has named itself: wait for that.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !names().iter().any(|n| n == "metrics-upkeep") && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let names = names();
         assert!(names.iter().any(|n| n == "metrics-upkeep"), "{names:?}");
     }
 
