@@ -1,7 +1,9 @@
-# Shared set-up of the wrk scripts (run.sh, cpu.sh, rss.sh); sourced after they set `here`.
-# Defines repo, python, work (a temporary directory removed on exit by `cleanup`), free_port,
-# start_server, start_bare, await_up, sign_for_alice and check_2xx.
-repo="$(cd "$here/../.." && pwd)"
+# Shared set-up of the wrk scripts (run.sh, cpu.sh, rss.sh here, tests/nginx/bench-gateway.sh).
+# Checks for the SDK venv and wrk; defines repo, python, work (a temporary directory removed on
+# exit by `cleanup`, which also stops every pid in `pids`), free_port, start_server, start_bare,
+# await_up, sign_for_alice and check_2xx.
+wrk_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$wrk_dir/../.." && pwd)"
 python="$repo/tests/sdk/.venv/bin/python"
 [ -x "$python" ] || { echo "run tests/sdk/run.sh first (it creates tests/sdk/.venv)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -61,6 +63,6 @@ sign_for_alice() {
     local alice
     alice="$(grep -o 'iam::[0-9a-f]*:user:alice' "$work/server.out" | head -1 || true)"
     [ -n "$alice" ] || { echo "no demo user alice in the server's output" >&2; exit 1; }
-    "$python" "$here/sign.py" "$1" "$work/data/root-access-key.json" "$alice" \
+    "$python" "$wrk_dir/sign.py" "$1" "$work/data/root-access-key.json" "$alice" \
         modelarts:notebook:create "$2"
 }

@@ -12,30 +12,18 @@
 # ratios. Not run by scripts/test (it takes a minute and needs a release build).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+# repo, python, work, pids + cleanup, free_port, and the wrk and SDK venv checks
+source "$here/../../benches/wrk/common.sh"
 bin="${MODELARTS_IAM_BIN:-$repo/target/release/modelarts-iam}"
 nginx_bin="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
 duration="${DURATION:-10s}"
 conns="${CONNECTIONS:-32}"
 threads="${THREADS:-2}"
-py="$repo/tests/sdk/.venv/bin/python"
-for need in "$bin" "$nginx_bin" "$py"; do
-    [ -x "$need" ] || { echo "missing $need (release build, nginx, tests/sdk/.venv)" >&2; exit 1; }
+for need in "$bin" "$nginx_bin"; do
+    [ -x "$need" ] || { echo "missing $need (release build, nginx)" >&2; exit 1; }
 done
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-up_port="$(port)"
-iam_port="$(port)"
+up_port="$(free_port)"
+iam_port="$(free_port)"
 
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
@@ -73,7 +61,7 @@ nginx_conf "$work/nginx" "
 # The ceiling of any reverse proxy on this machine: nginx itself proxying to the same upstream
 # over pooled keep-alive connections, with no authentication at all (one worker, like the
 # upstream; the gateway runs tokio's default two workers).
-proxy_port="$(port)"
+proxy_port="$(free_port)"
 nginx_conf "$work/proxy" "
     upstream modelarts { server 127.0.0.1:$up_port; keepalive 64; keepalive_requests 1000000; }
     server {
@@ -90,7 +78,7 @@ pids+=($proxy_pid)
 
 if [ "${UPSTREAM:-nginx}" = python ]; then
     # the suites' fake ModelArts (a Python application server) as the upstream instead
-    "$py" "$repo/tests/sdk/fake_modelarts.py" --port "$up_port" > "$work/upstream.log" 2>&1 &
+    "$python" "$repo/tests/sdk/fake_modelarts.py" --port "$up_port" > "$work/upstream.log" 2>&1 &
 else
     "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
 fi
@@ -109,7 +97,7 @@ done
 
 # A user allowed to list notebooks, an agency session with the same policy, and wrk scripts with
 # the SDK's own signature (X-Sdk-Date stays valid for 15 minutes).
-"$py" - "$work" "$iam_port" <<'PYEOF'
+"$python" - "$work" "$iam_port" <<'PYEOF'
 import json, sys, uuid
 from pathlib import Path
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
@@ -209,5 +197,5 @@ awk '
     printf "ceiling: nginx as a plain reverse proxy (no auth) reaches %.1f%% of direct; the gateway reaches %.1f%% of that\n", 100*x/d, 100*u/x
   }
 ' "$work/results"
-logged="$(env -u MODELARTS_IAM_BIN "$bin" log --data-dir "$work/data" --limit 1 --json | "$py" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+logged="$(env -u MODELARTS_IAM_BIN "$bin" log --data-dir "$work/data" --limit 1 --json | "$python" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
 echo "decision log entries written: $logged"

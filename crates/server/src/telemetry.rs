@@ -130,6 +130,11 @@ impl Source {
         Source::Gateway,
     ];
 
+    /// The position in [`Source::ALL`] (and in the handle tables built from it).
+    fn index(self) -> usize {
+        Source::ALL.iter().position(|x| *x == self).unwrap_or(0)
+    }
+
     /// The label value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -194,8 +199,7 @@ fn handles() -> &'static Handles {
 /// `iam_decision_duration_seconds{source}`.
 pub fn record_decision(source: Source, decision: Decision, seconds: f64) {
     count_decisions(source, decision, 1);
-    let s = Source::ALL.iter().position(|x| *x == source).unwrap_or(0);
-    if let Some(hist) = handles().decision_seconds.get(s) {
+    if let Some(hist) = handles().decision_seconds.get(source.index()) {
         hist.record(seconds);
     }
 }
@@ -203,13 +207,12 @@ pub fn record_decision(source: Source, decision: Decision, seconds: f64) {
 /// Counts `n` decisions in `iam_decisions_total` (alone for decisions answered from a cache of
 /// earlier identical ones: the duration histogram times the engine).
 pub fn count_decisions(source: Source, decision: Decision, n: usize) {
-    let h = handles();
-    let s = Source::ALL.iter().position(|x| *x == source).unwrap_or(0);
     let d = DECISIONS_ALL
         .iter()
         .position(|x| *x == decision)
         .unwrap_or(0);
-    if let Some(c) = h.decisions.get(s).and_then(|row| row.get(d)) {
+    let row = handles().decisions.get(source.index());
+    if let Some(c) = row.and_then(|row| row.get(d)) {
         c.increment(u64::try_from(n).unwrap_or(u64::MAX));
     }
 }
