@@ -37,15 +37,6 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::snapshot::Snapshot;
 use crate::state::AppState;
 
-/// Routes whose handlers authorize the call themselves.
-pub(crate) const HANDLER_AUTHORIZED: &[(&str, &str)] = &[
-    ("POST", "/v1/assistant/coverage"),
-    ("POST", "/v1/assistant/generate"),
-    ("POST", "/v1/assistant/preflight"),
-    ("GET", "/v1/assistant/agency-audit"),
-    ("POST", "/v1/assistant/diff"),
-];
-
 /// The routes.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

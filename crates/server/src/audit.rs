@@ -41,9 +41,6 @@ pub const READ_ACTION: &str = "cts:trace:list";
 /// Counter of log entries dropped because the queue was full.
 pub const DROPPED: &str = "iam_audit_dropped_total";
 
-/// Routes authorized by their handler.
-pub(crate) const HANDLER_AUTHORIZED: &[(&str, &str)] = &[("GET", "/v1/decisions")];
-
 /// The writer of the decision log.
 #[derive(Debug, Clone)]
 pub struct AuditLog {

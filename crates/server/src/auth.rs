@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use iam_signing::{IncomingRequest, Payload, SecretInfo, Verifier};
 use time::OffsetDateTime;
 
+use crate::endpoints::{Authz, EntityKind, Key, Sources, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -321,9 +322,6 @@ mod local {
     }
 }
 
-/// Endpoints that only require authentication (no catalog action): operations endpoints.
-const AUTHENTICATED_ONLY: &[(&str, &str)] = &[("GET", "/metrics"), ("GET", "/openapi.json")];
-
 /// The middleware.
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
@@ -331,7 +329,14 @@ pub(crate) async fn authenticate(
     next: Next,
 ) -> Response {
     match check(&state, req).await {
-        Ok(req) => next.run(req).await,
+        Ok(req) => {
+            let facts = req
+                .extensions()
+                .get::<crate::context::RequestFacts>()
+                .cloned()
+                .unwrap_or_default();
+            crate::context::scope(facts, next.run(req)).await
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -345,13 +350,14 @@ async fn check(state: &AppState, req: Request) -> Result<Request, ApiError> {
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-/// Steps 1-4 of the middleware for one request: its parts, its buffered body and the caller,
-/// once the call itself is authorized.
+/// Steps 1-4 of the middleware for one request (already in its canonical form: see
+/// [`crate::canonical_request`]): its parts, its buffered body and the caller, once the call
+/// itself is authorized by its row of [`crate::endpoints::ENDPOINTS`].
 pub(crate) async fn authenticate_request(
     state: &AppState,
     req: Request,
 ) -> Result<(http::request::Parts, axum::body::Bytes, Arc<Caller>), ApiError> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let limit = crate::MAX_BODY_BYTES;
     let declared = parts
         .headers
@@ -366,21 +372,51 @@ pub(crate) async fn authenticate_request(
         .map_err(|_| ApiError::too_large(limit))?;
 
     let caller = verify(state, &parts, &bytes).await?;
-    if !handler_authorized(parts.method.as_str(), parts.uri.path()) {
-        authorize_route(state, &caller, parts.method.as_str(), parts.uri.path())?;
+    let canonical = match parts
+        .extensions
+        .get::<crate::canonical_request::CanonicalTarget>()
+    {
+        Some(c) => c.0.clone(),
+        None => iam_canonical::canonicalize(parts.uri.path(), parts.uri.query())
+            .map_err(|e| ApiError::bad_request(e.message()))?,
+    };
+    let decoded = canonical.decoded_path();
+    let Some((endpoint, _)) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
+        return Err(crate::ops::no_such_api_error());
+    };
+    let facts = crate::context::RequestFacts::of(state.region(), &parts.headers, peer_ip(&parts));
+    match endpoint.authz {
+        Authz::Open(_) | Authz::Authenticated | Authz::Handler(_) => {}
+        Authz::Catalog(sources) => {
+            let call = Call {
+                method: parts.method.as_str(),
+                canonical_path: canonical.path(),
+                decoded_path: &decoded,
+                body: &bytes,
+                facts: &facts,
+            };
+            authorize_route(state, &caller, &call, sources)?;
+        }
     }
+    parts.extensions.insert(facts);
     Ok((parts, bytes, caller))
 }
 
-/// Routes whose handlers authorize the call themselves (the resource is in the body or the
-/// query): STS assume and the decision-log API.
-fn handler_authorized(method: &str, path: &str) -> bool {
-    let path = path.strip_suffix('/').unwrap_or(path);
-    crate::sts::HANDLER_AUTHORIZED
-        .iter()
-        .chain(crate::audit::HANDLER_AUTHORIZED)
-        .chain(crate::assistant_api::HANDLER_AUTHORIZED)
-        .any(|(m, p)| (*m == "*" || *m == method) && *p == path)
+/// The connection's peer address, when the server was started with connect info.
+fn peer_ip(parts: &http::request::Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// One API call, as the authorization sees it.
+struct Call<'a> {
+    method: &'a str,
+    canonical_path: &'a str,
+    decoded_path: &'a str,
+    body: &'a [u8],
+    facts: &'a crate::context::RequestFacts,
 }
 
 async fn verify(
@@ -388,12 +424,15 @@ async fn verify(
     parts: &http::request::Parts,
     body: &[u8],
 ) -> Result<Arc<Caller>, ApiError> {
-    verify_incoming(
-        state,
-        &IncomingRequest::from_http(parts),
-        Payload::Bytes(body),
-    )
-    .await
+    // the signature covers the bytes the client sent, before canonicalization
+    let incoming = match parts
+        .extensions
+        .get::<crate::canonical_request::RawTarget>()
+    {
+        Some(raw) => IncomingRequest::from_http(parts).with_target(&raw.path, &raw.query),
+        None => IncomingRequest::from_http(parts),
+    };
+    verify_incoming(state, &incoming, Payload::Bytes(body)).await
 }
 
 /// Verifies the signature of a request given by its parts (the gateway passes the original
@@ -540,22 +579,27 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
-/// Authorizes a request by its route: every action the catalog lists for it must be allowed.
+/// Authorizes an API call by its catalog route: every action the catalog lists for it must be
+/// allowed on the entity the request names (`sources`), with the request keys filled.
 fn authorize_route(
     state: &AppState,
     caller: &Caller,
-    method: &str,
-    path: &str,
+    call: &Call<'_>,
+    sources: Sources,
 ) -> Result<(), ApiError> {
-    if AUTHENTICATED_ONLY
-        .iter()
-        .any(|(m, p)| *m == method && *p == path)
-    {
-        return Ok(());
-    }
     let snapshot = state.current();
     let generation = (state.instance(), snapshot.revision());
-    if let Some(actions) = local::allowed(&caller.access_key_id, generation, method, path) {
+    // The remembered answers are keyed by method and canonical path: only for targets named by
+    // the path (a body target differs from call to call).
+    let cacheable_target = sources.target == Target::Path;
+    if cacheable_target
+        && let Some(actions) = local::allowed(
+            &caller.access_key_id,
+            generation,
+            call.method,
+            call.canonical_path,
+        )
+    {
         crate::telemetry::count_decisions(
             crate::telemetry::Source::Api,
             iam_policy::Decision::Allow,
@@ -565,22 +609,90 @@ fn authorize_route(
     }
     let catalog = iam_catalog::Catalog::builtin();
     let target = iam_catalog::RouteTarget::new(state.region(), caller.account_id.clone());
-    let Ok(resolved) = catalog.resolve_route(method, path, &target) else {
+    let Ok(resolved) = catalog.resolve_route(call.method, call.decoded_path, &target) else {
         return Err(ApiError::forbidden(
             format!(
-                "User: {} is not authorized to call {method} {path}: no action is registered for this API.",
-                caller.urn
+                "User: {} is not authorized to call {} {}: no action is registered for this API.",
+                caller.urn, call.method, call.canonical_path
             ),
             None,
         ));
     };
-    for (action, resource) in resolved.actions.iter().zip(resolved.resources.iter()) {
-        let resource = snapshot.real_resource_urn(&resolved.params, resource, &caller.account_id);
-        snapshot.authorize_api_call(caller, action, &resource)?;
+    let body_target = match sources.target {
+        Target::Path => None,
+        Target::Body { field, kind } => Some((kind, body_member(call.body, field)?)),
+    };
+    let mut ctx = crate::context::base(caller, call.facts);
+    for key in sources.keys {
+        match key {
+            Key::PolicyUrn => {
+                if let Some(urn) = resolved
+                    .param("policy_id")
+                    .and_then(|id| snapshot.entity_urn(EntityKind::Policy, id, &caller.account_id))
+                {
+                    ctx.insert(key.name(), urn.to_owned());
+                }
+            }
+        }
     }
-    if snapshot.api_calls_cacheable(caller) {
+    for (i, action) in resolved.actions.iter().enumerate() {
+        let rendered = resolved.resources.get(i).map_or("*", String::as_str);
+        let resource = match &body_target {
+            Some((kind, id)) => snapshot.entity_urn_or_render(*kind, id, &caller.account_id),
+            None => {
+                let catalog_action = resolved.catalog_actions.get(i).copied().flatten();
+                path_resource(
+                    &snapshot,
+                    &resolved,
+                    catalog_action,
+                    rendered,
+                    &caller.account_id,
+                )
+            }
+        };
+        snapshot.authorize_api_call_in(caller, action, &resource, &ctx)?;
+    }
+    if cacheable_target && snapshot.api_calls_cacheable(caller) {
         let actions = resolved.actions.len();
-        local::remember_allowed(&caller.access_key_id, generation, method, path, actions);
+        local::remember_allowed(
+            &caller.access_key_id,
+            generation,
+            call.method,
+            call.canonical_path,
+            actions,
+        );
     }
     Ok(())
+}
+
+/// The resource of an action whose entity is named by a path parameter: the URN of the entity
+/// with that id in the caller's account, or the catalog's rendering (with the decoded id) when
+/// there is none (the handler then answers 404 and acts on nothing).
+fn path_resource(
+    snapshot: &crate::snapshot::Snapshot,
+    resolved: &iam_catalog::ResolvedRoute<'_>,
+    action: Option<&iam_catalog::Action>,
+    rendered: &str,
+    account: &str,
+) -> String {
+    let entity = action
+        .and_then(|a| a.resources.first())
+        .and_then(|r| resolved.route.resource_params.get(&r.resource_type))
+        .and_then(|param| {
+            let kind = EntityKind::of_param(param)?;
+            let id = resolved.param(param)?;
+            snapshot.entity_urn(kind, id, account)
+        });
+    entity.map_or_else(|| rendered.to_owned(), str::to_owned)
+}
+
+/// The string member `field` of a JSON body (400 when absent).
+fn body_member(body: &[u8], field: &str) -> Result<String, ApiError> {
+    let value: serde_json::Value = crate::extract::parse_json(body)?;
+    match value.get(field) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(ApiError::bad_request(format!(
+            "invalid request body: `{field}` (a non-empty string) is required"
+        ))),
+    }
 }

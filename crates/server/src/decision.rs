@@ -316,6 +316,17 @@ fn decide_one<'a>(
                 .unwrap_or_default()
         )));
     };
+    check_action(&r.action.0)?;
+    if let Some(key) = r
+        .context
+        .keys()
+        .find(|k| crate::context::is_principal_key(&k.0))
+    {
+        return Err(ApiError::bad_request(format!(
+            "invalid request body at `context`: `{}` describes the principal and is taken from the stored principal, never from the request; remove it",
+            key.0
+        )));
+    }
     let resource = r.resource.map_or(Cow::Borrowed("*"), |t| t.0);
     let context = r.context.into_iter().map(|(k, v)| (k.0, v.into_strings()));
     let started = Instant::now();
@@ -337,6 +348,27 @@ fn decide_one<'a>(
     })
 }
 
+/// Checks that `action` is one concrete action in the catalog's format
+/// (`service:resource-type:operation`): three non-empty parts of letters, digits, `-` and `_`,
+/// no wildcard, no white space. A pattern such as `modelarts:notebook:*` would be decided as
+/// the literal text and answer for no real request.
+fn check_action(action: &str) -> ApiResult<()> {
+    let parts: Vec<&str> = action.split(':').collect();
+    let well_formed = parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "invalid request body at `action`: {action:?} is not one concrete action: give `service:resource-type:operation` exactly (letters, digits, `-` and `_`; no wildcard, no spaces), e.g. `modelarts:notebook:create`"
+        )))
+    }
+}
+
 async fn simulate(
     State(st): State<AppState>,
     BufferedBody(body): BufferedBody,
@@ -348,6 +380,22 @@ async fn simulate(
                 "invalid case at `{member}`: a JSON object is required"
             )));
         }
+    }
+    let request = case.get("request");
+    if let Some(action) = request
+        .and_then(|r| r.get("action"))
+        .and_then(Value::as_str)
+    {
+        check_action(action)?;
+    }
+    if let Some(key) = request
+        .and_then(|r| r.get("context"))
+        .and_then(Value::as_object)
+        .and_then(|c| c.keys().find(|k| crate::context::is_principal_key(k)))
+    {
+        return Err(ApiError::bad_request(format!(
+            "invalid case at `request.context`: `{key}` describes the principal and is taken from the case's `principal`, never from the request context; set it there or remove it"
+        )));
     }
     let started = Instant::now();
     let out = crate::snapshot::simulate(case, st.region())?;

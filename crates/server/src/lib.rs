@@ -6,11 +6,16 @@
 //! bootstraps the data directory and shuts down gracefully.
 //!
 //! Request path (every endpoint except `/healthz`):
+//! 0. the request target is put in its canonical form, or refused with 400
+//!    (`canonical_request`); routing and everything after it read only that form;
 //! 1. the body is buffered (at most [`MAX_BODY_BYTES`], else 413);
-//! 2. the `SDK-HMAC-SHA256` signature is verified against the caller's secret (401 `APIGW.0301`);
+//! 2. the `SDK-HMAC-SHA256` signature is verified against the caller's secret over the raw
+//!    target the client signed (401 `APIGW.0301`);
 //! 3. the caller (a user of some account) is resolved from the access key;
-//! 4. the request is resolved through the catalog's route table to its actions and resource URNs,
-//!    and each is decided by the policy engine on the current snapshot (403 with Huawei's text);
+//! 4. the endpoint's row in [`ENDPOINTS`] says how the call is authorized (no row: 404); for
+//!    catalog rows the request is resolved through the catalog's route table to its actions, each
+//!    decided on the URN of the entity the request names, with the request keys of `context`
+//!    (403 with Huawei's text);
 //! 5. the handler runs. Writes go to the store, then the snapshot is rebuilt and swapped before
 //!    the handler answers (read-your-writes); decisions only load the current snapshot.
 #![deny(missing_docs)]
@@ -19,11 +24,14 @@ mod analyzer;
 pub mod assistant_api;
 mod audit;
 mod auth;
+mod canonical_request;
 pub mod client;
 pub mod config;
+mod context;
 mod decision;
 pub mod demo;
 mod documents;
+mod endpoints;
 mod error;
 mod extract;
 pub mod gateway;
@@ -40,6 +48,7 @@ pub mod telemetry;
 
 pub use auth::{Caller, CallerKind};
 pub use decision::{AuthorizeRequest, MAX_BATCH, Text};
+pub use endpoints::{Authz, Endpoint, EntityKind, Key, Sources, Target};
 pub use error::{ApiError, ApiResult, code as error_code};
 pub use extract::{JsonBody, QueryParams};
 pub use ops::{ENDPOINTS, openapi_document};
@@ -121,6 +130,14 @@ mod fast_lane {
         }
 
         fn call(&mut self, req: Request) -> Self::Future {
+            let req = match crate::canonical_request::rewrite(req) {
+                Ok(req) => req,
+                Err(e) => {
+                    return Either::Left(Box::pin(async move {
+                        Ok(axum::response::IntoResponse::into_response(e))
+                    }));
+                }
+            };
             if req.method() == http::Method::POST && req.uri().path() == "/v1/authorize" {
                 let state = self.state.clone();
                 Either::Left(Box::pin(async move {

@@ -16,6 +16,7 @@ use iam_store::{OrgPolicyType, PrincipalType, Store, StoreError, StoreState};
 use serde_json::Value;
 
 use crate::auth::{Caller, CallerKind};
+use crate::endpoints::EntityKind;
 use crate::error::ApiError;
 
 const DENY_ALL: &str = r#"{"Version":"5.0","Statement":[{"Effect":"Deny","Action":["*"]}]}"#;
@@ -55,7 +56,7 @@ pub struct Snapshot {
     members: HashMap<String, HashSet<String>>,
     principal_accounts: HashMap<(PrincipalType, String), String>,
     /// (path parameter, id) -> URN of the entity, for resource URNs of API calls
-    entity_urns: HashMap<(&'static str, String), String>,
+    entity_urns: HashMap<(EntityKind, String), String>,
     /// Seals `encoded_authorization_message`s with the store's master key (`None` in
     /// snapshots built without a store).
     sealer: Option<Store>,
@@ -195,7 +196,7 @@ impl Snapshot {
         let mut entity_urns = HashMap::new();
         for u in &s.users {
             principal_accounts.insert((PrincipalType::User, u.id.clone()), u.account_id.clone());
-            entity_urns.insert(("user_id", u.id.clone()), u.urn.clone());
+            entity_urns.insert((EntityKind::User, u.id.clone()), u.urn.clone());
             if !u.enabled {
                 continue;
             }
@@ -228,12 +229,12 @@ impl Snapshot {
             .collect();
         for g in &s.groups {
             principal_accounts.insert((PrincipalType::Group, g.id.clone()), g.account_id.clone());
-            entity_urns.insert(("group_id", g.id.clone()), g.urn.clone());
+            entity_urns.insert((EntityKind::Group, g.id.clone()), g.urn.clone());
         }
         let mut agencies = HashMap::new();
         for a in &s.agencies {
             principal_accounts.insert((PrincipalType::Agency, a.id.clone()), a.account_id.clone());
-            entity_urns.insert(("agency_id", a.id.clone()), a.urn.clone());
+            entity_urns.insert((EntityKind::Agency, a.id.clone()), a.urn.clone());
             agencies.insert(
                 a.id.clone(),
                 AgencyEntry {
@@ -243,7 +244,10 @@ impl Snapshot {
             );
         }
         for p in &s.policies {
-            entity_urns.insert(("policy_id", p.policy.id.clone()), p.policy.urn.clone());
+            entity_urns.insert(
+                (EntityKind::Policy, p.policy.id.clone()),
+                p.policy.urn.clone(),
+            );
         }
         Self {
             revision: s.revision,
@@ -266,30 +270,21 @@ impl Snapshot {
         self.revision
     }
 
-    /// Replaces a catalog-rendered resource URN by the entity's real URN when a path parameter
-    /// names a known entity of the caller's account (`/v5/users/{user_id}` -> `iam::<acct>:user:<name>`).
-    pub fn real_resource_urn(
-        &self,
-        params: &[(String, String)],
-        rendered: &str,
-        account: &str,
-    ) -> String {
-        for (name, value) in params {
-            let key: &'static str = match name.as_str() {
-                "user_id" => "user_id",
-                "group_id" => "group_id",
-                "agency_id" => "agency_id",
-                "policy_id" => "policy_id",
-                _ => continue,
-            };
-            if let Some(urn) = self.entity_urns.get(&(key, value.clone()))
-                && urn.split(':').nth(2) == Some(account)
-                && rendered.contains(value.as_str())
-            {
-                return urn.clone();
-            }
-        }
-        rendered.to_owned()
+    /// The URN of the entity of `kind` with id `id` in `account`, if there is one.
+    pub fn entity_urn(&self, kind: EntityKind, id: &str, account: &str) -> Option<&str> {
+        self.entity_urns
+            .get(&(kind, id.to_owned()))
+            .filter(|urn| urn.split(':').nth(2) == Some(account))
+            .map(String::as_str)
+    }
+
+    /// [`Snapshot::entity_urn`], or the URN an entity with that id would have
+    /// (`iam::<account>:<type>:<id>`) when there is none: the handler then answers 404.
+    pub fn entity_urn_or_render(&self, kind: EntityKind, id: &str, account: &str) -> String {
+        self.entity_urn(kind, id, account).map_or_else(
+            || format!("iam::{account}:{}:{id}", kind.resource_type()),
+            str::to_owned,
+        )
     }
 
     /// The engine principal of an API caller with its policy set (for agency sessions the
@@ -356,14 +351,24 @@ impl Snapshot {
         action: &str,
         resource: &str,
     ) -> Result<(), ApiError> {
+        let ctx = crate::context::base(caller, &crate::context::current_facts());
+        self.authorize_api_call_in(caller, action, resource, &ctx)
+    }
+
+    /// [`Snapshot::authorize_api_call`] with the request context given.
+    pub fn authorize_api_call_in(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> Result<(), ApiError> {
         let principal = self.caller_set(caller)?;
         let set = &principal.policies;
-        let mut ctx = Context::new();
-        add_defaults(&mut ctx);
         let req = Request {
             action,
             resource,
-            context: &ctx,
+            context: ctx,
         };
         let started = std::time::Instant::now();
         let decision = set.decide(&principal.engine, &req);
@@ -387,7 +392,7 @@ impl Snapshot {
                 action,
                 resource,
                 &explanation,
-                &ctx,
+                ctx,
             )
         });
         Err(ApiError::forbidden(message, encoded))

@@ -61,12 +61,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/v3.0/OS-CREDENTIAL/securitytokens", post(legacy_assume))
 }
 
-/// Routes whose authorization the handler performs itself (the resource is in the body).
-pub(crate) const HANDLER_AUTHORIZED: &[(&str, &str)] = &[
-    ("POST", "/v5/agencies/assume"),
-    ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"),
-];
-
 // ---------------------------------------------------------------------------------------------
 // request validation
 

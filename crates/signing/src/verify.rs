@@ -44,6 +44,15 @@ impl<'a, H: HeaderLookup + ?Sized> IncomingRequest<'a, H> {
         }
     }
 
+    /// Replaces the path and query by the raw ones the client sent (a server that rewrites
+    /// the request target before verification keeps the original for this).
+    #[must_use]
+    pub fn with_target(mut self, path: &'a str, query: &'a str) -> Self {
+        self.path = path;
+        self.query = query;
+        self
+    }
+
     /// Sets the fallback for a missing `Host` header.
     #[must_use]
     pub fn with_authority(mut self, authority: Option<&'a str>) -> Self {

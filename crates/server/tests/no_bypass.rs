@@ -1,0 +1,856 @@
+//! What is decided is what is acted on: regression tests of the adversarial review's findings
+//! on the server's own APIs (one test per finding, named after it), the escalation matrix of the
+//! write APIs, and the encodings property over every endpoint with a path parameter.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+mod common;
+
+/// The error code of a malformed request.
+const BAD_REQUEST: &str = iam_server::error_code::BAD_REQUEST;
+
+use axum::body::Body;
+use common::{Answer, Key, TestApp, assert_huawei_error, sign_now};
+use http::Request;
+use serde_json::{Value, json};
+
+/// `text` with its characters at `positions` percent-encoded (`upper`: hex digits' case).
+fn encode_at(text: &str, positions: &[usize], upper: bool) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if positions.contains(&i) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                if upper {
+                    out.push_str(&format!("%{b:02X}"));
+                } else {
+                    out.push_str(&format!("%{b:02x}"));
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A user holding `statements` (a 5.0 identity policy) with an access key.
+async fn user_with(app: &TestApp, name: &str, statements: Value) -> (String, String, Key) {
+    let (id, urn, key) = app.user_with_key(name).await;
+    app.grant(
+        &id,
+        &format!("{name}-policy"),
+        json!({"Version": "5.0", "Statement": statements}),
+    )
+    .await;
+    (id, urn, key)
+}
+
+async fn create_policy(app: &TestApp, name: &str, doc: Value) -> (String, String) {
+    let p = app
+        .root(
+            "POST",
+            "/v5/policies",
+            json!({"policy_name": name, "policy_document": doc.to_string()}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    (
+        p.body["policy"]["policy_id"].as_str().unwrap().to_owned(),
+        p.body["policy"]["urn"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn admin_doc() -> Value {
+    json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["*"]}]})
+}
+
+async fn root_user_id(app: &TestApp) -> String {
+    let me = app.root("GET", "/v5/caller-identity", Value::Null).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    me.body["principal_id"]
+        .as_str()
+        .or_else(|| me.body["user_id"].as_str())
+        .unwrap_or_else(|| panic!("no principal id in {}", me.body))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn finding_1_encoded_ids_cannot_reach_what_a_deny_protects() {
+    let app = TestApp::new().await;
+    let root_id = root_user_id(&app).await;
+    let (pid, purn) = create_policy(&app, "protected", admin_doc()).await;
+    let (_, _, mallory) = user_with(
+        &app,
+        "mallory",
+        json!([
+            {"Effect": "Allow", "Action": ["iam:users:*", "iam:policies:*"]},
+            {"Effect": "Deny", "Action": ["iam:users:*"], "Resource": [app.root_urn.clone()]},
+            {"Effect": "Deny", "Action": ["iam:policies:*"], "Resource": [purn.clone()]},
+        ]),
+    )
+    .await;
+    let spellings = |id: &str| {
+        let n = id.chars().count();
+        vec![
+            id.to_owned(),
+            encode_at(id, &[0], true),
+            encode_at(id, &[0], false),
+            encode_at(id, &[n - 1], true),
+            encode_at(id, &(0..n).collect::<Vec<_>>(), true),
+        ]
+    };
+    for spelling in spellings(&root_id) {
+        for (method, path) in [
+            ("POST", format!("/v5/users/{spelling}/access-keys")),
+            ("GET", format!("/v5/users/{spelling}")),
+            ("DELETE", format!("/v5/users/{spelling}")),
+        ] {
+            let a = app.call(&mallory, method, &path, &[], Value::Null).await;
+            assert_eq!(a.status, 403, "{method} {path}: {}", a.body);
+        }
+    }
+    for spelling in spellings(&pid) {
+        let a = app
+            .call(
+                &mallory,
+                "DELETE",
+                &format!("/v5/policies/{spelling}"),
+                &[],
+                Value::Null,
+            )
+            .await;
+        assert_eq!(a.status, 403, "DELETE {spelling}: {}", a.body);
+    }
+    // the root user still has exactly one key and the policy still exists
+    let keys = app
+        .root(
+            "GET",
+            &format!("/v5/users/{root_id}/access-keys"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        keys.body["access_keys"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        keys.body
+    );
+    let p = app
+        .root("GET", &format!("/v5/policies/{pid}"), Value::Null)
+        .await;
+    assert_eq!(p.status, 200);
+    // the same user acts on entities the deny does not name, in any spelling
+    let (bob, _, _) = app.user_with_key("bob").await;
+    let a = app
+        .call(
+            &mallory,
+            "GET",
+            &format!("/v5/users/{}", encode_at(&bob, &[0, 3], true)),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["user"]["user_id"], bob.as_str());
+}
+
+#[tokio::test]
+async fn finding_1_ambiguous_targets_are_refused_with_400() {
+    let app = TestApp::new().await;
+    let root_id = root_user_id(&app).await;
+    for path in [
+        format!("/v5/users/..%2F{root_id}"),
+        format!("/v5/users/{root_id}%2F"),
+        format!("/v5/users/%252E%252E/{root_id}"),
+        format!("/v5/users/{root_id};x"),
+        format!("/v5/users/{root_id}."),
+        format!("/v5/users/./{root_id}"),
+        format!("/v5//users/{root_id}"),
+        format!("/v5/users/{root_id}/"),
+        "/v5/users/a%00b".to_owned(),
+        "/v5/users/a%E2%80%AEb".to_owned(),
+    ] {
+        let key = app.root.clone();
+        let a = app.call(&key, "GET", &path, &[], Value::Null).await;
+        assert_huawei_error(&a, 400, BAD_REQUEST);
+        assert!(
+            a.body["error_msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("byte") || m.contains("path")),
+            "{path}: {}",
+            a.body
+        );
+    }
+    // an encoded literal segment is the same API
+    let key = app.root.clone();
+    let a = app
+        .call(
+            &key,
+            "GET",
+            &format!("/v5/%75sers/{root_id}"),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // a lower-case method is not the same API
+    let (signed, uri) = sign_now(
+        &app.root,
+        "get",
+        "/v5/users",
+        &[],
+        &[("Host", common::HOST)],
+        b"",
+    );
+    let mut req = Request::builder()
+        .method("get")
+        .uri(uri)
+        .header("Host", common::HOST);
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    let a = app.send(req.body(Body::empty()).unwrap()).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+}
+
+/// Attaches `policy` to `target` of `kind` (user, group, agency) as `key`.
+async fn attach(
+    app: &TestApp,
+    key: &Key,
+    policy: &str,
+    kind: &str,
+    target: &str,
+    attach: bool,
+) -> Answer {
+    let verb = if attach { "attach" } else { "detach" };
+    app.call(
+        key,
+        "POST",
+        &format!("/v5/policies/{policy}/{verb}-{kind}"),
+        &[],
+        json!({ format!("{kind}_id"): target }),
+    )
+    .await
+}
+
+async fn group(app: &TestApp, name: &str) -> (String, String) {
+    let g = app
+        .root("POST", "/v5/groups", json!({"group_name": name}))
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    (
+        g.body["group"]["group_id"].as_str().unwrap().to_owned(),
+        g.body["group"]["urn"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn agency(app: &TestApp, name: &str) -> (String, String) {
+    let trust = json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["sts:agencies:assume"], "Principal": {"IAM": [app.root_urn.clone()]}}]});
+    let a = app
+        .root(
+            "POST",
+            "/v5/agencies",
+            json!({"agency_name": name, "trust_policy": trust.to_string()}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let agency = &a.body["agency"];
+    (
+        agency["agency_id"].as_str().unwrap().to_owned(),
+        agency["urn"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn finding_3_attach_and_detach_are_authorized_on_the_target_entity() {
+    let app = TestApp::new().await;
+    let (admin_policy, _) = create_policy(&app, "everything", admin_doc()).await;
+    let (mallory_id, mallory_urn, _) = app.user_with_key("mallory").await;
+    let (bob_id, bob_urn, _) = app.user_with_key("bob").await;
+    let (carol_id, _, _) = app.user_with_key("carol").await;
+    let (g_id, g_urn) = group(&app, "team").await;
+    let (g2_id, _) = group(&app, "other-team").await;
+    let (a_id, a_urn) = agency(&app, "runner").await;
+    let (a2_id, _) = agency(&app, "other-runner").await;
+    let allow_scoped = json!([
+        {"Effect": "Allow", "Action": ["iam:users:attachPolicyV5", "iam:users:detachPolicyV5"], "Resource": [bob_urn]},
+        {"Effect": "Allow", "Action": ["iam:groups:attachPolicyV5", "iam:groups:detachPolicyV5"], "Resource": [g_urn]},
+        {"Effect": "Allow", "Action": ["iam:agencies:attachPolicyV5", "iam:agencies:detachPolicyV5"], "Resource": [a_urn]},
+        {"Effect": "Deny", "Action": ["iam:users:attachPolicyV5"], "Resource": [mallory_urn]},
+    ]);
+    app.grant(
+        &mallory_id,
+        "scoped",
+        json!({"Version": "5.0", "Statement": allow_scoped}),
+    )
+    .await;
+    // mallory's key after the grant (the key is the user's)
+    let k = app
+        .root(
+            "POST",
+            &format!("/v5/users/{mallory_id}/access-keys"),
+            Value::Null,
+        )
+        .await;
+    let mallory = Key {
+        ak: k.body["access_key"]["access_key_id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        sk: k.body["access_key"]["secret_access_key"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    // an admin policy attached to oneself: denied on one's own URN
+    let a = attach(&app, &mallory, &admin_policy, "user", &mallory_id, true).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(
+        a.body["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains(":user:mallory"),
+        "{}",
+        a.body
+    );
+    // scoped Allows match exactly their target, in both directions
+    for (kind, ok, refused) in [
+        ("user", &bob_id, &carol_id),
+        ("group", &g_id, &g2_id),
+        ("agency", &a_id, &a2_id),
+    ] {
+        let a = attach(&app, &mallory, &admin_policy, kind, ok, true).await;
+        assert!(a.status.is_success(), "{kind} attach: {}", a.body);
+        let a = attach(&app, &mallory, &admin_policy, kind, ok, false).await;
+        assert!(a.status.is_success(), "{kind} detach: {}", a.body);
+        let a = attach(&app, &mallory, &admin_policy, kind, refused, true).await;
+        assert_eq!(a.status, 403, "{kind} attach other: {}", a.body);
+    }
+    // no target in the body: refused before any decision
+    let a = app
+        .call(
+            &mallory,
+            "POST",
+            &format!("/v5/policies/{admin_policy}/attach-user"),
+            &[],
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+}
+
+#[tokio::test]
+async fn finding_4_policy_urn_is_set_for_attach_and_detach() {
+    let app = TestApp::new().await;
+    let (admin_policy, admin_urn) = create_policy(&app, "everything", admin_doc()).await;
+    let (reader, reader_urn) = create_policy(
+        &app,
+        "reader",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["iam:users:getUserV5"]}]}),
+    )
+    .await;
+    let (bob_id, _, _) = app.user_with_key("bob").await;
+    // a Deny on the admin policy's URN
+    let (_, _, mallory) = user_with(
+        &app,
+        "mallory",
+        json!([
+            {"Effect": "Allow", "Action": ["iam:users:attachPolicyV5", "iam:users:detachPolicyV5"]},
+            {"Effect": "Deny", "Action": ["iam:users:attachPolicyV5"], "Condition": {"StringEquals": {"iam:PolicyURN": [admin_urn]}}},
+        ]),
+    )
+    .await;
+    let a = attach(&app, &mallory, &admin_policy, "user", &bob_id, true).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = attach(&app, &mallory, &reader, "user", &bob_id, true).await;
+    assert!(a.status.is_success(), "{}", a.body);
+    // an Allow conditioned on one policy's URN
+    let (_, _, trent) = user_with(
+        &app,
+        "trent",
+        json!([{"Effect": "Allow", "Action": ["iam:users:detachPolicyV5", "iam:users:attachPolicyV5"], "Condition": {"StringEquals": {"iam:PolicyURN": [reader_urn]}}}]),
+    )
+    .await;
+    let a = attach(&app, &trent, &reader, "user", &bob_id, false).await;
+    assert!(a.status.is_success(), "{}", a.body);
+    let a = attach(&app, &trent, &admin_policy, "user", &bob_id, true).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+}
+
+#[tokio::test]
+async fn finding_7_the_decision_api_takes_principal_keys_from_the_principal() {
+    let app = TestApp::new().await;
+    let (_, alice_urn, _) = user_with(
+        &app,
+        "alice",
+        json!([
+            {"Effect": "Allow", "Action": ["modelarts:notebook:*"]},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:delete"], "Condition": {"Bool": {"g:PrincipalIsRootUser": ["false"]}}},
+        ]),
+    )
+    .await;
+    let d = app
+        .authorize(&alice_urn, "modelarts:notebook:delete", "*")
+        .await;
+    assert_eq!(d["decision"], "explicit_deny", "{d}");
+    for key in [
+        "g:PrincipalIsRootUser",
+        "g:principalisrootuser",
+        "g:PrincipalUrn",
+        "g:PrincipalAccount",
+        "g:PrincipalTag/team",
+        "g:UserId",
+        "g:PrincipalType",
+    ] {
+        let a = app
+            .root(
+                "POST",
+                "/v1/authorize",
+                json!({"principal": alice_urn, "action": "modelarts:notebook:delete", "context": {key: "true"}}),
+            )
+            .await;
+        assert_eq!(a.status, 400, "{key}: {}", a.body);
+        assert!(
+            a.body["error_msg"].as_str().unwrap().contains(key),
+            "{}",
+            a.body
+        );
+    }
+    // and in a batch, and in /v1/simulate
+    let a = app
+        .root("POST", "/v1/authorize", json!({"requests": [
+            {"principal": alice_urn, "action": "modelarts:notebook:delete"},
+            {"principal": alice_urn, "action": "modelarts:notebook:delete", "context": {"g:PrincipalIsRootUser": "true"}},
+        ]}))
+        .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    let a = app
+        .root("POST", "/v1/simulate", json!({
+            "identity_policies": [admin_doc()],
+            "request": {"action": "modelarts:notebook:delete", "context": {"g:PrincipalIsRootUser": "true"}}}))
+        .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+}
+
+#[tokio::test]
+async fn finding_7_the_decision_api_decides_only_concrete_actions() {
+    let app = TestApp::new().await;
+    let (_, alice_urn, _) = user_with(
+        &app,
+        "alice",
+        json!([{"Effect": "Allow", "Action": ["modelarts:notebook:*"]}]),
+    )
+    .await;
+    for action in [
+        "modelarts:notebook:*",
+        "modelarts:*:delete",
+        "*",
+        "modelarts:notebook:delete ",
+        " modelarts:notebook:delete",
+        "modelarts:notebook:del?te",
+        "modelarts:notebook",
+        "modelarts:notebook:delete:x",
+        "modelarts::delete",
+        "",
+    ] {
+        let a = app
+            .root(
+                "POST",
+                "/v1/authorize",
+                json!({"principal": alice_urn, "action": action}),
+            )
+            .await;
+        assert_eq!(a.status, 400, "{action:?}: {}", a.body);
+        let a = app
+            .root(
+                "POST",
+                "/v1/simulate",
+                json!({"identity_policies": [admin_doc()], "request": {"action": action}}),
+            )
+            .await;
+        assert_eq!(a.status, 400, "simulate {action:?}: {}", a.body);
+    }
+    let d = app
+        .authorize(&alice_urn, "modelarts:notebook:delete", "*")
+        .await;
+    assert_eq!(d["decision"], "allow", "{d}");
+}
+
+/// Sends a request signed by `key` with extra headers and a peer address.
+async fn call_from(
+    app: &TestApp,
+    key: &Key,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    peer: Option<&str>,
+) -> Answer {
+    let mut all = vec![("Host", common::HOST)];
+    all.extend_from_slice(headers);
+    let (signed, uri) = sign_now(key, method, path, &[], &all, b"");
+    let mut req = Request::builder().method(method).uri(uri);
+    for (n, v) in &all {
+        req = req.header(*n, *v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    let mut req = req.body(Body::empty()).unwrap();
+    if let Some(p) = peer {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(
+                p.parse().unwrap(),
+            ));
+    }
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn finding_8_request_keys_are_filled_on_the_servers_own_apis() {
+    let app = TestApp::new().await;
+    let (_, _, alice) = user_with(
+        &app,
+        "alice",
+        json!([
+            {"Effect": "Allow", "Action": ["iam:users:listUsersV5", "cts:trace:list"]},
+            {"Effect": "Deny", "Action": ["*"], "Condition": {"IpAddress": {"g:SourceIp": ["203.0.113.0/24"]}}},
+            {"Effect": "Deny", "Action": ["*"], "Condition": {"StringEquals": {"g:UserAgent": ["evil-agent"]}}},
+            {"Effect": "Deny", "Action": ["*"], "Condition": {"StringNotEquals": {"g:RequestedRegion": [common::REGION]}}},
+        ]),
+    )
+    .await;
+    let ok = call_from(
+        &app,
+        &alice,
+        "GET",
+        "/v5/users",
+        &[("User-Agent", "sdk")],
+        Some("198.51.100.7:4000"),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let from_ip = call_from(
+        &app,
+        &alice,
+        "GET",
+        "/v5/users",
+        &[],
+        Some("203.0.113.9:4000"),
+    )
+    .await;
+    assert_eq!(from_ip.status, 403, "{}", from_ip.body);
+    let by_agent = call_from(
+        &app,
+        &alice,
+        "GET",
+        "/v5/users",
+        &[("User-Agent", "evil-agent")],
+        None,
+    )
+    .await;
+    assert_eq!(by_agent.status, 403, "{}", by_agent.body);
+    // handlers that decide themselves get the same keys
+    let handler = call_from(
+        &app,
+        &alice,
+        "GET",
+        "/v1/decisions",
+        &[],
+        Some("203.0.113.9:4000"),
+    )
+    .await;
+    assert_eq!(handler.status, 403, "{}", handler.body);
+    let handler_ok = call_from(
+        &app,
+        &alice,
+        "GET",
+        "/v1/decisions",
+        &[],
+        Some("198.51.100.7:4000"),
+    )
+    .await;
+    assert_eq!(handler_ok.status, 200, "{}", handler_ok.body);
+    // SecureTransport: the server does not terminate TLS, so a Deny on plain HTTP applies
+    let (_, _, bob) = user_with(
+        &app,
+        "bob",
+        json!([
+            {"Effect": "Allow", "Action": ["iam:users:listUsersV5"]},
+            {"Effect": "Deny", "Action": ["*"], "Condition": {"Bool": {"g:SecureTransport": ["false"]}}},
+        ]),
+    )
+    .await;
+    let plain = call_from(&app, &bob, "GET", "/v5/users", &[], None).await;
+    assert_eq!(plain.status, 403, "{}", plain.body);
+}
+
+#[tokio::test]
+async fn every_endpoint_has_exactly_one_row_and_unknown_calls_are_refused() {
+    let app = TestApp::new().await;
+    // an API that the table does not declare answers like an unknown API, signed or not
+    for (method, path) in [
+        ("GET", "/v5/users/x1/tags"),
+        ("PUT", "/v5/service-linked-agencies"),
+        ("GET", "/v5/nothing"),
+    ] {
+        let key = app.root.clone();
+        let a = app.call(&key, method, path, &[], Value::Null).await;
+        assert_eq!(a.status, 404, "{method} {path}: {}", a.body);
+    }
+    for e in iam_server::ENDPOINTS {
+        if let iam_server::Authz::Handler(why) | iam_server::Authz::Open(why) = e.authz {
+            assert!(why.len() > 10, "{} {} needs a reason", e.method, e.path);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The escalation matrix and the encodings property, over every IAM v5 API with a target entity.
+
+/// Entities a call can act on, created fresh for each endpoint.
+struct Victims {
+    user: (String, String),
+    group: (String, String),
+    agency: (String, String),
+    policy: (String, String),
+}
+
+async fn victims(app: &TestApp) -> Victims {
+    let (uid, uurn, _) = app.user_with_key("victim").await;
+    Victims {
+        user: (uid, uurn),
+        group: group(app, "victims").await,
+        agency: agency(app, "victim-agency").await,
+        policy: create_policy(app, "victim-policy", admin_doc()).await,
+    }
+}
+
+/// The concrete path, body and target URN of a call of `e` on the victims.
+fn call_on(e: &iam_server::Endpoint, v: &Victims) -> (String, Value, String) {
+    let mut target = String::new();
+    let path = e
+        .path
+        .split('/')
+        .map(|s| match s {
+            "{user_id}" => v.user.0.clone(),
+            "{group_id}" => v.group.0.clone(),
+            "{agency_id}" => v.agency.0.clone(),
+            "{policy_id}" => v.policy.0.clone(),
+            "{version_id}" => "v1".to_owned(),
+            "{access_key_id}" => "AKNOSUCHKEY0000000000".to_owned(),
+            other => other.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    // the entity the action acts on: the body target, else the most specific path entity
+    let body = match e.authz {
+        iam_server::Authz::Catalog(iam_server::Sources {
+            target: iam_server::Target::Body { field, kind },
+            ..
+        }) => {
+            target = match kind {
+                iam_server::EntityKind::User => v.user.1.clone(),
+                iam_server::EntityKind::Group => v.group.1.clone(),
+                iam_server::EntityKind::Agency => v.agency.1.clone(),
+                iam_server::EntityKind::Policy => v.policy.1.clone(),
+            };
+            let id = match kind {
+                iam_server::EntityKind::User => &v.user.0,
+                iam_server::EntityKind::Group => &v.group.0,
+                iam_server::EntityKind::Agency => &v.agency.0,
+                iam_server::EntityKind::Policy => &v.policy.0,
+            };
+            json!({ field: id })
+        }
+        _ => json!({}),
+    };
+    if target.is_empty() {
+        for (param, urn) in [
+            ("{user_id}", &v.user.1),
+            ("{group_id}", &v.group.1),
+            ("{agency_id}", &v.agency.1),
+            ("{policy_id}", &v.policy.1),
+        ] {
+            if e.path.contains(param) {
+                target = urn.clone();
+            }
+        }
+    }
+    (path, body, target)
+}
+
+/// Catalog actions of a call.
+fn actions_of(method: &str, path: &str) -> Vec<String> {
+    let catalog = iam_catalog::Catalog::builtin();
+    let target = iam_catalog::RouteTarget::new(common::REGION, "acct");
+    catalog
+        .resolve_route(method, path, &target)
+        .map(|r| r.actions.iter().map(|a| (*a).to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// A fixed-seed generator of spellings of one path segment: percent-encoding of random subsets
+/// (mixed-case hex), double encoding, dot segments, `;` parameters, trailing `.` and `/`, case
+/// changes.
+fn spellings(segment: &str, seed: u64, count: usize) -> Vec<String> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let n = segment.chars().count();
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let kind = next() % 8;
+        let positions: Vec<usize> = (0..n).filter(|_| next() % 3 == 0).collect();
+        let upper = next() % 2 == 0;
+        let encoded = encode_at(segment, &positions, upper);
+        out.push(match kind {
+            0..=2 => encoded,
+            3 => format!(
+                "%25{:02X}{}",
+                u32::from(segment.as_bytes()[0]),
+                &segment[1..]
+            ),
+            4 => format!("{encoded}."),
+            5 => format!("{encoded};x"),
+            6 => format!(".%2F{encoded}"),
+            _ => segment.to_ascii_uppercase(),
+        });
+    }
+    out
+}
+
+#[tokio::test]
+async fn escalation_matrix_and_encodings_of_every_iam_write_api() {
+    let mut checked = 0;
+    for e in iam_server::ENDPOINTS {
+        let iam_server::Authz::Catalog(_) = e.authz else {
+            continue;
+        };
+        if !e.path.starts_with("/v5/")
+            || e.path.contains("{version_id}")
+            || e.path.contains("{access_key_id}")
+        {
+            continue;
+        }
+        let app = TestApp::new().await;
+        let v = victims(&app).await;
+        let (path, body, target) = call_on(e, &v);
+        if target.is_empty() {
+            continue; // list and create calls: no target entity
+        }
+        let actions = actions_of(e.method, &path);
+        assert!(
+            !actions.is_empty(),
+            "{} {}: no catalog action",
+            e.method,
+            e.path
+        );
+        let body = if e.method == "GET" || e.method == "DELETE" {
+            Value::Null
+        } else {
+            body
+        };
+        // 1. Allow the actions, Deny them on the target's URN: refused, in every spelling
+        let (_, _, denied) = user_with(
+            &app,
+            "denied",
+            json!([
+                {"Effect": "Allow", "Action": actions.clone()},
+                {"Effect": "Deny", "Action": actions.clone(), "Resource": [target.clone()]},
+            ]),
+        )
+        .await;
+        let a = app.call(&denied, e.method, &path, &[], body.clone()).await;
+        assert_eq!(
+            a.status, 403,
+            "{} {path} with a Deny on {target}: {}",
+            e.method, a.body
+        );
+        let segments: Vec<&str> = path.split('/').collect();
+        let id_positions: Vec<usize> = e
+            .path
+            .split('/')
+            .enumerate()
+            .filter(|(_, s)| s.starts_with('{'))
+            .map(|(i, _)| i)
+            .collect();
+        let canonical = iam_canonical::canonicalize(&path, None).unwrap();
+        for &i in &id_positions {
+            for (k, spelling) in spellings(segments[i], 0x5eed + checked as u64, 24)
+                .into_iter()
+                .enumerate()
+            {
+                let mut variant = segments.clone();
+                variant[i] = &spelling;
+                let variant = variant.join("/");
+                let a = app
+                    .call(&denied, e.method, &variant, &[], body.clone())
+                    .await;
+                match iam_canonical::canonicalize(&variant, None) {
+                    Ok(c) if c == canonical => {
+                        assert_eq!(a.status, 403, "{} {variant} (#{k}): {}", e.method, a.body)
+                    }
+                    // another id (a case change): no entity of the victims, nothing acted on
+                    Ok(_) => assert!(
+                        !a.status.is_success() && a.status.as_u16() < 500,
+                        "{} {variant}: {} {}",
+                        e.method,
+                        a.status,
+                        a.body
+                    ),
+                    Err(_) => assert_eq!(a.status, 400, "{} {variant}: {}", e.method, a.body),
+                }
+            }
+        }
+        // 2. a Deny conditioned on each key the call fills: refused
+        let mut keys = vec![("StringEquals", "g:RequestedRegion", json!([common::REGION]))];
+        if e.path.contains("/attach-") || e.path.contains("/detach-") {
+            keys.push(("StringEquals", "iam:PolicyURN", json!([v.policy.1.clone()])));
+        }
+        for (i, (op, key, value)) in keys.into_iter().enumerate() {
+            let (_, _, conditioned) = user_with(
+                &app,
+                &format!("conditioned{i}"),
+                json!([
+                    {"Effect": "Allow", "Action": actions.clone()},
+                    {"Effect": "Deny", "Action": actions.clone(), "Condition": {op: {key: value}}},
+                ]),
+            )
+            .await;
+            let a = app
+                .call(&conditioned, e.method, &path, &[], body.clone())
+                .await;
+            assert_eq!(
+                a.status, 403,
+                "{} {path} with a Deny on {key}: {}",
+                e.method, a.body
+            );
+        }
+        // 3. an Allow scoped to exactly the target: authorized (whatever the handler answers)
+        let (_, _, scoped) = user_with(
+            &app,
+            "scoped",
+            json!([{"Effect": "Allow", "Action": actions.clone(), "Resource": [target.clone()]}]),
+        )
+        .await;
+        let a = app.call(&scoped, e.method, &path, &[], body.clone()).await;
+        assert_ne!(
+            a.status, 403,
+            "{} {path} with an Allow on {target}: {}",
+            e.method, a.body
+        );
+        assert!(a.status.as_u16() < 500, "{} {path}: {}", e.method, a.body);
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} APIs checked");
+}
