@@ -344,6 +344,23 @@ struct CreateScpBody {
     content: String,
     #[serde(default)]
     description: String,
+    /// Tags are not stored here; see [`no_tags`].
+    #[serde(default)]
+    tags: Vec<Value>,
+}
+
+/// Refuses request tags: Organizations entities carry no tags in this implementation, so a
+/// create call with tags would drop them, and `g:RequestTag/<key>`/`g:TagKeys` conditions (which
+/// the catalog declares for these actions) would be decided without them (docs/server.md,
+/// "Request keys").
+fn no_tags(tags: &[Value]) -> ApiResult<()> {
+    if tags.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid request body at `tags`: tags are not supported on Organizations entities; create the entity without `tags`",
+        ))
+    }
 }
 
 async fn create_policy(
@@ -351,6 +368,7 @@ async fn create_policy(
     Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateScpBody>,
 ) -> ApiResult<Json<Value>> {
+    no_tags(&b.tags)?;
     let org = managed_org(&st, &caller).await?;
     let t = parse_policy_type(&b.policy_type)?;
     if t == OrgPolicyType::ServiceControlPolicy {
@@ -509,6 +527,9 @@ async fn list_policy_entities(
 struct CreateOuBody {
     name: String,
     parent_id: String,
+    /// Tags are not stored here; see [`no_tags`].
+    #[serde(default)]
+    tags: Vec<Value>,
 }
 
 async fn create_ou(
@@ -516,6 +537,7 @@ async fn create_ou(
     Extension(caller): Extension<Arc<Caller>>,
     JsonBody(b): JsonBody<CreateOuBody>,
 ) -> ApiResult<Json<Value>> {
+    no_tags(&b.tags)?;
     let org = managed_org(&st, &caller).await?;
     parent_in_org(&st, &org, &b.parent_id).await?;
     let ou = st

@@ -854,3 +854,220 @@ async fn escalation_matrix_and_encodings_of_every_iam_write_api() {
     }
     assert!(checked >= 25, "only {checked} APIs checked");
 }
+
+/// The Organizations entities of a fresh organization managed by the test account.
+async fn organization(app: &TestApp) -> std::collections::HashMap<&'static str, String> {
+    let ok = |a: Answer, what: &str| {
+        assert!(a.status.is_success(), "{what}: {}", a.body);
+        a.body
+    };
+    ok(
+        app.root("POST", "/v1/organizations", json!({})).await,
+        "organization",
+    );
+    let roots = ok(
+        app.root("GET", "/v1/organizations/roots", Value::Null)
+            .await,
+        "roots",
+    );
+    let root = roots["roots"][0]["id"].as_str().unwrap().to_owned();
+    ok(
+        app.root(
+            "POST",
+            "/v1/organizations/policies/enable",
+            json!({"policy_type": "service_control_policy", "root_id": root}),
+        )
+        .await,
+        "enable",
+    );
+    let ou = ok(
+        app.root(
+            "POST",
+            "/v1/organizations/organizational-units",
+            json!({"name": "victim-ou", "parent_id": root}),
+        )
+        .await,
+        "ou",
+    );
+    let scp = ok(
+        app.root(
+            "POST",
+            "/v1/organizations/policies",
+            json!({"name": "victim-scp", "type": "service_control_policy", "content": json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["*"]}]}).to_string(), "description": ""}),
+        )
+        .await,
+        "scp",
+    );
+    let member = ok(
+        app.root(
+            "POST",
+            "/v1/organizations/accounts",
+            json!({"name": "victim-member"}),
+        )
+        .await,
+        "account",
+    );
+    let mut ids = std::collections::HashMap::new();
+    ids.insert("root_id", root);
+    ids.insert(
+        "organizational_unit_id",
+        ou["organizational_unit"]["id"].as_str().unwrap().to_owned(),
+    );
+    ids.insert(
+        "policy_id",
+        scp["policy"]["policy_summary"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    ids.insert(
+        "account_id",
+        member["create_account_status"]["account_id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    ids
+}
+
+#[tokio::test]
+async fn escalation_matrix_and_encodings_of_every_organizations_api() {
+    let mut checked = 0;
+    for e in iam_server::ENDPOINTS {
+        if !e.path.starts_with("/v1/organizations/") || !e.path.contains('{') {
+            continue;
+        }
+        let app = TestApp::new().await;
+        let ids = organization(&app).await;
+        let path = e
+            .path
+            .split('/')
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) => ids[param].clone(),
+                    None => s.to_owned(),
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("/");
+        let catalog = iam_catalog::Catalog::builtin();
+        let resolved = catalog
+            .resolve_route(
+                e.method,
+                &path,
+                &iam_catalog::RouteTarget::new(common::REGION, app.account_id.clone()),
+            )
+            .unwrap();
+        let actions: Vec<String> = resolved.actions.iter().map(|a| (*a).to_owned()).collect();
+        let target = resolved.resources[0].clone();
+        assert!(
+            !target.ends_with(":*"),
+            "{} {}: no target in {target}",
+            e.method,
+            e.path
+        );
+        let body = match (e.method, e.path) {
+            ("GET" | "DELETE", _) => Value::Null,
+            (_, p) if p.ends_with("/attach") || p.ends_with("/detach") => {
+                json!({"entity_id": ids["organizational_unit_id"]})
+            }
+            (_, p) if p.ends_with("/move") => {
+                json!({"source_parent_id": ids["root_id"], "destination_parent_id": ids["organizational_unit_id"]})
+            }
+            _ => json!({"name": "renamed"}),
+        };
+        let (_, _, denied) = user_with(
+            &app,
+            "denied",
+            json!([
+                {"Effect": "Allow", "Action": actions.clone()},
+                {"Effect": "Deny", "Action": actions.clone(), "Resource": [target.clone()]},
+            ]),
+        )
+        .await;
+        let a = app.call(&denied, e.method, &path, &[], body.clone()).await;
+        assert_eq!(
+            a.status, 403,
+            "{} {path} with a Deny on {target}: {}",
+            e.method, a.body
+        );
+        let canonical = iam_canonical::canonicalize(&path, None).unwrap();
+        let segments: Vec<&str> = path.split('/').collect();
+        for (i, template) in e.path.split('/').enumerate() {
+            if !template.starts_with('{') {
+                continue;
+            }
+            for spelling in spellings(segments[i], 0xc0ffee + checked as u64, 24) {
+                let mut variant = segments.clone();
+                variant[i] = &spelling;
+                let variant = variant.join("/");
+                let a = app
+                    .call(&denied, e.method, &variant, &[], body.clone())
+                    .await;
+                match iam_canonical::canonicalize(&variant, None) {
+                    Ok(c) if c == canonical => {
+                        assert_eq!(a.status, 403, "{} {variant}: {}", e.method, a.body)
+                    }
+                    Ok(_) => assert!(
+                        !a.status.is_success() && a.status.as_u16() < 500,
+                        "{} {variant}: {}",
+                        e.method,
+                        a.body
+                    ),
+                    Err(_) => assert_eq!(a.status, 400, "{} {variant}: {}", e.method, a.body),
+                }
+            }
+        }
+        let (_, _, conditioned) = user_with(
+            &app,
+            "conditioned",
+            json!([
+                {"Effect": "Allow", "Action": actions.clone()},
+                {"Effect": "Deny", "Action": actions.clone(), "Condition": {"StringEquals": {"g:RequestedRegion": [common::REGION]}}},
+            ]),
+        )
+        .await;
+        let a = app
+            .call(&conditioned, e.method, &path, &[], body.clone())
+            .await;
+        assert_eq!(
+            a.status, 403,
+            "{} {path} with a conditioned Deny: {}",
+            e.method, a.body
+        );
+        let (_, _, scoped) = user_with(
+            &app,
+            "scoped",
+            json!([{"Effect": "Allow", "Action": actions.clone(), "Resource": [target.clone()]}]),
+        )
+        .await;
+        let a = app.call(&scoped, e.method, &path, &[], body.clone()).await;
+        assert_ne!(
+            a.status, 403,
+            "{} {path} with an Allow on {target}: {}",
+            e.method, a.body
+        );
+        assert!(a.status.as_u16() < 500, "{} {path}: {}", e.method, a.body);
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} APIs checked");
+}
+
+#[tokio::test]
+async fn organizations_create_calls_refuse_tags_they_would_drop() {
+    let app = TestApp::new().await;
+    let ids = organization(&app).await;
+    let a = app
+        .root(
+            "POST",
+            "/v1/organizations/organizational-units",
+            json!({"name": "tagged", "parent_id": ids["root_id"], "tags": [{"key": "team", "value": "a"}]}),
+        )
+        .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(
+        a.body["error_msg"].as_str().unwrap().contains("tags"),
+        "{}",
+        a.body
+    );
+}
