@@ -8,7 +8,8 @@
 //! The analysis is per catalog action: every allow statement of the granting side is split into
 //! pieces (action, resource patterns, conditions); a piece is *contained* when one allow
 //! statement of the bounding side matches the action, its resources include the piece's
-//! (wildcard inclusion, segment by segment) and its conditions are implied by the piece's, and
+//! (wildcard inclusion, segment by segment, the id under each statement's case rule of spec
+//! §3.1) and its conditions are implied by the piece's, and
 //! no deny statement of the bounding side may overlap the piece (unless the granting side has
 //! the same deny). It is **sound**: whenever a request exists that the granting side allows and
 //! the bounding side does not, a finding names its action and a resource pattern that matches
@@ -20,7 +21,7 @@
 
 use crate::subject::Compiled;
 use iam_catalog::Catalog;
-use iam_policy::pattern::split_urn;
+use iam_policy::pattern::{Case, split_urn};
 use iam_policy::{
     ActionElement, BaseOperator, ConditionEntry, Effect, Policy, PolicyId, PolicyKind,
     ResourceElement, ResourcePattern, Statement,
@@ -165,8 +166,31 @@ pub fn glob_intersect(p: &str, q: &str, fold: bool) -> bool {
     go(0, 0, &p, &q, &mut memo, nq + 1)
 }
 
-/// Case folding per URN segment: service and type are case-insensitive.
+/// Case folding per URN segment: service and type are case-insensitive. The id's case depends
+/// on the statement (spec §3.1): see [`ResourcePattern::id_case`].
 const FOLD: [bool; 4] = [true, false, false, true];
+
+/// True when `p` compares the id (or the whole 1.1 `uri`) ignoring ASCII case (spec §3.1: a
+/// Deny's `Resource`, an Allow's `NotResource`).
+fn folds(p: &ResourcePattern) -> bool {
+    p.id_case() == Case::Insensitive
+}
+
+/// Inclusion of the id parts, each under its own case rule (spec §3.1): every id `p` matches, `q`
+/// matches. A folding `q` matches every case variant of what it matches, so comparing both
+/// folded suffices. A pattern without ASCII letters matches the same ids either way. What is
+/// left, a folding `p` and an exact `q` that both have letters, is reported as not included
+/// (the safe answer for every caller: inclusion only ever removes findings).
+fn id_subset(p: &str, p_folds: bool, q: &str, q_folds: bool) -> bool {
+    let letters = |s: &str| s.bytes().any(|b| b.is_ascii_alphabetic());
+    if q_folds {
+        glob_subset(p, q, true)
+    } else if p_folds && letters(p) && letters(q) {
+        false
+    } else {
+        glob_subset(p, q, false)
+    }
+}
 
 /// True when every resource `p` matches, `q` matches.
 pub fn pattern_subset(p: &ResourcePattern, q: &ResourcePattern) -> bool {
@@ -182,19 +206,21 @@ pub fn pattern_subset(p: &ResourcePattern, q: &ResourcePattern) -> bool {
                             qseg.get(k).copied().unwrap_or(""),
                             FOLD.get(k).copied().unwrap_or(false),
                         )
-                    }) && glob_subset(pid, qid, false)
+                    }) && id_subset(pid, folds(p), qid, folds(q))
                 }
                 _ => false,
             }
         }
         (ResourcePattern::Uri(a), ResourcePattern::Uri(b)) => {
-            glob_subset(a.as_str(), b.as_str(), false)
+            id_subset(a.as_str(), folds(p), b.as_str(), folds(q))
         }
         _ => false,
     }
 }
 
 /// True when some resource matches both patterns (over-approximated for 1.1 `uri` patterns).
+/// The ids are compared folded when either pattern folds (spec §3.1): an id one pattern matches
+/// exactly and the other ignoring case exists exactly when the folded patterns intersect.
 pub fn pattern_intersect(p: &ResourcePattern, q: &ResourcePattern) -> bool {
     match (p, q) {
         (ResourcePattern::Invalid(_), _) | (_, ResourcePattern::Invalid(_)) => false,
@@ -208,7 +234,7 @@ pub fn pattern_intersect(p: &ResourcePattern, q: &ResourcePattern) -> bool {
                             qseg.get(k).copied().unwrap_or(""),
                             FOLD.get(k).copied().unwrap_or(false),
                         )
-                    }) && glob_intersect(pid, qid, false)
+                    }) && glob_intersect(pid, qid, folds(p) || folds(q))
                 }
                 _ => true,
             }
@@ -677,6 +703,58 @@ mod tests {
         assert!(!pattern_intersect(
             &p("obs:cn-north-4:*:object:*"),
             &p("obs:cn-north-5:*:object:*")
+        ));
+    }
+
+    /// Spec §3.1: each pattern's id is compared under its own statement's case rule.
+    #[test]
+    fn id_case_of_each_side() {
+        let exact = |s: &str| iam_policy::compile_resource_pattern_with(s, Case::Sensitive);
+        let fold = |s: &str| iam_policy::compile_resource_pattern_with(s, Case::Insensitive);
+        // A folding `q` includes every spelling of what it names.
+        assert!(pattern_subset(
+            &exact("m:*:*:t:NB-1"),
+            &fold("m:*:*:t:nb-*")
+        ));
+        assert!(pattern_subset(&fold("m:*:*:t:NB-1"), &fold("m:*:*:t:nb-*")));
+        assert!(!pattern_subset(
+            &exact("m:*:*:t:NB-1"),
+            &exact("m:*:*:t:nb-*")
+        ));
+        // An exact `q` does not include every spelling a folding `p` names...
+        assert!(!pattern_subset(
+            &fold("m:*:*:t:nb-1"),
+            &exact("m:*:*:t:nb-1")
+        ));
+        // ... unless case cannot matter on one side.
+        assert!(pattern_subset(&fold("m:*:*:t:1-*"), &exact("m:*:*:t:1-*")));
+        assert!(pattern_subset(&fold("m:*:*:t:nb-1"), &exact("m:*:*:t:*")));
+        // Intersection folds when either side does; only ASCII letters fold.
+        assert!(pattern_intersect(
+            &exact("m:*:*:t:NB-1"),
+            &fold("m:*:*:t:nb-1")
+        ));
+        assert!(pattern_intersect(
+            &fold("m:*:*:t:NB-1"),
+            &exact("m:*:*:t:nb-?")
+        ));
+        assert!(!pattern_intersect(
+            &exact("m:*:*:t:NB-1"),
+            &exact("m:*:*:t:nb-1")
+        ));
+        assert!(!pattern_intersect(
+            &fold("m:*:*:t:äbc"),
+            &exact("m:*:*:t:ÄBC")
+        ));
+        // 1.1 `uri` patterns: the whole string.
+        let uri = |s: &str, c| iam_policy::pattern::compile_uri_pattern(s, c);
+        assert!(pattern_subset(
+            &uri("/iam/agencies/A", Case::Sensitive),
+            &uri("/iam/agencies/a", Case::Insensitive)
+        ));
+        assert!(!pattern_subset(
+            &uri("/iam/agencies/a", Case::Insensitive),
+            &uri("/iam/agencies/a", Case::Sensitive)
         ));
     }
 }

@@ -39,6 +39,10 @@ const RESOURCES: &[&str] = &[
     "modelarts:cn-north-4:*:trainJob:*",
     "modelarts:*:*:notebook:nb-1",
     "modelarts:*:*:*:*",
+    // Case variants of the ids above (spec §3.1: a Deny's Resource and an Allow's NotResource
+    // ignore ASCII case).
+    "modelarts:*:*:notebook:NB-1",
+    "obs:*:*:object:B1/*",
 ];
 fn conditions() -> Vec<Value> {
     vec![
@@ -60,6 +64,8 @@ const SAMPLE_RESOURCES: &[&str] = &[
     "modelarts:cn-north-5:acc:trainJob:j1",
     "modelarts:cn-north-4:acc:notebook:nb-1",
     "modelarts:cn-north-4:acc:notebook:nb-2",
+    "modelarts:cn-north-4:acc:notebook:NB-1",
+    "obs:cn-north-4:acc:object:B1/in/x",
 ];
 fn contexts() -> Vec<Context> {
     vec![
@@ -303,4 +309,48 @@ fn exact_answers_on_simple_cases() {
         identity: &agency,
         scps: &[],
     };
+}
+
+/// Spec §3.1: a bounding Deny's `Resource` and a bounding Allow's `NotResource` ignore ASCII case,
+/// so a grant of another spelling of a denied or excluded id is new access.
+#[test]
+fn resource_id_case_in_the_bounding_side() {
+    let catalog = Catalog::builtin();
+    let p = |s: &str| Policy::parse(s, PolicyKind::Identity).unwrap();
+    let grant_upper = p(
+        r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:notebook:start"],"Resource":["modelarts:*:*:notebook:NB-1"]}]}"#,
+    );
+    let deny_lower = p(
+        r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:notebook:start"]},{"Effect":"Deny","Action":["modelarts:notebook:start"],"Resource":["modelarts:*:*:notebook:nb-1"]}]}"#,
+    );
+    assert_eq!(
+        containment::check_no_new_access(catalog, &deny_lower, &grant_upper).check_result,
+        "fail"
+    );
+    let exclude_lower = p(
+        r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:notebook:start"],"NotResource":["modelarts:*:*:notebook:nb-1"]}]}"#,
+    );
+    assert_eq!(
+        containment::check_no_new_access(catalog, &exclude_lower, &grant_upper).check_result,
+        "fail"
+    );
+    // A Deny's NotResource is exact: it excludes only `nb-1` itself, so it denies `NB-1`.
+    let deny_all_but_lower = p(
+        r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:notebook:start"]},{"Effect":"Deny","Action":["modelarts:notebook:start"],"NotResource":["modelarts:*:*:notebook:nb-1"]}]}"#,
+    );
+    assert_eq!(
+        containment::check_no_new_access(catalog, &deny_all_but_lower, &grant_upper).check_result,
+        "fail"
+    );
+    // The granting side's own Deny on another spelling takes the grant away: nothing new.
+    let grant_denied = p(
+        r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:notebook:start"],"Resource":["modelarts:*:*:notebook:NB-1"]},{"Effect":"Deny","Action":["modelarts:notebook:start"],"Resource":["modelarts:*:*:notebook:nb-1"]}]}"#,
+    );
+    let nothing = p(
+        r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["obs:bucket:ListBucket"],"Resource":["obs:*:*:bucket:none"]}]}"#,
+    );
+    assert_eq!(
+        containment::check_no_new_access(catalog, &nothing, &grant_denied).check_result,
+        "pass"
+    );
 }

@@ -40,6 +40,7 @@ pub use eval::{
 pub use operator::{BaseOperator, Family, Operator, Qualifier};
 pub use pattern::{
     ActionPattern, ResourcePattern, compile_action_pattern, compile_resource_pattern,
+    compile_resource_pattern_with, resource_id_case,
 };
 pub use policy::{
     ActionElement, Effect, PRINCIPAL_KINDS, Policy, PolicyKind, PrincipalElement, ResourceElement,

@@ -1,6 +1,8 @@
 //! Compiled action patterns (spec §2) and resource patterns (spec §3).
 
-use iam_wildcard::{Case, Pattern};
+use crate::policy::Effect;
+pub use iam_wildcard::Case;
+use iam_wildcard::Pattern;
 
 /// A compiled action pattern: `*`/`?` wildcards, ASCII-case-insensitive over the whole action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,13 +90,26 @@ pub enum ResourcePattern {
         /// `service` (case-insensitive), `region`, `account-id` (case-sensitive), `type`
         /// (case-insensitive).
         segments: Box<[Pattern; 4]>,
-        /// The id segment (case-sensitive; may contain `:`).
+        /// The id segment (may contain `:`): case-sensitive, or ASCII-case-insensitive where the
+        /// statement's effect asks for it (spec §3.1, [`resource_id_case`]).
         id: Pattern,
     },
     /// A pattern with fewer than five segments: matches nothing (the validator reports it).
     Invalid(Box<str>),
-    /// A 1.1 agency `uri` pattern, matched literally (with `*`/`?`) against the whole resource.
+    /// A 1.1 agency `uri` pattern, matched literally (with `*`/`?`) against the whole resource,
+    /// with the case rule of the statement's effect (spec §3.1).
     Uri(Pattern),
+}
+
+/// How a statement compares the id segment of the request resource (spec §3.1): whichever
+/// reading denies more. A `Deny` statement's `Resource` ignores ASCII case (a spelling in another
+/// case is still denied), and so does an `Allow` statement's `NotResource` (a spelling in another
+/// case is still excluded); a `Deny`'s `NotResource` and an `Allow`'s `Resource` compare exactly.
+pub fn resource_id_case(effect: Effect, not_resource: bool) -> Case {
+    match (effect, not_resource) {
+        (Effect::Deny, false) | (Effect::Allow, true) => Case::Insensitive,
+        (Effect::Deny, true) | (Effect::Allow, false) => Case::Sensitive,
+    }
 }
 
 /// Splits a URN into its first four segments and the id (which may contain `:`).
@@ -106,8 +121,16 @@ pub fn split_urn(s: &str) -> Option<([&str; 4], &str)> {
     Some(([a, b, c, d], id))
 }
 
-/// Compiles a resource URN pattern (spec §3).
+/// Compiles a resource URN pattern (spec §3) with a case-sensitive id segment: the rule of an
+/// `Allow` statement's `Resource` and of a `Deny` statement's `NotResource` (spec §3.1). For the
+/// other two, use [`compile_resource_pattern_with`] and [`resource_id_case`].
 pub fn compile_resource_pattern(source: &str) -> ResourcePattern {
+    compile_resource_pattern_with(source, Case::Sensitive)
+}
+
+/// Compiles a resource URN pattern (spec §3) whose id segment is compared with `id_case`
+/// (spec §3.1); the other segments keep their own rules.
+pub fn compile_resource_pattern_with(source: &str, id_case: Case) -> ResourcePattern {
     if !source.is_empty() && source.bytes().all(|b| b == b'*') {
         return ResourcePattern::Any(source.into());
     }
@@ -120,15 +143,16 @@ pub fn compile_resource_pattern(source: &str) -> ResourcePattern {
                 Pattern::new(account, Case::Sensitive),
                 Pattern::new(rtype, Case::Insensitive),
             ]),
-            id: Pattern::new(id, Case::Sensitive),
+            id: Pattern::new(id, id_case),
         },
         None => ResourcePattern::Invalid(source.into()),
     }
 }
 
-/// Compiles a 1.1 agency `uri` pattern (case-sensitive, whole string).
-pub fn compile_uri_pattern(source: &str) -> ResourcePattern {
-    ResourcePattern::Uri(Pattern::new(source, Case::Sensitive))
+/// Compiles a 1.1 agency `uri` pattern (whole string) compared with `case`: case-sensitive in
+/// an `Allow` statement, ASCII-case-insensitive in a `Deny` (spec §3.1, [`resource_id_case`]).
+pub fn compile_uri_pattern(source: &str, case: Case) -> ResourcePattern {
+    ResourcePattern::Uri(Pattern::new(source, case))
 }
 
 impl ResourcePattern {
@@ -159,6 +183,17 @@ impl ResourcePattern {
     /// True for an all-star pattern.
     pub fn is_any(&self) -> bool {
         matches!(self, ResourcePattern::Any(_))
+    }
+
+    /// How the id segment (of a URN pattern) or the whole resource (of a 1.1 `uri` pattern) is
+    /// compared (spec §3.1); [`Case::Sensitive`] for all-star and invalid patterns, where case
+    /// never matters.
+    pub fn id_case(&self) -> Case {
+        match self {
+            ResourcePattern::Urn { id, .. } => id.case(),
+            ResourcePattern::Uri(p) => p.case(),
+            ResourcePattern::Any(_) | ResourcePattern::Invalid(_) => Case::Sensitive,
+        }
     }
 }
 
@@ -275,7 +310,63 @@ mod tests {
         for &(p, r, want) in cases {
             assert_eq!(compile_resource_pattern(p).matches(r), want, "{p} {r}");
         }
-        assert!(compile_uri_pattern("/iam/agencies/*").matches("/iam/agencies/abc"));
-        assert!(!compile_uri_pattern("/iam/agencies/*").matches("/iam/users/abc"));
+        assert!(
+            compile_uri_pattern("/iam/agencies/*", Case::Sensitive).matches("/iam/agencies/abc")
+        );
+        assert!(!compile_uri_pattern("/iam/agencies/*", Case::Sensitive).matches("/iam/users/abc"));
+    }
+
+    #[test]
+    fn id_case_follows_effect_and_element() {
+        // §3.1: the reading that denies more.
+        assert_eq!(resource_id_case(Effect::Deny, false), Case::Insensitive);
+        assert_eq!(resource_id_case(Effect::Deny, true), Case::Sensitive);
+        assert_eq!(resource_id_case(Effect::Allow, false), Case::Sensitive);
+        assert_eq!(resource_id_case(Effect::Allow, true), Case::Insensitive);
+    }
+
+    #[test]
+    fn resource_id_case_table() {
+        let urn = "modelarts:cn-north-4:123:trainJob:";
+        let cases: &[(&str, &str, Case, bool)] = &[
+            ("secret-job", "SECRET-JOB", Case::Insensitive, true),
+            ("secret-job", "Secret-Job", Case::Insensitive, true),
+            ("secret-job", "SECRET-JOB", Case::Sensitive, false),
+            ("secret-job", "secret-job", Case::Sensitive, true),
+            ("secret-*", "SECRET-JOB", Case::Insensitive, true),
+            ("*-JOB", "secret-job", Case::Insensitive, true),
+            ("secret-?ob", "SECRET-JOB", Case::Insensitive, true),
+            ("secret-*", "SECRET-JOB", Case::Sensitive, false),
+            ("a:B/c", "A:b/C", Case::Insensitive, true),
+            // Only ASCII letters fold.
+            ("äbc", "ÄBC", Case::Insensitive, false),
+            ("äbc", "äBC", Case::Insensitive, true),
+            ("ÄBC", "äbc", Case::Sensitive, false),
+            ("straße", "STRASSE", Case::Insensitive, false),
+        ];
+        for &(id, rid, case, want) in cases {
+            let p = compile_resource_pattern_with(&format!("{urn}{id}"), case);
+            assert_eq!(
+                p.matches(&format!("{urn}{rid}")),
+                want,
+                "{id} {rid} {case:?}"
+            );
+            assert_eq!(p.id_case(), case);
+        }
+        // The other segments keep their own rules whatever the id's case.
+        let deny = |p: &str| compile_resource_pattern_with(p, Case::Insensitive);
+        let r = "modelarts:cn-north-4:acct:trainJob:secret-job";
+        assert!(!deny("modelarts:CN-NORTH-4:acct:trainJob:secret-job").matches(r));
+        assert!(!deny("modelarts:cn-north-4:ACCT:trainJob:secret-job").matches(r));
+        assert!(deny("MODELARTS:cn-north-4:acct:TRAINJOB:SECRET-JOB").matches(r));
+        assert!(deny("*").matches("anything"));
+        assert_eq!(deny("*").id_case(), Case::Sensitive);
+        assert!(!deny("modelarts:*").matches(r));
+        // 1.1 uri patterns: the whole string.
+        let uri = compile_uri_pattern("/iam/agencies/secret-*", Case::Insensitive);
+        assert!(uri.matches("/IAM/Agencies/SECRET-AGENCY"));
+        assert_eq!(uri.id_case(), Case::Insensitive);
+        let uri = compile_uri_pattern("/iam/agencies/secret-*", Case::Sensitive);
+        assert!(!uri.matches("/iam/agencies/SECRET-AGENCY"));
     }
 }

@@ -5,8 +5,8 @@ use crate::error::{ParseError, ParseErrorKind as K};
 use crate::json::{self, Json};
 use crate::operator::Operator;
 use crate::pattern::{
-    ActionPattern, ResourcePattern, compile_action_pattern, compile_resource_pattern,
-    compile_uri_pattern,
+    ActionPattern, ResourcePattern, compile_action_pattern, compile_resource_pattern_with,
+    compile_uri_pattern, resource_id_case,
 };
 use std::collections::HashSet;
 
@@ -130,14 +130,16 @@ impl ActionElement {
     }
 }
 
-/// The resource element of a statement.
+/// The resource element of a statement. Its patterns were compiled with the id case rule of
+/// the statement's effect (spec §3.1, [`crate::pattern::resource_id_case`]).
 #[derive(Debug, Clone)]
 pub enum ResourceElement {
     /// No `Resource`: the same as `["*"]`.
     Omitted,
-    /// `Resource` (for 1.1 agency policies, the `uri` patterns).
+    /// `Resource` (for 1.1 agency policies, the `uri` patterns): the id ignores ASCII case in a
+    /// `Deny`, is exact in an `Allow`.
     Resource(Vec<ResourcePattern>),
-    /// `NotResource`.
+    /// `NotResource`: the id is exact in a `Deny`, ignores ASCII case in an `Allow`.
     NotResource(Vec<ResourcePattern>),
 }
 
@@ -604,6 +606,10 @@ fn parse_statement(
         }
     };
 
+    // §3.1: a Deny's `Resource` and an Allow's `NotResource` compare the resource id ignoring
+    // ASCII case, so that no spelling of an id in another case escapes a deny.
+    let resource_case = resource_id_case(effect, false);
+    let not_resource_case = resource_id_case(effect, true);
     let resource = match (get("Resource"), get("NotResource")) {
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
@@ -619,7 +625,9 @@ fn parse_statement(
             let mut out = None;
             for (name, v) in uri {
                 if name == "uri" {
-                    out = Some(patterns(v, &join(&p, "uri"), "uri", compile_uri_pattern)?);
+                    out = Some(patterns(v, &join(&p, "uri"), "uri", |s| {
+                        compile_uri_pattern(s, resource_case)
+                    })?);
                 } else {
                     return Err(unknown_member(name, &p, &["uri"]));
                 }
@@ -637,11 +645,15 @@ fn parse_statement(
         }
         (Some(r), None) => {
             let p = join(path, "Resource");
-            ResourceElement::Resource(patterns(r, &p, "Resource", compile_resource_pattern)?)
+            ResourceElement::Resource(patterns(r, &p, "Resource", |s| {
+                compile_resource_pattern_with(s, resource_case)
+            })?)
         }
         (None, Some(r)) => {
             let p = join(path, "NotResource");
-            ResourceElement::NotResource(patterns(r, &p, "NotResource", compile_resource_pattern)?)
+            ResourceElement::NotResource(patterns(r, &p, "NotResource", |s| {
+                compile_resource_pattern_with(s, not_resource_case)
+            })?)
         }
     };
 
@@ -750,7 +762,7 @@ fn patterns<T>(
     v: &Json,
     path: &str,
     what: &str,
-    compile: fn(&str) -> T,
+    compile: impl Fn(&str) -> T,
 ) -> Result<Vec<T>, ParseError> {
     let list = string_list(v, path, what, limits::PATTERNS)?;
     for (i, s) in list.iter().enumerate() {
@@ -907,4 +919,87 @@ fn parse_principal(p: &Json, path: &str, negated: bool) -> Result<PrincipalEleme
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+
+    const JOB: &str = "modelarts:cn-north-4:0123:trainJob:";
+
+    /// Whether the first statement of a one-statement document applies to resource id `rid`.
+    fn applies(kind: PolicyKind, effect: &str, element: &str, pattern: &str, rid: &str) -> bool {
+        let doc = serde_json::json!({"Version": "5.0", "Statement": [{"Effect": effect,
+            "Action": ["modelarts:trainJob:get"], element: [pattern]}]});
+        let policy = Policy::from_value(&doc, kind).unwrap();
+        policy.statements()[0]
+            .resource
+            .matches(&format!("{JOB}{rid}"))
+    }
+
+    #[test]
+    fn resource_id_case_by_effect() {
+        let p = |id: &str| format!("{JOB}{id}");
+        // (effect, element, pattern id, request id, applies) - spec §3.1
+        let cases: &[(&str, &str, &str, &str, bool)] = &[
+            ("Deny", "Resource", "secret-job", "SECRET-JOB", true),
+            ("Deny", "Resource", "secret-job", "Secret-Job", true),
+            ("Deny", "Resource", "secret-*", "SECRET-JOB", true),
+            ("Deny", "Resource", "secret-job", "other-job", false),
+            ("Deny", "Resource", "äbc", "ÄBC", false),
+            ("Deny", "NotResource", "secret-job", "SECRET-JOB", true),
+            ("Deny", "NotResource", "secret-job", "secret-job", false),
+            ("Allow", "Resource", "secret-job", "SECRET-JOB", false),
+            ("Allow", "Resource", "secret-job", "secret-job", true),
+            ("Allow", "NotResource", "secret-job", "SECRET-JOB", false),
+            ("Allow", "NotResource", "secret-job", "other-job", true),
+            ("Allow", "NotResource", "äbc", "ÄBC", true),
+        ];
+        for &(effect, element, id, rid, want) in cases {
+            assert_eq!(
+                applies(PolicyKind::Identity, effect, element, &p(id), rid),
+                want,
+                "{effect} {element} {id} on {rid}"
+            );
+            assert_eq!(
+                applies(PolicyKind::Session, effect, element, &p(id), rid),
+                want,
+                "session: {effect} {element} {id} on {rid}"
+            );
+        }
+        // SCPs: a Deny's `Resource` (the only place an SCP names resources) folds too.
+        assert!(applies(
+            PolicyKind::Scp,
+            "Deny",
+            "Resource",
+            &p("secret-job"),
+            "SECRET-JOB"
+        ));
+    }
+
+    #[test]
+    fn legacy_uri_case_by_effect() {
+        let doc = |effect: &str| {
+            serde_json::json!({"Version": "1.1", "Statement": [{"Effect": effect,
+                "Action": ["iam:agencies:get"], "Resource": {"uri": ["/iam/agencies/secret-*"]}}]})
+        };
+        let deny = Policy::from_value(&doc("Deny"), PolicyKind::Identity).unwrap();
+        let allow = Policy::from_value(&doc("Allow"), PolicyKind::Identity).unwrap();
+        assert!(
+            deny.statements()[0]
+                .resource
+                .matches("/iam/agencies/SECRET-AGENCY")
+        );
+        assert!(
+            !allow.statements()[0]
+                .resource
+                .matches("/iam/agencies/SECRET-AGENCY")
+        );
+        assert!(
+            allow.statements()[0]
+                .resource
+                .matches("/iam/agencies/secret-agency")
+        );
+    }
 }

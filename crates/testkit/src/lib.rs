@@ -431,7 +431,7 @@ fn has_matching(doc: &Value, effect: &str, req: &Req<'_>) -> Result<bool, String
         if eff != Some("Allow") && eff != Some("Deny") {
             return Err("Effect must be \"Allow\" or \"Deny\"".to_string());
         }
-        let applies = statement_matches(st, legacy, req)?;
+        let applies = statement_matches(st, eff == Some("Deny"), legacy, req)?;
         if eff == Some(effect) && applies.applies_as(effect) {
             found = true;
         }
@@ -458,28 +458,42 @@ impl Tri {
     }
 }
 
-fn statement_matches(st: &Map<String, Value>, legacy: bool, req: &Req<'_>) -> Result<Tri, String> {
+fn statement_matches(
+    st: &Map<String, Value>,
+    deny: bool,
+    legacy: bool,
+    req: &Req<'_>,
+) -> Result<Tri, String> {
     // §2 actions
     let action_ok = match (st.get("Action"), st.get("NotAction")) {
         (Some(a), None) => string_list(a)?.iter().any(|p| glob(p, req.action, true)),
         (None, Some(na)) if !legacy => !string_list(na)?.iter().any(|p| glob(p, req.action, true)),
         _ => return Err("exactly one of Action / NotAction".to_string()),
     };
-    // §3 resources (and §1.3 agency URIs)
+    // §3 resources (and §1.3 agency URIs). §3.1: the resource id is compared ignoring ASCII case
+    // where that denies more: in a Deny's Resource (matching more denies more) and in an Allow's
+    // NotResource (excluding more allows less); exactly in a Deny's NotResource and an Allow's
+    // Resource.
     let resource_ok = match (st.get("Resource"), st.get("NotResource")) {
         (None, None) => true,
         (Some(Value::Object(o)), None) if legacy => {
             let uris = o.get("uri").ok_or("a 1.1 Resource object has uri")?;
             string_list(uris)?
                 .iter()
-                .any(|p| glob(p, req.resource, false))
+                .any(|p| glob(p, req.resource, deny))
         }
-        (Some(r), None) => string_list(r)?
-            .iter()
-            .any(|p| resource_matches(p, req.resource)),
-        (None, Some(nr)) if !legacy => !string_list(nr)?
-            .iter()
-            .any(|p| resource_matches(p, req.resource)),
+        (Some(r), None) => {
+            let id_ci = deny;
+            string_list(r)?
+                .iter()
+                .any(|p| resource_matches(p, req.resource, id_ci))
+        }
+        (None, Some(nr)) if !legacy => {
+            let id_ci = !deny;
+            !string_list(nr)?
+                .iter()
+                .any(|p| resource_matches(p, req.resource, id_ci))
+        }
         _ => return Err("at most one of Resource / NotResource".to_string()),
     };
     // Conditions are evaluated (and so checked) whatever the action and resource did.
@@ -509,8 +523,9 @@ fn string_list(v: &Value) -> Result<Vec<String>, String> {
     }
 }
 
-/// §3: all stars, or five segments matched one by one.
-fn resource_matches(pattern: &str, resource: &str) -> bool {
+/// §3: all stars, or five segments matched one by one; `id_ci`: the id segment ignores ASCII
+/// case (§3.1).
+fn resource_matches(pattern: &str, resource: &str, id_ci: bool) -> bool {
     if !pattern.is_empty() && pattern.chars().all(|c| c == '*') {
         return true;
     }
@@ -523,7 +538,7 @@ fn resource_matches(pattern: &str, resource: &str) -> bool {
         && glob(p[1], r[1], false)
         && glob(p[2], r[2], false)
         && glob(p[3], r[3], true)
-        && glob(p[4], r[4], false)
+        && glob(p[4], r[4], id_ci)
 }
 
 /// `*` = any run of characters, `?` = exactly one character. `ascii_ci`: ASCII case-insensitive.
@@ -1002,16 +1017,30 @@ mod tests {
             true
         ));
         assert!(!glob("a?c", "ac", false));
-        assert!(resource_matches("*", "*"));
-        assert!(!resource_matches("modelarts:*", "modelarts:r:a:t:i"));
-        assert!(resource_matches(
-            "modelarts:*:*:notebook:*",
-            "modelarts:r:a:notebook:x:y"
-        ));
-        assert!(!resource_matches(
-            "modelarts:*:notebook:*:*",
-            "modelarts:r:a:notebook:x"
-        ));
+        for id_ci in [false, true] {
+            assert!(resource_matches("*", "*", id_ci));
+            assert!(!resource_matches("modelarts:*", "modelarts:r:a:t:i", id_ci));
+            assert!(resource_matches(
+                "modelarts:*:*:notebook:*",
+                "modelarts:r:a:notebook:x:y",
+                id_ci
+            ));
+            assert!(!resource_matches(
+                "modelarts:*:notebook:*:*",
+                "modelarts:r:a:notebook:x",
+                id_ci
+            ));
+            // §3.1: only the id segment changes; the region never folds.
+            assert!(!resource_matches(
+                "modelarts:R:a:notebook:x",
+                "modelarts:r:a:notebook:x",
+                id_ci
+            ));
+        }
+        assert!(resource_matches("m:r:a:t:job-*", "m:r:a:t:JOB-1", true));
+        assert!(!resource_matches("m:r:a:t:job-*", "m:r:a:t:JOB-1", false));
+        assert!(!resource_matches("m:r:a:t:äbc", "m:r:a:t:ÄBC", true));
+        assert!(resource_matches("m:r:a:t:äbc", "m:r:a:t:äBC", true));
     }
 
     #[test]

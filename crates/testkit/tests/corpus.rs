@@ -23,6 +23,7 @@ fn corpus_dir() -> PathBuf {
 const FILES: &[&str] = &[
     "actions-wildcards.json",
     "resources-urn.json",
+    "resource-case.json",
     "string-operators.json",
     "number-operators.json",
     "date-operators.json",

@@ -61,6 +61,10 @@ const RESOURCES: &[&str] = &[
     "modelarts:cn-north-4:acct:notebook:nb-1",
     "modelarts:cn-south-1:acct:trainJob:job-2",
     "obs:cn-north-4:acct:object:b/k:1",
+    // Case variants of the ids the patterns name (§3.1), and a non-ASCII id.
+    "modelarts:cn-north-4:acct:trainJob:JOB-1",
+    "modelarts:cn-north-4:acct:notebook:Nb-1",
+    "modelarts:cn-north-4:acct:trainJob:ÄBC",
 ];
 
 const RESOURCE_PATTERNS: &[&str] = &[
@@ -71,6 +75,8 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "modelarts:*",
     "obs:*:*:object:b/*",
     "MODELARTS:cn-north-4:acct:NOTEBOOK:nb-?",
+    "modelarts:*:acct:trainJob:Job-*",
+    "modelarts:*:*:trainJob:äbc",
 ];
 
 /// Condition keys by family: (key, operators, policy values, request values).
