@@ -330,11 +330,12 @@ pub(crate) async fn authenticate(
 ) -> Response {
     match check(&state, req).await {
         Ok(req) => {
-            let facts = req
-                .extensions()
-                .get::<crate::context::RequestFacts>()
-                .cloned()
-                .unwrap_or_default();
+            // the handler's own decisions get the request keys too
+            let facts = crate::context::RequestFacts::of(
+                state.region(),
+                req.headers(),
+                peer_ip(req.extensions()),
+            );
             crate::context::scope(facts, next.run(req)).await
         }
         Err(e) => e.into_response(),
@@ -374,17 +375,16 @@ pub(crate) async fn authenticate_request(
     let caller = verify(state, &parts, &bytes).await?;
     let canonical = match parts
         .extensions
-        .get::<crate::canonical_request::CanonicalTarget>()
+        .remove::<crate::canonical_request::CanonicalTarget>()
     {
-        Some(c) => c.0.clone(),
+        Some(c) => c.0,
         None => iam_canonical::canonicalize(parts.uri.path(), parts.uri.query())
             .map_err(|e| ApiError::bad_request(e.message()))?,
     };
     let decoded = canonical.decoded_path();
-    let Some((endpoint, _)) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
+    let Some(endpoint) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
         return Err(crate::ops::no_such_api_error());
     };
-    let facts = crate::context::RequestFacts::of(state.region(), &parts.headers, peer_ip(&parts));
     match endpoint.authz {
         Authz::Open(_) | Authz::Authenticated | Authz::Handler(_) => {}
         Authz::Catalog(sources) => {
@@ -393,19 +393,17 @@ pub(crate) async fn authenticate_request(
                 canonical_path: canonical.path(),
                 decoded_path: &decoded,
                 body: &bytes,
-                facts: &facts,
+                parts: &parts,
             };
             authorize_route(state, &caller, &call, sources)?;
         }
     }
-    parts.extensions.insert(facts);
     Ok((parts, bytes, caller))
 }
 
 /// The connection's peer address, when the server was started with connect info.
-fn peer_ip(parts: &http::request::Parts) -> Option<std::net::IpAddr> {
-    parts
-        .extensions
+fn peer_ip(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
+    extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip())
 }
@@ -416,7 +414,8 @@ struct Call<'a> {
     canonical_path: &'a str,
     decoded_path: &'a str,
     body: &'a [u8],
-    facts: &'a crate::context::RequestFacts,
+    /// For the request keys (built only when the call is decided, not answered from the cache).
+    parts: &'a http::request::Parts,
 }
 
 async fn verify(
@@ -622,7 +621,12 @@ fn authorize_route(
         Target::Path => None,
         Target::Body { field, kind } => Some((kind, body_member(call.body, field)?)),
     };
-    let mut ctx = crate::context::base(caller, call.facts);
+    let facts = crate::context::RequestFacts::of(
+        state.region(),
+        &call.parts.headers,
+        peer_ip(&call.parts.extensions),
+    );
+    let mut ctx = crate::context::base(caller, &facts);
     for key in sources.keys {
         match key {
             Key::PolicyUrn => {

@@ -881,8 +881,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
-/// The row of a request, by method and canonical path, with the path parameters.
-pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, Vec<(String, String)>)> {
+/// The row of a request, by method and canonical decoded path.
+pub(crate) fn find(method: &str, path: &str) -> Option<&'static Endpoint> {
     static ROUTER: std::sync::OnceLock<matchit::Router<Vec<usize>>> = std::sync::OnceLock::new();
     let router = ROUTER.get_or_init(|| {
         let mut by_path: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
@@ -897,17 +897,11 @@ pub(crate) fn find(method: &str, path: &str) -> Option<(&'static Endpoint, Vec<(
         r
     });
     let found = router.at(path).ok()?;
-    let row = found
+    found
         .value
         .iter()
-        .map(|&i| &ENDPOINTS[i])
-        .find(|e| e.method == method)?;
-    let params = found
-        .params
-        .iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    Some((row, params))
+        .filter_map(|&i| ENDPOINTS.get(i))
+        .find(|e| e.method == method)
 }
 
 #[cfg(test)]
@@ -923,7 +917,7 @@ mod tests {
                 .map(|s| if s.starts_with('{') { "x1" } else { s })
                 .collect::<Vec<_>>()
                 .join("/");
-            let (found, _) =
+            let found =
                 find(e.method, &concrete).unwrap_or_else(|| panic!("{} {}", e.method, e.path));
             assert_eq!((found.method, found.path), (e.method, e.path));
         }

@@ -908,11 +908,11 @@ async fn authorize_context_values_and_the_word_requests() {
         .root(
             "POST",
             "/v1/authorize",
-            json!({"principal": urn, "action": "requests"}),
+            json!({"principal": urn, "action": "modelarts:requests:list"}),
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.body["action"], "requests");
+    assert_eq!(a.body["action"], "modelarts:requests:list");
     let a = app
         .root(
             "POST",
