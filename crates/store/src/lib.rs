@@ -27,6 +27,7 @@ mod crypto;
 mod decisions;
 mod error;
 mod model;
+pub mod names;
 mod orgs;
 mod policies;
 mod sessions;
