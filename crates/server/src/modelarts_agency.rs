@@ -11,7 +11,7 @@
 //!   `GET` lists them (`{"total_count", "auth": [...]}`), `DELETE ?user_id=` removes one.
 //!
 //! Only the tenant administrator (the account root user, or a member of the account's built-in
-//! system group `admin`, by id: docs/agencies.md) may create agencies here or view or configure
+//! system group `admin`, by id: docs/server.md) may create agencies here or view or configure
 //! authorizations; anyone else gets 403 even when their policies allow the action (seed 000,
 //! "Risks in Unauthorized Operations"; Huawei: only the tenant administrator views and configures
 //! ModelArts authorizations). The catalog routes are authorized by the middleware first
