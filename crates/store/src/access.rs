@@ -114,15 +114,15 @@ pub(crate) async fn require_name_free(
     name: &str,
     except: Option<&str>,
 ) -> Result<()> {
-    let table = match kind {
-        NameKind::User => "users",
-        NameKind::Group => "groups",
-        NameKind::Agency => "agencies",
-        NameKind::Policy => "policies",
+    // Each condition matches its table's unique index, so the look-up is an index probe.
+    let (table, account) = match kind {
+        NameKind::User => ("users", "account_id = $1"),
+        NameKind::Group => ("groups", "account_id = $1"),
+        NameKind::Agency => ("agencies", "account_id = $1"),
+        NameKind::Policy => ("policies", "COALESCE(account_id, '') = COALESCE($1, '')"),
     };
     let found: Option<(String, String)> = sqlx::query_as(sqlf!(
-        "SELECT id, name FROM {table} WHERE COALESCE(account_id, '') = COALESCE($1, '') \
-         AND name_key = $2 AND id <> $3"
+        "SELECT id, name FROM {table} WHERE {account} AND name_key = $2 AND id <> $3"
     ))
     .bind(account_id)
     .bind(name_key(name))
