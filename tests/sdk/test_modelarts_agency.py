@@ -5,8 +5,9 @@
   `modelarts_agency`, visible through the IAM v5 SDK with a trust policy for `service.ModelArts`
   and its scope policy attached;
 - `POST|GET|DELETE /v2/{project_id}/authorizations` work for the tenant administrator (the root
-  user, or a member of the account's `admin` group) and answer 403 to other users, even when their
-  policies allow `modelarts:*:*` and the catalog actions of these routes (docs/assistant.md);
+  user, or a member of the account's built-in system group `admin`) and answer 403 to other users,
+  even when their policies allow `modelarts:*:*` and the catalog actions of these routes
+  (docs/server.md, "Tenant administrator");
 - `check_no_new_access`: a new policy that adds access fails with reasons, a narrower one passes."""
 
 import json
@@ -16,8 +17,8 @@ import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkiam.v5 import (
-    AddUserToGroupReqBody, AddUserToGroupV5Request, AttachGroupPolicyReqBody,
-    AttachGroupPolicyV5Request, AttachUserPolicyReqBody, AttachUserPolicyV5Request,
+    AddUserToGroupReqBody, AddUserToGroupV5Request, AttachUserPolicyReqBody,
+    AttachUserPolicyV5Request,
     CreateAccessKeyV5Request, CreateGroupReqBody, CreateGroupV5Request, CreatePolicyReqBody,
     CreatePolicyV5Request, CreateUserReqBody, CreateUserV5Request, GetAgencyV5Request,
     GetPolicyV5Request, GetPolicyVersionV5Request, ListAgenciesV5Request,
@@ -69,19 +70,16 @@ def user_with_policies(server, name, *docs):
 
 
 def admin_group_id(server) -> str:
-    """The account's `admin` group (created with the route policies attached when missing)."""
+    """The account's built-in `admin` group: it exists from the start, and no other group can
+    take its name or a look-alike of it."""
     iam = server.iam()
-    groups = iam.list_groups_v5(ListGroupsV5Request()).groups or []
-    found = [g for g in groups if g.group_name == "admin"]
-    if found:
-        return found[0].group_id
-    gid = iam.create_group_v5(CreateGroupV5Request(
-        body=CreateGroupReqBody(group_name="admin"))).group.group_id
-    for i, doc in enumerate([MODELARTS_ALL, AGENCY_ROUTES]):
-        pid = policy(server, f"admin-group-{tag()}-{i}", doc)
-        iam.attach_group_policy_v5(AttachGroupPolicyV5Request(
-            policy_id=pid, body=AttachGroupPolicyReqBody(group_id=gid)))
-    return gid
+    groups = iam.list_groups_v5(ListGroupsV5Request(limit=200)).groups or []
+    found = [g.group_id for g in groups if g.group_name.lower() == "admin"]
+    assert len(found) == 1, [g.group_name for g in groups]
+    for name in ["admin", "Admin"]:
+        expect_status(409, iam.create_group_v5, CreateGroupV5Request(
+            body=CreateGroupReqBody(group_name=name)))
+    return found[0]
 
 
 def create_agency(client, suffix=None) -> dict:
@@ -202,7 +200,7 @@ def test_admin_configures_authorizations(server):
 def test_admin_group_member_is_a_tenant_administrator(server):
     root = modelarts(server)
     agency = create_agency(root, f"grp{tag()}")["agency_name"]
-    admin_id, admin = user_with_policies(server, f"ma-admin-{tag()}")
+    admin_id, admin = user_with_policies(server, f"ma-admin-{tag()}", MODELARTS_ALL, AGENCY_ROUTES)
     server.iam().add_user_to_group_v5(AddUserToGroupV5Request(
         group_id=admin_group_id(server), body=AddUserToGroupReqBody(user_id=admin_id)))
     target, _ = user_with_policies(server, f"ma-target-{tag()}")
@@ -236,8 +234,9 @@ def test_non_admin_users_get_403(server):
         for e in errors:
             assert ("tenant administrator" in e.error_msg) == admin_rule, e.error_msg
     expect_status(403, plain.get_authorizations, GetAuthorizationsRequest())
-    # Listing is not an administrator-only operation (docs/assistant.md): allowed by policy.
-    assert listed(wide)[other].content == agency
+    # Viewing authorizations is for the tenant administrator too (Huawei), whatever the policies.
+    e = expect_status(403, wide.get_authorizations, GetAuthorizationsRequest())
+    assert "tenant administrator" in e.error_msg, e.error_msg
 
     # Nothing changed: the authorization is still there, no agency or `all` entry was created.
     rows = listed(root)

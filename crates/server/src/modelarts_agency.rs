@@ -10,17 +10,18 @@
 //!   name>}`: which agency ModelArts uses for a user (`user_id: "all"` = every IAM user);
 //!   `GET` lists them (`{"total_count", "auth": [...]}`), `DELETE ?user_id=` removes one.
 //!
-//! Only the tenant administrator (the account root user, or a member of the account's `admin`
-//! group) may create agencies here or configure authorizations; anyone else gets 403 even when
-//! their policies allow the action (seed 000, "Risks in Unauthorized Operations"). The catalog
-//! routes are authorized by the middleware first (`iam:agencies:createAgency`,
-//! `iam:authorizations:create|list|delete`).
+//! Only the tenant administrator (the account root user, or a member of the account's built-in
+//! system group `admin`, by id: docs/server.md) may create agencies here or view or configure
+//! authorizations; anyone else gets 403 even when their policies allow the action (seed 000,
+//! "Risks in Unauthorized Operations"; Huawei: only the tenant administrator views and configures
+//! ModelArts authorizations). The catalog routes are authorized by the middleware first
+//! (`iam:agencies:createAgency`, `iam:authorizations:create|list|delete`).
 
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use iam_catalog::Catalog;
-use iam_store::{NewAgency, NewPolicy, PageRequest, PrincipalType, Store, StoreError};
+use iam_store::{NewAgency, NewPolicy, PrincipalType, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -52,7 +53,10 @@ fn millis(rfc3339: &str) -> i64 {
 /// The trust policy of agencies ModelArts creates.
 pub const MODELARTS_TRUST_POLICY: &str = r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Principal":{"Service":["service.ModelArts"]},"Action":["sts:agencies:assume"]}]}"#;
 
-/// True when the caller is the tenant administrator of its account.
+/// True when the caller is the tenant administrator of its account: its root user, or a member of
+/// the account's built-in `admin` group, which the store marks as a system group (found by that
+/// mark, never by name: any group can be called `admin`-like, none can become the system group).
+/// Agency sessions are never tenant administrators.
 async fn is_tenant_admin(store: &Store, caller: &Caller) -> ApiResult<bool> {
     if caller.is_root() {
         return Ok(true);
@@ -60,10 +64,7 @@ async fn is_tenant_admin(store: &Store, caller: &Caller) -> ApiResult<bool> {
     let Some(user_id) = caller.user_id() else {
         return Ok(false);
     };
-    let groups = store
-        .list_groups(&caller.account_id, Some(user_id), &PageRequest::first(100))
-        .await?;
-    Ok(groups.items.iter().any(|g| g.name == "admin"))
+    Ok(store.is_tenant_admin(&caller.account_id, user_id).await?)
 }
 
 async fn require_admin(store: &Store, caller: &Caller, what: &str) -> ApiResult<()> {
@@ -359,6 +360,7 @@ async fn list_authorizations(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     own_project(st.store(), &caller, &project_id).await?;
+    require_admin(st.store(), &caller, "view agency authorizations").await?;
     match q.sort_by.as_deref() {
         None | Some("user_name") | Some("create_time") => {}
         Some(other) => {

@@ -144,6 +144,17 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         ..StoreOptions::default()
     };
     let store = Store::open(&config.data_dir, options).await?;
+    // Names stored before the look-alike rule that collide with an older name keep working;
+    // the operator decides which to rename (docs/server.md, "Names").
+    for l in store.lookalike_names().await? {
+        tracing::warn!(
+            kind = l.kind.noun(),
+            id = %l.id,
+            account_id = l.account_id.as_deref().unwrap_or("system"),
+            name = %l.name,
+            "name differs from an older one of the same kind only in letter case or Unicode compatibility form; rename it"
+        );
+    }
     let first = bootstrap(&store, &config.data_dir, &config.region).await?;
     let state = AppState::new(store.clone(), config.region.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)

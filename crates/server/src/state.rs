@@ -154,6 +154,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
             StoreError::Conflict { .. } => ApiError::conflict(e.to_string()),
+            // Built-in entities refuse the change whoever asks (403, as Huawei answers an
+            // operation the caller may not perform); there is no authorization message to decode.
+            StoreError::Unmodifiable { .. } => ApiError::forbidden(e.to_string(), None),
             StoreError::LimitExceeded { .. } => ApiError::limit(e.to_string()),
             StoreError::Invalid { .. } => ApiError::bad_request(e.to_string()),
             other => ApiError::internal(other),

@@ -633,3 +633,434 @@ async fn authorize_reads_escaped_strings_like_plain_ones() {
         assert_eq!(a.body["resource"], "*", "{body}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Findings 6 and 10: the tenant administrator cannot be forged, names cannot impersonate.
+
+/// The catalog actions of the ModelArts agency routes, which the middleware checks before the
+/// tenant-administrator rule.
+fn agency_routes() -> Value {
+    json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": [
+        "iam:agencies:createAgency", "iam:agencies:getAgency", "iam:authorizations:create",
+        "iam:authorizations:list", "iam:authorizations:delete", "iam:policies:create",
+        "iam:policies:attach*"], "Resource": ["*"]}]})
+}
+
+async fn admin_group_id(app: &TestApp) -> String {
+    app.state
+        .store()
+        .admin_group(&app.account_id)
+        .await
+        .unwrap()
+        .id
+}
+
+/// `POST /v2/{project}/agency` and `GET /v2/{project}/authorizations` as `key`: both statuses.
+async fn agency_admin_calls(app: &TestApp, key: &Key, suffix: &str) -> (u16, u16) {
+    let create = app
+        .call(
+            key,
+            "POST",
+            &format!("/v2/{}/agency", app.project_id),
+            &[],
+            json!({"agency_name_suffix": suffix}),
+        )
+        .await;
+    let list = app
+        .call(
+            key,
+            "GET",
+            &format!("/v2/{}/authorizations", app.project_id),
+            &[],
+            Value::Null,
+        )
+        .await;
+    for a in [&create, &list] {
+        if a.status == 403 {
+            assert_huawei_error(a, 403, "IAM.0003");
+            common::assert_error_msg_contains(a, "is not the tenant administrator");
+        }
+    }
+    (create.status.as_u16(), list.status.as_u16())
+}
+
+/// A user allowed to manage the groups named `eve-*` (and the agency routes' actions), member of
+/// its own group `eve-team`; returns (user id, key, group id).
+async fn group_manager(app: &TestApp) -> (String, Key, String) {
+    let (uid, _, key) = app.user_with_key("eve").await;
+    let mine = format!("iam::{}:group:eve-*", app.account_id);
+    app.grant(
+        &uid,
+        "eve-groups",
+        json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:groups:*"], "Resource": [mine]},
+            {"Effect": "Allow", "Action": ["iam:groups:createGroupV5", "iam:groups:listGroupsV5"]}]}),
+    )
+    .await;
+    app.grant(&uid, "eve-agency-routes", agency_routes()).await;
+    let g = app
+        .call(
+            &key,
+            "POST",
+            "/v5/groups",
+            &[],
+            json!({"group_name": "eve-team"}),
+        )
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    let gid = g.body["group"]["group_id"].as_str().unwrap().to_owned();
+    let a = app
+        .call(
+            &key,
+            "POST",
+            &format!("/v5/groups/{gid}/add-user"),
+            &[],
+            json!({"user_id": uid}),
+        )
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+    (uid, key, gid)
+}
+
+#[tokio::test]
+async fn finding_6_renaming_a_group_to_admin_does_not_make_tenant_admin() {
+    let app = TestApp::new().await;
+    let (_uid, key, gid) = group_manager(&app).await;
+    let before = app.state.store().revision().await.unwrap();
+    for (name, status, code) in [
+        ("admin", 409, "IAM.0005"),
+        ("Admin", 409, "IAM.0005"),
+        ("ADMIN", 409, "IAM.0005"),
+        ("ＡＤＭＩＮ", 400, "IAM.0001"),
+        ("admin ", 400, "IAM.0001"),
+        ("ad\u{200B}min", 400, "IAM.0001"),
+    ] {
+        let a = app
+            .call(
+                &key,
+                "PUT",
+                &format!("/v5/groups/{gid}"),
+                &[],
+                json!({"new_group_name": name}),
+            )
+            .await;
+        assert_huawei_error(&a, status, code);
+        if status == 409 {
+            common::assert_error_msg_contains(&a, &admin_group_id(&app).await);
+        }
+    }
+    assert_eq!(app.state.store().revision().await.unwrap(), before);
+    // Still an ordinary group, and its member is not the tenant administrator.
+    let g = app.state.store().get_group(&gid).await.unwrap();
+    assert_eq!((g.name.as_str(), g.is_system), ("eve-team", false));
+    assert_eq!(agency_admin_calls(&app, &key, "eve").await, (403, 403));
+    // A rename to an unrelated name still works: the refusals are about `admin` only.
+    let a = app
+        .call(
+            &key,
+            "PUT",
+            &format!("/v5/groups/{gid}"),
+            &[],
+            json!({"new_group_name": "eve-admins"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(agency_admin_calls(&app, &key, "eve").await, (403, 403));
+}
+
+#[tokio::test]
+async fn finding_6_a_new_group_named_admin_is_refused() {
+    let app = TestApp::new().await;
+    let (_uid, key, _gid) = group_manager(&app).await;
+    let admin_id = admin_group_id(&app).await;
+    let root = app.root.clone();
+    for k in [&key, &root] {
+        for name in ["admin", "Admin"] {
+            let a = app
+                .call(k, "POST", "/v5/groups", &[], json!({"group_name": name}))
+                .await;
+            assert_huawei_error(&a, 409, "IAM.0005");
+            common::assert_error_msg_contains(&a, &admin_id);
+        }
+    }
+    // Exactly one group is called `admin`: the system group, shown in Huawei's group shape.
+    let l = app.root("GET", "/v5/groups", Value::Null).await;
+    let admins: Vec<&Value> = l.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["group_name"].as_str().unwrap().to_lowercase() == "admin")
+        .collect();
+    assert_eq!(admins.len(), 1, "{}", l.body);
+    assert_eq!(admins[0]["group_id"], admin_id.as_str());
+    let mut keys: Vec<&str> = admins[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["created_at", "description", "group_id", "group_name", "urn"]
+    );
+    assert_eq!(agency_admin_calls(&app, &key, "eve").await, (403, 403));
+}
+
+#[tokio::test]
+async fn finding_6_the_system_admin_group_cannot_be_renamed_or_deleted() {
+    let app = TestApp::new().await;
+    let admin_id = admin_group_id(&app).await;
+    let path = format!("/v5/groups/{admin_id}");
+    let root_id = app.root("GET", "/v5/users", Value::Null).await.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["is_root_user"] == true)
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = app.state.store().revision().await.unwrap();
+    // Even the root user: a system group is not modifiable (Huawei: the default group's basic
+    // information cannot be modified, nor can the root user leave it).
+    for (method, p, body) in [
+        ("PUT", path.clone(), json!({"new_group_name": "admins"})),
+        (
+            "PUT",
+            path.clone(),
+            json!({"new_group_description": "mine"}),
+        ),
+        ("PUT", path.clone(), json!({"new_group_name": "admin"})),
+        ("DELETE", path.clone(), Value::Null),
+        (
+            "POST",
+            format!("{path}/remove-user"),
+            json!({"user_id": root_id}),
+        ),
+    ] {
+        let a = app.root(method, &p, body.clone()).await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+        common::assert_error_msg_contains(&a, "cannot be");
+    }
+    assert_eq!(app.state.store().revision().await.unwrap(), before);
+    let g = app.root("GET", &path, Value::Null).await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    assert_eq!(g.body["group"]["group_name"], "admin");
+    // Its membership is managed as usual.
+    let (uid, _, key) = app.user_with_key("frank").await;
+    app.grant(&uid, "frank-routes", agency_routes()).await;
+    for (action, admin) in [("add-user", (200, 200)), ("remove-user", (403, 403))] {
+        let a = app
+            .root("POST", &format!("{path}/{action}"), json!({"user_id": uid}))
+            .await;
+        assert!(a.status.is_success(), "{}", a.body);
+        assert_eq!(
+            agency_admin_calls(&app, &key, &format!("f{action}").replace('-', "")).await,
+            admin
+        );
+    }
+}
+
+#[tokio::test]
+async fn finding_6_joining_admin_needs_permission_on_it() {
+    let app = TestApp::new().await;
+    let (uid, key, gid) = group_manager(&app).await;
+    let admin_id = admin_group_id(&app).await;
+    // eve may add users to the groups named `eve-*`, not to `admin`.
+    let a = app
+        .call(
+            &key,
+            "POST",
+            &format!("/v5/groups/{admin_id}/add-user"),
+            &[],
+            json!({"user_id": uid}),
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    common::assert_error_msg_contains(&a, "iam:groups:addUserV5");
+    common::assert_error_msg_contains(&a, &format!("iam::{}:group:admin", app.account_id));
+    assert!(
+        !app.state
+            .store()
+            .is_tenant_admin(&app.account_id, &uid)
+            .await
+            .unwrap()
+    );
+    assert_eq!(agency_admin_calls(&app, &key, "eve").await, (403, 403));
+    // Her own group she may still manage.
+    let (other, _, _) = app.user_with_key("olga").await;
+    let a = app
+        .call(
+            &key,
+            "POST",
+            &format!("/v5/groups/{gid}/add-user"),
+            &[],
+            json!({"user_id": other}),
+        )
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+    // Someone allowed addUserV5 on the admin group's URN may add her: then she is an administrator.
+    let (gk_id, _, gatekeeper) = app.user_with_key("gatekeeper").await;
+    app.grant(
+        &gk_id,
+        "gk-admin-group",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow",
+            "Action": ["iam:groups:addUserV5"],
+            "Resource": [format!("iam::{}:group:admin", app.account_id)]}]}),
+    )
+    .await;
+    let a = app
+        .call(
+            &gatekeeper,
+            "POST",
+            &format!("/v5/groups/{admin_id}/add-user"),
+            &[],
+            json!({"user_id": uid}),
+        )
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+    assert_eq!(agency_admin_calls(&app, &key, "eve").await, (200, 200));
+}
+
+#[tokio::test]
+async fn finding_10_authorizations_list_is_admin_only() {
+    let app = TestApp::new().await;
+    let path = format!("/v2/{}/authorizations", app.project_id);
+    let (wide_id, _, wide) = app.user_with_key("wide").await;
+    app.grant(&wide_id, "wide-routes", agency_routes()).await;
+    app.grant(
+        &wide_id,
+        "wide-all",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["*"]}]}),
+    )
+    .await;
+    let a = app.call(&wide, "GET", &path, &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    common::assert_error_msg_contains(&a, "is not the tenant administrator");
+    common::assert_error_msg_contains(&a, "view agency authorizations");
+    // The same text as the other administrator-only calls, but for the operation.
+    let d = app
+        .call(&wide, "DELETE", &path, &[("user_id", "all")], Value::Null)
+        .await;
+    assert_huawei_error(&d, 403, "IAM.0003");
+    let shape = |m: &Value| {
+        m.as_str()
+            .unwrap()
+            .split(": only")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(shape(&a.body["error_msg"]), shape(&d.body["error_msg"]));
+    // The root user and members of the admin group may list.
+    let r = app.root("GET", &path, Value::Null).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let admin_id = admin_group_id(&app).await;
+    let m = app
+        .root(
+            "POST",
+            &format!("/v5/groups/{admin_id}/add-user"),
+            json!({"user_id": wide_id}),
+        )
+        .await;
+    assert!(m.status.is_success(), "{}", m.body);
+    let a = app.call(&wide, "GET", &path, &[], Value::Null).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["total_count"], 0);
+}
+
+#[tokio::test]
+async fn finding_10_impersonating_names_are_refused() {
+    let app = TestApp::new().await;
+    let trust = r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Principal":{"Service":["service.ModelArts"]},"Action":["sts:agencies:assume"]}]}"#;
+    // Existing names to impersonate.
+    let (alice, _, _) = app.user_with_key("alice").await;
+    for (path, body) in [
+        (
+            "/v5/policies",
+            json!({"policy_name": "obs-read", "policy_document": NOTEBOOKS}),
+        ),
+        (
+            "/v5/agencies",
+            json!({"agency_name": "ops", "trust_policy": trust}),
+        ),
+    ] {
+        let a = app.root("POST", path, body).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let long = |n: usize| "x".repeat(n);
+    // (create path, field, extra body fields, name, status)
+    let group = ("/v5/groups", "group_name", json!({}));
+    let user = ("/v5/users", "name", json!({"enabled": true}));
+    let policy = (
+        "/v5/policies",
+        "policy_name",
+        json!({"policy_document": NOTEBOOKS}),
+    );
+    let agency = (
+        "/v5/agencies",
+        "agency_name",
+        json!({"trust_policy": trust}),
+    );
+    let cases: Vec<(&(&str, &str, Value), String, u16)> = vec![
+        (&group, "admin ".into(), 400),
+        (&group, "Admin".into(), 409),
+        (&group, "ＡＤＭＩＮ".into(), 400),
+        (&group, "ad\u{200B}min".into(), 400),
+        (&group, "\u{202E}nimda".into(), 400),
+        (&group, "../x".into(), 400),
+        (&group, long(129), 400),
+        (&group, String::new(), 400),
+        (&user, "admin ".into(), 400),
+        (&user, "Alice".into(), 409),
+        (&user, "ａｌｉｃｅ".into(), 400),
+        (&user, "al\u{200D}ice".into(), 400),
+        (&user, "\u{202E}ecila".into(), 400),
+        (&user, "../x".into(), 400),
+        (&user, long(65), 400),
+        (&user, String::new(), 400),
+        (&policy, "OBS-Read".into(), 409),
+        (&policy, "obs\u{2060}read".into(), 400),
+        (&policy, "../x".into(), 400),
+        (&policy, long(129), 400),
+        (&agency, "OPS".into(), 409),
+        (&agency, "ｏｐｓ".into(), 400),
+        (&agency, "..".into(), 400),
+        (&agency, long(65), 400),
+    ];
+    let before = app.state.store().revision().await.unwrap();
+    for ((path, field, extra), name, status) in cases {
+        let mut body = extra.clone();
+        body[*field] = json!(name);
+        let a = app.root("POST", path, body).await;
+        let code = if status == 409 {
+            "IAM.0005"
+        } else {
+            "IAM.0001"
+        };
+        assert_huawei_error(&a, status, code);
+        if status == 400 {
+            common::assert_error_msg_contains(&a, "name");
+        }
+    }
+    assert_eq!(app.state.store().revision().await.unwrap(), before);
+    // Renames too, except a change of case of the user's own name.
+    let (bob, _, _) = app.user_with_key("bob").await;
+    for (id, name, status) in [
+        (&bob, "ALICE", 409),
+        (&bob, "admin ", 400),
+        (&bob, "ａｌｉｃｅ", 400),
+        (&bob, "b\u{200B}ob", 400),
+        (&alice, "Alice", 200),
+    ] {
+        let a = app
+            .root(
+                "PUT",
+                &format!("/v5/users/{id}"),
+                json!({"new_user_name": name}),
+            )
+            .await;
+        assert_eq!(a.status.as_u16(), status, "{name:?}: {}", a.body);
+    }
+}

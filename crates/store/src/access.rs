@@ -6,6 +6,7 @@ use crate::model::{
     AccessKey, AccessKeyStatus, Agency, CreatedAccessKey, Group, Page, PageRequest, PrincipalType,
     User,
 };
+use crate::names::{NameKind, name_key};
 use crate::util::{self, finish_page, page_args};
 use crate::{Store, Tx};
 use secrecy::SecretString;
@@ -13,7 +14,7 @@ use secrecy::SecretString;
 pub(crate) const USER_COLS: &str = "id, account_id, name, 'iam::' || account_id || ':user:' || name AS urn, \
      enabled, is_root_user, description, created_at";
 pub(crate) const GROUP_COLS: &str = "id, account_id, name, 'iam::' || account_id || ':group:' || name AS urn, \
-     description, created_at";
+     description, created_at, is_system";
 pub(crate) const AK_COLS: &str = "access_key_id, user_id, status, created_at";
 pub(crate) const AGENCY_COLS: &str = "id, account_id, name, \
      'iam::' || account_id || ':agency:' || path || name AS urn, path, trust_policy, \
@@ -102,24 +103,56 @@ pub(crate) async fn require_exists(
         .ok_or_else(|| StoreError::not_found(kind, id))
 }
 
+/// Refuses `name` when another entity of `kind` in the namespace (`account_id`; `None` = the
+/// system policies) has the same [`name_key`]: the same name, or one differing only in letter
+/// case or Unicode compatibility form. `except` is the entity being renamed. The unique index on
+/// `name_key` backs this check inside the same transaction.
+pub(crate) async fn require_name_free(
+    tx: &mut Tx,
+    kind: NameKind,
+    account_id: Option<&str>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<()> {
+    // Each condition matches its table's unique index, so the look-up is an index probe.
+    let (table, account) = match kind {
+        NameKind::User => ("users", "account_id = $1"),
+        NameKind::Group => ("groups", "account_id = $1"),
+        NameKind::Agency => ("agencies", "account_id = $1"),
+        NameKind::Policy => ("policies", "COALESCE(account_id, '') = COALESCE($1, '')"),
+    };
+    let found: Option<(String, String)> = sqlx::query_as(sqlf!(
+        "SELECT id, name FROM {table} WHERE {account} AND name_key = $2 AND id <> $3"
+    ))
+    .bind(account_id)
+    .bind(name_key(name))
+    .bind(except.unwrap_or(""))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((id, existing)) = found else {
+        return Ok(());
+    };
+    let noun = kind.noun();
+    Err(StoreError::conflict(
+        noun,
+        if existing == name {
+            format!("a {noun} named `{name}` already exists (id {id})")
+        } else {
+            format!(
+                "the {noun} name `{name}` differs from the existing {noun} `{existing}` (id {id}) \
+                 only in letter case or Unicode compatibility form; choose a distinct name"
+            )
+        },
+    ))
+}
+
 pub(crate) async fn insert_user(
     tx: &mut Tx,
     account_id: &str,
     u: &NewUser,
     is_root: bool,
 ) -> Result<User> {
-    let dup: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM users WHERE account_id = $1 AND name = $2")
-            .bind(account_id)
-            .bind(&u.name)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if dup.is_some() {
-        return Err(StoreError::conflict(
-            "user",
-            format!("a user named `{}` already exists", u.name),
-        ));
-    }
+    require_name_free(tx, NameKind::User, Some(account_id), &u.name, None).await?;
     let user = User {
         id: util::new_id()?,
         account_id: account_id.to_owned(),
@@ -131,8 +164,8 @@ pub(crate) async fn insert_user(
         created_at: util::now(),
     };
     sqlx::query(
-        "INSERT INTO users (id, account_id, name, enabled, is_root_user, description, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (id, account_id, name, enabled, is_root_user, description, created_at, \
+         name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&user.id)
     .bind(&user.account_id)
@@ -141,9 +174,46 @@ pub(crate) async fn insert_user(
     .bind(user.is_root_user)
     .bind(&user.description)
     .bind(&user.created_at)
+    .bind(name_key(&user.name))
     .execute(&mut **tx)
     .await?;
     Ok(user)
+}
+
+/// Inserts a group (`system`: the account's built-in `admin` group, see `create_account_tx`).
+pub(crate) async fn insert_group(
+    tx: &mut Tx,
+    account_id: &str,
+    name: &str,
+    description: &str,
+    system: bool,
+) -> Result<Group> {
+    require_name_free(tx, NameKind::Group, Some(account_id), name, None).await?;
+    let id = util::new_id()?;
+    sqlx::query(
+        "INSERT INTO groups (id, account_id, name, description, created_at, is_system, name_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(name)
+    .bind(description)
+    .bind(util::now())
+    .bind(system)
+    .bind(name_key(name))
+    .execute(&mut **tx)
+    .await?;
+    fetch_group(&mut **tx, &id).await
+}
+
+fn system_group_error(g: &Group, what: &str) -> StoreError {
+    StoreError::unmodifiable(
+        "group",
+        format!(
+            "`{}` is the account's built-in administrator group (a system group): it cannot be {what}",
+            g.name
+        ),
+    )
 }
 
 async fn fetch_user(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<User> {
@@ -271,21 +341,15 @@ impl Store {
         if let Some(n) = &upd.name
             && n != &cur.name
         {
-            let dup: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM users WHERE account_id = $1 AND name = $2")
-                    .bind(&cur.account_id)
-                    .bind(n)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if dup.is_some() {
-                return Err(StoreError::conflict(
-                    "user",
-                    format!("a user named `{n}` already exists"),
-                ));
-            }
+            require_name_free(&mut tx, NameKind::User, Some(&cur.account_id), n, Some(id)).await?;
+            sqlx::query("UPDATE users SET name = $1, name_key = $2 WHERE id = $3")
+                .bind(n)
+                .bind(name_key(n))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query("UPDATE users SET name = $1, enabled = $2, description = $3 WHERE id = $4")
-            .bind(upd.name.as_ref().unwrap_or(&cur.name))
+        sqlx::query("UPDATE users SET enabled = $1, description = $2 WHERE id = $3")
             .bind(upd.enabled.unwrap_or(cur.enabled))
             .bind(upd.description.as_ref().unwrap_or(&cur.description))
             .bind(id)
@@ -334,31 +398,7 @@ impl Store {
         util::validate_description(description)?;
         let mut tx = self.begin_write().await?;
         require_exists(&mut tx, "account", "accounts", account_id).await?;
-        let dup: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM groups WHERE account_id = $1 AND name = $2")
-                .bind(account_id)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if dup.is_some() {
-            return Err(StoreError::conflict(
-                "group",
-                format!("a group named `{name}` already exists"),
-            ));
-        }
-        let id = util::new_id()?;
-        sqlx::query(
-            "INSERT INTO groups (id, account_id, name, description, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(account_id)
-        .bind(name)
-        .bind(description)
-        .bind(util::now())
-        .execute(&mut *tx)
-        .await?;
-        let g = fetch_group(&mut *tx, &id).await?;
+        let g = insert_group(&mut tx, account_id, name, description, false).await?;
         tx.commit().await?;
         Ok(g)
     }
@@ -397,7 +437,7 @@ impl Store {
         }))
     }
 
-    /// Updates a group's name or description.
+    /// Updates a group's name or description. The system `admin` group cannot be modified.
     pub async fn update_group(&self, id: &str, upd: &GroupUpdate) -> Result<Group> {
         if let Some(n) = &upd.name {
             util::validate_group_name(n)?;
@@ -407,24 +447,21 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let cur = fetch_group(&mut *tx, id).await?;
+        if cur.is_system {
+            return Err(system_group_error(&cur, "renamed or modified"));
+        }
         if let Some(n) = &upd.name
             && n != &cur.name
         {
-            let dup: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM groups WHERE account_id = $1 AND name = $2")
-                    .bind(&cur.account_id)
-                    .bind(n)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if dup.is_some() {
-                return Err(StoreError::conflict(
-                    "group",
-                    format!("a group named `{n}` already exists"),
-                ));
-            }
+            require_name_free(&mut tx, NameKind::Group, Some(&cur.account_id), n, Some(id)).await?;
+            sqlx::query("UPDATE groups SET name = $1, name_key = $2 WHERE id = $3")
+                .bind(n)
+                .bind(name_key(n))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query("UPDATE groups SET name = $1, description = $2 WHERE id = $3")
-            .bind(upd.name.as_ref().unwrap_or(&cur.name))
+        sqlx::query("UPDATE groups SET description = $1 WHERE id = $2")
             .bind(upd.description.as_ref().unwrap_or(&cur.description))
             .bind(id)
             .execute(&mut *tx)
@@ -434,10 +471,14 @@ impl Store {
         Ok(g)
     }
 
-    /// Deletes a group with its memberships and policy attachments.
+    /// Deletes a group with its memberships and policy attachments. The system `admin` group
+    /// cannot be deleted.
     pub async fn delete_group(&self, id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        fetch_group(&mut *tx, id).await?;
+        let cur = fetch_group(&mut *tx, id).await?;
+        if cur.is_system {
+            return Err(system_group_error(&cur, "deleted"));
+        }
         delete_attachments_of(&mut tx, PrincipalType::Group, id).await?;
         sqlx::query("DELETE FROM groups WHERE id = $1")
             .bind(id)
@@ -445,6 +486,32 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The account's built-in administrator group (the system group [`crate::ADMIN_GROUP`]).
+    pub async fn admin_group(&self, account_id: &str) -> Result<Group> {
+        util::fetch_one(
+            self.reader(),
+            sqlf!("SELECT {GROUP_COLS} FROM groups WHERE account_id = $1 AND is_system = 1"),
+            "admin group of account",
+            account_id,
+        )
+        .await
+    }
+
+    /// True when `user_id` is a tenant administrator of `account_id`: the account's root user, or
+    /// a member of its system `admin` group (by group id and flag, never by name).
+    pub async fn is_tenant_admin(&self, account_id: &str, user_id: &str) -> Result<bool> {
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM users u WHERE u.id = $1 AND u.account_id = $2 AND (u.is_root_user = 1 \
+             OR EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id \
+             WHERE m.user_id = u.id AND g.account_id = u.account_id AND g.is_system = 1))",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(found.is_some())
     }
 
     /// Adds a user to a group of the same account (a user is in at most 10 groups).
@@ -486,9 +553,24 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a user from a group (`NotFound` if not a member).
+    /// Removes a user from a group (`NotFound` if not a member). The root user stays in the
+    /// system `admin` group.
     pub async fn remove_user_from_group(&self, group_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let root_in_system: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM groups g JOIN users u ON u.account_id = g.account_id \
+             WHERE g.id = $1 AND g.is_system = 1 AND u.id = $2 AND u.is_root_user = 1",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if root_in_system.is_some() {
+            return Err(StoreError::unmodifiable(
+                "group membership",
+                "the root user always belongs to the account's `admin` group",
+            ));
+        }
         let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
             .bind(group_id)
             .bind(user_id)
@@ -640,18 +722,7 @@ impl Store {
         validate_session_duration(dur)?;
         let mut tx = self.begin_write().await?;
         require_exists(&mut tx, "account", "accounts", account_id).await?;
-        let dup: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM agencies WHERE account_id = $1 AND name = $2")
-                .bind(account_id)
-                .bind(&a.name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if dup.is_some() {
-            return Err(StoreError::conflict(
-                "agency",
-                format!("an agency named `{}` already exists", a.name),
-            ));
-        }
+        require_name_free(&mut tx, NameKind::Agency, Some(account_id), &a.name, None).await?;
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM agencies WHERE account_id = $1")
             .bind(account_id)
             .fetch_one(&mut *tx)
@@ -663,8 +734,8 @@ impl Store {
         let id = util::new_id()?;
         sqlx::query(
             "INSERT INTO agencies (id, account_id, name, path, trust_policy, \
-             max_session_duration, description, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             max_session_duration, description, created_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(account_id)
@@ -674,6 +745,7 @@ impl Store {
         .bind(dur)
         .bind(&a.description)
         .bind(util::now())
+        .bind(name_key(&a.name))
         .execute(&mut *tx)
         .await?;
         let agency = fetch_agency(&mut *tx, &id).await?;

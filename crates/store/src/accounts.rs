@@ -6,11 +6,16 @@ use crate::model::{Account, Page, PageRequest, Project, User};
 use crate::util::{self, finish_page, page_args};
 use crate::{Store, Tx};
 
+/// Name of the account's built-in administrator group (a system group).
+pub const ADMIN_GROUP: &str = "admin";
+const ADMIN_GROUP_DESCRIPTION: &str = "Administrators of the account (built-in system group)";
+
 const ACCOUNT_COLS: &str = "id, name, created_at";
 const PROJECT_COLS: &str = "id, account_id, region, created_at";
 
 impl Store {
-    /// Creates an account and its root user (named after the account).
+    /// Creates an account, its root user (named after the account) and its built-in system group
+    /// [`ADMIN_GROUP`] with the root user as member.
     pub async fn create_account(&self, name: &str) -> Result<(Account, User)> {
         util::validate_account_name(name)?;
         let mut tx = self.begin_write().await?;
@@ -187,6 +192,16 @@ async fn create_account_tx(tx: &mut Tx, name: &str) -> Result<(Account, User)> {
         true,
     )
     .await?;
+    // Huawei: every account has the built-in group `admin`, and the root user belongs to it.
+    let admin =
+        crate::access::insert_group(tx, &account.id, ADMIN_GROUP, ADMIN_GROUP_DESCRIPTION, true)
+            .await?;
+    sqlx::query("INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3)")
+        .bind(&admin.id)
+        .bind(&root.id)
+        .bind(&admin.created_at)
+        .execute(&mut **tx)
+        .await?;
     Ok((account, root))
 }
 

@@ -21,6 +21,15 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// The entity is built in and cannot be changed this way (the system `admin` group, the root
+    /// user's membership of it), whoever asks.
+    #[error("{kind} cannot be modified: {detail}")]
+    Unmodifiable {
+        /// What kind of entity.
+        kind: &'static str,
+        /// Why.
+        detail: String,
+    },
     /// A count limit (keys per user, versions per policy, attachments ...) would be exceeded.
     #[error("limit exceeded: at most {limit} {what}")]
     LimitExceeded {
@@ -83,6 +92,12 @@ impl StoreError {
     }
     pub(crate) fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
         StoreError::Conflict {
+            kind,
+            detail: detail.into(),
+        }
+    }
+    pub(crate) fn unmodifiable(kind: &'static str, detail: impl Into<String>) -> Self {
+        StoreError::Unmodifiable {
             kind,
             detail: detail.into(),
         }

@@ -27,13 +27,16 @@ mod crypto;
 mod decisions;
 mod error;
 mod model;
+pub mod names;
 mod orgs;
 mod policies;
 mod sessions;
 mod state;
+mod upgrade;
 mod util;
 
 pub use access::{AgencyUpdate, GroupUpdate, NewAgency, NewUser, UserUpdate};
+pub use accounts::ADMIN_GROUP;
 pub use crypto::{MASTER_KEY_ENV, MASTER_KEY_FILE, MasterKey};
 pub use decisions::{DecisionFilter, DecisionLogger, DecisionLoggerStats, NewDecision};
 pub use error::{Result, StoreError};
@@ -42,6 +45,7 @@ pub use orgs::{NewScp, ScpUpdate};
 pub use policies::{NewPolicy, PolicyFilter};
 pub use sessions::NewSessionCredential;
 pub use state::{PolicyWithDocument, StoreState};
+pub use upgrade::LookalikeName;
 pub use util::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_POLICY_DOCUMENT_BYTES, format_timestamp};
 
 use sqlx::sqlite::{
@@ -168,6 +172,9 @@ impl Store {
             .connect_with(base.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let mut tx = writer.begin().await?;
+        upgrade::fill_name_keys(&mut tx).await?;
+        tx.commit().await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
             .connect_with(base.read_only(true))

@@ -90,6 +90,9 @@ pub struct Group {
     pub description: String,
     /// Creation time.
     pub created_at: String,
+    /// The account's built-in `admin` group: created with the account, cannot be renamed,
+    /// modified or deleted; its members are tenant administrators.
+    pub is_system: bool,
 }
 
 /// Access key status.

@@ -117,25 +117,20 @@ impl Store {
                 return Err(StoreError::limit("custom policies per account", max));
             }
         }
-        let dup: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM policies WHERE COALESCE(account_id, '') = COALESCE($1, '') AND name = $2",
+        crate::access::require_name_free(
+            &mut tx,
+            crate::names::NameKind::Policy,
+            account_id,
+            &p.name,
+            None,
         )
-        .bind(account_id)
-        .bind(&p.name)
-        .fetch_optional(&mut *tx)
         .await?;
-        if dup.is_some() {
-            return Err(StoreError::conflict(
-                "policy",
-                format!("a policy named `{}` already exists", p.name),
-            ));
-        }
         let id = util::new_id()?;
         let now = util::now();
         sqlx::query(
             "INSERT INTO policies (id, account_id, name, path, policy_type, default_version, \
-             next_version, description, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, 2, $6, $7, $7)",
+             next_version, description, created_at, updated_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, 1, 2, $6, $7, $7, $8)",
         )
         .bind(&id)
         .bind(account_id)
@@ -144,6 +139,7 @@ impl Store {
         .bind(policy_type)
         .bind(&p.description)
         .bind(&now)
+        .bind(crate::names::name_key(&p.name))
         .execute(&mut *tx)
         .await?;
         sqlx::query(

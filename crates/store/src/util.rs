@@ -1,6 +1,7 @@
 //! Ids, timestamps, validation and pagination helpers.
 
 use crate::error::{Result, StoreError};
+use crate::names::{NameKind, check_name};
 use base64::Engine as _;
 use time::OffsetDateTime;
 use time::format_description::BorrowedFormatItem;
@@ -108,55 +109,29 @@ fn check_chars(
     Ok(())
 }
 
-/// Policy names: `[A-Za-z0-9_+=.@-]{1,128}`.
+/// Names of users, groups, agencies and policies: [`crate::names::check_name`].
+pub(crate) fn validate_name(kind: NameKind, s: &str) -> Result<()> {
+    check_name(kind, s).map_err(|p| StoreError::invalid(kind.field(), p.describe(kind)))
+}
+
+/// Policy names: [`NameKind::Policy`].
 pub(crate) fn validate_policy_name(s: &str) -> Result<()> {
-    check_len("policy_name", s, 1, 128)?;
-    check_chars(
-        "policy_name",
-        s,
-        |c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c),
-        "letters, digits and `_+=.@-`",
-    )
+    validate_name(NameKind::Policy, s)
 }
 
-/// User names: 1-64 of letters, digits, `_ - .` and space, not starting with a digit.
+/// User names: [`NameKind::User`].
 pub(crate) fn validate_user_name(s: &str) -> Result<()> {
-    check_len("user_name", s, 1, 64)?;
-    check_chars(
-        "user_name",
-        s,
-        |c| c.is_ascii_alphanumeric() || "_-. ".contains(c),
-        "letters, digits, `_`, `-`, `.` and space",
-    )?;
-    if s.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(StoreError::invalid(
-            "user_name",
-            "must not start with a digit",
-        ));
-    }
-    Ok(())
+    validate_name(NameKind::User, s)
 }
 
-/// Group names: 1-128 characters (any script), no control characters.
+/// Group names: [`NameKind::Group`].
 pub(crate) fn validate_group_name(s: &str) -> Result<()> {
-    check_len("group_name", s, 1, 128)?;
-    check_chars(
-        "group_name",
-        s,
-        |c| !c.is_control(),
-        "no control characters",
-    )
+    validate_name(NameKind::Group, s)
 }
 
-/// Agency names: `[A-Za-z0-9_+=,.@-]{1,64}`.
+/// Agency names: [`NameKind::Agency`].
 pub(crate) fn validate_agency_name(s: &str) -> Result<()> {
-    check_len("agency_name", s, 1, 64)?;
-    check_chars(
-        "agency_name",
-        s,
-        |c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c),
-        "letters, digits and `_+=,.@-`",
-    )
+    validate_name(NameKind::Agency, s)
 }
 
 /// Account names: 1-64 of letters, digits and `_-.`.
