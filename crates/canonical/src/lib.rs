@@ -7,7 +7,7 @@
 //! meaning. The server routes, authorizes and acts on the canonical form only; the gateway
 //! authorizes it and forwards exactly [`Canonical::path_and_query`].
 //!
-//! Rules (docs/server.md, "Canonical requests"):
+//! Rules (docs/canonical.md):
 //! - the path starts with `/`; it has no empty segment (`//`, a trailing `/`) except the root `/`;
 //! - raw bytes are RFC 3986 `pchar`s (unreserved, sub-delimiters, `:`, `@`, `%XX`); `;` is
 //!   refused (path parameters), and so is every other byte (space, `\`, controls, non-ASCII);
@@ -21,7 +21,9 @@
 //!   request;
 //! - the query is `&`-separated `key[=value]` pairs decoded once (form encoding: `+` is a space)
 //!   with the same character rules as segments, except that an encoded `/`, `\` or `;` is a
-//!   plain character of a value there (a raw `;` is still refused);
+//!   plain character of a key or value there (a raw `;` is still refused);
+//! - the length limits ([`MAX_PATH_BYTES`], [`MAX_QUERY_BYTES`]) hold for the raw and for the
+//!   canonical spelling, so every canonical form canonicalizes to itself;
 //!   a key may appear once; empty pairs are dropped; the canonical query re-encodes the pairs in
 //!   their order.
 //!
@@ -182,9 +184,10 @@ impl Rejection {
                 "the request method {m:?} is not accepted: send one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS in upper case"
             ),
             Reason::NotAbsolute => "the request path must start with '/'".to_owned(),
-            Reason::TooLong(max) => {
-                format!("the request {} is longer than {max} bytes", self.part)
-            }
+            Reason::TooLong(max) => format!(
+                "the request {} is longer than {max} bytes (as sent, or once each character outside A-Z a-z 0-9 - _ . ~ is percent-encoded)",
+                self.part
+            ),
             Reason::TooManySegments => {
                 format!("the request path has more than {MAX_SEGMENTS} segments")
             }
@@ -299,6 +302,15 @@ fn canonical_path(raw: &str) -> Result<(String, Vec<String>), Rejection> {
         offset += raw_segment.len() + 1;
         segments.push(decoded);
     }
+    // The canonical spelling can be longer than the raw one (`!` is `%21`): the limit holds for
+    // both, so that every canonical form is accepted again as itself.
+    if canonical.len() > MAX_PATH_BYTES {
+        return Err(Rejection::new(
+            Part::Path,
+            raw.len(),
+            Reason::TooLong(MAX_PATH_BYTES),
+        ));
+    }
     Ok((canonical, segments))
 }
 
@@ -346,6 +358,13 @@ fn canonical_query(raw: &str) -> Result<(Option<String>, Vec<(String, String)>),
         encode_into(k, &mut canonical, true);
         canonical.push('=');
         encode_into(v, &mut canonical, true);
+    }
+    if canonical.len() > MAX_QUERY_BYTES {
+        return Err(Rejection::new(
+            Part::Query,
+            raw.len(),
+            Reason::TooLong(MAX_QUERY_BYTES),
+        ));
     }
     Ok((Some(canonical), pairs))
 }
