@@ -144,9 +144,10 @@ pub enum Removed {
 /// `X-IAM-ACCOUNT-ID`, `x_forwarded_for` (some upstreams fold `_` into `-` and would merge an
 /// underscore spelling with the gateway's value). The headers named in `Connection` go too.
 ///
-/// The one list: the proxy strips with it ([`is_removed_header`]); the tests check that
-/// tests/nginx/nginx.conf.template overwrites every exact name of the override and forwarding
-/// kinds, and that docs/gateway.md ("Headers an upstream may trust") names every entry.
+/// The one list: the proxy strips with it ([`is_removed_header`]); a test checks that
+/// tests/nginx/nginx.conf.template overwrites every name of it nginx would pass on (and every
+/// [`headers::IDENTITY`] name), and that docs/gateway.md ("Headers an upstream may trust") names
+/// every entry.
 pub const REMOVED_HEADERS: &[(&str, Removed)] = &[
     ("x-iam-", Removed::Identity),
     ("connection", Removed::HopByHop),

@@ -1362,3 +1362,125 @@ async fn finding_5_the_auth_request_endpoint_refuses_identity_headers_nginx_cann
         assert_error_msg_contains(&a, "reserved");
     }
 }
+
+// --- the nginx configuration and the docs follow the one table --------------------------------
+
+fn repo_file(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::read_to_string(root.join(path)).unwrap()
+}
+
+/// docs/gateway.md shows tests/nginx/nginx.conf.template (which tests/nginx runs with real
+/// nginx) with the placeholders filled in; the template overwrites, on the way to the upstream,
+/// every header of `REMOVED_HEADERS` that nginx would pass on and every identity header, forwards
+/// the canonical URI and passes the raw one to the auth endpoint; the docs' "Headers an upstream
+/// may trust" names every entry of the table.
+#[test]
+fn finding_9_the_nginx_config_and_the_docs_follow_the_removed_headers_table() {
+    use iam_server::gateway::{REMOVED_HEADERS, Removed, headers};
+    let template = repo_file("tests/nginx/nginx.conf.template");
+    let docs = repo_file("docs/gateway.md");
+    // the docs' config is the template
+    let shown = docs
+        .split("```nginx\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    let mut filled: Vec<String> = template
+        .replace("@PREFIX@", "/var/lib/modelarts-iam-nginx")
+        .replace("@UPSTREAM@", "10.0.0.5:80")
+        .replace("@IAM@", "127.0.0.1:8080")
+        .replace("@LISTEN@", "0.0.0.0:8443")
+        .lines()
+        .filter(|l| !l.contains("@USER@"))
+        .map(str::to_owned)
+        .collect();
+    // the template's own note on where it is explained
+    assert!(filled[1].starts_with("# The same configuration is explained in docs/gateway.md"));
+    filled.splice(
+        1..3,
+        ["# tests/nginx/nginx.conf.template is this file with placeholders; tests/nginx/test_nginx.py runs it.".to_owned()],
+    );
+    pretty_lines_eq(shown, &filled.join("\n"));
+
+    // the upstream location
+    let location = template
+        .split("        location / {\n")
+        .nth(1)
+        .and_then(|s| s.split("\n        }\n").next())
+        .unwrap();
+    let set: Vec<String> = location
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("proxy_set_header "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    // nginx itself sets Host and the framing and drops TE, Keep-Alive and Upgrade;
+    // Proxy-Authenticate is a response header
+    let nginx_handles = [
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "te",
+        "keep-alive",
+        "upgrade",
+        "proxy-authenticate",
+    ];
+    for (name, kind) in REMOVED_HEADERS {
+        if *kind == Removed::Identity || nginx_handles.contains(name) {
+            continue;
+        }
+        assert!(
+            set.iter().any(|s| s == name),
+            "the nginx config passes the client's {name} on"
+        );
+    }
+    for name in headers::IDENTITY {
+        assert!(set.iter().any(|s| s == name), "{name} is not overwritten");
+    }
+    for line in [
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_pass http://modelarts$iam_canonical_uri;",
+        "auth_request_set $iam_canonical_uri $upstream_http_x_iam_canonical_uri;",
+        "auth_request_set $iam_status $upstream_http_x_iam_status;",
+    ] {
+        assert!(location.contains(line), "{line}");
+    }
+    for line in [
+        "underscores_in_headers off;",
+        "ignore_invalid_headers on;",
+        "proxy_set_header X-Original-URI $request_uri;",
+        "if ($iam_status = 400) {",
+    ] {
+        assert!(template.contains(line), "{line}");
+    }
+    assert!(!template.contains("$proxy_add_x_forwarded_for"));
+
+    // the docs name every entry
+    let section = docs
+        .split("## Headers an upstream may trust\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    for (name, _) in REMOVED_HEADERS {
+        let shown = if name.ends_with('-') {
+            format!("`{name}*`")
+        } else {
+            format!("`{name}`")
+        };
+        assert!(
+            section.contains(&shown),
+            "docs/gateway.md does not list {shown}"
+        );
+    }
+}
+
+/// Line-by-line equality with the first differing line in the message.
+fn pretty_lines_eq(got: &str, want: &str) {
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "docs/gateway.md config line {}", i + 1);
+    }
+    assert_eq!(got.lines().count(), want.lines().count(), "line count");
+}
