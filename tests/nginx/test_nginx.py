@@ -3,7 +3,10 @@ modelarts-iam through `auth_request` (tests/nginx/nginx.conf.template, the confi
 docs/gateway.md), driven by the official `huaweicloudsdkmodelarts` unchanged: allowed calls reach
 the upstream with the caller's identity set by nginx; policy denials answer 403 and bad
 credentials 401 with Huawei's error body; requests with a body go through the modelarts-iam
-proxy (nginx cannot hand a body to an auth subrequest)."""
+proxy (nginx cannot hand a body to an auth subrequest). The `finding_*` tests send exact request
+lines and headers (http.client, no normalisation): every spelling of a path reaches the upstream
+only as the canonical, authorized request (or is refused with 400, by nginx or by modelarts-iam),
+and the upstream sees none of the client's identity, override or forwarding headers."""
 
 import json
 import os
@@ -252,3 +255,246 @@ def test_nginx_decisions_are_in_the_decision_log(stack):
     action, decision, extra = rows[0]
     assert action == "modelarts:notebook:list" and decision == "allow"
     assert json.loads(extra)["mode"] == "auth_request"
+
+
+# --- one reading of a request through real nginx (findings 2, 5, 9, 10) -----------------------
+# nginx passes the raw `$request_uri` to modelarts-iam as X-Original-URI; modelarts-iam decides on
+# its canonical form and answers it in X-Iam-Canonical-Uri, which nginx forwards byte for byte.
+# Some spellings nginx refuses itself (its own 400, HTML) before the auth subrequest; whatever
+# happens, the upstream gets a request only as the canonical, authorized one.
+
+import http.client  # noqa: E402
+from urllib.parse import unquote  # noqa: E402
+
+from huaweicloudsdkcore.sdk_request import SdkRequest  # noqa: E402
+from huaweicloudsdkcore.signer.signer import Signer  # noqa: E402
+
+DENY_SECRET_JOB = {"Version": "5.0", "Statement": [
+    {"Effect": "Allow", "Action": ["modelarts:notebook:list", "modelarts:trainJob:get"]},
+    {"Effect": "Deny", "Action": ["modelarts:trainJob:get"],
+     "Resource": ["modelarts:*:*:trainJob:secret-job"]}]}
+
+# (spelling of /v2/{project}/training-jobs/<spelling>, expected reading): "secret-job" = one
+# canonical request for the job secret-job; "refused" = no single reading, never forwarded
+SPELLINGS = [
+    ("secret-job", "secret-job"),
+    ("secret%2Djob", "secret-job"),
+    ("%73ecret-job", "secret-job"),
+    ("%2573ecret-job", "refused"),
+    ("..%2Fworkflows", "refused"),
+    ("..%5Cworkflows", "refused"),
+    ("..%252F", "refused"),
+    ("secret-job.", "refused"),
+    ("secret-job;x", "refused"),
+    ("./secret-job", "refused"),
+    ("../training-jobs/secret-job", "refused"),
+    ("secret-job/", "refused"),
+    ("/secret-job", "refused"),
+]
+
+
+def send_raw(stack, method, target, headers):
+    """One request with exactly this method, request target and header lines (http.client sends
+    the target as given; `requests` would normalise dot segments). Returns (status, headers with
+    lower-case names, body bytes)."""
+    host, port = stack.endpoint.split("://", 1)[1].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        for k, v in headers:
+            conn.putheader(k, v)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def signed(stack, ak, sk, method, target, extra=()):
+    """The header lines of `method target` signed by huaweicloudsdkcore's own Signer over the
+    raw target (it decodes and re-encodes the path, as the verifier does), plus `extra` lines
+    added after signing (unsigned)."""
+    path, _, query = target.partition("?")
+    pairs = [tuple(unquote(x) for x in (p.split("=", 1) + [""])[:2]) for p in query.split("&") if p]
+    host = stack.endpoint.split("://", 1)[1]
+    req = SdkRequest(method=method.upper(), schema="http", host=host, resource_path=path, uri=path,
+                     query_params=pairs, header_params={"Content-Type": "application/json"}, body=b"")
+    Signer(BasicCredentials(ak, sk)).sign(req)
+    return list(req.header_params.items()) + list(extra)
+
+
+def outcome(status, headers, body):
+    """`nginx-400` (nginx refused it itself), `gateway-400` (modelarts-iam refused it: Huawei's
+    body), or the status with the Huawei error code."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = None
+    if status == 400 and not isinstance(doc, dict):
+        return "nginx-400"
+    if status == 400 and doc.get("error_code") == "IAM.0001":
+        return "gateway-400"
+    return f"{status} {doc.get('error_code') if isinstance(doc, dict) else ''}".strip()
+
+
+@pytest.fixture(scope="module")
+def users(stack):
+    _, carol_ak, carol_sk = stack.user("ngx-carol", DENY_SECRET_JOB)
+    alice, alice_ak, alice_sk = stack.user("ngx-alice2", ML_DEV)
+    return {"carol": (carol_ak, carol_sk), "alice": (alice_ak, alice_sk), "alice_urn": alice.urn}
+
+
+def test_finding_2_9_every_spelling_reaches_the_upstream_only_as_the_canonical_request(stack, users):
+    canonical = f"/v2/{stack.project_id}/training-jobs/secret-job"
+    seen = {}
+    for spelling, expect in SPELLINGS:
+        target = f"/v2/{stack.project_id}/training-jobs/{spelling}"
+        for who in ("carol", "alice"):
+            before = stack.fake.count()
+            status, headers, body = send_raw(stack, "GET", target, signed(stack, *users[who], "GET", target))
+            got = outcome(status, headers, body)
+            seen[(spelling, who)] = got
+            forwarded = stack.fake.count() - before
+            case = f"{who} GET {target}: {got} {body[:200]!r}"
+            if expect == "refused":
+                # nginx's own 400, or modelarts-iam's 400 (403 + X-Iam-Status: 400) answered by
+                # nginx with Huawei's body
+                assert got in ("nginx-400", "gateway-400"), case
+                assert forwarded == 0, case
+            elif who == "carol":
+                assert got == "403 IAM.0003", case
+                assert ":trainJob:secret-job" in json.loads(body)["error_msg"], case
+                assert forwarded == 0, case
+            else:
+                assert status == 200, case
+                assert forwarded == 1, case
+                last = stack.fake.last()
+                assert last["method"] == "GET" and last["target"] == canonical, (case, last["target"])
+                assert last["headers"]["x-iam-resource"].endswith(":trainJob:secret-job"), case
+    # observed with Debian's nginx 1.22: nginx passes every one of these spellings to the auth
+    # subrequest (it normalises only $uri); modelarts-iam refuses them on the raw $request_uri
+    assert not any(o == "nginx-400" for o in seen.values()), seen
+
+
+def test_finding_2_the_query_nginx_forwards_is_the_canonical_one(stack, users):
+    path = f"/v1/{stack.project_id}/notebooks"
+    target = f"{path}?limit=5&pool%5Fid=p%2D1"
+    status, _, body = send_raw(stack, "GET", target, signed(stack, *users["alice"], "GET", target))
+    assert status == 200, body
+    assert stack.fake.last()["target"] == f"{path}?limit=5&pool_id=p-1"
+    # a repeated key has two readings
+    before = stack.fake.count()
+    target = f"{path}?limit=1&limit=2"
+    status, headers, body = send_raw(stack, "GET", target, signed(stack, *users["alice"], "GET", target))
+    assert outcome(status, headers, body) == "gateway-400", body
+    assert "more than once" in json.loads(body)["error_msg"]
+    assert headers.get("x-request-id")
+    assert stack.fake.count() == before
+
+
+# Request lines beyond the spellings above, and what happens to each through Debian's nginx 1.22
+# (observed): `nginx-400`/`nginx-405` nginx answers itself before the auth subrequest;
+# `gateway-400` modelarts-iam refuses the raw $request_uri; `canonical` is forwarded as the
+# canonical request. {p} is the project id, {host} nginx's address.
+REQUEST_LINES = [
+    ("get", "/v2/{p}/training-jobs/secret-job", "nginx-400"),
+    ("Get", "/v2/{p}/training-jobs/secret-job", "nginx-400"),
+    ("TRACE", "/v2/{p}/training-jobs/secret-job", "nginx-405"),
+    ("PROPFIND", "/v2/{p}/training-jobs/secret-job", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/../../../../workflows", "nginx-400"),
+    ("GET", "/v2/{p}/training-jobs/secret-job%00", "nginx-400"),
+    ("GET", "/v2/{p}//training-jobs/secret-job", "gateway-400"),
+    ("GET", "//v2/{p}/training-jobs/secret-job", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/..\\workflows", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/%2e%2e/workflows", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/secret-job%2e", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/secret-job%3Fx", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/secret-job#x", "gateway-400"),
+    ("GET", "/v2/{p}/training-jobs/secret-job?%", "gateway-400"),
+    # absolute form: $request_uri is the path and query only
+    ("GET", "http://{host}/v2/{p}/training-jobs/secret-job", "canonical"),
+]
+
+
+def test_finding_9_request_lines_nginx_refuses_itself_or_passes_raw_to_the_gateway(stack, users):
+    host = stack.endpoint.split("://", 1)[1]
+    canonical = f"/v2/{stack.project_id}/training-jobs/secret-job"
+    for method, line, expect in REQUEST_LINES:
+        target = line.format(p=stack.project_id, host=host)
+        signed_target = target.split(host, 1)[1] if target.startswith("http://") else target
+        before = stack.fake.count()
+        status, headers, body = send_raw(stack, method, target,
+                                         signed(stack, *users["alice"], method, signed_target))
+        got = outcome(status, headers, body)
+        if got == "405" and b"nginx" in body:
+            got = "nginx-405"
+        if status == 200:
+            got = "canonical"
+        case = f"{method} {target}: {got} {status} {body[:200]!r}"
+        assert got == expect, case
+        if expect == "canonical":
+            assert stack.fake.count() == before + 1, case
+            assert stack.fake.last()["target"] == canonical, case
+        else:
+            assert stack.fake.count() == before, case
+
+
+SPOOFED = [
+    ("X_Iam_Principal_Urn", "iam::0:user:spoofed"),
+    ("x-iam-principal-urn", "iam::0:user:spoofed"),
+    ("X-IAM-ACCOUNT-ID", "spoofed-account"),
+    ("X-Iam-Canonical-Uri", "/spoofed"),
+    ("X_HTTP_Method_Override", "DELETE"),
+    ("X-HTTP-Method-Override", "DELETE"),
+    ("X-Method-Override", "DELETE"),
+    ("X-HTTP-Method", "DELETE"),
+    ("X-Original-URL", "/spoofed/workflows"),
+    ("X-Rewrite-URL", "/spoofed/workflows"),
+    ("X-Original-Method", "DELETE"),
+    ("Forwarded", "for=1.2.3.4"),
+    ("X-Forwarded-For", "6.6.6.6"),
+    ("X_Forwarded_For", "6.6.6.6"),
+    ("X-Real-IP", "6.6.6.6"),
+    ("X-Forwarded-Host", "spoofed.example"),
+    ("X-Forwarded-Proto", "https"),
+    ("X-Client-IP", "6.6.6.6"),
+    ("True-Client-IP", "6.6.6.6"),
+]
+
+
+def test_finding_5_9_10_the_upstream_sees_no_client_identity_override_or_forwarding_header(stack, users):
+    target = f"/v1/{stack.project_id}/notebooks"
+    status, _, body = send_raw(stack, "GET", target,
+                               signed(stack, *users["alice"], "GET", target, extra=SPOOFED))
+    assert status == 200, body
+    last = stack.fake.last()
+    assert last["method"] == "GET" and last["target"] == target
+    lines = [(k.lower(), v) for k, v in last["header_list"]]
+    for name, value in lines:
+        assert "_" not in name, (name, value)
+        for needle in ("spoofed", "6.6.6.6", "1.2.3.4", "DELETE", "https"):
+            assert needle not in value, (name, value)
+
+    def values(name):
+        return [v for k, v in lines if k == name]
+
+    assert values("x-forwarded-for") == ["127.0.0.1"]
+    assert values("x-real-ip") == ["127.0.0.1"]
+    assert values("x-forwarded-proto") == ["http"]
+    assert values("x-iam-principal-urn") == [users["alice_urn"]]
+    assert values("x-iam-account-id") == [stack.account_id]
+    for name in ("forwarded", "x-http-method-override", "x-method-override", "x-http-method",
+                 "x-original-url", "x-rewrite-url", "x-original-method", "x-original-uri",
+                 "x-forwarded-host", "x-client-ip", "true-client-ip", "x-iam-canonical-uri",
+                 "x-iam-status", "x-iam-error-body", "authorization"):
+        assert values(name) == [], name
+
+
+def test_finding_5_an_identity_header_nginx_does_not_overwrite_is_refused(stack, users):
+    target = f"/v1/{stack.project_id}/notebooks"
+    before = stack.fake.count()
+    status, headers, body = send_raw(stack, "GET", target, signed(
+        stack, *users["alice"], "GET", target, extra=[("X-Iam-Principal-Tag", "spoofed")]))
+    assert outcome(status, headers, body) == "gateway-400", body
+    assert "reserved" in json.loads(body)["error_msg"]
+    assert stack.fake.count() == before

@@ -1,9 +1,9 @@
 """A small ModelArts-compatible upstream for the gateway tests: answers the calls the suites make
 (`list_notebooks`, `list_training_jobs`, `show_training_job_details`) in the shapes
-`huaweicloudsdkmodelarts` deserialises, and records every request it receives (method, path,
-query, headers, body) so tests can check what the gateway forwarded. It trusts whatever the
-gateway says in the `X-Iam-*` headers and checks nothing itself: it stands for a backend that sits
-behind the gateway.
+`huaweicloudsdkmodelarts` deserialises, and records every request it receives (method, the exact
+request target, path, query, headers, body) so tests can check what the gateway forwarded. It
+trusts whatever the gateway says in the `X-Iam-*` headers and checks nothing itself: it stands for
+a backend that sits behind the gateway.
 
 Also runnable on its own: `python fake_modelarts.py --port 9000` (used by tests/nginx/run.sh).
 """
@@ -56,8 +56,12 @@ class FakeModelArts:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                record = {"method": self.command, "path": parts.path, "query": parts.query,
+                # `target` is the request target exactly as received; `header_list` every header
+                # line in order, duplicates included (`headers` keeps the last of each name)
+                record = {"method": self.command, "target": self.path, "path": parts.path,
+                          "query": parts.query,
                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                          "header_list": [(k, v) for k, v in self.headers.items()],
                           "body": raw.decode("utf-8", "replace")}
                 with outer.lock:
                     outer.records.append(record)

@@ -180,10 +180,18 @@ async fn list(
     st.snapshot()
         .authorize_api_call(&caller, READ_ACTION, "*")?;
     if let Some(d) = &q.decision
-        && !["allow", "explicit_deny", "implicit_deny", "deny"].contains(&d.as_str())
+        && ![
+            "allow",
+            "explicit_deny",
+            "implicit_deny",
+            "deny",
+            "unauthenticated",
+            "rejected",
+        ]
+        .contains(&d.as_str())
     {
         return Err(ApiError::bad_request(format!(
-            "invalid query parameter `decision`: `{d}` is not `allow`, `explicit_deny` or `implicit_deny`"
+            "invalid query parameter `decision`: `{d}` is not `allow`, `explicit_deny`, `implicit_deny`, `unauthenticated` or `rejected`"
         )));
     }
     let filter = DecisionFilter {

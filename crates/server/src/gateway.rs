@@ -14,13 +14,30 @@
 //!   (`X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`); `docs/gateway.md` routes requests with a body
 //!   through the proxy instead.
 //!
+//! Both read the request target once, with `iam-canonical`: a method other than the exact
+//! upper-case ones, or a path or query without one meaning (encoded separators, dot segments,
+//! double encoding, `;`, empty segments, ...), is refused with 400 and never forwarded. The
+//! signature is verified over the path and query exactly as received (what the SDK signed);
+//! everything else uses the canonical form: the route, the resource URNs and the context are
+//! built from the decoded path and query, the decision log records the decoded path, and the
+//! proxy forwards exactly [`Canonical::path_and_query`] (the `auth_request` endpoint hands it to
+//! nginx in `X-Iam-Canonical-Uri`, and nginx forwards that). So the request decided on is the
+//! request forwarded, byte for byte.
+//!
 //! Both resolve the request through the catalog's routes to actions and resource URNs (the
 //! project id in the path names the account and region), fill the request context (`g:` keys,
 //! `modelarts:poolId`/`modelarts:poolType` where the request names a pool), decide every action
 //! with the engine on the current snapshot (agency sessions: the agency's current policies ∩
 //! session policies, bounded by the SCPs), write every decision to the decision log and count
 //! it in `/metrics` (`iam_gateway_requests_total{mode,outcome}`).
+//!
+//! Header hygiene: before adding its own headers, the proxy removes every spelling of the
+//! headers in [`REMOVED_HEADERS`] (identity, method and URL overrides, client forwarding
+//! headers, hop-by-hop headers, credentials), then sets `X-Forwarded-For` and `X-Real-IP` to
+//! the TCP peer and `X-Forwarded-Proto`; nginx does the same by its configuration
+//! (`docs/gateway.md`, "Headers an upstream may trust").
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
@@ -35,6 +52,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use iam_canonical::Canonical;
 use iam_catalog::{Catalog, RouteTarget};
 use iam_policy::{Context, Decision, Request as EngineRequest};
 use iam_signing::{IncomingRequest, Payload};
@@ -77,24 +95,113 @@ pub mod headers {
     pub const SESSION_NAME: &str = "x-iam-session-name";
     /// Source identity of an agency session.
     pub const SOURCE_IDENTITY: &str = "x-iam-source-identity";
+    /// The canonical path and query of an allowed request, which nginx forwards
+    /// (`proxy_pass http://modelarts$iam_canonical_uri`).
+    pub const CANONICAL_URI: &str = "x-iam-canonical-uri";
+    /// The status nginx should answer with when it is not the answer's own: a request target
+    /// the gateway refuses is answered `403` (nginx understands only 2xx, 401 and 403 from an
+    /// auth subrequest) with `X-Iam-Status: 400`, and nginx answers 400.
+    pub const STATUS: &str = "x-iam-status";
+    /// Every identity and protocol header the gateway answers nginx with; the nginx config
+    /// overwrites each of them on the way to the upstream.
+    pub const IDENTITY: &[&str] = &[
+        PRINCIPAL_URN,
+        PRINCIPAL_ID,
+        ACCOUNT_ID,
+        ACTION,
+        RESOURCE,
+        AGENCY_ID,
+        SESSION_NAME,
+        SOURCE_IDENTITY,
+        ERROR_BODY,
+        CANONICAL_URI,
+        STATUS,
+    ];
 }
 
-/// Headers never forwarded to the upstream as the client sent them: hop-by-hop headers, the
-/// client's credentials, and identity headers (which only the gateway may set).
-const STRIPPED: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "authorization",
-    "x-security-token",
-    "host",
-    "content-length",
+/// Why a request header is in [`REMOVED_HEADERS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// Identity: only the gateway sets `X-Iam-*` headers.
+    Identity,
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) and the message framing, which belong to one
+    /// connection; the gateway sets `Host` and the framing of its own request.
+    HopByHop,
+    /// The client's credentials.
+    Credential,
+    /// Read by some frameworks and proxies as the "real" method.
+    MethodOverride,
+    /// Read by some frameworks and proxies as the "real" URL.
+    UrlOverride,
+    /// Client address and forwarding headers: the gateway sets `X-Forwarded-For`, `X-Real-IP`
+    /// and `X-Forwarded-Proto` itself, from what it saw.
+    Forwarding,
+}
+
+/// Request headers never forwarded as the client sent them, by normal name (lower case, `_`
+/// folded into `-`): a header is removed when its normal name is one of these, or starts with
+/// one that ends in `-` (`x-iam-`). So every spelling goes: `X_Iam_Principal_Urn`,
+/// `X-IAM-ACCOUNT-ID`, `x_forwarded_for` (some upstreams fold `_` into `-` and would merge an
+/// underscore spelling with the gateway's value). The headers named in `Connection` go too.
+///
+/// The one list: the proxy strips with it ([`is_removed_header`]); a test checks that
+/// tests/nginx/nginx.conf.template overwrites every name of it nginx would pass on (and every
+/// [`headers::IDENTITY`] name), and that docs/gateway.md ("Headers an upstream may trust") names
+/// every entry.
+pub const REMOVED_HEADERS: &[(&str, Removed)] = &[
+    ("x-iam-", Removed::Identity),
+    ("connection", Removed::HopByHop),
+    ("keep-alive", Removed::HopByHop),
+    ("proxy-connection", Removed::HopByHop),
+    ("proxy-authenticate", Removed::HopByHop),
+    ("proxy-authorization", Removed::HopByHop),
+    ("te", Removed::HopByHop),
+    ("trailer", Removed::HopByHop),
+    ("transfer-encoding", Removed::HopByHop),
+    ("upgrade", Removed::HopByHop),
+    ("host", Removed::HopByHop),
+    ("content-length", Removed::HopByHop),
+    ("authorization", Removed::Credential),
+    ("x-security-token", Removed::Credential),
+    ("x-http-method-override", Removed::MethodOverride),
+    ("x-method-override", Removed::MethodOverride),
+    ("x-http-method", Removed::MethodOverride),
+    ("x-original-method", Removed::MethodOverride),
+    ("x-original-url", Removed::UrlOverride),
+    ("x-original-uri", Removed::UrlOverride),
+    ("x-rewrite-url", Removed::UrlOverride),
+    ("x-forwarded-for", Removed::Forwarding),
+    ("x-forwarded-host", Removed::Forwarding),
+    ("x-forwarded-proto", Removed::Forwarding),
+    ("x-forwarded-port", Removed::Forwarding),
+    ("x-forwarded-prefix", Removed::Forwarding),
+    ("x-forwarded-server", Removed::Forwarding),
+    ("x-real-ip", Removed::Forwarding),
+    ("forwarded", Removed::Forwarding),
+    ("x-client-ip", Removed::Forwarding),
+    ("true-client-ip", Removed::Forwarding),
 ];
+
+/// A header name's normal form: lower case, `_` folded into `-`.
+fn normal_name(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b == b'_' || b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase().replace('_', "-"))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// Whether a request header (any spelling) is in [`REMOVED_HEADERS`].
+pub fn is_removed_header(name: &str) -> bool {
+    let n = normal_name(name);
+    REMOVED_HEADERS.iter().any(|(r, _)| {
+        if r.ends_with('-') {
+            n.starts_with(r)
+        } else {
+            *n == **r
+        }
+    })
+}
 
 /// Error code of an unreachable or failing upstream (502).
 pub const UPSTREAM_ERROR: &str = "APIGW.0502";
@@ -187,19 +294,68 @@ impl Mode {
     }
 }
 
+/// The one reading of a request target: what the gateway decides on and forwards.
+struct Reading {
+    /// The method, exactly one of [`iam_canonical::METHODS`].
+    method: &'static str,
+    /// The canonical target; forwarded as [`Canonical::path_and_query`].
+    target: Canonical,
+    /// The decoded path ([`Canonical::decoded_path`]): routes, resource URNs, the decision log.
+    path: String,
+}
+
+impl Reading {
+    /// Reads a raw method and the canonicalization of the raw target; the error is the message
+    /// of a 400.
+    fn new(
+        method: &str,
+        target: Result<Canonical, iam_canonical::Rejection>,
+    ) -> Result<Self, String> {
+        let method = iam_canonical::canonical_method(method).map_err(|r| r.message())?;
+        let target = target.map_err(|r| r.message())?;
+        let path = target.decoded_path();
+        // The route table reads a path up to `?` or `#`; a decoded segment holding one would be
+        // routed on a prefix of itself. ModelArts ids never contain them.
+        if let Some(c) = path.chars().find(|c| matches!(c, '?' | '#')) {
+            let encoded = if c == '?' { "%3F" } else { "%23" };
+            return Err(format!(
+                "the request path holds an encoded {c:?} ({encoded}), which no ModelArts API path contains: send the path without it"
+            ));
+        }
+        Ok(Self {
+            method,
+            target,
+            path,
+        })
+    }
+}
+
+/// A request as the decision log describes it.
+struct Site<'a> {
+    mode: Mode,
+    /// The method (as received, when the request was refused).
+    method: &'a str,
+    /// The decoded path (the raw path, when the request was refused).
+    path: &'a str,
+    /// The raw target, when it differs from the canonical one or was refused.
+    raw_target: Option<&'a str>,
+    headers: &'a HeaderMap,
+    source_ip: Option<IpAddr>,
+    request_id: Option<String>,
+}
+
 /// The original request as the enforcement point sees it.
 struct Original<'a> {
-    method: &'a str,
-    path: &'a str,
-    query: &'a str,
-    headers: &'a HeaderMap,
+    site: Site<'a>,
+    reading: &'a Reading,
+    /// The path as received: the signature covers these bytes.
+    raw_path: &'a str,
+    /// The query as received (without `?`): the signature covers these bytes.
+    raw_query: &'a str,
     payload: Payload<'a>,
     /// The body, when the enforcement point has it (for `modelarts:poolId`).
     body: Option<&'a [u8]>,
-    source_ip: Option<IpAddr>,
     secure: bool,
-    request_id: Option<String>,
-    mode: Mode,
 }
 
 /// An allowed request: who, and what was authorized.
@@ -252,20 +408,108 @@ fn is_modelarts(method: &str, path: &str) -> bool {
         .is_some_and(|r| r.service == "modelarts")
 }
 
-async fn dispatch(State(d): State<Dispatch>, req: Request) -> Response {
-    if is_modelarts(req.method().as_str(), req.uri().path()) {
-        proxy(d.gw, req).await
-    } else {
-        // the server's own APIs, in their canonical form as in `crate::app`
-        let req = match crate::canonical_request::rewrite(req) {
-            Ok(req) => req,
-            Err(e) => return e.into_response(),
-        };
-        match d.local.oneshot(req).await {
-            Ok(r) => r,
-            Err(never) => match never {},
+/// Whether a raw path that has no canonical form reads as a ModelArts API call, for some method:
+/// as it is, or with every `%` escape decoded (repeatedly), `\` as `/`, and empty, `.` and
+/// `..` segments resolved the way a lenient server would. Such a request is refused with 400
+/// (never forwarded); any other goes to the IAM server, which forwards nothing.
+fn looks_like_modelarts(raw_path: &str) -> bool {
+    let mut decoded = raw_path.to_owned();
+    for _ in 0..3 {
+        let next = decode_lossy(&decoded);
+        if next == decoded {
+            break;
+        }
+        decoded = next;
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for s in decoded.split(['/', '\\']) {
+        match s {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
         }
     }
+    let lenient = format!("/{}", segments.join("/"));
+    [raw_path, lenient.as_str()].iter().any(|path| {
+        iam_canonical::METHODS
+            .iter()
+            .any(|method| is_modelarts(method, path))
+    })
+}
+
+/// Percent-decodes every valid escape of `s` once; invalid UTF-8 becomes U+FFFD.
+fn decode_lossy(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escape = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match escape {
+            Some(d) => {
+                out.push(d);
+                i += 3;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn dispatch(State(d): State<Dispatch>, req: Request) -> Response {
+    let uri = req.uri();
+    let reading = Reading::new(
+        req.method().as_str(),
+        iam_canonical::canonicalize(uri.path(), uri.query()),
+    );
+    match reading {
+        Ok(r) if is_modelarts(r.method, &r.path) => proxy(d.gw, req, r).await,
+        Err(message) if looks_like_modelarts(uri.path()) => {
+            let site = Site {
+                mode: Mode::Proxy,
+                method: req.method().as_str(),
+                path: uri.path(),
+                raw_target: uri.path_and_query().map(|p| p.as_str()),
+                headers: req.headers(),
+                source_ip: peer_ip(&req),
+                request_id: request_id(req.headers()),
+            };
+            refuse(&d.gw.state, &site, message).into_response()
+        }
+        // the server's own APIs, in their canonical form as in `crate::app`
+        _ => match crate::canonical_request::rewrite(req) {
+            Ok(req) => match d.local.oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            },
+            Err(e) => e.into_response(),
+        },
+    }
+}
+
+/// Refuses a request target without one meaning: logged (`rejected`, with the reason), counted
+/// (`outcome="rejected"`), 400 `IAM.0001` with the reason.
+fn refuse(st: &AppState, site: &Site<'_>, message: String) -> ApiError {
+    count(site.mode, Outcome::Rejected);
+    log(
+        st,
+        site,
+        None,
+        "-",
+        None,
+        "rejected",
+        None,
+        Some(message.clone()),
+    );
+    ApiError::bad_request(message)
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
@@ -281,7 +525,7 @@ fn peer_ip(req: &Request) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-async fn proxy(gw: Gateway, req: Request) -> Response {
+async fn proxy(gw: Gateway, req: Request, reading: Reading) -> Response {
     let Some(upstream) = gw.upstream.clone() else {
         return ApiError::new(
             StatusCode::BAD_GATEWAY,
@@ -297,37 +541,40 @@ async fn proxy(gw: Gateway, req: Request) -> Response {
         Ok(b) => b,
         Err(_) => return ApiError::too_large(limit).into_response(),
     };
+    // exactly what was decided on, and nothing else, goes to the upstream
+    let forwarded = reading.target.path_and_query();
+    let raw_target = parts.uri.path_and_query().map_or("", |p| p.as_str());
     let original = Original {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
+        site: Site {
+            mode: Mode::Proxy,
+            method: reading.method,
+            path: &reading.path,
+            raw_target: (raw_target != forwarded).then_some(raw_target),
+            headers: &parts.headers,
+            source_ip,
+            request_id: request_id(&parts.headers),
+        },
+        reading: &reading,
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
         payload: Payload::Bytes(&bytes),
         body: Some(&bytes),
-        source_ip,
         secure: false,
-        request_id: request_id(&parts.headers),
-        mode: Mode::Proxy,
     };
     let allowed = match enforce(&gw, &original).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    // forward
-    let path_and_query = match parts.uri.query() {
-        Some(q) => format!("{}{}?{q}", upstream.prefix, parts.uri.path()),
-        None => format!("{}{}", upstream.prefix, parts.uri.path()),
-    };
     let uri = http::Uri::builder()
         .scheme(upstream.scheme.clone())
         .authority(upstream.authority.clone())
-        .path_and_query(path_and_query)
+        .path_and_query(format!("{}{forwarded}", upstream.prefix))
         .build();
     let Ok(uri) = uri else {
         return ApiError::bad_request("the request URI cannot be forwarded").into_response();
     };
     let mut out = http::Request::builder()
-        .method(parts.method.clone())
+        .method(reading.method)
         .uri(uri)
         .body(Body::from(bytes))
         .unwrap_or_default();
@@ -336,11 +583,7 @@ async fn proxy(gw: Gateway, req: Request) -> Response {
     if let Ok(v) = HeaderValue::from_str(upstream.authority.as_str()) {
         h.insert(header::HOST, v);
     }
-    if let Some(ip) = source_ip
-        && let Ok(v) = HeaderValue::from_str(&ip.to_string())
-    {
-        h.append(HeaderName::from_static("x-forwarded-for"), v);
-    }
+    forwarding_headers(source_ip, h);
     identity_headers(&allowed, h);
     let sent = tokio::time::timeout(UPSTREAM_TIMEOUT, upstream.client.request(out)).await;
     match sent {
@@ -369,14 +612,39 @@ async fn proxy(gw: Gateway, req: Request) -> Response {
     }
 }
 
+/// Copies the client's headers but every spelling of [`REMOVED_HEADERS`] and the headers the
+/// client named in `Connection` (hop-by-hop too, RFC 9110 §7.6.1).
 fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    let listed: Vec<String> = from
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| normal_name(t.trim()).into_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
     for (name, value) in from {
         let n = name.as_str();
-        if STRIPPED.contains(&n) || n.starts_with("x-iam-") {
+        if is_removed_header(n) || listed.iter().any(|l| *l == normal_name(n)) {
             continue;
         }
         to.append(name.clone(), value.clone());
     }
+}
+
+/// The gateway's own forwarding headers: the TCP peer (no client-sent chain) and the scheme
+/// it was reached with (plain HTTP; TLS is terminated in front of it).
+fn forwarding_headers(peer: Option<IpAddr>, h: &mut HeaderMap) {
+    if let Some(ip) = peer
+        && let Ok(v) = HeaderValue::from_str(&ip.to_string())
+    {
+        h.insert(HeaderName::from_static("x-forwarded-for"), v.clone());
+        h.insert(HeaderName::from_static("x-real-ip"), v);
+    }
+    h.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static("http"),
+    );
 }
 
 fn set(h: &mut HeaderMap, name: &'static str, value: &str) {
@@ -419,59 +687,103 @@ fn identity_headers(a: &Allowed, h: &mut HeaderMap) {
 
 async fn auth_request(State(gw): State<Gateway>, req: Request) -> Response {
     let h = req.headers();
-    let method = h
-        .get(headers::ORIGINAL_METHOD)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let uri = h
-        .get(headers::ORIGINAL_URI)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if method.is_empty() || !uri.starts_with('/') {
+    let original = |name: &str| {
+        h.get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+    };
+    let (Some(method), Some(uri)) = (
+        original(headers::ORIGINAL_METHOD),
+        original(headers::ORIGINAL_URI),
+    ) else {
         return with_error_header(ApiError::bad_request(
             "an auth_request needs the X-Original-Method and X-Original-URI headers",
         ))
         .await;
-    }
-    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let has_body = h
-        .get(headers::ORIGINAL_CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .is_some_and(|v| !v.is_empty() && v != "0");
+    };
+    let (raw_path, raw_query) = uri.split_once('?').unwrap_or((&uri, ""));
     let source_ip = h
         .get(headers::REAL_IP)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
         .or_else(|| peer_ip(&req));
+    let reading = Reading::new(&method, iam_canonical::canonicalize_target(&uri))
+        .and_then(|r| headers_nginx_cannot_remove(h).map(|()| r));
+    let reading = match reading {
+        Ok(r) => r,
+        Err(message) => {
+            let site = Site {
+                mode: Mode::AuthRequest,
+                method: &method,
+                path: raw_path,
+                raw_target: Some(&uri),
+                headers: h,
+                source_ip,
+                request_id: request_id(h),
+            };
+            return refusal_for_nginx(refuse(&gw.state, &site, message)).await;
+        }
+    };
+    let has_body = h
+        .get(headers::ORIGINAL_CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .is_some_and(|v| !v.is_empty() && v != "0");
     let secure = h
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let canonical_uri = reading.target.path_and_query();
     let original = Original {
-        method,
-        path,
-        query,
-        headers: h,
+        site: Site {
+            mode: Mode::AuthRequest,
+            method: reading.method,
+            path: &reading.path,
+            raw_target: (*uri != canonical_uri).then_some(&*uri),
+            headers: h,
+            source_ip,
+            request_id: request_id(h),
+        },
+        reading: &reading,
+        raw_path,
+        raw_query,
         payload: if has_body {
             Payload::Unavailable
         } else {
             Payload::Bytes(b"")
         },
         body: None,
-        source_ip,
         secure,
-        request_id: request_id(h),
-        mode: Mode::AuthRequest,
     };
     match enforce(&gw, &original).await {
         Ok(allowed) => {
             let mut resp = StatusCode::NO_CONTENT.into_response();
             identity_headers(&allowed, resp.headers_mut());
+            set(resp.headers_mut(), headers::CANONICAL_URI, &canonical_uri);
             resp
         }
         Err(e) => with_error_header(e).await,
     }
+}
+
+/// In `auth_request` mode nginx forwards the client's headers itself: its configuration
+/// overwrites every identity, override and forwarding header by its exact name and drops names
+/// with `_` (`underscores_in_headers off`). A header that reaches the endpoint anyway, and that
+/// nginx would therefore pass on, is refused: an `X-Iam-*` name the configuration does not
+/// overwrite ([`headers::IDENTITY`]), or an `_` spelling of a removed header (nginx running
+/// with `underscores_in_headers on`).
+fn headers_nginx_cannot_remove(h: &HeaderMap) -> Result<(), String> {
+    for name in h.keys() {
+        let n = name.as_str();
+        let reserved = (n.contains('_') && is_removed_header(n))
+            || (normal_name(n).starts_with("x-iam-") && !headers::IDENTITY.contains(&n));
+        if reserved {
+            return Err(format!(
+                "the request header {n} is reserved: identity and forwarding headers are set by the gateway only; send the request without it"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A denial for nginx: the status, the body, and the body again in `X-Iam-Error-Body`.
@@ -486,6 +798,17 @@ async fn with_error_header(e: ApiError) -> Response {
             .insert(HeaderName::from_static(headers::ERROR_BODY), v);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A refused request target for nginx, which takes only 2xx, 401 and 403 from an auth
+/// subrequest (anything else becomes its own 500): `403` with the real status in
+/// `X-Iam-Status` and the body in `X-Iam-Error-Body`; the configuration answers with both.
+async fn refusal_for_nginx(e: ApiError) -> Response {
+    let status = e.status();
+    let mut resp = with_error_header(e).await;
+    *resp.status_mut() = StatusCode::FORBIDDEN;
+    set(resp.headers_mut(), headers::STATUS, status.as_str());
+    resp
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,16 +844,24 @@ enum Outcome {
     Allowed,
     Denied,
     Unauthenticated,
+    /// The request target has no single meaning (400).
+    Rejected,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 3] = [Outcome::Allowed, Outcome::Denied, Outcome::Unauthenticated];
+    const ALL: [Outcome; 4] = [
+        Outcome::Allowed,
+        Outcome::Denied,
+        Outcome::Unauthenticated,
+        Outcome::Rejected,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             Outcome::Allowed => "allowed",
             Outcome::Denied => "denied",
             Outcome::Unauthenticated => "unauthenticated",
+            Outcome::Rejected => "rejected",
         }
     }
 }
@@ -539,7 +870,7 @@ impl Outcome {
 struct GatewayMetrics {
     /// `[mode][outcome]`, modes in the order proxy, auth_request; outcomes in [`Outcome::ALL`]
     /// order.
-    requests: [[metrics::Counter; 3]; 2],
+    requests: [[metrics::Counter; 4]; 2],
     /// By mode.
     enforce_seconds: [metrics::Histogram; 2],
 }
@@ -579,21 +910,21 @@ fn count(mode: Mode, outcome: Outcome) {
 async fn enforce(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiError> {
     let started = Instant::now();
     let result = enforce_inner(gw, o).await;
-    gateway_metrics().enforce_seconds[o.mode.index()].record(started.elapsed().as_secs_f64());
+    gateway_metrics().enforce_seconds[o.site.mode.index()].record(started.elapsed().as_secs_f64());
     result
 }
 
 async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiError> {
     let st = &gw.state;
     // 1. who
-    let incoming = IncomingRequest::new(o.method, o.path, o.query, o.headers);
+    let incoming = IncomingRequest::new(o.reading.method, o.raw_path, o.raw_query, o.site.headers);
     let caller = match crate::auth::verify_incoming(st, &incoming, o.payload).await {
         Ok(c) => c,
         Err(e) => {
-            count(o.mode, Outcome::Unauthenticated);
+            count(o.site.mode, Outcome::Unauthenticated);
             log(
                 st,
-                o,
+                &o.site,
                 None,
                 "-",
                 None,
@@ -607,17 +938,17 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     // 2. what
     let catalog = Catalog::builtin();
     let probe = RouteTarget::new(st.region(), caller.account_id.clone());
-    let resolved = match catalog.resolve_route(o.method, o.path, &probe) {
+    let resolved = match catalog.resolve_route(o.reading.method, &o.reading.path, &probe) {
         Ok(r) => r,
         Err(e) => {
-            count(o.mode, Outcome::Denied);
+            count(o.site.mode, Outcome::Denied);
             let msg = format!(
                 "User: {} is not authorized to call {} {}: {e}; no action is registered for this API.",
-                caller.urn, o.method, o.path
+                caller.urn, o.reading.method, o.reading.path
             );
             log(
                 st,
-                o,
+                &o.site,
                 Some(&caller),
                 "-",
                 None,
@@ -632,14 +963,14 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         Some(pid) => match gw.project(pid).await? {
             Some(t) if t.account_id == caller.account_id => t,
             _ => {
-                count(o.mode, Outcome::Denied);
+                count(o.site.mode, Outcome::Denied);
                 let msg = format!(
                     "User: {} is not authorized to access project {pid}: the project does not exist in account {}.",
                     caller.urn, caller.account_id
                 );
                 log(
                     st,
-                    o,
+                    &o.site,
                     Some(&caller),
                     "-",
                     None,
@@ -656,18 +987,18 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         resolved
     } else {
         catalog
-            .resolve_route(o.method, o.path, &target)
+            .resolve_route(o.reading.method, &o.reading.path, &target)
             .map_err(|e| ApiError::forbidden(e.to_string(), None))?
     };
     if resolved.actions.is_empty() {
-        count(o.mode, Outcome::Denied);
+        count(o.site.mode, Outcome::Denied);
         let msg = format!(
             "User: {} is not authorized to call {} {}: no action is registered for this API.",
-            caller.urn, o.method, o.path
+            caller.urn, o.reading.method, o.reading.path
         );
         log(
             st,
-            o,
+            &o.site,
             Some(&caller),
             "-",
             None,
@@ -722,7 +1053,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         let (policy, statement) = determining(&explanation);
         log(
             st,
-            o,
+            &o.site,
             Some(&caller),
             action,
             Some(&resource),
@@ -731,7 +1062,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             None,
         );
         if decision != Decision::Allow {
-            count(o.mode, Outcome::Denied);
+            count(o.site.mode, Outcome::Denied);
             let message = explanation.message.clone().unwrap_or_else(|| {
                 iam_policy::denial_message(decision, iam_policy::Layer::Identity, &caller.urn, &req)
             });
@@ -747,7 +1078,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             return Err(ApiError::forbidden(message, encoded));
         }
     }
-    count(o.mode, Outcome::Allowed);
+    count(o.site.mode, Outcome::Allowed);
     Ok(Allowed {
         actions: resolved.actions.iter().map(|a| (*a).to_owned()).collect(),
         resource: first_resource,
@@ -786,15 +1117,13 @@ const POOL_TYPED: &[&str] = &[
     "modelarts:service:create",
 ];
 
-/// The pool a request names: `pool_id` in the query, a `{pool_name}` path parameter, or
+/// The pool a request names: `pool_id` in the (decoded) query, a `{pool_name}` path parameter, or
 /// `pool_id` at the top of the JSON body, in `spec.resource`, `spec` or `config`.
 fn pool_of(o: &Original<'_>, params: &[(String, String)]) -> Option<String> {
-    for pair in o.query.split('&') {
-        if let Some(v) = pair.strip_prefix("pool_id=")
-            && !v.is_empty()
-        {
-            return Some(v.to_owned());
-        }
+    if let Some(v) = o.reading.target.query_value("pool_id")
+        && !v.is_empty()
+    {
+        return Some(v.to_owned());
     }
     if let Some((_, v)) = params
         .iter()
@@ -830,11 +1159,12 @@ fn request_context(
 ) -> Context {
     let mut ctx = Context::new();
     ctx.insert("g:CurrentTime", crate::snapshot::current_time());
-    if let Some(ip) = o.source_ip {
+    if let Some(ip) = o.site.source_ip {
         ctx.insert("g:SourceIp", ip.to_string());
     }
     ctx.insert("g:SecureTransport", if o.secure { "true" } else { "false" });
     if let Some(ua) = o
+        .site
         .headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -892,7 +1222,7 @@ fn request_context(
 )]
 fn log(
     st: &AppState,
-    o: &Original<'_>,
+    o: &Site<'_>,
     caller: Option<&Caller>,
     action: &str,
     resource: Option<&str>,
@@ -941,6 +1271,7 @@ fn log(
         mode: o.mode.as_str(),
         method: o.method,
         path: o.path,
+        raw_target: o.raw_target.map(shown),
         source_ip: o.source_ip,
         reason: reason.as_deref(),
     };
@@ -969,6 +1300,18 @@ struct LogExtra<'a> {
     mode: &'static str,
     method: &'a str,
     path: &'a str,
+    /// The target as received, when it differs from the canonical one or was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_target: Option<&'a str>,
     source_ip: Option<IpAddr>,
     reason: Option<&'a str>,
+}
+
+/// At most the first 1024 bytes of a raw target (cut at a character boundary).
+fn shown(raw: &str) -> &str {
+    let mut end = raw.len().min(1024);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    raw.get(..end).unwrap_or_default()
 }

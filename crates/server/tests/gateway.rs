@@ -32,11 +32,19 @@ async fn upstream_handler(State(seen): State<Seen>, req: Request) -> axum::respo
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or(""))))
         .collect();
+    // every header line as received, in order, duplicates included
+    let header_list: Vec<Value> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| json!([k.as_str(), String::from_utf8_lossy(v.as_bytes())]))
+        .collect();
     let record = json!({
         "method": parts.method.as_str(),
+        "target": parts.uri.to_string(),
         "path": parts.uri.path(),
         "query": parts.uri.query(),
         "headers": headers,
+        "header_list": header_list,
         "body": String::from_utf8_lossy(&body),
     });
     seen.0.lock().unwrap().push(record.clone());
@@ -640,4 +648,839 @@ async fn the_decision_fast_lane_answers_like_the_router() {
     assert_eq!(answers[0][0].1["decision"], "allow");
     assert_eq!(answers[0][1].1["decision"], "implicit_deny");
     assert_eq!(answers[0][2].1["results"][0]["decision"], "allow");
+}
+
+// ---------------------------------------------------------------------------------------------
+// One reading of a request (findings 2, 5, 9, 10 of the adversarial review): the gateway decides
+// on the canonical request and forwards exactly it, and the upstream trusts only the headers the
+// gateway sets. These run the proxy on a real loopback socket (so it knows the peer) and send
+// the bytes of each spelling as they are.
+
+/// The gateway router on a loopback socket, with the peer address known to it.
+async fn serve_on_loopback(router: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}
+
+/// Sends one request over a fresh connection with exactly this method, request target and
+/// headers (no normalisation on the way).
+async fn send_raw(
+    addr: std::net::SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+) -> Answer {
+    use http_body_util::BodyExt as _;
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let mut req = http::Request::builder()
+        .method(http::Method::from_bytes(method.as_bytes()).unwrap())
+        .uri(target);
+    for (n, v) in headers {
+        req = req.header(n.as_str(), v.as_str());
+    }
+    let req = req
+        .body(http_body_util::Empty::<axum::body::Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The headers of a GET of `target` (a raw path, no query) signed by `key` the way the SDK
+/// signs, plus `extra` headers (signed too, unless their name has a `_`, as the SDK does).
+fn signed_get(key: &Key, target: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut headers: Vec<(&str, &str)> = vec![("Host", HOST), ("Content-Type", "application/json")];
+    headers.extend_from_slice(extra);
+    let (signed, uri) = common::sign_now(key, "GET", target, &[], &headers, b"");
+    assert_eq!(uri, target);
+    headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .chain(
+            signed
+                .headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone())),
+        )
+        .collect()
+}
+
+/// A user allowed `trainJob:get` on every job but `secret-job` (an explicit Deny on its URN).
+async fn carol(w: &World) -> Key {
+    let (id, _, key) = w.app.user_with_key("carol").await;
+    w.app
+        .grant(
+            &id,
+            "all-jobs-but-the-secret-one",
+            json!({"Version":"5.0","Statement":[
+                {"Effect":"Allow","Action":["modelarts:trainJob:get"]},
+                {"Effect":"Deny","Action":["modelarts:trainJob:get"],
+                 "Resource":["modelarts:*:*:trainJob:secret-job"]}
+            ]}),
+        )
+        .await;
+    key
+}
+
+/// How the gateway must read a spelling of `/v2/{project}/training-jobs/<spelling>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// One canonical request: the job `secret-job`.
+    SecretJob,
+    /// No single meaning: 400, nothing forwarded.
+    Refused,
+}
+
+/// Finding 2's spellings (encoded characters of a denied job, an encoded `../`).
+const FINDING_2_SPELLINGS: &[(&str, Expect)] = &[
+    ("secret%2Djob", Expect::SecretJob),
+    ("secret%2djob", Expect::SecretJob),
+    ("%73ecret-job", Expect::SecretJob),
+    ("%73%65%63%72%65%74%2D%6A%6F%62", Expect::SecretJob),
+    ("%2573ecret-job", Expect::Refused),
+    ("..%2Fworkflows", Expect::Refused),
+    ("..%2fworkflows", Expect::Refused),
+    ("..%2F..%2Fworkflows", Expect::Refused),
+];
+
+/// Finding 9's spellings (what lenient servers strip, split or decode twice), and the empty and
+/// dot segments a normalising upstream would fold away.
+const FINDING_9_SPELLINGS: &[(&str, Expect)] = &[
+    ("..%5Cworkflows", Expect::Refused),
+    ("..%252F", Expect::Refused),
+    ("..%252Fworkflows", Expect::Refused),
+    ("secret-job.", Expect::Refused),
+    ("secret-job%2E", Expect::Refused),
+    ("secret-job;x", Expect::Refused),
+    ("secret-job%3Bx", Expect::Refused),
+    ("./secret-job", Expect::Refused),
+    ("%2E/secret-job", Expect::Refused),
+    ("../training-jobs/secret-job", Expect::Refused),
+    ("secret-job/", Expect::Refused),
+    ("/secret-job", Expect::Refused),
+    ("secret-job%3F", Expect::Refused),
+    ("secret-job%23x", Expect::Refused),
+];
+
+/// Sends every spelling through the proxy as `carol` (denied `secret-job`) and as `alice`
+/// (allowed every job), and checks: a refused spelling is 400 `IAM.0001` and reaches nobody;
+/// a canonical one is decided on `secret-job` (carol: 403, nothing forwarded; alice: the
+/// upstream gets exactly `/v2/{project}/training-jobs/secret-job` and the resource header
+/// names `secret-job`).
+async fn check_spellings_through_the_proxy(spellings: &[(&str, Expect)]) {
+    let w = world().await;
+    let carol = carol(&w).await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    let canonical = format!("/v2/{}/training-jobs/secret-job", w.project);
+    let resource = format!(
+        "modelarts:{}:{}:trainJob:secret-job",
+        common::REGION,
+        w.app.account_id
+    );
+    // the plain spelling, as a baseline
+    let plain = send_raw(
+        addr,
+        "GET",
+        &canonical,
+        &signed_get(&carol, &canonical, &[]),
+    )
+    .await;
+    assert_huawei_error(&plain, 403, "IAM.0003");
+    for &(spelling, expect) in spellings {
+        let target = format!("/v2/{}/training-jobs/{spelling}", w.project);
+        for (who, key) in [("carol", &carol), ("alice", &w.alice)] {
+            let before = seen_count(&w);
+            let a = send_raw(addr, "GET", &target, &signed_get(key, &target, &[])).await;
+            let case = format!("{who} GET {target}");
+            match (expect, who) {
+                (Expect::Refused, _) => {
+                    assert_huawei_error(&a, 400, "IAM.0001");
+                    assert_eq!(seen_count(&w), before, "{case}: forwarded");
+                }
+                (Expect::SecretJob, "carol") => {
+                    assert_huawei_error(&a, 403, "IAM.0003");
+                    assert_error_msg_contains(&a, &resource);
+                    assert_eq!(seen_count(&w), before, "{case}: forwarded");
+                }
+                (Expect::SecretJob, _) => {
+                    assert_eq!(a.status, 200, "{case}: {}", a.body);
+                    assert_eq!(seen_count(&w), before + 1, "{case}");
+                    let echo = &a.body["echo"];
+                    assert_eq!(echo["method"], "GET", "{case}");
+                    assert_eq!(echo["target"], json!(canonical), "{case}");
+                    assert_eq!(echo["headers"]["x-iam-resource"], json!(resource), "{case}");
+                    assert_eq!(
+                        echo["headers"]["x-iam-action"], "modelarts:trainJob:get",
+                        "{case}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn finding_2_encoded_spellings_are_decided_and_forwarded_as_the_canonical_job() {
+    check_spellings_through_the_proxy(FINDING_2_SPELLINGS).await;
+}
+
+#[tokio::test]
+async fn finding_9_ambiguous_path_spellings_are_refused_and_never_forwarded() {
+    check_spellings_through_the_proxy(FINDING_9_SPELLINGS).await;
+    // `//` anywhere in a ModelArts path
+    let w = world().await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    for target in [
+        format!("/v2/{}//training-jobs/secret-job", w.project),
+        format!("/v2//{}/training-jobs/secret-job", w.project),
+        format!("//v2/{}/training-jobs/secret-job", w.project),
+        format!("/v1/{}/notebooks//", w.project),
+    ] {
+        let a = send_raw(addr, "GET", &target, &signed_get(&w.alice, &target, &[])).await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+        assert_error_msg_contains(&a, "empty segment");
+    }
+    // a method that is not exactly upper case
+    let target = format!("/v2/{}/training-jobs/secret-job", w.project);
+    let a = send_raw(addr, "get", &target, &signed_get(&w.alice, &target, &[])).await;
+    assert_huawei_error(&a, 400, "IAM.0001");
+    assert_eq!(seen_count(&w), 0);
+}
+
+/// A query is read once too: the pool of `modelarts:poolId` is the decoded value, a repeated
+/// key is refused, and the upstream gets the canonical query.
+#[tokio::test]
+async fn finding_2_the_query_is_decided_and_forwarded_canonically() {
+    let w = world().await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    let headers = [("Host", HOST), ("Content-Type", "application/json")];
+    let send = |query: &'static [(&'static str, &'static str)], raw: Option<&'static str>| {
+        let (signed, uri) = common::sign_now(&w.alice, "GET", &path, query, &headers, b"");
+        let target = match raw {
+            Some(q) => format!("{path}?{q}"),
+            None => uri,
+        };
+        let all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .chain(
+                signed
+                    .headers
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), v.clone())),
+            )
+            .collect();
+        async move { send_raw(addr, "GET", &target, &all).await }
+    };
+    // a spelling the signature accepts (it decodes the query too), forwarded re-encoded
+    let a = send(
+        &[("limit", "5"), ("pool_id", "p-1")],
+        Some("limit=5&pool%5Fid=p%2D1"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body["echo"]["target"],
+        json!(format!("{path}?limit=5&pool_id=p-1"))
+    );
+    // a repeated key has two readings
+    let a = send(&[("pool_id", "a"), ("pool_id", "b")], None).await;
+    assert_huawei_error(&a, 400, "IAM.0001");
+    assert_error_msg_contains(&a, "more than once");
+    assert_eq!(seen_count(&w), 1);
+}
+
+/// The decision log records the decoded path and resource (and the raw target beside them);
+/// a refused target is logged as `rejected` with the reason.
+#[tokio::test]
+async fn finding_2_the_decision_log_records_the_decoded_resource() {
+    let w = world().await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    let raw = format!("/v2/{}/training-jobs/%73ecret-job", w.project);
+    let a = send_raw(addr, "GET", &raw, &signed_get(&w.alice, &raw, &[])).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let bad = format!("/v2/{}/training-jobs/..%2Fworkflows", w.project);
+    let b = send_raw(addr, "GET", &bad, &signed_get(&w.alice, &bad, &[])).await;
+    assert_huawei_error(&b, 400, "IAM.0001");
+    let items = common::wait_for_decisions(
+        &w.app,
+        &[("limit", "50"), ("principal_urn", &w.alice_urn)],
+        |d| d.len() >= 2,
+    )
+    .await;
+    let rejected = items
+        .iter()
+        .find(|d| d["decision"] == "rejected")
+        .unwrap_or_else(|| panic!("{items:?}"));
+    // and the log can be filtered on it
+    let only = w
+        .app
+        .call(
+            &w.app.root,
+            "GET",
+            "/v1/decisions",
+            &[("decision", "rejected")],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(only.status, 200, "{}", only.body);
+    assert_eq!(only.body["decisions"].as_array().unwrap().len(), 1);
+    assert_eq!(rejected["extra"]["raw_target"], json!(bad));
+    assert_eq!(rejected["extra"]["claimed"], true);
+    assert!(
+        rejected["extra"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("%2F"),
+        "{rejected}"
+    );
+    let allowed = items
+        .iter()
+        .find(|d| d["decision"] == "allow")
+        .unwrap_or_else(|| panic!("{items:?}"));
+    assert_eq!(
+        allowed["resource"],
+        json!(format!(
+            "modelarts:{}:{}:trainJob:secret-job",
+            common::REGION,
+            w.app.account_id
+        ))
+    );
+    assert_eq!(
+        allowed["extra"]["path"],
+        json!(format!("/v2/{}/training-jobs/secret-job", w.project))
+    );
+    assert_eq!(allowed["extra"]["raw_target"], json!(raw));
+}
+
+/// Whatever the spelling, the upstream gets a request only as the canonical form of what the
+/// client sent, and bad input is never a 5xx.
+#[tokio::test]
+async fn finding_2_random_spellings_reach_the_upstream_only_in_canonical_form() {
+    let w = world().await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    let pieces = [
+        "a", "secret", "-", "job", ".", "..", "%2E", "%2F", "%5C", "%25", "%2D", "%73", ";", "/",
+        "//", "%3B", "%00", "%C3%A9", "%FF", "~", "_", "%3F", "%23", ":", "@", "!", "*",
+    ];
+    // a small deterministic generator: the same cases every run
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % (n as u64)).unwrap()
+    };
+    let prefix = format!("/v2/{}/training-jobs/", w.project);
+    let (mut forwarded_count, mut refused_count) = (0, 0);
+    for _ in 0..300 {
+        let len = 1 + next(5);
+        let tail: String = (0..len).map(|_| pieces[next(pieces.len())]).collect();
+        let target = format!("{prefix}{tail}");
+        let before = seen_count(&w);
+        let a = send_raw(addr, "GET", &target, &signed_get(&w.alice, &target, &[])).await;
+        assert!(
+            a.status.is_success() || a.status.is_client_error(),
+            "{target}: {} {}",
+            a.status,
+            a.body
+        );
+        let forwarded = seen_count(&w) > before;
+        forwarded_count += usize::from(forwarded);
+        refused_count += usize::from(a.status == 400);
+        match iam_canonical::canonicalize(&target, None) {
+            Ok(c) if forwarded => {
+                assert_eq!(
+                    a.body["echo"]["target"],
+                    json!(c.path_and_query()),
+                    "{target}"
+                );
+            }
+            Ok(_) => assert!(a.status.is_client_error(), "{target}: {}", a.status),
+            Err(e) => {
+                assert!(!forwarded, "{target} was forwarded ({e})");
+                assert!(a.status.is_client_error(), "{target}: {}", a.status);
+            }
+        }
+    }
+    // the generator reaches both sides
+    assert!(
+        forwarded_count >= 20 && refused_count >= 20,
+        "{forwarded_count} forwarded, {refused_count} refused"
+    );
+}
+
+/// The spoofing headers of findings 5, 9 and 10, in several spellings.
+const SPOOFED: &[(&str, &str)] = &[
+    ("X_Iam_Principal_Urn", "iam::0:user:spoofed"),
+    ("x-iam-principal-urn", "iam::0:user:spoofed"),
+    ("X-IAM-ACCOUNT-ID", "spoofed-account"),
+    ("X-Iam-Resource", "spoofed:resource"),
+    ("X_IAM_ACTION", "spoofed:action"),
+    ("X-Iam-Canonical-Uri", "/spoofed"),
+    ("X_HTTP_Method_Override", "DELETE"),
+    ("X-HTTP-Method-Override", "DELETE"),
+    ("X-Method-Override", "DELETE"),
+    ("X-HTTP-Method", "DELETE"),
+    ("X_Original_Method", "DELETE"),
+    ("X-Original-URL", "/spoofed/workflows"),
+    ("X_Original_URL", "/spoofed/workflows"),
+    ("X-Rewrite-URL", "/spoofed/workflows"),
+    ("X-Original-URI", "/spoofed/workflows"),
+    ("Forwarded", "for=1.2.3.4;proto=https"),
+    ("X-Forwarded-For", "6.6.6.6"),
+    ("X_Forwarded_For", "6.6.6.6"),
+    ("X-Real-IP", "6.6.6.6"),
+    ("X_Real_IP", "6.6.6.6"),
+    ("X-Forwarded-Host", "spoofed.example"),
+    ("X-Forwarded-Proto", "https-spoofed"),
+    ("X-Forwarded-Port", "6666"),
+    ("X-Forwarded-Prefix", "/spoofed"),
+    ("X-Client-IP", "6.6.6.6"),
+    ("True-Client-IP", "6.6.6.6"),
+    ("Connection", "keep-alive, X-Spoofed-Hop"),
+    ("X-Spoofed-Hop", "spoofed"),
+];
+
+/// Sends alice's `GET /v1/{project}/notebooks` with every [`SPOOFED`] header through the proxy;
+/// returns the upstream's record and the peer the gateway saw.
+async fn spoofed_request() -> (World, Value) {
+    let w = world().await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    let target = format!("/v1/{}/notebooks", w.project);
+    let a = send_raw(
+        addr,
+        "GET",
+        &target,
+        &signed_get(&w.alice, &target, SPOOFED),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let echo = a.body["echo"].clone();
+    assert_eq!(echo["method"], "GET");
+    assert_eq!(echo["target"], json!(target));
+    (w, echo)
+}
+
+/// The values of a header in the upstream's record, by exact (lower-case) name.
+fn values<'a>(echo: &'a Value, name: &str) -> Vec<&'a str> {
+    echo["header_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h[0] == name)
+        .map(|h| h[1].as_str().unwrap())
+        .collect()
+}
+
+fn assert_no_spoofed_value(echo: &Value) {
+    for h in echo["header_list"].as_array().unwrap() {
+        let (name, value) = (h[0].as_str().unwrap(), h[1].as_str().unwrap());
+        assert!(
+            !name.contains('_'),
+            "an underscore spelling reached the upstream: {h}"
+        );
+        for needle in ["spoofed", "6.6.6.6", "1.2.3.4", "DELETE", "6666"] {
+            assert!(
+                !value.contains(needle) && !name.contains(needle),
+                "the client's `{needle}` reached the upstream: {h}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn finding_5_identity_headers_in_any_spelling_never_reach_the_upstream() {
+    let (w, echo) = spoofed_request().await;
+    assert_no_spoofed_value(&echo);
+    assert_eq!(values(&echo, "x-iam-principal-urn"), [w.alice_urn.as_str()]);
+    assert_eq!(
+        values(&echo, "x-iam-account-id"),
+        [w.app.account_id.as_str()]
+    );
+    assert_eq!(values(&echo, "x-iam-action"), ["modelarts:notebook:list"]);
+    let names: Vec<&str> = echo["header_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[0].as_str().unwrap())
+        .filter(|n| n.starts_with("x-iam-"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "x-iam-principal-urn",
+            "x-iam-principal-id",
+            "x-iam-account-id",
+            "x-iam-action",
+            "x-iam-resource"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn finding_9_override_and_forwarding_headers_never_reach_the_upstream() {
+    let (_, echo) = spoofed_request().await;
+    assert_no_spoofed_value(&echo);
+    for name in [
+        "x-http-method-override",
+        "x-method-override",
+        "x-http-method",
+        "x-original-method",
+        "x-original-url",
+        "x-original-uri",
+        "x-rewrite-url",
+        "forwarded",
+        "x-forwarded-host",
+        "x-forwarded-port",
+        "x-forwarded-prefix",
+        "x-client-ip",
+        "true-client-ip",
+        "x-spoofed-hop",
+        "connection",
+    ] {
+        assert!(values(&echo, name).is_empty(), "{name}: {echo}");
+    }
+    for name in iam_server::gateway::REMOVED_HEADERS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !n.ends_with('-'))
+    {
+        assert!(
+            iam_server::gateway::is_removed_header(&name.to_ascii_uppercase().replace('-', "_")),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn finding_10_the_upstream_sees_only_the_gateways_forwarding_headers() {
+    let (_, echo) = spoofed_request().await;
+    assert_no_spoofed_value(&echo);
+    // the peer of the loopback connection, and nothing the client said
+    assert_eq!(values(&echo, "x-forwarded-for"), ["127.0.0.1"]);
+    assert_eq!(values(&echo, "x-real-ip"), ["127.0.0.1"]);
+    assert_eq!(values(&echo, "x-forwarded-proto"), ["http"]);
+}
+
+/// Case is part of a resource id, so `SECRET-JOB` is another job; but a Deny names what it
+/// protects, and the lead's engine change reads a Deny's Resource without ASCII case.
+#[tokio::test]
+#[ignore = "needs the engine's case-insensitive Deny (lead)"]
+async fn finding_2_a_deny_on_secret_job_also_refuses_secret_job_in_upper_case() {
+    let w = world().await;
+    let carol = carol(&w).await;
+    let addr = serve_on_loopback(w.app.router.clone()).await;
+    for spelling in ["SECRET-JOB", "Secret-Job", "%53ECRET-JOB"] {
+        let target = format!("/v2/{}/training-jobs/{spelling}", w.project);
+        let a = send_raw(addr, "GET", &target, &signed_get(&carol, &target, &[])).await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+    }
+    assert_eq!(seen_count(&w), 0);
+}
+
+// --- the nginx auth_request endpoint, in process ----------------------------------------------
+
+/// Sends the nginx subrequest for `method` and the raw `target`, signed by `key` (over the raw
+/// path and query, as the client signs), with `extra` client headers.
+async fn auth_subrequest(
+    w: &World,
+    key: &Key,
+    method: &str,
+    target: &str,
+    extra: &[(&str, &str)],
+) -> Answer {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let pairs: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = vec![("Host", HOST), ("Content-Type", "application/json")];
+    headers.extend_from_slice(extra);
+    // the signer encodes decoded pairs; sign the raw ones' reading (the verifier decodes too)
+    let decoded: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| {
+            let c = iam_canonical::canonicalize("/", Some(&format!("{k}={v}")));
+            c.ok()
+                .and_then(|c| c.query_pairs().first().cloned())
+                .unwrap_or(((*k).to_owned(), (*v).to_owned()))
+        })
+        .collect();
+    let decoded: Vec<(&str, &str)> = decoded
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let signing_method = method.to_ascii_uppercase();
+    let (signed, _) = common::sign_now(key, &signing_method, path, &decoded, &headers, b"");
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(iam_server::gateway::AUTH_PATH)
+        .header("X-Original-Method", method)
+        .header("X-Original-URI", target)
+        .header("X-Real-IP", "10.1.2.3");
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    w.app.send(req.body(Body::empty()).unwrap()).await
+}
+
+/// A refusal as nginx needs it: 403 with `X-Iam-Status: 400` and the 400 body in
+/// `X-Iam-Error-Body`.
+fn assert_refused_for_nginx(a: &Answer, case: &str) {
+    assert_eq!(a.status, 403, "{case}: {}", a.body);
+    assert_eq!(a.headers["x-iam-status"], "400", "{case}");
+    let body: Value =
+        serde_json::from_str(a.headers["x-iam-error-body"].to_str().unwrap()).unwrap();
+    assert_eq!(body["error_code"], "IAM.0001", "{case}");
+    assert!(body["error_msg"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(body, a.body, "{case}");
+    assert!(!a.headers.contains_key("x-iam-canonical-uri"), "{case}");
+    assert!(!a.headers.contains_key("x-iam-principal-urn"), "{case}");
+}
+
+#[tokio::test]
+async fn finding_2_the_auth_request_endpoint_reads_the_canonical_target() {
+    let mut w = world().await;
+    w.app.router = iam_server::app(w.app.state.clone());
+    let carol = carol(&w).await;
+    let canonical = format!("/v2/{}/training-jobs/secret-job", w.project);
+    for &(spelling, expect) in FINDING_2_SPELLINGS.iter().chain(FINDING_9_SPELLINGS) {
+        let target = format!("/v2/{}/training-jobs/{spelling}", w.project);
+        let case = format!("GET {target}");
+        let a = auth_subrequest(&w, &w.alice, "GET", &target, &[]).await;
+        let c = auth_subrequest(&w, &carol, "GET", &target, &[]).await;
+        match expect {
+            Expect::Refused => {
+                assert_refused_for_nginx(&a, &case);
+                assert_refused_for_nginx(&c, &case);
+            }
+            Expect::SecretJob => {
+                assert_eq!(a.status, 204, "{case}: {}", a.body);
+                assert_eq!(
+                    a.headers["x-iam-canonical-uri"],
+                    canonical.as_str(),
+                    "{case}"
+                );
+                assert!(
+                    a.headers["x-iam-resource"]
+                        .to_str()
+                        .unwrap()
+                        .ends_with(":trainJob:secret-job"),
+                    "{case}"
+                );
+                assert_huawei_error(&c, 403, "IAM.0003");
+                assert!(!c.headers.contains_key("x-iam-status"), "{case}");
+                assert!(!c.headers.contains_key("x-iam-canonical-uri"), "{case}");
+            }
+        }
+    }
+    // the canonical target includes the canonical query
+    let a = auth_subrequest(
+        &w,
+        &w.alice,
+        "GET",
+        &format!("/v1/{}/notebooks?limit=5&pool%5Fid=p%2D1", w.project),
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(
+        a.headers["x-iam-canonical-uri"],
+        format!("/v1/{}/notebooks?limit=5&pool_id=p-1", w.project).as_str()
+    );
+    // targets and methods without one reading
+    let notebooks = format!("/v1/{}/notebooks", w.project);
+    for (method, target) in [
+        ("get", notebooks.clone()),
+        ("TRACE", notebooks.clone()),
+        ("GET", format!("{notebooks}?limit=1&limit=2")),
+        ("GET", format!("{notebooks}?a=%25")),
+        ("GET", format!("{notebooks}#x")),
+        ("GET", format!("/v1/{}//notebooks", w.project)),
+        ("GET", "v1/notebooks".to_owned()),
+        ("GET", format!("http://{HOST}{notebooks}")),
+    ] {
+        let a = auth_subrequest(&w, &w.alice, method, &target, &[]).await;
+        assert_refused_for_nginx(&a, &format!("{method} {target}"));
+    }
+}
+
+#[tokio::test]
+async fn finding_5_the_auth_request_endpoint_refuses_identity_headers_nginx_cannot_remove() {
+    let mut w = world().await;
+    w.app.router = iam_server::app(w.app.state.clone());
+    let path = format!("/v1/{}/notebooks", w.project);
+    // names the nginx configuration overwrites: harmless here
+    for extra in [
+        ("X-Iam-Principal-Urn", "iam::0:user:spoofed"),
+        ("X-IAM-ACCOUNT-ID", "0"),
+        ("X-Forwarded-For", "6.6.6.6"),
+        ("X-HTTP-Method-Override", "DELETE"),
+    ] {
+        let a = auth_subrequest(&w, &w.alice, "GET", &path, &[extra]).await;
+        assert_eq!(a.status, 204, "{extra:?}: {}", a.body);
+        assert_eq!(a.headers["x-iam-principal-urn"], w.alice_urn.as_str());
+    }
+    // names nginx would pass on: an X-Iam-* name it does not overwrite, `_` spellings (which
+    // nginx drops unless `underscores_in_headers on`)
+    for extra in [
+        ("X-Iam-Principal-Tag", "spoofed"),
+        ("X_Iam_Principal_Urn", "iam::0:user:spoofed"),
+        ("X_Forwarded_For", "6.6.6.6"),
+        ("X_HTTP_Method_Override", "DELETE"),
+    ] {
+        let a = auth_subrequest(&w, &w.alice, "GET", &path, &[extra]).await;
+        assert_refused_for_nginx(&a, &format!("{extra:?}"));
+        assert_error_msg_contains(&a, "reserved");
+    }
+}
+
+// --- the nginx configuration and the docs follow the one table --------------------------------
+
+fn repo_file(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::read_to_string(root.join(path)).unwrap()
+}
+
+/// docs/gateway.md shows tests/nginx/nginx.conf.template (which tests/nginx runs with real
+/// nginx) with the placeholders filled in; the template overwrites, on the way to the upstream,
+/// every header of `REMOVED_HEADERS` that nginx would pass on and every identity header, forwards
+/// the canonical URI and passes the raw one to the auth endpoint; the docs' "Headers an upstream
+/// may trust" names every entry of the table.
+#[test]
+fn finding_9_the_nginx_config_and_the_docs_follow_the_removed_headers_table() {
+    use iam_server::gateway::{REMOVED_HEADERS, Removed, headers};
+    let template = repo_file("tests/nginx/nginx.conf.template");
+    let docs = repo_file("docs/gateway.md");
+    // the docs' config is the template
+    let shown = docs
+        .split("```nginx\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    let mut filled: Vec<String> = template
+        .replace("@PREFIX@", "/var/lib/modelarts-iam-nginx")
+        .replace("@UPSTREAM@", "10.0.0.5:80")
+        .replace("@IAM@", "127.0.0.1:8080")
+        .replace("@LISTEN@", "0.0.0.0:8443")
+        .lines()
+        .filter(|l| !l.contains("@USER@"))
+        .map(str::to_owned)
+        .collect();
+    // the template's own note on where it is explained
+    assert!(filled[1].starts_with("# The same configuration is explained in docs/gateway.md"));
+    filled.splice(
+        1..3,
+        ["# tests/nginx/nginx.conf.template is this file with placeholders; tests/nginx/test_nginx.py runs it.".to_owned()],
+    );
+    pretty_lines_eq(shown, &filled.join("\n"));
+
+    // the upstream location
+    let location = template
+        .split("        location / {\n")
+        .nth(1)
+        .and_then(|s| s.split("\n        }\n").next())
+        .unwrap();
+    let set: Vec<String> = location
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("proxy_set_header "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    // nginx itself sets Host and the framing and drops TE, Keep-Alive and Upgrade;
+    // Proxy-Authenticate is a response header
+    let nginx_handles = [
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "te",
+        "keep-alive",
+        "upgrade",
+        "proxy-authenticate",
+    ];
+    for (name, kind) in REMOVED_HEADERS {
+        if *kind == Removed::Identity || nginx_handles.contains(name) {
+            continue;
+        }
+        assert!(
+            set.iter().any(|s| s == name),
+            "the nginx config passes the client's {name} on"
+        );
+    }
+    for name in headers::IDENTITY {
+        assert!(set.iter().any(|s| s == name), "{name} is not overwritten");
+    }
+    for line in [
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_pass http://modelarts$iam_canonical_uri;",
+        "auth_request_set $iam_canonical_uri $upstream_http_x_iam_canonical_uri;",
+        "auth_request_set $iam_status $upstream_http_x_iam_status;",
+    ] {
+        assert!(location.contains(line), "{line}");
+    }
+    for line in [
+        "underscores_in_headers off;",
+        "ignore_invalid_headers on;",
+        "proxy_set_header X-Original-URI $request_uri;",
+        "if ($iam_status = 400) {",
+    ] {
+        assert!(template.contains(line), "{line}");
+    }
+    assert!(!template.contains("$proxy_add_x_forwarded_for"));
+
+    // the docs name every entry
+    let section = docs
+        .split("## Headers an upstream may trust\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    for (name, _) in REMOVED_HEADERS {
+        let shown = if name.ends_with('-') {
+            format!("`{name}*`")
+        } else {
+            format!("`{name}`")
+        };
+        assert!(
+            section.contains(&shown),
+            "docs/gateway.md does not list {shown}"
+        );
+    }
+}
+
+/// Line-by-line equality with the first differing line in the message.
+fn pretty_lines_eq(got: &str, want: &str) {
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "docs/gateway.md config line {}", i + 1);
+    }
+    assert_eq!(got.lines().count(), want.lines().count(), "line count");
 }
