@@ -1187,9 +1187,8 @@ async fn finding_10_the_upstream_sees_only_the_gateways_forwarding_headers() {
 }
 
 /// Case is part of a resource id, so `SECRET-JOB` is another job; but a Deny names what it
-/// protects, and the lead's engine change reads a Deny's Resource without ASCII case.
+/// protects, and the engine reads a Deny's Resource without ASCII case (policy-language.md §3.1).
 #[tokio::test]
-#[ignore = "needs the engine's case-insensitive Deny (lead)"]
 async fn finding_2_a_deny_on_secret_job_also_refuses_secret_job_in_upper_case() {
     let w = world().await;
     let carol = carol(&w).await;
