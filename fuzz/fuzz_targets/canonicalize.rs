@@ -103,6 +103,10 @@ fn check_canonical(c: &Canonical) {
         assert!(s != "." && s != "..", "dot segment in {c:?}");
         assert!(!s.ends_with('.'), "segment ending in '.' in {c:?}");
         assert!(
+            !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace),
+            "segment with white space at an end in {c:?}"
+        );
+        assert!(
             !s.contains(['/', '\\', '%', ';']),
             "separator, '%' or ';' in segment {s:?} of {c:?}"
         );
@@ -218,6 +222,7 @@ fn check_rejection(e: &Rejection, path: &str, query: Option<&str>) {
         | Reason::Control(_)
         | Reason::DotSegment
         | Reason::TrailingDot
+        | Reason::EdgeWhitespace
         | Reason::DuplicateKey(_) => assert!(e.offset <= raw.len(), "{e:?}"),
     }
 }

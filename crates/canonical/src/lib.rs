@@ -15,7 +15,7 @@
 //!   `/`, `\` or `%` (an encoded separator, or double encoding), `;`, control characters or
 //!   invisible format characters (bidi controls, zero-width characters, BOM); it must not be `.`
 //!   or `..` or end with `.` (dot segments in any encoding, and the trailing dots some servers
-//!   strip);
+//!   strip), nor start or end with white space (which some servers trim);
 //! - the canonical path re-encodes every decoded segment with Huawei's signer encoding (all but
 //!   `A-Z a-z 0-9 - _ . ~` as `%XX`, upper-case hex), so `%73ecret%2djob` and `secret-job` are one
 //!   request;
@@ -151,6 +151,8 @@ pub enum Reason {
     DotSegment,
     /// A segment that ends with `.`.
     TrailingDot,
+    /// A segment that starts or ends with white space (some servers trim it).
+    EdgeWhitespace,
     /// A query key that appears more than once.
     DuplicateKey(String),
 }
@@ -220,6 +222,9 @@ impl Rejection {
             Reason::TrailingDot => {
                 format!("{at} has a segment that ends with '.': remove the trailing '.'")
             }
+            Reason::EdgeWhitespace => format!(
+                "{at} has a segment that starts or ends with white space: remove it (ids never do)"
+            ),
             Reason::DuplicateKey(k) => format!(
                 "the query names the parameter {k:?} more than once: send each parameter once"
             ),
@@ -296,6 +301,9 @@ fn canonical_path(raw: &str) -> Result<(String, Vec<String>), Rejection> {
         }
         if decoded.ends_with('.') {
             return Err(Rejection::new(Part::Path, offset, Reason::TrailingDot));
+        }
+        if decoded.starts_with(char::is_whitespace) || decoded.ends_with(char::is_whitespace) {
+            return Err(Rejection::new(Part::Path, offset, Reason::EdgeWhitespace));
         }
         canonical.push('/');
         encode_into(&decoded, &mut canonical, false);
@@ -526,6 +534,7 @@ mod tests {
         assert_eq!(c.segments()[2], "a:b@c");
         let c = ok("/x/%E4%B8%AD%20y", None);
         assert_eq!(c.segments()[1], "中 y");
+        assert_eq!(c.segments()[1], "中 y");
         assert_eq!(c.path(), "/x/%E4%B8%AD%20y");
         assert_eq!(ok("/", None).path(), "/");
         assert_eq!(ok("/", None).decoded_path(), "/");
@@ -556,6 +565,13 @@ mod tests {
             ("/v2/p/training-jobs/secret-job%3Bx", Reason::Semicolon),
             ("/v2/p/training-jobs/secret-job.", Reason::TrailingDot),
             ("/v2/p/training-jobs/secret-job%2E", Reason::TrailingDot),
+            ("/v2/p/training-jobs/secret-job%20", Reason::EdgeWhitespace),
+            ("/v2/p/training-jobs/%20secret-job", Reason::EdgeWhitespace),
+            ("/v2/p/training-jobs/secret-job%09", Reason::Control('\t')),
+            (
+                "/v2/p/training-jobs/secret-job%E3%80%80",
+                Reason::EdgeWhitespace,
+            ),
             ("/v2/p/../workflows", Reason::DotSegment),
             ("/v2/p/./workflows", Reason::DotSegment),
             ("/v2/p/%2E%2E/workflows", Reason::DotSegment),

@@ -161,6 +161,10 @@ fn check_canonical(c: &Canonical) -> Result<(), TestCaseError> {
         prop_assert!(s != "." && s != "..", "dot segment in {c:?}");
         prop_assert!(!s.ends_with('.'), "segment ending in '.' in {c:?}");
         prop_assert!(
+            !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace),
+            "segment with white space at an end in {c:?}"
+        );
+        prop_assert!(
             !s.contains(['/', '\\', '%', ';']),
             "separator, '%' or ';' in segment {s:?} of {c:?}"
         );
@@ -266,6 +270,7 @@ fn check_rejection(e: &Rejection, path: &str, query: Option<&str>) -> Result<(),
         | Reason::Control(_)
         | Reason::DotSegment
         | Reason::TrailingDot
+        | Reason::EdgeWhitespace
         | Reason::DuplicateKey(_) => prop_assert!(e.offset <= raw.len(), "{e:?}"),
     }
     Ok(())
@@ -305,11 +310,15 @@ fn segment_char() -> impl Strategy<Value = char> {
     ]
 }
 
-/// A valid decoded segment: not empty, not ending with `.` (hence not `.` or `..`).
+/// A valid decoded segment: not empty, not ending with `.` (hence not `.` or `..`), not
+/// starting or ending with a space.
 fn segment() -> impl Strategy<Value = Vec<char>> {
     prop::collection::vec(segment_char(), 1..12).prop_map(|mut s| {
-        if s.last() == Some(&'.') {
+        if s.last().is_some_and(|c| *c == '.' || c.is_whitespace()) {
             s.push('x');
+        }
+        if s.first().is_some_and(|c| c.is_whitespace()) {
+            s.insert(0, 'x');
         }
         s
     })
