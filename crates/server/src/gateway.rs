@@ -653,20 +653,10 @@ fn set(h: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-fn principal_id(caller: &Caller) -> String {
-    match &caller.kind {
-        CallerKind::User { user_id, .. } => user_id.clone(),
-        CallerKind::Session {
-            agency_id,
-            session_name,
-            ..
-        } => format!("{agency_id}:{session_name}"),
-    }
-}
 
 fn identity_headers(a: &Allowed, h: &mut HeaderMap) {
     set(h, headers::PRINCIPAL_URN, &a.caller.urn);
-    set(h, headers::PRINCIPAL_ID, &principal_id(&a.caller));
+    set(h, headers::PRINCIPAL_ID, &crate::context::principal_id(&a.caller));
     set(h, headers::ACCOUNT_ID, &a.caller.account_id);
     set(h, headers::ACTION, &a.actions.join(","));
     set(h, headers::RESOURCE, &a.resource);
@@ -1010,7 +1000,6 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     }
     // 3. context
     let ctx = request_context(
-        st,
         &caller,
         o,
         &resolved.params,
@@ -1150,51 +1139,25 @@ fn pool_of(o: &Original<'_>, params: &[(String, String)]) -> Option<String> {
 
 /// The request context of an enforced request (docs/gateway.md lists every key).
 fn request_context(
-    st: &AppState,
     caller: &Caller,
     o: &Original<'_>,
     params: &[(String, String)],
     actions: &[&str],
     target: &RouteTarget,
 ) -> Context {
-    let mut ctx = Context::new();
-    ctx.insert("g:CurrentTime", crate::snapshot::current_time());
-    if let Some(ip) = o.site.source_ip {
-        ctx.insert("g:SourceIp", ip.to_string());
-    }
-    ctx.insert("g:SecureTransport", if o.secure { "true" } else { "false" });
-    if let Some(ua) = o
-        .site
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-    {
-        ctx.insert("g:UserAgent", ua.to_owned());
-    }
-    ctx.insert("g:RequestedRegion", target.region.clone());
-    ctx.insert("g:PrincipalId", principal_id(caller));
-    match &caller.kind {
-        CallerKind::User { user_id, is_root } => {
-            ctx.insert("g:UserId", user_id.clone());
-            if let Some(name) = caller.urn.rsplit(':').next() {
-                ctx.insert("g:UserName", name.to_owned());
-            }
-            ctx.insert("g:PrincipalType", if *is_root { "Root" } else { "User" });
-        }
-        CallerKind::Session {
-            source_identity,
-            tags,
-            ..
-        } => {
-            ctx.insert("g:PrincipalType", "AssumedAgency");
-            if let Some(si) = source_identity {
-                ctx.insert("g:SourceIdentity", si.clone());
-            }
-            for (k, v) in tags {
-                ctx.insert(&format!("g:PrincipalTag/{k}"), v.clone());
-            }
-        }
-    }
+    // the keys every decision gets (crate::context), then the ModelArts request's own
+    let facts = crate::context::RequestFacts {
+        region: target.region.clone(),
+        source_ip: o.site.source_ip,
+        secure: o.secure,
+        user_agent: o
+            .site
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let mut ctx = crate::context::base(caller, &facts);
     if let Some(pid) = params.iter().find(|(k, _)| k == "project_id") {
         ctx.insert("g:ProjectId", pid.1.clone());
     }
@@ -1212,7 +1175,6 @@ fn request_context(
             },
         );
     }
-    let _ = st;
     ctx
 }
 
