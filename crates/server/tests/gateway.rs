@@ -1483,3 +1483,131 @@ fn pretty_lines_eq(got: &str, want: &str) {
     }
     assert_eq!(got.lines().count(), want.lines().count(), "line count");
 }
+
+// --- every catalog route: spellings of its path parameters -----------------------------------
+
+/// For every ModelArts route of the catalog and each of its path parameters, generated spellings
+/// (fixed seed) through the nginx endpoint: a spelling with the canonical form of the original is
+/// decided exactly as the original (the same answer, the same resource, the same canonical URI
+/// handed to nginx); any other is refused (400 for nginx, or the Deny, which reads ids without
+/// case).
+#[tokio::test]
+async fn every_catalog_route_decides_spellings_as_their_canonical_request() {
+    let w = world().await;
+    // dave may do everything except on the ModelArts resources named `victim-id-1`
+    let (dave_id, _, dave) = w.app.user_with_key("dave").await;
+    w.app
+        .grant(
+            &dave_id,
+            "all-but-the-victim",
+            json!({"Version":"5.0","Statement":[
+                {"Effect":"Allow","Action":["*"]},
+                {"Effect":"Deny","Action":["*"],"Resource":["modelarts:*:*:*:victim-id-1"]}
+            ]}),
+        )
+        .await;
+    let (erin_id, _, erin) = w.app.user_with_key("erin").await;
+    w.app
+        .grant(
+            &erin_id,
+            "all-modelarts",
+            json!({"Version":"5.0","Statement":[{"Effect":"Allow","Action":["*"]}]}),
+        )
+        .await;
+    let catalog = iam_catalog::Catalog::builtin();
+    let (mut routes, mut spelled) = (0, 0);
+    for route in catalog.routes().filter(|r| r.service == "modelarts") {
+        let template = route.path.as_str();
+        if !template.contains('{') {
+            continue;
+        }
+        let path = template
+            .split('/')
+            .map(|s| match s {
+                "{project_id}" => w.project.clone(),
+                s if s.starts_with('{') => "victim-id-1".to_owned(),
+                s => s.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = route.method.as_str();
+        let canonical = iam_canonical::canonicalize(&path, None).unwrap();
+        let original = auth_subrequest(&w, &erin, method, &path, &[]).await;
+        assert_eq!(original.status, 204, "{method} {path}: {}", original.body);
+        assert_eq!(
+            original.headers["x-iam-canonical-uri"],
+            canonical.path(),
+            "{method} {path}"
+        );
+        let denied = auth_subrequest(&w, &dave, method, &path, &[]).await;
+        let names_victim = catalog
+            .resolve_route(
+                method,
+                &path,
+                &iam_catalog::RouteTarget::new(common::REGION, w.app.account_id.clone()),
+            )
+            .unwrap()
+            .resources
+            .iter()
+            .any(|r| r.ends_with(":victim-id-1"));
+        if names_victim {
+            assert_eq!(denied.status, 403, "{method} {path}: {}", denied.body);
+        } else {
+            assert_eq!(denied.status, 204, "{method} {path}: {}", denied.body);
+        }
+        routes += 1;
+        let segments: Vec<&str> = path.split('/').collect();
+        for (i, t) in template.split('/').enumerate() {
+            if !t.starts_with('{') {
+                continue;
+            }
+            for spelling in
+                common::spellings(segments[i], 0xfeed + routes as u64 * 31 + i as u64, 12)
+            {
+                let mut variant = segments.clone();
+                variant[i] = &spelling;
+                let variant = variant.join("/");
+                spelled += 1;
+                let allowed = auth_subrequest(&w, &erin, method, &variant, &[]).await;
+                let refused = auth_subrequest(&w, &dave, method, &variant, &[]).await;
+                match iam_canonical::canonicalize(&variant, None) {
+                    Ok(c) if c == canonical => {
+                        assert_eq!(allowed.status, 204, "{method} {variant}: {}", allowed.body);
+                        for h in ["x-iam-canonical-uri", "x-iam-resource", "x-iam-action"] {
+                            assert_eq!(
+                                allowed.headers.get(h),
+                                original.headers.get(h),
+                                "{method} {variant}: {h}"
+                            );
+                        }
+                        assert_eq!(refused.status, denied.status, "{method} {variant}");
+                        assert_eq!(
+                            refused.body["error_msg"], denied.body["error_msg"],
+                            "{method} {variant}"
+                        );
+                    }
+                    Ok(c) => {
+                        // another id (a case change): never the victim's canonical URI, and the
+                        // victim's Deny still applies
+                        if allowed.status == 204 {
+                            assert_eq!(
+                                allowed.headers["x-iam-canonical-uri"],
+                                c.path(),
+                                "{method} {variant}"
+                            );
+                        }
+                        if names_victim && t != "{project_id}" {
+                            assert_eq!(refused.status, 403, "{method} {variant}: {}", refused.body);
+                        }
+                    }
+                    Err(_) => {
+                        assert_refused_for_nginx(&allowed, &format!("{method} {variant}"));
+                        assert_refused_for_nginx(&refused, &format!("{method} {variant}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(routes >= 100, "only {routes} routes");
+    assert!(spelled >= 1000, "only {spelled} spellings");
+}

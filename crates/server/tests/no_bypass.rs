@@ -15,29 +15,9 @@ mod common;
 const BAD_REQUEST: &str = iam_server::error_code::BAD_REQUEST;
 
 use axum::body::Body;
-use common::{Answer, Key, TestApp, assert_huawei_error, sign_now};
+use common::{Answer, Key, TestApp, assert_huawei_error, encode_at, sign_now, spellings};
 use http::Request;
 use serde_json::{Value, json};
-
-/// `text` with its characters at `positions` percent-encoded (`upper`: hex digits' case).
-fn encode_at(text: &str, positions: &[usize], upper: bool) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if positions.contains(&i) {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                if upper {
-                    out.push_str(&format!("%{b:02X}"));
-                } else {
-                    out.push_str(&format!("%{b:02x}"));
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// A user holding `statements` (a 5.0 identity policy) with an access key.
 async fn user_with(app: &TestApp, name: &str, statements: Value) -> (String, String, Key) {
@@ -693,40 +673,6 @@ fn actions_of(method: &str, path: &str) -> Vec<String> {
         .resolve_route(method, path, &target)
         .map(|r| r.actions.iter().map(|a| (*a).to_owned()).collect())
         .unwrap_or_default()
-}
-
-/// A fixed-seed generator of spellings of one path segment: percent-encoding of random subsets
-/// (mixed-case hex), double encoding, dot segments, `;` parameters, trailing `.` and `/`, case
-/// changes.
-fn spellings(segment: &str, seed: u64, count: usize) -> Vec<String> {
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let n = segment.chars().count();
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let kind = next() % 8;
-        let positions: Vec<usize> = (0..n).filter(|_| next() % 3 == 0).collect();
-        let upper = next() % 2 == 0;
-        let encoded = encode_at(segment, &positions, upper);
-        out.push(match kind {
-            0..=2 => encoded,
-            3 => format!(
-                "%25{:02X}{}",
-                u32::from(segment.as_bytes()[0]),
-                &segment[1..]
-            ),
-            4 => format!("{encoded}."),
-            5 => format!("{encoded};x"),
-            6 => format!(".%2F{encoded}"),
-            _ => segment.to_ascii_uppercase(),
-        });
-    }
-    out
 }
 
 #[tokio::test]

@@ -298,3 +298,60 @@ pub async fn wait_for_decisions(
     }
     items
 }
+
+/// `text` with its characters at `positions` percent-encoded (`upper`: hex digits' case).
+pub fn encode_at(text: &str, positions: &[usize], upper: bool) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if positions.contains(&i) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                if upper {
+                    out.push_str(&format!("%{b:02X}"));
+                } else {
+                    out.push_str(&format!("%{b:02x}"));
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A fixed-seed generator of spellings of one path segment: percent-encoding of random subsets
+/// (mixed-case hex), double encoding, dot segments (raw and encoded), `;` parameters, trailing
+/// `.`, `/` and white space, encoded separators, case changes.
+pub fn spellings(segment: &str, seed: u64, count: usize) -> Vec<String> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let n = segment.chars().count();
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let kind = next() % 11;
+        let positions: Vec<usize> = (0..n).filter(|_| next() % 3 == 0).collect();
+        let upper = next() % 2 == 0;
+        let encoded = encode_at(segment, &positions, upper);
+        out.push(match kind {
+            0..=2 => encoded,
+            3 => format!(
+                "%25{:02X}{}",
+                u32::from(segment.as_bytes()[0]),
+                &segment[1..]
+            ),
+            4 => format!("{encoded}."),
+            5 => format!("{encoded};x"),
+            6 => format!(".%2F{encoded}"),
+            7 => format!("{encoded}/"),
+            8 => format!("%2e%2E/{encoded}"),
+            9 => format!("{encoded}%20"),
+            _ => segment.to_ascii_uppercase(),
+        });
+    }
+    out
+}
