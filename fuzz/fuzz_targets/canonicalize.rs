@@ -208,7 +208,10 @@ fn check_rejection(e: &Rejection, path: &str, query: Option<&str>) {
         }
         Reason::NotAbsolute => assert!(e.offset == 0 && !path.starts_with('/'), "{e:?}"),
         Reason::RawByte(b) => assert_eq!(at, Some(*b), "{e:?}"),
-        Reason::BadEscape | Reason::EncodedSeparator | Reason::DoubleEncoding => {
+        Reason::BadEscape
+        | Reason::EncodedSeparator
+        | Reason::EncodedDelimiter
+        | Reason::DoubleEncoding => {
             assert_eq!(at, Some(b'%'), "{e:?}");
         }
         Reason::Semicolon => assert!(matches!(at, Some(b';' | b'%')), "{e:?}"),

@@ -12,7 +12,7 @@
 //! - raw bytes are RFC 3986 `pchar`s (unreserved, sub-delimiters, `:`, `@`, `%XX`); `;` is
 //!   refused (path parameters), and so is every other byte (space, `\`, controls, non-ASCII);
 //! - every segment is percent-decoded **once**; the decoded text must be UTF-8 and must not hold
-//!   `/`, `\` or `%` (an encoded separator, or double encoding), `;`, control characters or
+//!   `/`, `\` or `%` (an encoded separator, or double encoding), `?` or `#`, `;`, control characters or
 //!   invisible format characters (bidi controls, zero-width characters, BOM); it must not be `.`
 //!   or `..` or end with `.` (dot segments in any encoding, and the trailing dots some servers
 //!   strip), nor start or end with white space (which some servers trim);
@@ -143,6 +143,8 @@ pub enum Reason {
     NotUtf8,
     /// An encoded `/` or `\`.
     EncodedSeparator,
+    /// An encoded `?` or `#` in the path (route tables and servers cut a path there).
+    EncodedDelimiter,
     /// `%` after decoding: double encoding.
     DoubleEncoding,
     /// A control character, or an invisible format character.
@@ -208,6 +210,9 @@ impl Rejection {
             Reason::NotUtf8 => format!("{at} decodes to bytes that are not UTF-8"),
             Reason::EncodedSeparator => format!(
                 "{at} holds an encoded '/' or '\\' (%2F, %5C): a segment cannot contain a separator"
+            ),
+            Reason::EncodedDelimiter => format!(
+                "{at} holds an encoded '?' or '#' (%3F, %23): a path segment cannot contain them"
             ),
             Reason::DoubleEncoding => format!(
                 "{at} decodes to a '%' (double encoding such as %252F): encode each character once"
@@ -420,6 +425,9 @@ fn decode(raw: &str, part: Part, base: usize, query: bool) -> Result<String, Rej
                 match d {
                     b'/' | b'\\' if !query => {
                         return Err(Rejection::new(part, base + i, Reason::EncodedSeparator));
+                    }
+                    b'?' | b'#' if !query => {
+                        return Err(Rejection::new(part, base + i, Reason::EncodedDelimiter));
                     }
                     b'%' => return Err(Rejection::new(part, base + i, Reason::DoubleEncoding)),
                     b';' if !query => {

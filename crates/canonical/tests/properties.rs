@@ -256,7 +256,10 @@ fn check_rejection(e: &Rejection, path: &str, query: Option<&str>) -> Result<(),
             prop_assert!(!path.starts_with('/'));
         }
         Reason::RawByte(b) => prop_assert_eq!(at, Some(*b), "{:?}", e),
-        Reason::BadEscape | Reason::EncodedSeparator | Reason::DoubleEncoding => {
+        Reason::BadEscape
+        | Reason::EncodedSeparator
+        | Reason::EncodedDelimiter
+        | Reason::DoubleEncoding => {
             prop_assert_eq!(at, Some(b'%'), "{:?}", e);
         }
         Reason::Semicolon => prop_assert!(matches!(at, Some(b';' | b'%')), "{e:?}"),

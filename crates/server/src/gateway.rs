@@ -47,7 +47,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::get;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -374,7 +374,8 @@ pub(crate) fn auth_router<S>(state: &AppState) -> Router<S> {
         projects: Arc::default(),
     };
     Router::new()
-        .route(AUTH_PATH, any(auth_request))
+        // the two methods of its `ENDPOINTS` rows (nginx sends a GET subrequest)
+        .route(AUTH_PATH, get(auth_request).post(auth_request))
         .with_state(gw)
 }
 
@@ -401,11 +402,14 @@ struct Dispatch {
     local: Router,
 }
 
-/// Whether a request is a ModelArts API call (a route of the catalog's `modelarts` service).
+/// Whether a request is a ModelArts API call to forward: a route of the catalog's `modelarts`
+/// service that modelarts-iam does not serve itself (the ModelArts agency and authorization
+/// APIs are its own: `crate::endpoints::ENDPOINTS`, with the tenant-administrator rule).
 fn is_modelarts(method: &str, path: &str) -> bool {
     Catalog::builtin()
         .find_route(method, path)
         .is_some_and(|r| r.service == "modelarts")
+        && crate::endpoints::find(method, path).is_none()
 }
 
 /// Whether a raw path that has no canonical form reads as a ModelArts API call, for some method:
@@ -653,10 +657,13 @@ fn set(h: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-
 fn identity_headers(a: &Allowed, h: &mut HeaderMap) {
     set(h, headers::PRINCIPAL_URN, &a.caller.urn);
-    set(h, headers::PRINCIPAL_ID, &crate::context::principal_id(&a.caller));
+    set(
+        h,
+        headers::PRINCIPAL_ID,
+        &crate::context::principal_id(&a.caller),
+    );
     set(h, headers::ACCOUNT_ID, &a.caller.account_id);
     set(h, headers::ACTION, &a.actions.join(","));
     set(h, headers::RESOURCE, &a.resource);
@@ -929,7 +936,26 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     let catalog = Catalog::builtin();
     let probe = RouteTarget::new(st.region(), caller.account_id.clone());
     let resolved = match catalog.resolve_route(o.reading.method, &o.reading.path, &probe) {
-        Ok(r) => r,
+        // only the upstream's own APIs: not another service's, not modelarts-iam's own
+        Ok(r) if is_modelarts(o.reading.method, &o.reading.path) => r,
+        Ok(_) => {
+            count(o.site.mode, Outcome::Denied);
+            let msg = format!(
+                "User: {} is not authorized to call {} {} through the gateway: it is not an API of the ModelArts upstream (modelarts-iam serves its own APIs itself).",
+                caller.urn, o.reading.method, o.reading.path
+            );
+            log(
+                st,
+                &o.site,
+                Some(&caller),
+                "-",
+                None,
+                "implicit_deny",
+                None,
+                Some(msg.clone()),
+            );
+            return Err(ApiError::forbidden(msg, None));
+        }
         Err(e) => {
             count(o.site.mode, Outcome::Denied);
             let msg = format!(
@@ -999,13 +1025,29 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         return Err(ApiError::forbidden(msg, None));
     }
     // 3. context
-    let ctx = request_context(
+    let ctx = match request_context(
         &caller,
         o,
         &resolved.params,
         resolved.actions.as_slice(),
         &target,
-    );
+    ) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            count(o.site.mode, Outcome::Rejected);
+            log(
+                st,
+                &o.site,
+                Some(&caller),
+                "-",
+                None,
+                "rejected",
+                None,
+                Some(e.message().to_owned()),
+            );
+            return Err(e);
+        }
+    };
     // 4. decide every action
     let snapshot = st.snapshot();
     let principal = snapshot.caller_set(&caller)?;
@@ -1106,35 +1148,83 @@ const POOL_TYPED: &[&str] = &[
     "modelarts:service:create",
 ];
 
-/// The pool a request names: `pool_id` in the (decoded) query, a `{pool_name}` path parameter, or
-/// `pool_id` at the top of the JSON body, in `spec.resource`, `spec` or `config`.
-fn pool_of(o: &Original<'_>, params: &[(String, String)]) -> Option<String> {
-    if let Some(v) = o.reading.target.query_value("pool_id")
-        && !v.is_empty()
-    {
-        return Some(v.to_owned());
-    }
-    if let Some((_, v)) = params
-        .iter()
-        .find(|(k, _)| k == "pool_name" || k == "pool_id")
-    {
-        return Some(v.clone());
-    }
-    let body: Value = serde_json::from_slice(o.body?).ok()?;
-    let paths: [&[&str]; 5] = [
-        &["pool_id"],
-        &["spec", "resource", "pool_id"],
-        &["spec", "pool_id"],
-        &["config", "pool_id"],
-        &["pool", "id"],
-    ];
-    paths.iter().find_map(|p| {
-        let mut v = &body;
-        for k in *p {
-            v = v.get(k)?;
+/// Names under which a request names the pool it runs on (Huawei's APIs: `pool_id`, services'
+/// `pool_name` and `cluster_id`, and the `pool.id` object), in the query, the path or anywhere in
+/// the JSON body (`spec.resource.pool_id`, `config[].cluster_id`, `tasks[].task_resource.pool_id`,
+/// ...).
+const POOL_KEYS: &[&str] = &["pool_id", "pool_name", "cluster_id"];
+
+/// The pool a request names, read the way no upstream can read otherwise: every place a pool
+/// can be named is looked at (the decoded query, `{pool_name}`/`{pool_id}` path parameters, and
+/// every member named in [`POOL_KEYS`] or `pool.id` at any depth of the JSON body), and a request
+/// that names two different pools, or whose body mentions a pool but is not strict JSON (what a
+/// lenient parser would read cannot be known), is refused: the decision must be about the pool
+/// the upstream will use.
+fn pool_of(o: &Original<'_>, params: &[(String, String)]) -> Result<Option<String>, ApiError> {
+    let mut found: Vec<String> = Vec::new();
+    for key in POOL_KEYS {
+        if let Some(v) = o.reading.target.query_value(key) {
+            found.push(v.to_owned());
         }
-        v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
-    })
+    }
+    for (k, v) in params {
+        if k == "pool_name" || k == "pool_id" {
+            found.push(v.clone());
+        }
+    }
+    if let Some(body) = o.body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) => body_pools(&v, &mut found),
+            Err(_) => {
+                let lower = body.to_ascii_lowercase();
+                let mentions = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
+                if mentions(b"pool") || mentions(b"cluster") {
+                    return Err(ApiError::bad_request(
+                        "invalid request body: it names a pool but is not strict JSON (RFC 8259, UTF-8 without a byte-order mark), so the pool the service would read cannot be known; send plain JSON",
+                    ));
+                }
+            }
+        }
+    }
+    found.retain(|v| !v.is_empty());
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        many => Err(ApiError::bad_request(format!(
+            "the request names more than one pool ({}): name the pool once",
+            many.join(", ")
+        ))),
+    }
+}
+
+/// Every pool named in a JSON body: string members named in [`POOL_KEYS`] and `pool.id`, at any
+/// depth, in objects and arrays.
+fn body_pools(v: &Value, found: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if POOL_KEYS.contains(&k.as_str())
+                    && let Value::String(s) = child
+                {
+                    found.push(s.clone());
+                }
+                if k == "pool"
+                    && let Some(Value::String(s)) = child.get("id")
+                {
+                    found.push(s.clone());
+                }
+                body_pools(child, found);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                body_pools(item, found);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The request context of an enforced request (docs/gateway.md lists every key).
@@ -1144,7 +1234,7 @@ fn request_context(
     params: &[(String, String)],
     actions: &[&str],
     target: &RouteTarget,
-) -> Context {
+) -> Result<Context, ApiError> {
     // the keys every decision gets (crate::context), then the ModelArts request's own
     let facts = crate::context::RequestFacts {
         region: target.region.clone(),
@@ -1161,7 +1251,7 @@ fn request_context(
     if let Some(pid) = params.iter().find(|(k, _)| k == "project_id") {
         ctx.insert("g:ProjectId", pid.1.clone());
     }
-    let pool = pool_of(o, params);
+    let pool = pool_of(o, params)?;
     if let Some(p) = &pool {
         ctx.insert("modelarts:poolId", p.clone());
     }
@@ -1175,7 +1265,7 @@ fn request_context(
             },
         );
     }
-    ctx
+    Ok(ctx)
 }
 
 #[expect(

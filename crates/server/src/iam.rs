@@ -233,6 +233,22 @@ async fn own_user(store: &Store, caller: &Caller, id: &str) -> ApiResult<User> {
     Ok(u)
 }
 
+/// The root user's access keys are its own: no other principal may create, change or delete
+/// them, whatever its policies allow (a key of the root user bypasses every identity policy and
+/// is the tenant administrator; Huawei: the account's own credentials are managed by the account).
+fn root_keys_are_roots(caller: &Caller, user: &User) -> ApiResult<()> {
+    if user.is_root_user && caller.user_id() != Some(user.id.as_str()) {
+        return Err(ApiError::forbidden(
+            format!(
+                "User: {} is not authorized to manage the access keys of the account's root user: only the root user manages its own access keys.",
+                caller.urn
+            ),
+            None,
+        ));
+    }
+    Ok(())
+}
+
 async fn own_group(store: &Store, caller: &Caller, id: &str) -> ApiResult<Group> {
     let g = store.get_group(id).await?;
     if g.account_id != caller.account_id {
@@ -715,7 +731,8 @@ async fn create_access_key(
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     use secrecy::ExposeSecret as _;
-    own_user(st.store(), &caller, &user_id).await?;
+    let user = own_user(st.store(), &caller, &user_id).await?;
+    root_keys_are_roots(&caller, &user)?;
     let k = st
         .write(|s| async move { s.create_access_key(&user_id).await })
         .await?;
@@ -748,7 +765,8 @@ async fn owned_key(
     user_id: &str,
     ak: &str,
 ) -> ApiResult<AccessKey> {
-    own_user(st.store(), caller, user_id).await?;
+    let user = own_user(st.store(), caller, user_id).await?;
+    root_keys_are_roots(caller, &user)?;
     let k = st.store().get_access_key(ak).await?;
     if k.user_id != user_id {
         return Err(not_found("access key", ak));

@@ -28,6 +28,8 @@ type Compiled = Vec<(PolicyId, Arc<Policy>)>;
 pub struct Principal {
     /// URN.
     pub urn: String,
+    /// The user id, for IAM users (agency sessions have none).
+    pub user_id: Option<String>,
     /// Account.
     pub account_id: String,
     /// The engine's view of the principal.
@@ -205,6 +207,7 @@ impl Snapshot {
             let levels = scp_levels.get(&u.account_id).cloned().unwrap_or_default();
             let p = Arc::new(Principal {
                 urn: u.urn.clone(),
+                user_id: Some(u.id.clone()),
                 account_id: u.account_id.clone(),
                 engine: iam_policy::Principal {
                     urn: u.urn.clone(),
@@ -325,6 +328,7 @@ impl Snapshot {
                 let set = PolicySet::new(agency.identity.clone(), levels, session);
                 let p = Arc::new(Principal {
                     urn: caller.urn.clone(),
+                    user_id: None,
                     account_id: caller.account_id.clone(),
                     engine: iam_policy::Principal {
                         urn: caller.urn.clone(),
@@ -398,6 +402,24 @@ impl Snapshot {
         Err(ApiError::forbidden(message, encoded))
     }
 
+    /// The decision on one action of an API call, with the request's keys (no answer, no log):
+    /// for callers that must tell an explicit deny from an implicit one.
+    pub(crate) fn api_call_decision(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+    ) -> Result<Decision, ApiError> {
+        let principal = self.caller_set(caller)?;
+        let ctx = crate::context::base(caller, &crate::context::current_facts());
+        let req = Request {
+            action,
+            resource,
+            context: &ctx,
+        };
+        Ok(principal.policies.decide(&principal.engine, &req))
+    }
+
     /// Whether the answers to `caller`'s API calls may be remembered until the next snapshot:
     /// its policies hold no condition, so the request context (the only input besides the
     /// snapshot) cannot change them.
@@ -447,6 +469,17 @@ impl Snapshot {
             ctx.set_values(k.as_ref(), v);
         }
         add_defaults(&mut ctx);
+        // the stored principal's keys, as every other decision has them (callers may not set
+        // them: the decision API refuses a context that does)
+        if let Some(user_id) = &p.user_id {
+            let root = p.engine.is_root_user;
+            ctx.insert("g:PrincipalId", user_id.clone());
+            ctx.insert("g:UserId", user_id.clone());
+            if let Some(name) = p.urn.rsplit(':').next() {
+                ctx.insert("g:UserName", name.to_owned());
+            }
+            ctx.insert("g:PrincipalType", if root { "Root" } else { "User" });
+        }
         let req = Request {
             action,
             resource,

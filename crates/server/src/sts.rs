@@ -384,8 +384,9 @@ pub(crate) fn decode_session_policies(stored: &str) -> Vec<String> {
 }
 
 /// The request context a trust policy sees (spec §7).
-fn trust_context(req: &AssumeRequest, now: OffsetDateTime) -> Context {
-    let mut ctx = Context::new();
+fn trust_context(caller: &Caller, req: &AssumeRequest, now: OffsetDateTime) -> Context {
+    // the request and caller keys every decision gets, then the assume request's own
+    let mut ctx = crate::context::base(caller, &crate::context::current_facts());
     if let Some(x) = &req.external_id {
         ctx.insert("g:ExternalId", x.clone());
     }
@@ -404,6 +405,30 @@ fn trust_context(req: &AssumeRequest, now: OffsetDateTime) -> Context {
     ctx
 }
 
+/// The actions that grant assuming an agency: `sts:agencies:assume` (STS v5), and the legacy
+/// `iam:agencies:assume` and `iam:tokens:assume` (v3 security tokens; ModelArts' dependency
+/// tables). Any one of them allows the v3 path; an explicit Deny of any of them refuses every
+/// way in, so a Deny written for one API is not sidestepped through the other.
+const ASSUME_ACTIONS: [&str; 3] = [
+    "sts:agencies:assume",
+    "iam:agencies:assume",
+    "iam:tokens:assume",
+];
+
+/// Refuses when the caller's policies explicitly deny any of [`ASSUME_ACTIONS`] on the agency.
+fn refuse_denied_assume(
+    snapshot: &crate::snapshot::Snapshot,
+    caller: &Caller,
+    agency_urn: &str,
+) -> ApiResult<()> {
+    for action in ASSUME_ACTIONS {
+        if snapshot.api_call_decision(caller, action, agency_urn)? == Decision::ExplicitDeny {
+            return snapshot.authorize_api_call(caller, action, agency_urn);
+        }
+    }
+    Ok(())
+}
+
 /// Runs both checks and issues the credentials. Every outcome is written to the decision log.
 pub(crate) async fn assume_agency(
     st: &AppState,
@@ -415,7 +440,9 @@ pub(crate) async fn assume_agency(
     let agency_urn = req.agency.urn.clone();
     // 1. the caller's own policies
     let snapshot = st.snapshot();
-    if let Err(e) = snapshot.authorize_api_call(caller, req.action, &agency_urn) {
+    if let Err(e) = refuse_denied_assume(&snapshot, caller, &agency_urn)
+        .and_then(|()| snapshot.authorize_api_call(caller, req.action, &agency_urn))
+    {
         log_assume(st, caller, &req, "deny", Some("identity"), None, request_id).await;
         return Err(e);
     }
@@ -426,7 +453,7 @@ pub(crate) async fn assume_agency(
         urn: caller.urn.clone(),
         account_id: caller.account_id.clone(),
     };
-    let ctx = trust_context(&req, now);
+    let ctx = trust_context(caller, &req, now);
     let verdict = evaluate_trust(&trust, &who, &ctx);
     if verdict.decision != Decision::Allow {
         let stmt = verdict.statements.first().map(|i| format!("trust:{i}"));
@@ -802,11 +829,20 @@ async fn legacy_assume(
         .await
     {
         Ok(a) => a,
-        Err(iam_store::StoreError::NotFound { .. }) => {
+        Err(iam_store::StoreError::NotFound { .. }) if account == caller.account_id => {
             return Err(ApiError::not_found(format!(
                 "the agency `{}` does not exist in account `{account}`",
                 ar.agency_name
             )));
+        }
+        // as in v5: callers of other accounts are not told which agencies exist
+        Err(iam_store::StoreError::NotFound { .. }) => {
+            return Err(denied(
+                &caller,
+                "iam:agencies:assume",
+                &format!("iam::{account}:agency:{}", ar.agency_name),
+                "the agency does not exist or its trust policy does not allow you",
+            ));
         }
         Err(e) => return Err(e.into()),
     };

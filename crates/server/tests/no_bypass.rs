@@ -155,6 +155,7 @@ async fn finding_1_ambiguous_targets_are_refused_with_400() {
         format!("/v5/users/{root_id}/"),
         "/v5/users/a%00b".to_owned(),
         "/v5/users/a%E2%80%AEb".to_owned(),
+        "/v5/users/%3F/access-keys".to_owned(),
     ] {
         let key = app.root.clone();
         let a = app.call(&key, "GET", &path, &[], Value::Null).await;
@@ -1016,4 +1017,194 @@ async fn organizations_create_calls_refuse_tags_they_would_drop() {
         "{}",
         a.body
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A second adversarial review's findings (one test each, named after what they guard).
+
+#[tokio::test]
+async fn review_only_the_root_user_manages_its_access_keys() {
+    let app = TestApp::new().await;
+    let root_id = root_user_id(&app).await;
+    let (_, _, mallory) = user_with(
+        &app,
+        "mallory",
+        json!([{"Effect": "Allow", "Action": ["iam:users:*"], "Resource": ["iam::*:user:*"]}]),
+    )
+    .await;
+    let a = app
+        .call(
+            &mallory,
+            "POST",
+            &format!("/v5/users/{root_id}/access-keys"),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let root_ak = app.root.ak.clone();
+    let a = app
+        .call(
+            &mallory,
+            "PUT",
+            &format!("/v5/users/{root_id}/access-keys/{root_ak}"),
+            &[],
+            json!({"status": "inactive"}),
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = app
+        .call(
+            &mallory,
+            "DELETE",
+            &format!("/v5/users/{root_id}/access-keys/{root_ak}"),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    // the root user still has its one key, and may make another itself
+    let keys = app
+        .root(
+            "GET",
+            &format!("/v5/users/{root_id}/access-keys"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        keys.body["access_keys"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        keys.body
+    );
+    let own = app
+        .root(
+            "POST",
+            &format!("/v5/users/{root_id}/access-keys"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    // mallory still manages other users' keys
+    let (bob, _, _) = app.user_with_key("bob").await;
+    let a = app
+        .call(
+            &mallory,
+            "POST",
+            &format!("/v5/users/{bob}/access-keys"),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[tokio::test]
+async fn review_the_decision_api_fills_the_stored_principals_keys() {
+    let app = TestApp::new().await;
+    let (_, bob_urn, _) = user_with(
+        &app,
+        "bob",
+        json!([
+            {"Effect": "Allow", "Action": ["modelarts:notebook:*"]},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:delete"], "Condition": {"StringEquals": {"g:UserName": ["bob"]}}},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:stop"], "Condition": {"StringEquals": {"g:PrincipalType": ["User"]}}},
+        ]),
+    )
+    .await;
+    for action in ["modelarts:notebook:delete", "modelarts:notebook:stop"] {
+        let d = app.authorize(&bob_urn, action, "*").await;
+        assert_eq!(d["decision"], "explicit_deny", "{action}: {d}");
+    }
+    let d = app
+        .authorize(&bob_urn, "modelarts:notebook:start", "*")
+        .await;
+    assert_eq!(d["decision"], "allow", "{d}");
+}
+
+#[tokio::test]
+async fn review_trust_policies_see_the_request_and_caller_keys() {
+    let app = TestApp::new().await;
+    let (_, _, mallory) = user_with(
+        &app,
+        "mallory",
+        json!([{"Effect": "Allow", "Action": ["sts:agencies:assume"]}]),
+    )
+    .await;
+    let (_, _, trent) = user_with(
+        &app,
+        "trent",
+        json!([{"Effect": "Allow", "Action": ["sts:agencies:assume"]}]),
+    )
+    .await;
+    let trust = json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:agencies:assume"], "Principal": {"IAM": [format!("iam::{}:root", app.account_id)]}},
+        {"Effect": "Deny", "Action": ["sts:agencies:assume"], "Principal": {"IAM": ["*"]}, "Condition": {"StringEquals": {"g:UserName": ["mallory"]}}},
+    ]});
+    let a = app
+        .root(
+            "POST",
+            "/v5/agencies",
+            json!({"agency_name": "deploy", "trust_policy": trust.to_string()}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let urn = a.body["agency"]["urn"].as_str().unwrap().to_owned();
+    let body = json!({"agency_urn": urn, "agency_session_name": "s1"});
+    let denied = app
+        .call(&mallory, "POST", "/v5/agencies/assume", &[], body.clone())
+        .await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    let allowed = app
+        .call(&trent, "POST", "/v5/agencies/assume", &[], body)
+        .await;
+    assert!(allowed.status.is_success(), "{}", allowed.body);
+}
+
+#[tokio::test]
+async fn review_a_deny_of_any_assume_action_refuses_every_assume_api() {
+    let app = TestApp::new().await;
+    let trust = json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:agencies:assume"], "Principal": {"IAM": [format!("iam::{}:root", app.account_id)]}}]});
+    let a = app
+        .root(
+            "POST",
+            "/v5/agencies",
+            json!({"agency_name": "deploy", "trust_policy": trust.to_string()}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let urn = a.body["agency"]["urn"].as_str().unwrap().to_owned();
+    let (_, _, mallory) = user_with(
+        &app,
+        "mallory",
+        json!([
+            {"Effect": "Allow", "Action": ["iam:tokens:assume", "iam:agencies:assume"]},
+            {"Effect": "Deny", "Action": ["sts:agencies:assume"], "Resource": [urn.clone()]},
+        ]),
+    )
+    .await;
+    let legacy = json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role": {"agency_name": "deploy", "domain_id": app.account_id}}}});
+    let a = app
+        .call(
+            &mallory,
+            "POST",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &[],
+            legacy,
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    // another account's agencies are not revealed by the legacy API either
+    let other = json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role": {"agency_name": "nope", "domain_id": "0123456789abcdef0123456789abcdef"}}}});
+    let a = app
+        .call(
+            &mallory,
+            "POST",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            &[],
+            other,
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
 }
