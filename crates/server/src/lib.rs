@@ -25,7 +25,6 @@ pub mod assistant_api;
 mod audit;
 mod auth;
 mod canonical_request;
-pub mod client;
 pub mod config;
 mod context;
 mod decision;
