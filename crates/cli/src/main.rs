@@ -4,6 +4,7 @@
 //! Exit codes are stable: 0 success (or `allow`), 1 usage or runtime error, 2 a deny decision or a
 //! failed check, 3 invalid input (e.g. a policy with validation errors).
 
+mod client;
 mod commands;
 
 use std::process::ExitCode;

@@ -1,6 +1,6 @@
-//! `PolicySet::decide` allocates nothing (issue 3: zero heap allocation per decision on the allow
-//! path), proven with a counting global allocator (`allocation-counter`, which counts the
-//! allocations of the measuring thread only).
+//! `PolicySet::decide` makes no heap allocation (the typical workload's allow and deny paths, a
+//! thousand statements, every operator family), proven with a counting global allocator
+//! (`allocation-counter`, which counts the allocations of the measuring thread only).
 
 #![allow(
     clippy::unwrap_used,

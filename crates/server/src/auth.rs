@@ -97,7 +97,7 @@ impl CachedCredential {
 
 /// Each worker thread's own credential cache, in front of the shared one in [`AppState`].
 ///
-/// Under load the two worker threads serve requests side by side; every lock or reference count
+/// Under load the runtime's worker threads serve requests side by side; every lock or reference count
 /// they both write moves its cache line from one core to the other, on every request. A hit
 /// here touches only this thread's memory: its own copy of the credential (own `Arc`s), valid
 /// for one snapshot revision, and the API calls already allowed for it at that revision.

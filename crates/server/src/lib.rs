@@ -25,7 +25,6 @@ pub mod assistant_api;
 mod audit;
 mod auth;
 mod canonical_request;
-pub mod client;
 pub mod config;
 mod context;
 mod decision;
@@ -87,8 +86,7 @@ mod fast_lane {
     //! ([`crate::auth::authenticate_request`]) and the same handler, inside the same common
     //! layers. What the lane skips is the router's own work per request: matching, cloning the
     //! boxed route and its middleware stack, the state clones of the extractors and the request
-    //! extensions that carry the caller and the body to the handler (docs/benchmarks.md,
-    //! "Session 5").
+    //! extensions that carry the caller and the body to the handler.
 
     use std::convert::Infallible;
     use std::future::Future;
@@ -182,8 +180,8 @@ pub(crate) fn routes(state: AppState) -> Router {
 ///
 /// The layers wrap the whole service once, as one tower service installed as the fallback of an
 /// otherwise empty router. `Router::layer` would instead wrap every route in one more boxed
-/// service per call, and axum clones each route's nested boxes on every request: that was 20 of the 109 heap
-/// allocations of a `POST /v1/authorize` (docs/benchmarks.md, "Session 4").
+/// service per call, and axum clones each route's nested boxes on every request: heap
+/// allocations on every request, as many more as there are layers.
 pub fn with_common_layers<S>(service: S) -> Router
 where
     S: tower::Service<

@@ -91,8 +91,8 @@ impl AppState {
     }
 
     /// The current snapshot for the duration of a synchronous step: no reference count is
-    /// touched (the two worker threads would otherwise bounce it between their caches on every
-    /// request). Do not keep it across an `.await`; use [`AppState::snapshot`] there.
+    /// touched (worker threads on different cores would otherwise bounce its cache line between
+    /// them on every request). Do not keep it across an `.await`; use [`AppState::snapshot`] there.
     pub(crate) fn current(&self) -> arc_swap::Guard<Arc<Snapshot>> {
         self.inner.snapshot.load()
     }

@@ -33,12 +33,22 @@ pub const SNAPSHOT_REBUILD_SECONDS: &str = "iam_snapshot_rebuild_seconds";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// How often pending histogram samples are drained into their buckets.
-const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the upkeep thread of [`metrics_handle`] drains pending histogram samples into their
+/// buckets.
+pub const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The process-wide Prometheus recorder, installed on first use. `None` when another recorder
-/// was installed first (the `/metrics` endpoint then answers an empty document).
+/// The process-wide Prometheus recorder, installed on first use with an upkeep thread draining
+/// every [`UPKEEP_INTERVAL`]. `None` when another recorder was installed first (the `/metrics`
+/// endpoint then answers an empty document).
 pub fn metrics_handle() -> Option<PrometheusHandle> {
+    install_metrics(UPKEEP_INTERVAL)
+}
+
+/// Installs the process-wide Prometheus recorder on the first call, with a `metrics-upkeep` thread
+/// that drains pending histogram samples every `upkeep_interval`; every call answers the handle of
+/// the recorder installed by the first one (a later call's interval is ignored). `None` when
+/// another recorder was installed first.
+pub fn install_metrics(upkeep_interval: std::time::Duration) -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let buckets = [
@@ -56,13 +66,13 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
             let handle = builder.ok()?.install_recorder().ok()?;
             // `install_recorder` leaves upkeep to the caller: histogram samples wait in memory
             // until the next scrape or upkeep drains them, so a server nobody scrapes would
-            // grow by every decision it times. Drain them every few seconds.
+            // grow by every decision it times. The thread drains them on a fixed interval.
             let upkeep = handle.clone();
             let spawned = std::thread::Builder::new()
                 .name("metrics-upkeep".to_owned())
                 .spawn(move || {
                     loop {
-                        std::thread::sleep(UPKEEP_INTERVAL);
+                        std::thread::sleep(upkeep_interval);
                         upkeep.run_upkeep();
                     }
                 });
@@ -277,31 +287,6 @@ const STATIC_STATUSES: [u16; 16] = [
 
 #[cfg(test)]
 mod tests {
-    /// `install_recorder` leaves histogram upkeep to its caller: without the upkeep thread every
-    /// timed decision stays in memory until someone scrapes `/metrics`.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_recorder_drains_its_histograms_on_its_own_thread() {
-        assert!(super::metrics_handle().is_some());
-        let names = || -> Vec<String> {
-            std::fs::read_dir("/proc/self/task")
-                .into_iter()
-                .flatten()
-                .flatten()
-                .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
-                .map(|name| name.trim().to_owned())
-                .collect()
-        };
-        // A new thread runs under its parent's name until it has named itself: wait for that.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !names().iter().any(|n| n == "metrics-upkeep") && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        let names = names();
-        assert!(names.iter().any(|n| n == "metrics-upkeep"), "{names:?}");
-    }
-
     #[test]
     fn request_ids_are_32_hex_digits_and_unique() {
         let ids: Vec<String> = (0..1000)

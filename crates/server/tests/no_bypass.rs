@@ -1,6 +1,7 @@
-//! What is decided is what is acted on: regression tests of the adversarial review's findings
-//! on the server's own APIs (one test per finding, named after it), the escalation matrix of the
-//! write APIs, and the encodings property over every endpoint with a path parameter.
+//! What is decided is what is acted on, on the server's own APIs: one test per way a request could
+//! act on something other than what was authorized (each named `finding_N_...` after the numbered
+//! finding it guards), the escalation matrix of the write APIs, and the encodings property over
+//! every endpoint with a path parameter.
 
 #![allow(
     clippy::unwrap_used,

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use comfy_table::ContentArrangement;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Arguments of `log`.
 #[derive(Debug, clap::Args)]
@@ -175,60 +174,19 @@ async fn from_server(
     key_file: &Path,
     args: &LogArgs,
 ) -> anyhow::Result<Vec<Value>> {
-    let (ak, sk) = iam_server::client::read_key_file(key_file)?;
-    let host = endpoint
-        .strip_prefix("http://")
-        .map(|h| h.trim_end_matches('/'))
-        .filter(|h| !h.is_empty() && !h.contains('/'))
-        .with_context(|| format!("--endpoint `{endpoint}` is not http://host:port"))?;
     let pairs = query_pairs(args);
     let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let headers = [("Host", host), ("Content-Type", "application/json")];
-    let path = "/v1/decisions";
-    let signed = iam_signing::Signer::new(ak, sk)
-        .sign(
-            &iam_signing::OutgoingRequest {
-                method: "GET",
-                path,
-                query: &query,
-                headers: &headers,
-                body: b"",
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .map_err(|e| anyhow::anyhow!("signing: {e}"))?;
-    let mut req = format!(
-        "GET {path}?{} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n",
-        signed.query_string
-    );
-    for (name, value) in &signed.headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    req.push_str("Connection: close\r\n\r\n");
-    let mut stream = tokio::net::TcpStream::connect(host)
-        .await
-        .with_context(|| format!("connecting to {host}"))?;
-    stream.write_all(req.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .context("the server's answer is not HTTP")?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("the server's answer has no status")?;
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    let value: Value = serde_json::from_str(&body).context("the server's answer is not JSON")?;
+    let (status, value) = crate::client::call_with_key_file(
+        endpoint,
+        key_file,
+        crate::client::Call {
+            method: "GET",
+            path: "/v1/decisions",
+            query: &query,
+            body: None,
+        },
+    )
+    .await?;
     if status != 200 {
         bail!(
             "the server answered {status}: {} {}",
@@ -237,22 +195,6 @@ async fn from_server(
         );
     }
     Ok(value["decisions"].as_array().cloned().unwrap_or_default())
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn cell(v: &Value) -> String {

@@ -1,5 +1,5 @@
-//! `modelarts-iam serve` (run the server) and `modelarts-iam authorize` (a tiny signed client of
-//! the server's `POST /v1/authorize`, used by the `--demo` walkthrough).
+//! `modelarts-iam serve` (run the server) and `modelarts-iam authorize` (the server's
+//! `POST /v1/authorize`, signed by `crate::client`; the `--demo` walkthrough prints such calls).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -88,12 +88,15 @@ pub fn run_authorize(args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
         "context": context,
     });
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let (status, answer) = runtime.block_on(iam_server::client::call_with_key_file(
+    let (status, answer) = runtime.block_on(crate::client::call_with_key_file(
         &args.endpoint,
         &args.key_file,
-        "POST",
-        "/v1/authorize",
-        &body,
+        crate::client::Call {
+            method: "POST",
+            path: "/v1/authorize",
+            query: &[],
+            body: Some(&body),
+        },
     ))?;
     super::print_json(&answer)?;
     if status != 200 {

@@ -1,7 +1,7 @@
-//! The "modelarts-typical" workload of issue 3 (docs/benchmarks.md), generated deterministically
-//! from the catalog's action space: a principal with 10 identity policies of 10 statements each
-//! (exact and wildcard actions, URN patterns, 1-3 conditions), 3 SCP levels, and requests on the
-//! allow path and the deny path.
+//! The "modelarts-typical" workload of the engine benchmarks (docs/benchmarks.md), generated
+//! deterministically from the catalog's action space: a principal with 10 identity policies of 10
+//! statements each (exact and wildcard actions, URN patterns, 1-3 conditions), 3 SCP levels, and
+//! requests on the allow path and the deny path.
 //!
 //! Shared by `benches/engine.rs`, `examples/latency.rs`, `tests/no_alloc.rs` and the Cedar
 //! comparison crate (`benches/cedar-compare`, which translates the same [`Workload`] to Cedar),

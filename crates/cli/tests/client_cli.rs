@@ -1,0 +1,315 @@
+//! The commands that call a running server with signed requests (`authorize`, `log --endpoint`),
+//! against `modelarts-iam serve --demo` started by the test on a free loopback port.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_modelarts-iam");
+
+/// The server process, killed when dropped (also when a test fails).
+struct Server {
+    child: Child,
+    endpoint: String,
+    /// The three `authorize` command lines the demo prints (allow, explicit deny, SCP deny).
+    demo_commands: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `serve --demo` on 127.0.0.1 with a port the system picks; waits until it listens.
+fn serve(data_dir: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut server = Server {
+        child,
+        endpoint: String::new(),
+        demo_commands: Vec::new(),
+    };
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server printed `listening on` in time");
+        if line.trim_start().starts_with(BIN) {
+            server.demo_commands.push(line.trim().to_owned());
+        }
+        if let Some(endpoint) = line.strip_prefix("modelarts-iam listening on ") {
+            server.endpoint = endpoint.trim().to_owned();
+            return server;
+        }
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Out {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn json(out: &Out) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr))
+}
+
+#[test]
+fn authorize_and_log_call_a_running_server_with_signed_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&data);
+    let key = data.join("root-access-key.json");
+    let key = key.to_str().unwrap();
+
+    // The demo's three commands, as printed: allow (0), explicit deny (2), SCP deny (2).
+    assert_eq!(server.demo_commands.len(), 3, "{:?}", server.demo_commands);
+    let expected = [
+        (0, "allow", "modelarts:notebook:create"),
+        (2, "explicit_deny", "modelarts:notebook:delete"),
+        (2, "explicit_deny", "modelarts:trainJob:create"),
+    ];
+    for (line, (code, decision, action)) in server.demo_commands.iter().zip(expected) {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert!(args.contains(&server.endpoint.as_str()), "{line}");
+        let out = run(&args);
+        assert_eq!(out.code, code, "{line}\n{}\n{}", out.stdout, out.stderr);
+        let answer = json(&out);
+        assert_eq!(answer["decision"], decision, "{answer}");
+        assert_eq!(answer["action"], action, "{answer}");
+        assert_eq!(answer["allowed"], code == 0, "{answer}");
+    }
+
+    // A request with context entries: the signed JSON body reaches the server as sent.
+    let alice = server.demo_commands[0]
+        .split_whitespace()
+        .skip_while(|a| *a != "--principal")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let out = run(&[
+        "authorize",
+        "--endpoint",
+        &server.endpoint,
+        "--key-file",
+        key,
+        "--principal",
+        &alice,
+        "--action",
+        "modelarts:notebook:create",
+        "--resource",
+        "modelarts:cn-north-4:123:notebook:nb-1",
+        "--context",
+        "g:SourceIp=10.0.0.1",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        json(&out)["resource"],
+        "modelarts:cn-north-4:123:notebook:nb-1"
+    );
+
+    // `log --endpoint`: a signed GET whose filters travel in the query string. Two entries are
+    // written into the server's store beside it (the log holds enforced requests: gateway, STS).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = iam_store::Store::open(&data, iam_store::StoreOptions::default())
+            .await
+            .unwrap();
+        for (action, decision) in [
+            ("modelarts:notebook:create", "allow"),
+            ("modelarts:notebook:delete", "explicit_deny"),
+        ] {
+            store
+                .append_decision(&iam_store::NewDecision {
+                    principal_urn: Some(alice.clone()),
+                    action: action.to_owned(),
+                    decision: decision.to_owned(),
+                    ..iam_store::NewDecision::default()
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let log = |filters: &[&str]| {
+        let mut args = vec!["log", "--endpoint", &server.endpoint, "--key-file", key];
+        args.extend_from_slice(filters);
+        args.push("--json");
+        let out = run(&args);
+        assert_eq!(out.code, 0, "{filters:?}: {}\n{}", out.stdout, out.stderr);
+        let actions: Vec<String> = json(&out)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect();
+        actions
+    };
+    assert_eq!(
+        log(&[]),
+        ["modelarts:notebook:delete", "modelarts:notebook:create"]
+    );
+    assert_eq!(
+        log(&["--decision", "allow", "--since", "2020-01-01T00:00:00Z"]),
+        ["modelarts:notebook:create"]
+    );
+    assert_eq!(
+        log(&[
+            "--principal",
+            &alice,
+            "--action",
+            "modelarts:notebook:delete"
+        ]),
+        ["modelarts:notebook:delete"]
+    );
+    assert_eq!(log(&["--limit", "1"]), ["modelarts:notebook:delete"]);
+    assert!(log(&["--until", "2020-01-01T00:00:00Z"]).is_empty());
+    // a filter the server refuses: its 400 is the command's error
+    let out = run(&[
+        "log",
+        "--endpoint",
+        &server.endpoint,
+        "--key-file",
+        key,
+        "--decision",
+        "maybe",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("the server answered 400: IAM.0001"),
+        "{}",
+        out.stderr
+    );
+
+    // A key the server does not know: its 401 in Huawei's shape is printed, exit code 1.
+    let unknown = dir.path().join("unknown-key.json");
+    std::fs::write(
+        &unknown,
+        r#"{"access_key_id": "NOSUCHKEY0000000", "secret_access_key": "secret"}"#,
+    )
+    .unwrap();
+    let unknown = unknown.to_str().unwrap();
+    let out = run(&[
+        "authorize",
+        "--endpoint",
+        &server.endpoint,
+        "--key-file",
+        unknown,
+        "--principal",
+        &alice,
+        "--action",
+        "modelarts:notebook:create",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(json(&out)["error_code"], "APIGW.0301");
+    let out = run(&["log", "--endpoint", &server.endpoint, "--key-file", unknown]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("the server answered 401: APIGW.0301"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn client_errors_exit_1_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.json");
+    std::fs::write(
+        &key,
+        r#"{"access_key_id": "AK", "secret_access_key": "SK"}"#,
+    )
+    .unwrap();
+    let key = key.to_str().unwrap();
+    let authorize = |endpoint: &str, key: &str| {
+        run(&[
+            "authorize",
+            "--endpoint",
+            endpoint,
+            "--key-file",
+            key,
+            "--principal",
+            "iam::1:user:u",
+            "--action",
+            "modelarts:notebook:create",
+        ])
+    };
+
+    let out = authorize("https://127.0.0.1:8080", key);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("must look like http://"),
+        "{}",
+        out.stderr
+    );
+    let out = authorize("http://127.0.0.1:8080/v1", key);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("must look like http://"),
+        "{}",
+        out.stderr
+    );
+
+    // nothing listens there: a port that was just free
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = authorize(&format!("http://127.0.0.1:{port}"), key);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("connection: "), "{}", out.stderr);
+
+    let missing = dir.path().join("missing.json");
+    let out = authorize("http://127.0.0.1:8080", missing.to_str().unwrap());
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("key file "), "{}", out.stderr);
+    let incomplete = dir.path().join("incomplete.json");
+    std::fs::write(&incomplete, r#"{"access_key_id": "AK"}"#).unwrap();
+    let out = authorize("http://127.0.0.1:8080", incomplete.to_str().unwrap());
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("`access_key_id` and `secret_access_key` are required"),
+        "{}",
+        out.stderr
+    );
+}
