@@ -939,62 +939,29 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         // only the upstream's own APIs: not another service's, not modelarts-iam's own
         Ok(r) if is_modelarts(o.reading.method, &o.reading.path) => r,
         Ok(_) => {
-            count(o.site.mode, Outcome::Denied);
             let msg = format!(
                 "User: {} is not authorized to call {} {} through the gateway: it is not an API of the ModelArts upstream (modelarts-iam serves its own APIs itself).",
                 caller.urn, o.reading.method, o.reading.path
             );
-            log(
-                st,
-                &o.site,
-                Some(&caller),
-                "-",
-                None,
-                "implicit_deny",
-                None,
-                Some(msg.clone()),
-            );
-            return Err(ApiError::forbidden(msg, None));
+            return Err(implicit_deny(st, &o.site, &caller, msg));
         }
         Err(e) => {
-            count(o.site.mode, Outcome::Denied);
             let msg = format!(
                 "User: {} is not authorized to call {} {}: {e}; no action is registered for this API.",
                 caller.urn, o.reading.method, o.reading.path
             );
-            log(
-                st,
-                &o.site,
-                Some(&caller),
-                "-",
-                None,
-                "implicit_deny",
-                None,
-                Some(msg.clone()),
-            );
-            return Err(ApiError::forbidden(msg, None));
+            return Err(implicit_deny(st, &o.site, &caller, msg));
         }
     };
     let target = match resolved.project_id() {
         Some(pid) => match gw.project(pid).await? {
             Some(t) if t.account_id == caller.account_id => t,
             _ => {
-                count(o.site.mode, Outcome::Denied);
                 let msg = format!(
                     "User: {} is not authorized to access project {pid}: the project does not exist in account {}.",
                     caller.urn, caller.account_id
                 );
-                log(
-                    st,
-                    &o.site,
-                    Some(&caller),
-                    "-",
-                    None,
-                    "implicit_deny",
-                    None,
-                    Some(msg.clone()),
-                );
-                return Err(ApiError::forbidden(msg, None));
+                return Err(implicit_deny(st, &o.site, &caller, msg));
             }
         },
         None => probe.clone(),
@@ -1007,22 +974,11 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             .map_err(|e| ApiError::forbidden(e.to_string(), None))?
     };
     if resolved.actions.is_empty() {
-        count(o.site.mode, Outcome::Denied);
         let msg = format!(
             "User: {} is not authorized to call {} {}: no action is registered for this API.",
             caller.urn, o.reading.method, o.reading.path
         );
-        log(
-            st,
-            &o.site,
-            Some(&caller),
-            "-",
-            None,
-            "implicit_deny",
-            None,
-            Some(msg.clone()),
-        );
-        return Err(ApiError::forbidden(msg, None));
+        return Err(implicit_deny(st, &o.site, &caller, msg));
     }
     // 3. context
     let ctx = match request_context(
@@ -1115,6 +1071,23 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
         resource: first_resource,
         caller,
     })
+}
+
+/// A call the gateway refuses before any policy is consulted (no such API of the upstream, a
+/// project of another account): counted, logged as an implicit deny, 403 with `msg`.
+fn implicit_deny(st: &AppState, site: &Site<'_>, caller: &Caller, msg: String) -> ApiError {
+    count(site.mode, Outcome::Denied);
+    log(
+        st,
+        site,
+        Some(caller),
+        "-",
+        None,
+        "implicit_deny",
+        None,
+        Some(msg.clone()),
+    );
+    ApiError::forbidden(msg, None)
 }
 
 /// The determining policy and statement of an explanation (`policy_id`, `layer:policy#index`).

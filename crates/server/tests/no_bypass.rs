@@ -253,7 +253,7 @@ async fn agency(app: &TestApp, name: &str) -> (String, String) {
 async fn finding_3_attach_and_detach_are_authorized_on_the_target_entity() {
     let app = TestApp::new().await;
     let (admin_policy, _) = create_policy(&app, "everything", admin_doc()).await;
-    let (mallory_id, mallory_urn, _) = app.user_with_key("mallory").await;
+    let (mallory_id, mallory_urn, mallory) = app.user_with_key("mallory").await;
     let (bob_id, bob_urn, _) = app.user_with_key("bob").await;
     let (carol_id, _, _) = app.user_with_key("carol").await;
     let (g_id, g_urn) = group(&app, "team").await;
@@ -272,24 +272,6 @@ async fn finding_3_attach_and_detach_are_authorized_on_the_target_entity() {
         json!({"Version": "5.0", "Statement": allow_scoped}),
     )
     .await;
-    // mallory's key after the grant (the key is the user's)
-    let k = app
-        .root(
-            "POST",
-            &format!("/v5/users/{mallory_id}/access-keys"),
-            Value::Null,
-        )
-        .await;
-    let mallory = Key {
-        ak: k.body["access_key"]["access_key_id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        sk: k.body["access_key"]["secret_access_key"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    };
     // an admin policy attached to oneself: denied on one's own URN
     let a = attach(&app, &mallory, &admin_policy, "user", &mallory_id, true).await;
     assert_eq!(a.status, 403, "{}", a.body);
@@ -677,6 +659,103 @@ fn actions_of(method: &str, path: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// One API call of the escalation matrix: the call on its target entity.
+struct MatrixCall<'a> {
+    endpoint: &'a iam_server::Endpoint,
+    path: &'a str,
+    body: &'a Value,
+    target: &'a str,
+    actions: &'a [String],
+}
+
+/// The escalation matrix of one call: (1) a user allowed the call's actions but denied them on
+/// the target's URN is refused, in every generated spelling of every path parameter (a spelling
+/// with the original's canonical form answers exactly as the original; a refused spelling is a
+/// 400; another id acts on nothing); (2) a Deny conditioned on each key in `keys` refuses; (3) an
+/// Allow scoped to exactly the target authorizes the call.
+async fn escalation_matrix(
+    app: &TestApp,
+    c: &MatrixCall<'_>,
+    keys: &[(&str, &str, Value)],
+    seed: u64,
+) {
+    let (method, path, body, target) = (c.endpoint.method, c.path, c.body, c.target);
+    let actions = c.actions;
+    let (_, _, denied) = user_with(
+        app,
+        "denied",
+        json!([
+            {"Effect": "Allow", "Action": actions},
+            {"Effect": "Deny", "Action": actions, "Resource": [target]},
+        ]),
+    )
+    .await;
+    let a = app.call(&denied, method, path, &[], body.clone()).await;
+    assert_eq!(
+        a.status, 403,
+        "{method} {path} with a Deny on {target}: {}",
+        a.body
+    );
+    let segments: Vec<&str> = path.split('/').collect();
+    let canonical = iam_canonical::canonicalize(path, None).unwrap();
+    for (i, template) in c.endpoint.path.split('/').enumerate() {
+        if !template.starts_with('{') {
+            continue;
+        }
+        for spelling in spellings(segments[i], seed + i as u64, 24) {
+            let mut variant = segments.clone();
+            variant[i] = &spelling;
+            let variant = variant.join("/");
+            let a = app.call(&denied, method, &variant, &[], body.clone()).await;
+            match iam_canonical::canonicalize(&variant, None) {
+                Ok(v) if v == canonical => {
+                    assert_eq!(a.status, 403, "{method} {variant}: {}", a.body)
+                }
+                // another id (a case change): no entity of the victims, nothing acted on
+                Ok(_) => assert!(
+                    !a.status.is_success() && a.status.as_u16() < 500,
+                    "{method} {variant}: {} {}",
+                    a.status,
+                    a.body
+                ),
+                Err(_) => assert_eq!(a.status, 400, "{method} {variant}: {}", a.body),
+            }
+        }
+    }
+    for (i, (op, key, value)) in keys.iter().enumerate() {
+        let (_, _, conditioned) = user_with(
+            app,
+            &format!("conditioned{i}"),
+            json!([
+                {"Effect": "Allow", "Action": actions},
+                {"Effect": "Deny", "Action": actions, "Condition": {*op: {*key: value}}},
+            ]),
+        )
+        .await;
+        let a = app
+            .call(&conditioned, method, path, &[], body.clone())
+            .await;
+        assert_eq!(
+            a.status, 403,
+            "{method} {path} with a Deny on {key}: {}",
+            a.body
+        );
+    }
+    let (_, _, scoped) = user_with(
+        app,
+        "scoped",
+        json!([{"Effect": "Allow", "Action": actions, "Resource": [target]}]),
+    )
+    .await;
+    let a = app.call(&scoped, method, path, &[], body.clone()).await;
+    assert_ne!(
+        a.status, 403,
+        "{method} {path} with an Allow on {target}: {}",
+        a.body
+    );
+    assert!(a.status.as_u16() < 500, "{method} {path}: {}", a.body);
+}
+
 #[tokio::test]
 async fn escalation_matrix_and_encodings_of_every_iam_write_api() {
     let mut checked = 0;
@@ -708,96 +787,18 @@ async fn escalation_matrix_and_encodings_of_every_iam_write_api() {
         } else {
             body
         };
-        // 1. Allow the actions, Deny them on the target's URN: refused, in every spelling
-        let (_, _, denied) = user_with(
-            &app,
-            "denied",
-            json!([
-                {"Effect": "Allow", "Action": actions.clone()},
-                {"Effect": "Deny", "Action": actions.clone(), "Resource": [target.clone()]},
-            ]),
-        )
-        .await;
-        let a = app.call(&denied, e.method, &path, &[], body.clone()).await;
-        assert_eq!(
-            a.status, 403,
-            "{} {path} with a Deny on {target}: {}",
-            e.method, a.body
-        );
-        let segments: Vec<&str> = path.split('/').collect();
-        let id_positions: Vec<usize> = e
-            .path
-            .split('/')
-            .enumerate()
-            .filter(|(_, s)| s.starts_with('{'))
-            .map(|(i, _)| i)
-            .collect();
-        let canonical = iam_canonical::canonicalize(&path, None).unwrap();
-        for &i in &id_positions {
-            for (k, spelling) in spellings(segments[i], 0x5eed + checked as u64, 24)
-                .into_iter()
-                .enumerate()
-            {
-                let mut variant = segments.clone();
-                variant[i] = &spelling;
-                let variant = variant.join("/");
-                let a = app
-                    .call(&denied, e.method, &variant, &[], body.clone())
-                    .await;
-                match iam_canonical::canonicalize(&variant, None) {
-                    Ok(c) if c == canonical => {
-                        assert_eq!(a.status, 403, "{} {variant} (#{k}): {}", e.method, a.body)
-                    }
-                    // another id (a case change): no entity of the victims, nothing acted on
-                    Ok(_) => assert!(
-                        !a.status.is_success() && a.status.as_u16() < 500,
-                        "{} {variant}: {} {}",
-                        e.method,
-                        a.status,
-                        a.body
-                    ),
-                    Err(_) => assert_eq!(a.status, 400, "{} {variant}: {}", e.method, a.body),
-                }
-            }
-        }
-        // 2. a Deny conditioned on each key the call fills: refused
         let mut keys = vec![("StringEquals", "g:RequestedRegion", json!([common::REGION]))];
         if e.path.contains("/attach-") || e.path.contains("/detach-") {
             keys.push(("StringEquals", "iam:PolicyURN", json!([v.policy.1.clone()])));
         }
-        for (i, (op, key, value)) in keys.into_iter().enumerate() {
-            let (_, _, conditioned) = user_with(
-                &app,
-                &format!("conditioned{i}"),
-                json!([
-                    {"Effect": "Allow", "Action": actions.clone()},
-                    {"Effect": "Deny", "Action": actions.clone(), "Condition": {op: {key: value}}},
-                ]),
-            )
-            .await;
-            let a = app
-                .call(&conditioned, e.method, &path, &[], body.clone())
-                .await;
-            assert_eq!(
-                a.status, 403,
-                "{} {path} with a Deny on {key}: {}",
-                e.method, a.body
-            );
-        }
-        // 3. an Allow scoped to exactly the target: authorized (whatever the handler answers)
-        let (_, _, scoped) = user_with(
-            &app,
-            "scoped",
-            json!([{"Effect": "Allow", "Action": actions.clone(), "Resource": [target.clone()]}]),
-        )
-        .await;
-        let a = app.call(&scoped, e.method, &path, &[], body.clone()).await;
-        assert_ne!(
-            a.status, 403,
-            "{} {path} with an Allow on {target}: {}",
-            e.method, a.body
-        );
-        assert!(a.status.as_u16() < 500, "{} {path}: {}", e.method, a.body);
+        let call = MatrixCall {
+            endpoint: e,
+            path: &path,
+            body: &body,
+            target: &target,
+            actions: &actions,
+        };
+        escalation_matrix(&app, &call, &keys, 0x5eed + checked as u64).await;
         checked += 1;
     }
     assert!(checked >= 25, "only {checked} APIs checked");
@@ -924,78 +925,15 @@ async fn escalation_matrix_and_encodings_of_every_organizations_api() {
             }
             _ => json!({"name": "renamed"}),
         };
-        let (_, _, denied) = user_with(
-            &app,
-            "denied",
-            json!([
-                {"Effect": "Allow", "Action": actions.clone()},
-                {"Effect": "Deny", "Action": actions.clone(), "Resource": [target.clone()]},
-            ]),
-        )
-        .await;
-        let a = app.call(&denied, e.method, &path, &[], body.clone()).await;
-        assert_eq!(
-            a.status, 403,
-            "{} {path} with a Deny on {target}: {}",
-            e.method, a.body
-        );
-        let canonical = iam_canonical::canonicalize(&path, None).unwrap();
-        let segments: Vec<&str> = path.split('/').collect();
-        for (i, template) in e.path.split('/').enumerate() {
-            if !template.starts_with('{') {
-                continue;
-            }
-            for spelling in spellings(segments[i], 0xc0ffee + checked as u64, 24) {
-                let mut variant = segments.clone();
-                variant[i] = &spelling;
-                let variant = variant.join("/");
-                let a = app
-                    .call(&denied, e.method, &variant, &[], body.clone())
-                    .await;
-                match iam_canonical::canonicalize(&variant, None) {
-                    Ok(c) if c == canonical => {
-                        assert_eq!(a.status, 403, "{} {variant}: {}", e.method, a.body)
-                    }
-                    Ok(_) => assert!(
-                        !a.status.is_success() && a.status.as_u16() < 500,
-                        "{} {variant}: {}",
-                        e.method,
-                        a.body
-                    ),
-                    Err(_) => assert_eq!(a.status, 400, "{} {variant}: {}", e.method, a.body),
-                }
-            }
-        }
-        let (_, _, conditioned) = user_with(
-            &app,
-            "conditioned",
-            json!([
-                {"Effect": "Allow", "Action": actions.clone()},
-                {"Effect": "Deny", "Action": actions.clone(), "Condition": {"StringEquals": {"g:RequestedRegion": [common::REGION]}}},
-            ]),
-        )
-        .await;
-        let a = app
-            .call(&conditioned, e.method, &path, &[], body.clone())
-            .await;
-        assert_eq!(
-            a.status, 403,
-            "{} {path} with a conditioned Deny: {}",
-            e.method, a.body
-        );
-        let (_, _, scoped) = user_with(
-            &app,
-            "scoped",
-            json!([{"Effect": "Allow", "Action": actions.clone(), "Resource": [target.clone()]}]),
-        )
-        .await;
-        let a = app.call(&scoped, e.method, &path, &[], body.clone()).await;
-        assert_ne!(
-            a.status, 403,
-            "{} {path} with an Allow on {target}: {}",
-            e.method, a.body
-        );
-        assert!(a.status.as_u16() < 500, "{} {path}: {}", e.method, a.body);
+        let keys = [("StringEquals", "g:RequestedRegion", json!([common::REGION]))];
+        let call = MatrixCall {
+            endpoint: e,
+            path: &path,
+            body: &body,
+            target: &target,
+            actions: &actions,
+        };
+        escalation_matrix(&app, &call, &keys, 0xc0ffee + checked as u64).await;
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} APIs checked");
