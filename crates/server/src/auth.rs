@@ -679,11 +679,12 @@ fn path_resource(
     rendered: &str,
     account: &str,
 ) -> String {
+    let service = action.and_then(|a| a.name.split(':').next()).unwrap_or("");
     let entity = action
         .and_then(|a| a.resources.first())
         .and_then(|r| resolved.route.resource_params.get(&r.resource_type))
         .and_then(|param| {
-            let kind = EntityKind::of_param(param)?;
+            let kind = EntityKind::of_param(service, param)?;
             let id = resolved.param(param)?;
             snapshot.entity_urn(kind, id, account)
         });

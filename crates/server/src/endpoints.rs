@@ -86,6 +86,12 @@ pub enum EntityKind {
     Agency,
     /// An identity policy.
     Policy,
+    /// An organizational unit.
+    Ou,
+    /// A member account of an organization.
+    OrgAccount,
+    /// An organization policy (SCP).
+    Scp,
 }
 
 impl EntityKind {
@@ -95,17 +101,22 @@ impl EntityKind {
             EntityKind::User => "user",
             EntityKind::Group => "group",
             EntityKind::Agency => "agency",
-            EntityKind::Policy => "policy",
+            EntityKind::Policy | EntityKind::Scp => "policy",
+            EntityKind::Ou => "ou",
+            EntityKind::OrgAccount => "account",
         }
     }
 
-    /// The kind named by a catalog route parameter (`user_id` ...).
-    pub fn of_param(param: &str) -> Option<Self> {
-        match param {
-            "user_id" => Some(EntityKind::User),
-            "group_id" => Some(EntityKind::Group),
-            "agency_id" => Some(EntityKind::Agency),
-            "policy_id" => Some(EntityKind::Policy),
+    /// The kind named by a catalog route parameter of a service's action (`iam` `user_id` ...).
+    pub fn of_param(service: &str, param: &str) -> Option<Self> {
+        match (service, param) {
+            ("iam", "user_id") => Some(EntityKind::User),
+            ("iam", "group_id") => Some(EntityKind::Group),
+            ("iam", "agency_id") => Some(EntityKind::Agency),
+            ("iam", "policy_id") => Some(EntityKind::Policy),
+            ("organizations", "organizational_unit_id") => Some(EntityKind::Ou),
+            ("organizations", "account_id") => Some(EntityKind::OrgAccount),
+            ("organizations", "policy_id") => Some(EntityKind::Scp),
             _ => None,
         }
     }

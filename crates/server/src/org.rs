@@ -110,29 +110,26 @@ fn root_json(org: &Organization, r: &Root) -> Value {
     })
 }
 
-fn ou_json(org: &Organization, ou: &OrganizationalUnit) -> Value {
-    json!({
-        "id": ou.id,
-        "urn": format!("organizations::{}:ou:{}/{}", org.management_account_id, org.id, ou.id),
-        "name": ou.name,
-        "created_at": ou.created_at,
-    })
+/// The URN of an OU (`organizations::<management account>:ou:<org>/<ou>`): what the API shows
+/// and what its calls are authorized on.
+pub(crate) fn ou_urn(org: &Organization, ou_id: &str) -> String {
+    format!(
+        "organizations::{}:ou:{}/{ou_id}",
+        org.management_account_id, org.id
+    )
 }
 
-fn account_json(org: &Organization, a: &iam_store::OrgAccount) -> Value {
-    json!({
-        "id": a.account_id,
-        "urn": format!("organizations::{}:account:{}/{}", org.management_account_id, org.id, a.account_id),
-        "join_method": a.join_method,
-        "status": "active",
-        "joined_at": a.joined_at,
-        "name": a.name,
-        "description": "",
-    })
+/// The URN of a member account of an organization.
+pub(crate) fn account_urn(org: &Organization, account_id: &str) -> String {
+    format!(
+        "organizations::{}:account:{}/{account_id}",
+        org.management_account_id, org.id
+    )
 }
 
-fn scp_summary(org: &Organization, p: &ScpPolicy) -> Value {
-    let urn = if p.is_builtin {
+/// The URN of an organization policy (built-in ones have no account and no organization).
+pub(crate) fn scp_urn(org: &Organization, p: &ScpPolicy) -> String {
+    if p.is_builtin {
         format!(
             "organizations:::policy:{}/{}",
             policy_type_str(p.policy_type),
@@ -146,7 +143,32 @@ fn scp_summary(org: &Organization, p: &ScpPolicy) -> Value {
             policy_type_str(p.policy_type),
             p.id
         )
-    };
+    }
+}
+
+fn ou_json(org: &Organization, ou: &OrganizationalUnit) -> Value {
+    json!({
+        "id": ou.id,
+        "urn": ou_urn(org, &ou.id),
+        "name": ou.name,
+        "created_at": ou.created_at,
+    })
+}
+
+fn account_json(org: &Organization, a: &iam_store::OrgAccount) -> Value {
+    json!({
+        "id": a.account_id,
+        "urn": account_urn(org, &a.account_id),
+        "join_method": a.join_method,
+        "status": "active",
+        "joined_at": a.joined_at,
+        "name": a.name,
+        "description": "",
+    })
+}
+
+fn scp_summary(org: &Organization, p: &ScpPolicy) -> Value {
+    let urn = scp_urn(org, p);
     json!({
         "id": p.id,
         "urn": urn,

@@ -252,6 +252,29 @@ impl Snapshot {
                 p.policy.urn.clone(),
             );
         }
+        let orgs: HashMap<&str, &iam_store::Organization> =
+            s.organizations.iter().map(|o| (o.id.as_str(), o)).collect();
+        for ou in &s.organizational_units {
+            if let Some(org) = orgs.get(ou.organization_id.as_str()) {
+                entity_urns.insert(
+                    (EntityKind::Ou, ou.id.clone()),
+                    crate::org::ou_urn(org, &ou.id),
+                );
+            }
+        }
+        for a in &s.org_accounts {
+            if let Some(org) = orgs.get(a.organization_id.as_str()) {
+                entity_urns.insert(
+                    (EntityKind::OrgAccount, a.account_id.clone()),
+                    crate::org::account_urn(org, &a.account_id),
+                );
+            }
+        }
+        for p in &s.scps {
+            if let Some(org) = p.organization_id.as_deref().and_then(|id| orgs.get(id)) {
+                entity_urns.insert((EntityKind::Scp, p.id.clone()), crate::org::scp_urn(org, p));
+            }
+        }
         Self {
             revision: s.revision,
             users,

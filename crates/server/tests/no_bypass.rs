@@ -618,18 +618,14 @@ fn call_on(e: &iam_server::Endpoint, v: &Victims) -> (String, Value, String) {
             target: iam_server::Target::Body { field, kind },
             ..
         }) => {
-            target = match kind {
-                iam_server::EntityKind::User => v.user.1.clone(),
-                iam_server::EntityKind::Group => v.group.1.clone(),
-                iam_server::EntityKind::Agency => v.agency.1.clone(),
-                iam_server::EntityKind::Policy => v.policy.1.clone(),
+            let (id, urn) = match kind {
+                iam_server::EntityKind::User => &v.user,
+                iam_server::EntityKind::Group => &v.group,
+                iam_server::EntityKind::Agency => &v.agency,
+                iam_server::EntityKind::Policy => &v.policy,
+                other => panic!("no IAM body target of kind {other:?}"),
             };
-            let id = match kind {
-                iam_server::EntityKind::User => &v.user.0,
-                iam_server::EntityKind::Group => &v.group.0,
-                iam_server::EntityKind::Agency => &v.agency.0,
-                iam_server::EntityKind::Policy => &v.policy.0,
-            };
+            target = urn.clone();
             json!({ field: id })
         }
         _ => json!({}),
@@ -908,13 +904,50 @@ async fn escalation_matrix_and_encodings_of_every_organizations_api() {
             )
             .unwrap();
         let actions: Vec<String> = resolved.actions.iter().map(|a| (*a).to_owned()).collect();
-        let target = resolved.resources[0].clone();
         assert!(
-            !target.ends_with(":*"),
-            "{} {}: no target in {target}",
+            !resolved.resources[0].ends_with(":*"),
+            "{} {}: no target",
             e.method,
             e.path
         );
+        // the entity's URN as the API shows it (GET of the entity)
+        let (param, id) = resolved.params.last().unwrap().clone();
+        let shown = match param.as_str() {
+            "policy_id" => {
+                let p = app
+                    .root(
+                        "GET",
+                        &format!("/v1/organizations/policies/{id}"),
+                        Value::Null,
+                    )
+                    .await;
+                p.body["policy"]["policy_summary"]["urn"].clone()
+            }
+            "organizational_unit_id" => {
+                let p = app
+                    .root(
+                        "GET",
+                        &format!("/v1/organizations/organizational-units/{id}"),
+                        Value::Null,
+                    )
+                    .await;
+                p.body["organizational_unit"]["urn"].clone()
+            }
+            _ => {
+                let p = app
+                    .root(
+                        "GET",
+                        &format!("/v1/organizations/accounts/{id}"),
+                        Value::Null,
+                    )
+                    .await;
+                p.body["account"]["urn"].clone()
+            }
+        };
+        let target = shown
+            .as_str()
+            .unwrap_or_else(|| panic!("{param}: no urn"))
+            .to_owned();
         let body = match (e.method, e.path) {
             ("GET" | "DELETE", _) => Value::Null,
             (_, p) if p.ends_with("/attach") || p.ends_with("/detach") => {
