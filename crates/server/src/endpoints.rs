@@ -595,7 +595,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         tag: "decisions",
         summary: "The decision log of enforced requests",
         authz: Authz::Handler(
-            "`iam:decisionLogs:list` on the principal named in the query, or on the account",
+            "`cts:trace:list` (reading the decision log, like Cloud Trace Service records) on `*`",
         ),
     },
     Endpoint {
