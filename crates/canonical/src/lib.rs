@@ -249,6 +249,27 @@ pub fn canonical_method(method: &str) -> Result<&'static str, Rejection> {
         .ok_or_else(|| Rejection::new(Part::Method, 0, Reason::Method(method.to_owned())))
 }
 
+/// Whether `path` (with no query) is already canonical and equal to its decoded form: only
+/// `A-Z a-z 0-9 - _ . ~` and `/`, no empty segment, no segment that is `.`/`..` or ends with `.`.
+/// Such a path needs no rewriting and no allocation; [`canonicalize`] would return it as is.
+pub fn is_plain(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    path.len() <= MAX_PATH_BYTES
+        && rest.split('/').count() <= MAX_SEGMENTS
+        && rest.split('/').all(|seg| {
+            !seg.is_empty()
+                && !seg.ends_with('.')
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+        })
+}
+
 /// The canonical form of a raw path and query (`query` without `?`; `None` or empty when the
 /// request has none).
 pub fn canonicalize(path: &str, query: Option<&str>) -> Result<Canonical, Rejection> {
@@ -664,6 +685,20 @@ mod tests {
             let once = ok(path, query);
             let twice = ok(once.path(), once.query());
             assert_eq!(once, twice, "{path}");
+        }
+    }
+
+    #[test]
+    fn plain_paths_are_their_own_canonical_and_decoded_form() {
+        for path in ["/", "/v1/authorize", "/v5/users/abc-1_2.x~", "/a/b.c"] {
+            assert!(is_plain(path), "{path}");
+            let c = ok(path, None);
+            assert_eq!((c.path(), c.decoded_path().as_str()), (path, path));
+        }
+        for path in [
+            "", "v1", "/v1/", "//", "/a/./b", "/a/../b", "/a.", "/a%41", "/a:b", "/a b", "/a;b",
+        ] {
+            assert!(!is_plain(path), "{path}");
         }
     }
 

@@ -373,15 +373,24 @@ pub(crate) async fn authenticate_request(
         .map_err(|_| ApiError::too_large(limit))?;
 
     let caller = verify(state, &parts, &bytes).await?;
+    // the canonical target (`crate::canonical_request::rewrite` left it in the extensions,
+    // except for a plain path, which is its own canonical and decoded form)
     let canonical = match parts
         .extensions
         .remove::<crate::canonical_request::CanonicalTarget>()
     {
-        Some(c) => c.0,
-        None => iam_canonical::canonicalize(parts.uri.path(), parts.uri.query())
-            .map_err(|e| ApiError::bad_request(e.message()))?,
+        Some(c) => Some(c.0),
+        None if parts.uri.query().is_none() && iam_canonical::is_plain(parts.uri.path()) => None,
+        None => Some(
+            iam_canonical::canonicalize(parts.uri.path(), parts.uri.query())
+                .map_err(|e| ApiError::bad_request(e.message()))?,
+        ),
     };
-    let decoded = canonical.decoded_path();
+    let decoded: std::borrow::Cow<'_, str> = match &canonical {
+        Some(c) => std::borrow::Cow::Owned(c.decoded_path()),
+        None => std::borrow::Cow::Borrowed(parts.uri.path()),
+    };
+    let canonical_path = canonical.as_ref().map_or(parts.uri.path(), |c| c.path());
     let Some(endpoint) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
         return Err(crate::ops::no_such_api_error());
     };
@@ -390,7 +399,7 @@ pub(crate) async fn authenticate_request(
         Authz::Catalog(sources) => {
             let call = Call {
                 method: parts.method.as_str(),
-                canonical_path: canonical.path(),
+                canonical_path,
                 decoded_path: &decoded,
                 body: &bytes,
                 parts: &parts,

@@ -493,8 +493,8 @@ impl Snapshot {
         }
         add_defaults(&mut ctx);
         // the stored principal's keys, as every other decision has them (callers may not set
-        // them: the decision API refuses a context that does)
-        if let Some(user_id) = &p.user_id {
+        // them: the decision API refuses a context that does); only conditions read them
+        if let Some(user_id) = p.user_id.as_ref().filter(|_| p.policies.has_conditions()) {
             let root = p.engine.is_root_user;
             ctx.insert("g:PrincipalId", user_id.clone());
             ctx.insert("g:UserId", user_id.clone());
