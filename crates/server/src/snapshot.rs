@@ -36,6 +36,9 @@ pub struct Principal {
     pub engine: iam_policy::Principal,
     /// Identity policies, SCP levels.
     pub policies: PolicySet,
+    /// Whether any statement of `policies` has a condition (computed once: without one, the
+    /// request context cannot change a decision).
+    pub conditional: bool,
 }
 
 #[derive(Debug)]
@@ -205,6 +208,7 @@ impl Snapshot {
             let groups = user_groups.get(u.id.as_str()).cloned().unwrap_or_default();
             let identity = identity_of(PrincipalType::User, &u.id, &groups);
             let levels = scp_levels.get(&u.account_id).cloned().unwrap_or_default();
+            let policies = PolicySet::new(identity, levels, Vec::new());
             let p = Arc::new(Principal {
                 urn: u.urn.clone(),
                 user_id: Some(u.id.clone()),
@@ -215,7 +219,8 @@ impl Snapshot {
                     is_root_user: u.is_root_user,
                     is_management_account: management.contains(&u.account_id),
                 },
-                policies: PolicySet::new(identity, levels, Vec::new()),
+                conditional: policies.has_conditions(),
+                policies,
             });
             users.insert(u.id.clone(), p.clone());
             by_urn.insert(u.urn.clone(), p);
@@ -359,6 +364,7 @@ impl Snapshot {
                         is_root_user: false,
                         is_management_account: self.management.contains(&caller.account_id),
                     },
+                    conditional: set.has_conditions(),
                     policies: set,
                 });
                 if let Ok(mut cache) = self.sessions.write()
@@ -448,7 +454,7 @@ impl Snapshot {
     /// snapshot) cannot change them.
     pub(crate) fn api_calls_cacheable(&self, caller: &Caller) -> bool {
         self.caller_set(caller)
-            .is_ok_and(|principal| !principal.policies.has_conditions())
+            .is_ok_and(|principal| !principal.conditional)
     }
 
     /// Whether a principal of `kind` and `id` belongs to `account`.
@@ -494,7 +500,7 @@ impl Snapshot {
         add_defaults(&mut ctx);
         // the stored principal's keys, as every other decision has them (callers may not set
         // them: the decision API refuses a context that does); only conditions read them
-        if let Some(user_id) = p.user_id.as_ref().filter(|_| p.policies.has_conditions()) {
+        if let Some(user_id) = p.user_id.as_ref().filter(|_| p.conditional) {
             let root = p.engine.is_root_user;
             ctx.insert("g:PrincipalId", user_id.clone());
             ctx.insert("g:UserId", user_id.clone());

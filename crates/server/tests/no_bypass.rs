@@ -51,6 +51,19 @@ fn admin_doc() -> Value {
     json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["*"]}]})
 }
 
+/// How many access keys the root user has.
+async fn root_key_count(app: &TestApp, root_id: &str) -> usize {
+    let keys = app
+        .root(
+            "GET",
+            &format!("/v5/users/{root_id}/access-keys"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(keys.status, 200, "{}", keys.body);
+    keys.body["access_keys"].as_array().map_or(0, Vec::len)
+}
+
 async fn root_user_id(app: &TestApp) -> String {
     let me = app.root("GET", "/v5/caller-identity", Value::Null).await;
     assert_eq!(me.status, 200, "{}", me.body);
@@ -109,19 +122,7 @@ async fn finding_1_encoded_ids_cannot_reach_what_a_deny_protects() {
         assert_eq!(a.status, 403, "DELETE {spelling}: {}", a.body);
     }
     // the root user still has exactly one key and the policy still exists
-    let keys = app
-        .root(
-            "GET",
-            &format!("/v5/users/{root_id}/access-keys"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(
-        keys.body["access_keys"].as_array().map(Vec::len),
-        Some(1),
-        "{}",
-        keys.body
-    );
+    assert_eq!(root_key_count(&app, &root_id).await, 1);
     let p = app
         .root("GET", &format!("/v5/policies/{pid}"), Value::Null)
         .await;
@@ -234,6 +235,11 @@ async fn group(app: &TestApp, name: &str) -> (String, String) {
 
 async fn agency(app: &TestApp, name: &str) -> (String, String) {
     let trust = json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["sts:agencies:assume"], "Principal": {"IAM": [app.root_urn.clone()]}}]});
+    agency_with_trust(app, name, &trust).await
+}
+
+/// Creates an agency with `trust`; returns (id, urn).
+async fn agency_with_trust(app: &TestApp, name: &str, trust: &Value) -> (String, String) {
     let a = app
         .root(
             "POST",
@@ -1036,19 +1042,7 @@ async fn review_only_the_root_user_manages_its_access_keys() {
         .await;
     assert_eq!(a.status, 403, "{}", a.body);
     // the root user still has its one key, and may make another itself
-    let keys = app
-        .root(
-            "GET",
-            &format!("/v5/users/{root_id}/access-keys"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(
-        keys.body["access_keys"].as_array().map(Vec::len),
-        Some(1),
-        "{}",
-        keys.body
-    );
+    assert_eq!(root_key_count(&app, &root_id).await, 1);
     let own = app
         .root(
             "POST",
@@ -1113,15 +1107,7 @@ async fn review_trust_policies_see_the_request_and_caller_keys() {
         {"Effect": "Allow", "Action": ["sts:agencies:assume"], "Principal": {"IAM": [format!("iam::{}:root", app.account_id)]}},
         {"Effect": "Deny", "Action": ["sts:agencies:assume"], "Principal": {"IAM": ["*"]}, "Condition": {"StringEquals": {"g:UserName": ["mallory"]}}},
     ]});
-    let a = app
-        .root(
-            "POST",
-            "/v5/agencies",
-            json!({"agency_name": "deploy", "trust_policy": trust.to_string()}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let urn = a.body["agency"]["urn"].as_str().unwrap().to_owned();
+    let (_, urn) = agency_with_trust(&app, "deploy", &trust).await;
     let body = json!({"agency_urn": urn, "agency_session_name": "s1"});
     let denied = app
         .call(&mallory, "POST", "/v5/agencies/assume", &[], body.clone())
@@ -1138,15 +1124,7 @@ async fn review_a_deny_of_any_assume_action_refuses_every_assume_api() {
     let app = TestApp::new().await;
     let trust = json!({"Version": "5.0", "Statement": [
         {"Effect": "Allow", "Action": ["sts:agencies:assume"], "Principal": {"IAM": [format!("iam::{}:root", app.account_id)]}}]});
-    let a = app
-        .root(
-            "POST",
-            "/v5/agencies",
-            json!({"agency_name": "deploy", "trust_policy": trust.to_string()}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    let urn = a.body["agency"]["urn"].as_str().unwrap().to_owned();
+    let (_, urn) = agency_with_trust(&app, "deploy", &trust).await;
     let (_, _, mallory) = user_with(
         &app,
         "mallory",
