@@ -12,12 +12,13 @@
 //! caller's account, newest first. It needs `cts:trace:list` (Cloud Trace Service's "list
 //! traces" action: the closest Huawei action for reading an audit trail).
 
+use crate::endpoints::{Authz, Endpoint, Method, Reply};
+use axum::routing::on;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
 use iam_store::{DecisionFilter, DecisionLogEntry, DecisionLogger, NewDecision, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -114,9 +115,21 @@ pub(crate) fn record(st: &AppState, d: NewDecision) {
     st.audit().log(d);
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/v1/decisions", get(list))
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[Endpoint {
+    method: Method::Get,
+    path: "/v1/decisions",
+    operation_id: "ListDecisions",
+    tag: "decisions",
+    summary: "The decision log of enforced requests",
+    authz: Authz::Handler(
+        "`cts:trace:list` (reading the decision log, like Cloud Trace Service records) on `*`",
+    ),
+    route: |m| on(m, list),
+    query: None,
+    request: None,
+    response: Reply::UNTYPED,
+}];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -174,7 +187,7 @@ pub fn entry_json(e: &DecisionLogEntry) -> Value {
 
 async fn list(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     st.snapshot()

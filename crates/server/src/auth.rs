@@ -36,6 +36,23 @@ pub struct Caller {
     pub kind: CallerKind,
 }
 
+/// The caller of a signed endpoint, as an extractor: the authentication middleware resolved it
+/// (a handler of an [`Authz::Open`] row has none, and answers 401 in Huawei's error shape).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Arc<Caller>>()
+            .map(|c| Caller::clone(c))
+            .ok_or_else(|| ApiError::unauthenticated("the request is not signed"))
+    }
+}
+
 /// The kinds of callers.
 #[derive(Debug, Clone)]
 pub enum CallerKind {
@@ -392,7 +409,7 @@ pub(crate) async fn authenticate_request(
     };
     let canonical_path = canonical.as_ref().map_or(parts.uri.path(), |c| c.path());
     let Some(endpoint) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
-        return Err(crate::ops::no_such_api_error());
+        return Err(crate::api::ops::no_such_api_error());
     };
     match endpoint.authz {
         Authz::Open(_) | Authz::Authenticated | Authz::Handler(_) => {}
@@ -557,7 +574,7 @@ async fn lookup_shared(
                     session_policy: sess.session_policy.clone(),
                     session_name: sess.session_name.clone(),
                     source_identity: sess.source_identity.clone(),
-                    tags: crate::sts::parse_tags(&sess.tags)
+                    tags: crate::api::sts::parse_tags(&sess.tags)
                         .into_iter()
                         .map(|t| (t.key, t.value))
                         .collect(),

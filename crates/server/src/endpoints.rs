@@ -12,11 +12,38 @@
 //! attach/detach APIs, whose target is in the body. Request keys are filled from the request
 //! (`crate::context`), and the row's [`Key`]s add the action-specific ones.
 
+//! Every endpoint of the server, declared once: method, path, handler, how it is authorized,
+//! and its request and response types.
+//!
+//! Each API family declares its rows next to its handlers (`crate::api::<family>::ENDPOINTS`);
+//! [`all`] is every row. From the rows alone come the router ([`router`]: a row's handler is
+//! mounted on its method and path, behind the authentication middleware unless the row is
+//! [`Authz::Open`]), the authorization of every call (the middleware finds the row of the
+//! canonical request with [`find`]; a request with no row is refused before any handler runs),
+//! and the OpenAPI document (`crate::openapi`), with the JSON schemas of the row's types.
+//!
+//! For [`Authz::Catalog`] rows the actions come from the catalog's route table, and each
+//! action's resource is the URN of the entity the request names, looked up by id in the current
+//! snapshot: a path parameter (the route's `resource_params`), or a body member for the
+//! attach/detach APIs, whose target is in the body. Request keys are filled from the request
+//! (`crate::context`), and the row's [`Key`]s add the action-specific ones.
+
+use std::borrow::Cow;
+
+use axum::Router;
+use axum::routing::{MethodFilter, MethodRouter};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::state::AppState;
+
 /// One endpoint.
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
-    /// HTTP method, upper case.
-    pub method: &'static str,
+    /// HTTP method.
+    pub method: Method,
     /// Path template, with `{param}` segments.
     pub path: &'static str,
     /// OpenAPI operation id (Huawei's SDK operation name where there is one).
@@ -27,6 +54,188 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// How a call is authorized.
     pub authz: Authz,
+    /// The handler, mounted on `method` (a non-capturing closure `|m| on(m, handler)`).
+    pub route: Route,
+    /// The query parameters, if the endpoint reads any.
+    pub query: Option<Params>,
+    /// The JSON request body, if the endpoint reads one.
+    pub request: Option<Body>,
+    /// The success answer.
+    pub response: Reply,
+}
+
+/// Mounts a handler on a method: `|m| axum::routing::on(m, handler)`.
+pub type Route = fn(MethodFilter) -> MethodRouter<AppState>;
+
+/// The HTTP methods of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    /// Upper case, as on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// The method of a request, if the API has endpoints with it.
+    pub fn parse(method: &str) -> Option<Self> {
+        Some(match method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            _ => return None,
+        })
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Put => MethodFilter::PUT,
+            Method::Patch => MethodFilter::PATCH,
+            Method::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Method {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A JSON body type: its schema and the schemas it refers to.
+#[derive(Clone, Copy)]
+pub struct Body {
+    /// The schema's name in `components.schemas`.
+    pub name: fn() -> Cow<'static, str>,
+    /// The schema.
+    pub schema: fn() -> RefOr<Schema>,
+    /// The schemas it refers to, recursively.
+    pub refs: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+impl Body {
+    /// The body type `T`.
+    pub const fn of<T: ToSchema>() -> Self {
+        Body {
+            name: T::name,
+            schema: <T as PartialSchema>::schema,
+            refs: <T as ToSchema>::schemas,
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&(self.name)())
+    }
+}
+
+/// The query parameters of an endpoint, from a type deriving `IntoParams`.
+#[derive(Clone, Copy)]
+pub struct Params(pub fn() -> Vec<Parameter>);
+
+impl Params {
+    /// The query parameters of `T`.
+    pub const fn of<T: IntoParams>() -> Self {
+        Params(query_params::<T>)
+    }
+}
+
+fn query_params<T: IntoParams>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Params")
+    }
+}
+
+/// The success answer of an endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// What the body holds.
+    pub body: ReplyBody,
+}
+
+/// What a success answer's body holds.
+#[derive(Debug, Clone, Copy)]
+pub enum ReplyBody {
+    /// A JSON document of a type.
+    Json(Body),
+    /// Nothing.
+    Empty,
+    /// Text of a media type.
+    Text(&'static str),
+    /// A JSON document not yet described by a type.
+    Untyped,
+}
+
+impl Reply {
+    /// `200` with a `T`.
+    pub const fn ok<T: ToSchema>() -> Self {
+        Reply {
+            status: 200,
+            body: ReplyBody::Json(Body::of::<T>()),
+        }
+    }
+
+    /// `201` with a `T`.
+    pub const fn created<T: ToSchema>() -> Self {
+        Reply {
+            status: 201,
+            body: ReplyBody::Json(Body::of::<T>()),
+        }
+    }
+
+    /// `204`, no body.
+    pub const NO_CONTENT: Reply = Reply {
+        status: 204,
+        body: ReplyBody::Empty,
+    };
+
+    /// `200` with a JSON document not yet described by a type.
+    pub const UNTYPED: Reply = Reply {
+        status: 200,
+        body: ReplyBody::Untyped,
+    };
+
+    /// `200` with text of a media type.
+    pub const fn text(media_type: &'static str) -> Self {
+        Reply {
+            status: 200,
+            body: ReplyBody::Text(media_type),
+        }
+    }
 }
 
 /// How a call of an endpoint is authorized.
@@ -138,767 +347,20 @@ impl Key {
     }
 }
 
-/// Every endpoint.
-pub const ENDPOINTS: &[Endpoint] = &[
-    Endpoint {
-        method: "GET",
-        path: "/healthz",
-        operation_id: "Healthz",
-        tag: "operations",
-        summary: "Liveness and snapshot revision (no authentication)",
-        authz: Authz::Open("liveness probes carry no credentials; the answer holds no data"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/metrics",
-        operation_id: "Metrics",
-        tag: "operations",
-        summary: "Prometheus metrics",
-        authz: Authz::Authenticated,
-    },
-    Endpoint {
-        method: "GET",
-        path: "/openapi.json",
-        operation_id: "OpenApi",
-        tag: "operations",
-        summary: "This document",
-        authz: Authz::Authenticated,
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/authorize",
-        operation_id: "Authorize",
-        tag: "decisions",
-        summary: "Decide one request or a batch for a stored principal",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/simulate",
-        operation_id: "Simulate",
-        tag: "decisions",
-        summary: "Evaluate an evaluation case without the store",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies",
-        operation_id: "CreatePolicyV5",
-        tag: "iam",
-        summary: "Create an identity policy",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/policies",
-        operation_id: "ListPoliciesV5",
-        tag: "iam",
-        summary: "List identity policies",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/policies/{policy_id}",
-        operation_id: "GetPolicyV5",
-        tag: "iam",
-        summary: "Get an identity policy",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PUT",
-        path: "/v5/policies/{policy_id}",
-        operation_id: "UpdatePolicyV5",
-        tag: "iam",
-        summary: "Update a policy's description",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v5/policies/{policy_id}",
-        operation_id: "DeletePolicyV5",
-        tag: "iam",
-        summary: "Delete an identity policy",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/versions",
-        operation_id: "CreatePolicyVersionV5",
-        tag: "iam",
-        summary: "Create a policy version",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/policies/{policy_id}/versions",
-        operation_id: "ListPolicyVersionsV5",
-        tag: "iam",
-        summary: "List policy versions",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/policies/{policy_id}/versions/{version_id}",
-        operation_id: "GetPolicyVersionV5",
-        tag: "iam",
-        summary: "Get a policy version",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v5/policies/{policy_id}/versions/{version_id}",
-        operation_id: "DeletePolicyVersionV5",
-        tag: "iam",
-        summary: "Delete a policy version",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/versions/{version_id}/set-default",
-        operation_id: "SetDefaultPolicyVersionV5",
-        tag: "iam",
-        summary: "Make a version the default",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/attach-user",
-        operation_id: "AttachUserPolicyV5",
-        tag: "iam",
-        summary: "Attach a policy to a user",
-        authz: Authz::Catalog(Sources {
-            target: Target::Body {
-                field: "user_id",
-                kind: EntityKind::User,
-            },
-            keys: &[Key::PolicyUrn],
-        }),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/detach-user",
-        operation_id: "DetachUserPolicyV5",
-        tag: "iam",
-        summary: "Detach a policy from a user",
-        authz: Authz::Catalog(Sources {
-            target: Target::Body {
-                field: "user_id",
-                kind: EntityKind::User,
-            },
-            keys: &[Key::PolicyUrn],
-        }),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/attach-group",
-        operation_id: "AttachGroupPolicyV5",
-        tag: "iam",
-        summary: "Attach a policy to a group",
-        authz: Authz::Catalog(Sources {
-            target: Target::Body {
-                field: "group_id",
-                kind: EntityKind::Group,
-            },
-            keys: &[Key::PolicyUrn],
-        }),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/detach-group",
-        operation_id: "DetachGroupPolicyV5",
-        tag: "iam",
-        summary: "Detach a policy from a group",
-        authz: Authz::Catalog(Sources {
-            target: Target::Body {
-                field: "group_id",
-                kind: EntityKind::Group,
-            },
-            keys: &[Key::PolicyUrn],
-        }),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/attach-agency",
-        operation_id: "AttachAgencyPolicyV5",
-        tag: "iam",
-        summary: "Attach a policy to an agency",
-        authz: Authz::Catalog(Sources {
-            target: Target::Body {
-                field: "agency_id",
-                kind: EntityKind::Agency,
-            },
-            keys: &[Key::PolicyUrn],
-        }),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/{policy_id}/detach-agency",
-        operation_id: "DetachAgencyPolicyV5",
-        tag: "iam",
-        summary: "Detach a policy from an agency",
-        authz: Authz::Catalog(Sources {
-            target: Target::Body {
-                field: "agency_id",
-                kind: EntityKind::Agency,
-            },
-            keys: &[Key::PolicyUrn],
-        }),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/policies/{policy_id}/attached-entities",
-        operation_id: "ListEntitiesForPolicyV5",
-        tag: "iam",
-        summary: "Principals a policy is attached to",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/users/{user_id}/attached-policies",
-        operation_id: "ListAttachedUserPoliciesV5",
-        tag: "iam",
-        summary: "Policies attached to a user",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/groups/{group_id}/attached-policies",
-        operation_id: "ListAttachedGroupPoliciesV5",
-        tag: "iam",
-        summary: "Policies attached to a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/agencies/{agency_id}/attached-policies",
-        operation_id: "ListAttachedAgencyPoliciesV5",
-        tag: "iam",
-        summary: "Policies attached to an agency",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/users",
-        operation_id: "CreateUserV5",
-        tag: "iam",
-        summary: "Create a user",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/users",
-        operation_id: "ListUsersV5",
-        tag: "iam",
-        summary: "List users",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/users/{user_id}",
-        operation_id: "ShowUserV5",
-        tag: "iam",
-        summary: "Get a user",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PUT",
-        path: "/v5/users/{user_id}",
-        operation_id: "UpdateUserV5",
-        tag: "iam",
-        summary: "Update a user",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v5/users/{user_id}",
-        operation_id: "DeleteUserV5",
-        tag: "iam",
-        summary: "Delete a user",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/users/{user_id}/access-keys",
-        operation_id: "CreateAccessKeyV5",
-        tag: "iam",
-        summary: "Create an access key (at most 2 per user)",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/users/{user_id}/access-keys",
-        operation_id: "ListAccessKeysV5",
-        tag: "iam",
-        summary: "List a user's access keys",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PUT",
-        path: "/v5/users/{user_id}/access-keys/{access_key_id}",
-        operation_id: "UpdateAccessKeyV5",
-        tag: "iam",
-        summary: "Activate or deactivate an access key",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v5/users/{user_id}/access-keys/{access_key_id}",
-        operation_id: "DeleteAccessKeyV5",
-        tag: "iam",
-        summary: "Delete an access key",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/groups",
-        operation_id: "CreateGroupV5",
-        tag: "iam",
-        summary: "Create a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/groups",
-        operation_id: "ListGroupsV5",
-        tag: "iam",
-        summary: "List groups",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/groups/{group_id}",
-        operation_id: "ShowGroupV5",
-        tag: "iam",
-        summary: "Get a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PUT",
-        path: "/v5/groups/{group_id}",
-        operation_id: "UpdateGroupV5",
-        tag: "iam",
-        summary: "Update a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v5/groups/{group_id}",
-        operation_id: "DeleteGroupV5",
-        tag: "iam",
-        summary: "Delete a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/groups/{group_id}/add-user",
-        operation_id: "AddUserToGroupV5",
-        tag: "iam",
-        summary: "Add a user to a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/groups/{group_id}/remove-user",
-        operation_id: "RemoveUserFromGroupV5",
-        tag: "iam",
-        summary: "Remove a user from a group",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/agencies",
-        operation_id: "CreateAgencyV5",
-        tag: "iam",
-        summary: "Create a trust agency",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/agencies",
-        operation_id: "ListAgenciesV5",
-        tag: "iam",
-        summary: "List agencies",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/agencies/{agency_id}",
-        operation_id: "GetAgencyV5",
-        tag: "iam",
-        summary: "Get an agency",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PUT",
-        path: "/v5/agencies/{agency_id}",
-        operation_id: "UpdateAgencyV5",
-        tag: "iam",
-        summary: "Update an agency",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v5/agencies/{agency_id}",
-        operation_id: "DeleteAgencyV5",
-        tag: "iam",
-        summary: "Delete an agency",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PUT",
-        path: "/v5/agencies/{agency_id}/trust-policy",
-        operation_id: "UpdateTrustPolicyV5",
-        tag: "iam",
-        summary: "Replace an agency's trust policy",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/agencies/assume",
-        operation_id: "AssumeAgencyV5",
-        tag: "sts",
-        summary: "Assume an agency: temporary credentials (STS v5)",
-        authz: Authz::Handler(
-            "the agency in the body: `sts:agencies:assume` on its URN, and its trust policy",
-        ),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v5/caller-identity",
-        operation_id: "GetCallerIdentityV5",
-        tag: "sts",
-        summary: "The identity of the caller (STS v5)",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/decode-authorization-message",
-        operation_id: "DecodeAuthorizationMessageV5",
-        tag: "sts",
-        summary: "Decode an encoded authorization message of a 403 (STS v5)",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v3.0/OS-CREDENTIAL/securitytokens",
-        operation_id: "CreateTemporaryAccessKeyByAgency",
-        tag: "sts",
-        summary: "Temporary credentials of an agency (legacy IAM v3)",
-        authz: Authz::Handler(
-            "the agency in the body: `sts:agencies:assume` on its URN, and its trust policy",
-        ),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/decisions",
-        operation_id: "ListDecisions",
-        tag: "decisions",
-        summary: "The decision log of enforced requests",
-        authz: Authz::Handler(
-            "`cts:trace:list` (reading the decision log, like Cloud Trace Service records) on `*`",
-        ),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/gateway/authorize",
-        operation_id: "GatewayAuthorizeGet",
-        tag: "gateway",
-        summary: "nginx auth_request: authenticate and authorize the original request",
-        authz: Authz::Open(
-            "nginx calls it without credentials of its own; it verifies the signature of the original request and authorizes it like the proxy",
-        ),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/gateway/authorize",
-        operation_id: "GatewayAuthorizePost",
-        tag: "gateway",
-        summary: "nginx auth_request: authenticate and authorize the original request",
-        authz: Authz::Open(
-            "nginx calls it without credentials of its own; it verifies the signature of the original request and authorizes it like the proxy",
-        ),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/check-no-new-access",
-        operation_id: "CheckNoNewAccess",
-        tag: "access-analyzer",
-        summary: "Whether a new policy grants no access the existing one does not",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/assistant/coverage",
-        operation_id: "AssistantCoverage",
-        tag: "assistant",
-        summary: "Which ModelArts scenarios a principal or policies cover, with the denying layer",
-        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/assistant/generate",
-        operation_id: "AssistantGenerate",
-        tag: "assistant",
-        summary: "Least-privilege policy for scenarios or observed use",
-        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/assistant/preflight",
-        operation_id: "AssistantPreflight",
-        tag: "assistant",
-        summary: "Preflight of a ModelArts operation with per-step fixes",
-        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/assistant/agency-audit",
-        operation_id: "AssistantAgencyAudit",
-        tag: "assistant",
-        summary: "Audit of the ModelArts agencies of a project",
-        authz: Authz::Handler("the account in the query"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/assistant/diff",
-        operation_id: "AssistantDiff",
-        tag: "assistant",
-        summary: "Access added or removed between two sets of policies",
-        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v2/{project_id}/agency",
-        operation_id: "CreateModelArtsAgency",
-        tag: "modelarts",
-        summary: "ModelArts one-click agency creation",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v2/{project_id}/authorizations",
-        operation_id: "CreateModelArtsAuthorization",
-        tag: "modelarts",
-        summary: "Configure the agency ModelArts uses for a user",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v2/{project_id}/authorizations",
-        operation_id: "ListModelArtsAuthorizations",
-        tag: "modelarts",
-        summary: "List ModelArts authorizations",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v2/{project_id}/authorizations",
-        operation_id: "DeleteModelArtsAuthorization",
-        tag: "modelarts",
-        summary: "Remove a ModelArts authorization",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v5/policies/validate",
-        operation_id: "ValidatePolicy",
-        tag: "access-analyzer",
-        summary: "Validate a policy document",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations",
-        operation_id: "CreateOrganization",
-        tag: "organizations",
-        summary: "Create an organization",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations",
-        operation_id: "ShowOrganization",
-        tag: "organizations",
-        summary: "Get the caller's organization",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/roots",
-        operation_id: "ListRoots",
-        tag: "organizations",
-        summary: "List roots",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/policies/enable",
-        operation_id: "EnablePolicyType",
-        tag: "organizations",
-        summary: "Enable a policy type on a root",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/policies/disable",
-        operation_id: "DisablePolicyType",
-        tag: "organizations",
-        summary: "Disable a policy type on a root",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/policies",
-        operation_id: "CreatePolicy",
-        tag: "organizations",
-        summary: "Create an SCP",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/policies",
-        operation_id: "ListPolicies",
-        tag: "organizations",
-        summary: "List SCPs",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/policies/{policy_id}",
-        operation_id: "ShowPolicy",
-        tag: "organizations",
-        summary: "Get an SCP",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PATCH",
-        path: "/v1/organizations/policies/{policy_id}",
-        operation_id: "UpdatePolicy",
-        tag: "organizations",
-        summary: "Update an SCP",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v1/organizations/policies/{policy_id}",
-        operation_id: "DeletePolicy",
-        tag: "organizations",
-        summary: "Delete an SCP",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/policies/{policy_id}/attach",
-        operation_id: "AttachPolicy",
-        tag: "organizations",
-        summary: "Attach an SCP to a root, OU or account",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/policies/{policy_id}/detach",
-        operation_id: "DetachPolicy",
-        tag: "organizations",
-        summary: "Detach an SCP",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/policies/{policy_id}/attached-entities",
-        operation_id: "ListEntitiesForPolicy",
-        tag: "organizations",
-        summary: "Where an SCP is attached",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/organizational-units",
-        operation_id: "CreateOrganizationalUnit",
-        tag: "organizations",
-        summary: "Create an OU",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/organizational-units",
-        operation_id: "ListOrganizationalUnits",
-        tag: "organizations",
-        summary: "List OUs under a parent",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/organizational-units/{organizational_unit_id}",
-        operation_id: "ShowOrganizationalUnit",
-        tag: "organizations",
-        summary: "Get an OU",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "PATCH",
-        path: "/v1/organizations/organizational-units/{organizational_unit_id}",
-        operation_id: "UpdateOrganizationalUnit",
-        tag: "organizations",
-        summary: "Rename an OU",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "DELETE",
-        path: "/v1/organizations/organizational-units/{organizational_unit_id}",
-        operation_id: "DeleteOrganizationalUnit",
-        tag: "organizations",
-        summary: "Delete an empty OU",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/accounts",
-        operation_id: "CreateAccount",
-        tag: "organizations",
-        summary: "Create a member account (with its root user)",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/accounts",
-        operation_id: "ListAccounts",
-        tag: "organizations",
-        summary: "List member accounts",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/accounts/{account_id}",
-        operation_id: "ShowAccount",
-        tag: "organizations",
-        summary: "Get a member account",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "POST",
-        path: "/v1/organizations/accounts/{account_id}/move",
-        operation_id: "MoveAccount",
-        tag: "organizations",
-        summary: "Move an account to another parent",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-    Endpoint {
-        method: "GET",
-        path: "/v1/organizations/entities",
-        operation_id: "ListEntities",
-        tag: "organizations",
-        summary: "Children of a root or OU",
-        authz: Authz::Catalog(Sources::PATH),
-    },
-];
+/// Every endpoint, family by family.
+pub fn all() -> impl Iterator<Item = &'static Endpoint> {
+    crate::api::FAMILIES.iter().flat_map(|f| f.iter())
+}
 
 /// The row of a request, by method and canonical decoded path.
 pub(crate) fn find(method: &str, path: &str) -> Option<&'static Endpoint> {
-    static ROUTER: std::sync::OnceLock<matchit::Router<Vec<usize>>> = std::sync::OnceLock::new();
+    static ROUTER: std::sync::OnceLock<matchit::Router<Vec<&'static Endpoint>>> =
+        std::sync::OnceLock::new();
     let router = ROUTER.get_or_init(|| {
-        let mut by_path: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-        for (i, e) in ENDPOINTS.iter().enumerate() {
-            by_path.entry(e.path).or_default().push(i);
+        let mut by_path: std::collections::BTreeMap<&str, Vec<&'static Endpoint>> =
+            Default::default();
+        for e in all() {
+            by_path.entry(e.path).or_default().push(e);
         }
         let mut r = matchit::Router::new();
         for (path, rows) in by_path {
@@ -907,12 +369,26 @@ pub(crate) fn find(method: &str, path: &str) -> Option<&'static Endpoint> {
         }
         r
     });
+    let method = Method::parse(method)?;
     let found = router.at(path).ok()?;
-    found
-        .value
-        .iter()
-        .filter_map(|&i| ENDPOINTS.get(i))
-        .find(|e| e.method == method)
+    found.value.iter().copied().find(|e| e.method == method)
+}
+
+/// The router of every endpoint: each row's handler on its method and path, the rows that are
+/// not [`Authz::Open`] behind `authenticated` (the signature and authorization middleware).
+pub(crate) fn router(
+    authenticated: impl FnOnce(Router<AppState>) -> Router<AppState>,
+) -> Router<AppState> {
+    let (mut open, mut signed) = (Router::new(), Router::new());
+    for e in all() {
+        let r = if matches!(e.authz, Authz::Open(_)) {
+            &mut open
+        } else {
+            &mut signed
+        };
+        *r = std::mem::take(r).route(e.path, (e.route)(e.method.filter()));
+    }
+    open.merge(authenticated(signed))
 }
 
 #[cfg(test)]
@@ -921,15 +397,15 @@ mod tests {
 
     #[test]
     fn every_row_is_found_by_its_own_template() {
-        for e in ENDPOINTS {
+        for e in all() {
             let concrete = e
                 .path
                 .split('/')
                 .map(|s| if s.starts_with('{') { "x1" } else { s })
                 .collect::<Vec<_>>()
                 .join("/");
-            let found =
-                find(e.method, &concrete).unwrap_or_else(|| panic!("{} {}", e.method, e.path));
+            let found = find(e.method.as_str(), &concrete)
+                .unwrap_or_else(|| panic!("{} {}", e.method, e.path));
             assert_eq!((found.method, found.path), (e.method, e.path));
         }
         assert!(find("GET", "/v5/nothing-here").is_none());
@@ -939,7 +415,7 @@ mod tests {
     #[test]
     fn rows_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for e in ENDPOINTS {
+        for e in all() {
             assert!(
                 seen.insert((e.method, e.path)),
                 "{} {} twice",

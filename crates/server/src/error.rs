@@ -49,13 +49,19 @@ struct Inner {
     findings: Option<serde_json::Value>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every error answer (Huawei's error shape).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody<'a> {
+    /// A stable code (`docs/server.md`), e.g. `IAM.0001` or `APIGW.0301`.
     error_code: &'a str,
+    /// What is wrong, where, and how to fix it.
     error_msg: &'a str,
+    /// On a 403: the denial, encoded for `POST /v5/decode-authorization-message`.
     #[serde(skip_serializing_if = "Option::is_none")]
     encoded_authorization_message: Option<&'a str>,
+    /// On an invalid policy document: the validator's findings.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     findings: Option<&'a serde_json::Value>,
 }
 
@@ -177,7 +183,7 @@ impl IntoResponse for ApiError {
         if this.status.is_client_error() {
             tracing::info!(status = this.status.as_u16(), error_code = this.code, error_msg = %this.msg, "request rejected");
         }
-        let body = Body {
+        let body = ErrorBody {
             error_code: this.code,
             error_msg: &this.msg,
             encoded_authorization_message: this.encoded_authorization_message.as_deref(),

@@ -47,7 +47,6 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -269,8 +268,11 @@ struct Gateway {
     state: AppState,
     upstream: Option<Upstream>,
     /// project id -> (account, region); projects never change owner.
-    projects: Arc<RwLock<HashMap<String, RouteTarget>>>,
+    projects: Projects,
 }
+
+/// The project cache: project id -> (account, region); projects never change owner.
+pub(crate) type Projects = Arc<RwLock<HashMap<String, RouteTarget>>>;
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -365,18 +367,15 @@ struct Allowed {
     resource: String,
 }
 
-/// The `auth_request` endpoint, mounted by [`crate::app`] outside the signing middleware (it
-/// verifies the *original* request's signature itself).
-pub(crate) fn auth_router<S>(state: &AppState) -> Router<S> {
+/// The `auth_request` endpoint (`GET`/`POST /v1/gateway/authorize`), outside the signing
+/// middleware: it verifies the *original* request's signature itself.
+pub(crate) async fn auth_endpoint(State(state): State<AppState>, req: Request) -> Response {
     let gw = Gateway {
-        state: state.clone(),
+        projects: state.projects().clone(),
+        state,
         upstream: None,
-        projects: Arc::default(),
     };
-    Router::new()
-        // the two methods of its `ENDPOINTS` rows (nginx sends a GET subrequest)
-        .route(AUTH_PATH, get(auth_request).post(auth_request))
-        .with_state(gw)
+    auth_request(State(gw), req).await
 }
 
 /// The whole server in proxy mode: ModelArts routes are enforced and forwarded to `upstream`;
@@ -386,9 +385,9 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
     // unlayered: the common layers wrap the dispatch below once, for both sides
     let local = crate::routes(state.clone());
     let gw = Gateway {
+        projects: state.projects().clone(),
         state,
         upstream: Some(upstream),
-        projects: Arc::default(),
     };
     let router = Router::new()
         .fallback(dispatch)
@@ -1053,7 +1052,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
             let message = explanation.message.clone().unwrap_or_else(|| {
                 iam_policy::denial_message(decision, iam_policy::Layer::Identity, &caller.urn, &req)
             });
-            let encoded = crate::sts::seal_denial(
+            let encoded = crate::api::sts::seal_denial(
                 st.store(),
                 &caller.account_id,
                 &caller.urn,

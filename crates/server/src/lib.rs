@@ -20,44 +20,41 @@
 //!    the handler answers (read-your-writes); decisions only load the current snapshot.
 #![deny(missing_docs)]
 
-mod analyzer;
-pub mod assistant_api;
+mod api;
 mod audit;
 mod auth;
 mod canonical_request;
 pub mod config;
 mod context;
-mod decision;
 pub mod demo;
 mod documents;
 mod endpoints;
 mod error;
 mod extract;
 pub mod gateway;
-mod iam;
-mod modelarts_agency;
-mod ops;
-mod org;
+mod openapi;
 mod page;
 pub mod serve;
 mod snapshot;
 mod state;
-mod sts;
 pub mod telemetry;
 
+pub use api::assistant::{World, parse_time};
+pub use api::decisions::{AuthorizeRequest, MAX_BATCH, Text};
 pub use auth::{Caller, CallerKind};
-pub use decision::{AuthorizeRequest, MAX_BATCH, Text};
-pub use endpoints::{Authz, Endpoint, EntityKind, Key, Sources, Target};
+pub use endpoints::{
+    Authz, Body, Endpoint, EntityKind, Key, Method, Params, Reply, ReplyBody, Route, Sources,
+    Target, all as endpoints,
+};
 pub use error::{ApiError, ApiResult, code as error_code};
 pub use extract::{JsonBody, QueryParams};
-pub use ops::{ENDPOINTS, openapi_document};
+pub use openapi::openapi_document;
 pub use page::{PageInfo, PageQuery};
 pub use snapshot::{Snapshot, current_time};
 pub use state::AppState;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use http::{HeaderName, Request, header};
 use std::sync::Arc;
 use tower::ServiceBuilder;
@@ -139,7 +136,7 @@ mod fast_lane {
             if req.method() == http::Method::POST && req.uri().path() == "/v1/authorize" {
                 let state = self.state.clone();
                 Either::Left(Box::pin(async move {
-                    Ok(crate::decision::authorize_directly(state, req).await)
+                    Ok(crate::api::decisions::authorize_directly(state, req).await)
                 }))
             } else {
                 Either::Right(self.router.call(req))
@@ -150,28 +147,15 @@ mod fast_lane {
 
 /// The HTTP API without the common layers (the proxy wraps it with its own dispatch first).
 pub(crate) fn routes(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(iam::router())
-        .merge(org::router())
-        .merge(analyzer::router())
-        .merge(decision::router())
-        .merge(sts::router())
-        .merge(audit::router())
-        .merge(modelarts_agency::router())
-        .merge(assistant_api::router())
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .route_layer(axum::middleware::from_fn_with_state(
+    endpoints::router(|signed| {
+        signed.route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
-        ));
-    Router::new()
-        .route("/healthz", get(ops::healthz))
-        .merge(gateway::auth_router(&state))
-        .merge(api)
-        .fallback(ops::no_such_api)
-        .method_not_allowed_fallback(ops::method_not_allowed)
-        .with_state(state)
+        ))
+    })
+    .fallback(api::ops::no_such_api)
+    .method_not_allowed_fallback(api::ops::method_not_allowed)
+    .with_state(state)
 }
 
 /// Wraps a service (a router, or the router with the decision API's lane beside it) in the

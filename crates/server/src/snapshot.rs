@@ -263,7 +263,7 @@ impl Snapshot {
             if let Some(org) = orgs.get(ou.organization_id.as_str()) {
                 entity_urns.insert(
                     (EntityKind::Ou, ou.id.clone()),
-                    crate::org::ou_urn(org, &ou.id),
+                    crate::api::org::ou_urn(org, &ou.id),
                 );
             }
         }
@@ -271,13 +271,16 @@ impl Snapshot {
             if let Some(org) = orgs.get(a.organization_id.as_str()) {
                 entity_urns.insert(
                     (EntityKind::OrgAccount, a.account_id.clone()),
-                    crate::org::account_urn(org, &a.account_id),
+                    crate::api::org::account_urn(org, &a.account_id),
                 );
             }
         }
         for p in &s.scps {
             if let Some(org) = p.organization_id.as_deref().and_then(|id| orgs.get(id)) {
-                entity_urns.insert((EntityKind::Scp, p.id.clone()), crate::org::scp_urn(org, p));
+                entity_urns.insert(
+                    (EntityKind::Scp, p.id.clone()),
+                    crate::api::org::scp_urn(org, p),
+                );
             }
         }
         Self {
@@ -339,7 +342,7 @@ impl Snapshot {
                     ApiError::unauthenticated("the assumed agency no longer exists")
                 })?;
                 let session = match session_policy {
-                    Some(stored) => crate::sts::decode_session_policies(stored)
+                    Some(stored) => crate::api::sts::decode_session_policies(stored)
                         .iter()
                         .enumerate()
                         .filter_map(|(i, doc)| {
@@ -418,7 +421,7 @@ impl Snapshot {
             iam_policy::denial_message(decision, iam_policy::Layer::Identity, &principal.urn, &req)
         });
         let encoded = self.sealer.as_ref().and_then(|store| {
-            crate::sts::seal_denial(
+            crate::api::sts::seal_denial(
                 store,
                 &caller.account_id,
                 &principal.urn,

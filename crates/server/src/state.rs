@@ -36,6 +36,8 @@ struct Inner {
     credentials: RwLock<CredentialCache>,
     /// Decision-log writer of enforced requests (gateway, STS).
     audit: crate::audit::AuditLog,
+    /// The gateway's project cache (project id -> account and region).
+    projects: crate::gateway::Projects,
 }
 
 static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -71,6 +73,7 @@ impl AppState {
                 region,
                 credentials: RwLock::new(CredentialCache::default()),
                 audit,
+                projects: crate::gateway::Projects::default(),
             }),
         })
     }
@@ -108,6 +111,10 @@ impl AppState {
 
     pub(crate) fn audit(&self) -> &crate::audit::AuditLog {
         &self.inner.audit
+    }
+
+    pub(crate) fn projects(&self) -> &crate::gateway::Projects {
+        &self.inner.projects
     }
 
     pub(crate) fn credentials(&self) -> &RwLock<CredentialCache> {

@@ -573,9 +573,14 @@ async fn every_endpoint_has_exactly_one_row_and_unknown_calls_are_refused() {
         let a = app.call(&key, method, path, &[], Value::Null).await;
         assert_eq!(a.status, 404, "{method} {path}: {}", a.body);
     }
-    for e in iam_server::ENDPOINTS {
+    for e in iam_server::endpoints() {
         if let iam_server::Authz::Handler(why) | iam_server::Authz::Open(why) = e.authz {
-            assert!(why.len() > 10, "{} {} needs a reason", e.method, e.path);
+            assert!(
+                why.len() > 10,
+                "{} {} needs a reason",
+                e.method.as_str(),
+                e.path
+            );
         }
     }
 }
@@ -681,7 +686,7 @@ async fn escalation_matrix(
     keys: &[(&str, &str, Value)],
     seed: u64,
 ) {
-    let (method, path, body, target) = (c.endpoint.method, c.path, c.body, c.target);
+    let (method, path, body, target) = (c.endpoint.method.as_str(), c.path, c.body, c.target);
     let actions = c.actions;
     let (_, _, denied) = user_with(
         app,
@@ -761,7 +766,7 @@ async fn escalation_matrix(
 #[tokio::test]
 async fn escalation_matrix_and_encodings_of_every_iam_write_api() {
     let mut checked = 0;
-    for e in iam_server::ENDPOINTS {
+    for e in iam_server::endpoints() {
         let iam_server::Authz::Catalog(_) = e.authz else {
             continue;
         };
@@ -777,14 +782,14 @@ async fn escalation_matrix_and_encodings_of_every_iam_write_api() {
         if target.is_empty() {
             continue; // list and create calls: no target entity
         }
-        let actions = actions_of(e.method, &path);
+        let actions = actions_of(e.method.as_str(), &path);
         assert!(
             !actions.is_empty(),
             "{} {}: no catalog action",
-            e.method,
+            e.method.as_str(),
             e.path
         );
-        let body = if e.method == "GET" || e.method == "DELETE" {
+        let body = if e.method.as_str() == "GET" || e.method.as_str() == "DELETE" {
             Value::Null
         } else {
             body
@@ -884,7 +889,7 @@ async fn organization(app: &TestApp) -> std::collections::HashMap<&'static str, 
 #[tokio::test]
 async fn escalation_matrix_and_encodings_of_every_organizations_api() {
     let mut checked = 0;
-    for e in iam_server::ENDPOINTS {
+    for e in iam_server::endpoints() {
         if !e.path.starts_with("/v1/organizations/") || !e.path.contains('{') {
             continue;
         }
@@ -904,7 +909,7 @@ async fn escalation_matrix_and_encodings_of_every_organizations_api() {
         let catalog = iam_catalog::Catalog::builtin();
         let resolved = catalog
             .resolve_route(
-                e.method,
+                e.method.as_str(),
                 &path,
                 &iam_catalog::RouteTarget::new(common::REGION, app.account_id.clone()),
             )
@@ -913,7 +918,7 @@ async fn escalation_matrix_and_encodings_of_every_organizations_api() {
         assert!(
             !resolved.resources[0].ends_with(":*"),
             "{} {}: no target",
-            e.method,
+            e.method.as_str(),
             e.path
         );
         // the entity's URN as the API shows it (GET of the entity)
@@ -954,7 +959,7 @@ async fn escalation_matrix_and_encodings_of_every_organizations_api() {
             .as_str()
             .unwrap_or_else(|| panic!("{param}: no urn"))
             .to_owned();
-        let body = match (e.method, e.path) {
+        let body = match (e.method.as_str(), e.path) {
             ("GET" | "DELETE", _) => Value::Null,
             (_, p) if p.ends_with("/attach") || p.ends_with("/detach") => {
                 json!({"entity_id": ids["organizational_unit_id"]})

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use iam_assistant::{ObsPath, Scenario, Scope, Subject, resolve_scenarios};
-use iam_server::assistant_api::World;
+use iam_server::World;
 
 /// A principal given as policy files, or stored in a data directory.
 #[derive(Debug, Clone, clap::Args)]

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use iam_assistant::generate;
 use iam_assistant::scenarios;
 use iam_catalog::Catalog;
-use iam_server::assistant_api::{World, parse_time};
+use iam_server::{World, parse_time};
 
 use super::common::{ScopeArgs, open_store, select_scenarios};
 use super::print_json;

@@ -4,20 +4,18 @@
 //!
 //! Every entity is scoped to the caller's account: an id of another account answers 404.
 
-use axum::Extension;
+use crate::endpoints::{Authz, Endpoint, EntityKind, Key, Method, Reply, Sources, Target};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::on;
 use iam_store::{
     AccessKey, Agency, Group, Policy, PolicyType, PolicyVersion, PrincipalType, Store, StoreError,
     User,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
@@ -26,96 +24,549 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::page::{PageQuery, page_json, page_response, store_page};
 use crate::state::AppState;
 
-/// The IAM v5 routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v5/policies", post(create_policy).get(list_policies))
-        .route(
-            "/v5/policies/{policy_id}",
-            get(get_policy).put(update_policy).delete(delete_policy),
-        )
-        .route(
-            "/v5/policies/{policy_id}/versions",
-            post(create_version).get(list_versions),
-        )
-        .route(
-            "/v5/policies/{policy_id}/versions/{version_id}",
-            get(get_version).delete(delete_version),
-        )
-        .route(
-            "/v5/policies/{policy_id}/versions/{version_id}/set-default",
-            post(set_default_version),
-        )
-        .route(
-            "/v5/policies/{policy_id}/attach-user",
-            post(attach::<UserIdBody, true>),
-        )
-        .route(
-            "/v5/policies/{policy_id}/detach-user",
-            post(attach::<UserIdBody, false>),
-        )
-        .route(
-            "/v5/policies/{policy_id}/attach-group",
-            post(attach::<GroupIdBody, true>),
-        )
-        .route(
-            "/v5/policies/{policy_id}/detach-group",
-            post(attach::<GroupIdBody, false>),
-        )
-        .route(
-            "/v5/policies/{policy_id}/attach-agency",
-            post(attach::<AgencyIdBody, true>),
-        )
-        .route(
-            "/v5/policies/{policy_id}/detach-agency",
-            post(attach::<AgencyIdBody, false>),
-        )
-        .route(
-            "/v5/policies/{policy_id}/attached-entities",
-            get(list_entities),
-        )
-        .route(
-            "/v5/users/{user_id}/attached-policies",
-            get(attached_policies::<UserIdBody>),
-        )
-        .route(
-            "/v5/groups/{group_id}/attached-policies",
-            get(attached_policies::<GroupIdBody>),
-        )
-        .route(
-            "/v5/agencies/{agency_id}/attached-policies",
-            get(attached_policies::<AgencyIdBody>),
-        )
-        .route("/v5/users", post(create_user).get(list_users))
-        .route(
-            "/v5/users/{user_id}",
-            get(get_user).put(update_user).delete(delete_user),
-        )
-        .route(
-            "/v5/users/{user_id}/access-keys",
-            post(create_access_key).get(list_access_keys),
-        )
-        .route(
-            "/v5/users/{user_id}/access-keys/{access_key_id}",
-            put(update_access_key).delete(delete_access_key),
-        )
-        .route("/v5/groups", post(create_group).get(list_groups))
-        .route(
-            "/v5/groups/{group_id}",
-            get(get_group).put(update_group).delete(delete_group),
-        )
-        .route("/v5/groups/{group_id}/add-user", post(add_user))
-        .route("/v5/groups/{group_id}/remove-user", post(remove_user))
-        .route("/v5/agencies", post(create_agency).get(list_agencies))
-        .route(
-            "/v5/agencies/{agency_id}",
-            get(get_agency).put(update_agency).delete(delete_agency),
-        )
-        .route(
-            "/v5/agencies/{agency_id}/trust-policy",
-            put(update_trust_policy),
-        )
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies",
+        operation_id: "CreatePolicyV5",
+        tag: "iam",
+        summary: "Create an identity policy",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/policies",
+        operation_id: "ListPoliciesV5",
+        tag: "iam",
+        summary: "List identity policies",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_policies),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/policies/{policy_id}",
+        operation_id: "GetPolicyV5",
+        tag: "iam",
+        summary: "Get an identity policy",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/v5/policies/{policy_id}",
+        operation_id: "UpdatePolicyV5",
+        tag: "iam",
+        summary: "Update a policy's description",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v5/policies/{policy_id}",
+        operation_id: "DeletePolicyV5",
+        tag: "iam",
+        summary: "Delete an identity policy",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/versions",
+        operation_id: "CreatePolicyVersionV5",
+        tag: "iam",
+        summary: "Create a policy version",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_version),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/policies/{policy_id}/versions",
+        operation_id: "ListPolicyVersionsV5",
+        tag: "iam",
+        summary: "List policy versions",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_versions),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/policies/{policy_id}/versions/{version_id}",
+        operation_id: "GetPolicyVersionV5",
+        tag: "iam",
+        summary: "Get a policy version",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_version),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v5/policies/{policy_id}/versions/{version_id}",
+        operation_id: "DeletePolicyVersionV5",
+        tag: "iam",
+        summary: "Delete a policy version",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_version),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/versions/{version_id}/set-default",
+        operation_id: "SetDefaultPolicyVersionV5",
+        tag: "iam",
+        summary: "Make a version the default",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, set_default_version),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/attach-user",
+        operation_id: "AttachUserPolicyV5",
+        tag: "iam",
+        summary: "Attach a policy to a user",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "user_id",
+                kind: EntityKind::User,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<UserIdBody, true>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/detach-user",
+        operation_id: "DetachUserPolicyV5",
+        tag: "iam",
+        summary: "Detach a policy from a user",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "user_id",
+                kind: EntityKind::User,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<UserIdBody, false>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/attach-group",
+        operation_id: "AttachGroupPolicyV5",
+        tag: "iam",
+        summary: "Attach a policy to a group",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "group_id",
+                kind: EntityKind::Group,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<GroupIdBody, true>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/detach-group",
+        operation_id: "DetachGroupPolicyV5",
+        tag: "iam",
+        summary: "Detach a policy from a group",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "group_id",
+                kind: EntityKind::Group,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<GroupIdBody, false>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/attach-agency",
+        operation_id: "AttachAgencyPolicyV5",
+        tag: "iam",
+        summary: "Attach a policy to an agency",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "agency_id",
+                kind: EntityKind::Agency,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<AgencyIdBody, true>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/detach-agency",
+        operation_id: "DetachAgencyPolicyV5",
+        tag: "iam",
+        summary: "Detach a policy from an agency",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "agency_id",
+                kind: EntityKind::Agency,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<AgencyIdBody, false>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/policies/{policy_id}/attached-entities",
+        operation_id: "ListEntitiesForPolicyV5",
+        tag: "iam",
+        summary: "Principals a policy is attached to",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_entities),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/users/{user_id}/attached-policies",
+        operation_id: "ListAttachedUserPoliciesV5",
+        tag: "iam",
+        summary: "Policies attached to a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attached_policies::<UserIdBody>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/groups/{group_id}/attached-policies",
+        operation_id: "ListAttachedGroupPoliciesV5",
+        tag: "iam",
+        summary: "Policies attached to a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attached_policies::<GroupIdBody>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/agencies/{agency_id}/attached-policies",
+        operation_id: "ListAttachedAgencyPoliciesV5",
+        tag: "iam",
+        summary: "Policies attached to an agency",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attached_policies::<AgencyIdBody>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/users",
+        operation_id: "CreateUserV5",
+        tag: "iam",
+        summary: "Create a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_user),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/users",
+        operation_id: "ListUsersV5",
+        tag: "iam",
+        summary: "List users",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_users),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/users/{user_id}",
+        operation_id: "ShowUserV5",
+        tag: "iam",
+        summary: "Get a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_user),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/v5/users/{user_id}",
+        operation_id: "UpdateUserV5",
+        tag: "iam",
+        summary: "Update a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_user),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v5/users/{user_id}",
+        operation_id: "DeleteUserV5",
+        tag: "iam",
+        summary: "Delete a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_user),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/users/{user_id}/access-keys",
+        operation_id: "CreateAccessKeyV5",
+        tag: "iam",
+        summary: "Create an access key (at most 2 per user)",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_access_key),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/users/{user_id}/access-keys",
+        operation_id: "ListAccessKeysV5",
+        tag: "iam",
+        summary: "List a user's access keys",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_access_keys),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/v5/users/{user_id}/access-keys/{access_key_id}",
+        operation_id: "UpdateAccessKeyV5",
+        tag: "iam",
+        summary: "Activate or deactivate an access key",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_access_key),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v5/users/{user_id}/access-keys/{access_key_id}",
+        operation_id: "DeleteAccessKeyV5",
+        tag: "iam",
+        summary: "Delete an access key",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_access_key),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/groups",
+        operation_id: "CreateGroupV5",
+        tag: "iam",
+        summary: "Create a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_group),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/groups",
+        operation_id: "ListGroupsV5",
+        tag: "iam",
+        summary: "List groups",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_groups),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/groups/{group_id}",
+        operation_id: "ShowGroupV5",
+        tag: "iam",
+        summary: "Get a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_group),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/v5/groups/{group_id}",
+        operation_id: "UpdateGroupV5",
+        tag: "iam",
+        summary: "Update a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_group),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v5/groups/{group_id}",
+        operation_id: "DeleteGroupV5",
+        tag: "iam",
+        summary: "Delete a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_group),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/groups/{group_id}/add-user",
+        operation_id: "AddUserToGroupV5",
+        tag: "iam",
+        summary: "Add a user to a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, add_user),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/groups/{group_id}/remove-user",
+        operation_id: "RemoveUserFromGroupV5",
+        tag: "iam",
+        summary: "Remove a user from a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, remove_user),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/agencies",
+        operation_id: "CreateAgencyV5",
+        tag: "iam",
+        summary: "Create a trust agency",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_agency),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/agencies",
+        operation_id: "ListAgenciesV5",
+        tag: "iam",
+        summary: "List agencies",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_agencies),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/agencies/{agency_id}",
+        operation_id: "GetAgencyV5",
+        tag: "iam",
+        summary: "Get an agency",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_agency),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/v5/agencies/{agency_id}",
+        operation_id: "UpdateAgencyV5",
+        tag: "iam",
+        summary: "Update an agency",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_agency),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v5/agencies/{agency_id}",
+        operation_id: "DeleteAgencyV5",
+        tag: "iam",
+        summary: "Delete an agency",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_agency),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Put,
+        path: "/v5/agencies/{agency_id}/trust-policy",
+        operation_id: "UpdateTrustPolicyV5",
+        tag: "iam",
+        summary: "Replace an agency's trust policy",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_trust_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
 
 // ----------------------------------------------------------------------------------------------
 // JSON shapes
@@ -280,7 +731,7 @@ struct CreatePolicyBody {
 
 async fn create_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreatePolicyBody>,
 ) -> ApiResult<Json<Value>> {
     check_document(&b.policy_document, DocumentKind::Identity)?;
@@ -308,7 +759,7 @@ struct ListPoliciesQuery {
 
 async fn list_policies(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ListPoliciesQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -336,7 +787,7 @@ async fn list_policies(
 
 async fn get_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let p = own_policy(st.store(), &caller, &policy_id).await?;
@@ -350,7 +801,7 @@ struct UpdatePolicyBody {
 
 async fn update_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<UpdatePolicyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -366,7 +817,7 @@ async fn update_policy(
 
 async fn delete_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Response> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
@@ -384,7 +835,7 @@ struct CreateVersionBody {
 
 async fn create_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<CreateVersionBody>,
 ) -> ApiResult<Json<Value>> {
@@ -401,7 +852,7 @@ async fn create_version(
 
 async fn list_versions(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -415,7 +866,7 @@ async fn list_versions(
 
 async fn get_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path((policy_id, version_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     own_policy(st.store(), &caller, &policy_id).await?;
@@ -428,7 +879,7 @@ async fn get_version(
 
 async fn delete_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path((policy_id, version_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
@@ -439,7 +890,7 @@ async fn delete_version(
 
 async fn set_default_version(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path((policy_id, version_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
@@ -507,7 +958,7 @@ async fn own_principal(
 /// `attach-<kind>` (`ATTACH`) and `detach-<kind>`.
 async fn attach<B: PrincipalBody, const ATTACH: bool>(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<B>,
 ) -> ApiResult<Response> {
@@ -534,7 +985,7 @@ struct EntitiesQuery {
 
 async fn list_entities(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<EntitiesQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -590,7 +1041,7 @@ async fn list_entities(
 /// `/v5/{users,groups,agencies}/{id}/attached-policies`.
 async fn attached_policies<B: PrincipalBody>(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -624,7 +1075,7 @@ fn yes() -> bool {
 
 async fn create_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreateUserBody>,
 ) -> ApiResult<Json<Value>> {
     let account = caller.account_id.clone();
@@ -649,7 +1100,7 @@ struct ListUsersQuery {
 
 async fn list_users(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ListUsersQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -677,7 +1128,7 @@ async fn list_users(
 
 async fn get_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let u = own_user(st.store(), &caller, &user_id).await?;
@@ -695,7 +1146,7 @@ struct UpdateUserBody {
 
 async fn update_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(user_id): Path<String>,
     JsonBody(b): JsonBody<UpdateUserBody>,
 ) -> ApiResult<Json<Value>> {
@@ -713,7 +1164,7 @@ async fn update_user(
 
 async fn delete_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(user_id): Path<String>,
 ) -> ApiResult<Response> {
     own_user(st.store(), &caller, &user_id).await?;
@@ -727,7 +1178,7 @@ async fn delete_user(
 
 async fn create_access_key(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     use secrecy::ExposeSecret as _;
@@ -743,7 +1194,7 @@ async fn create_access_key(
 
 async fn list_access_keys(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(user_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -776,7 +1227,7 @@ async fn owned_key(
 
 async fn update_access_key(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path((user_id, ak)): Path<(String, String)>,
     JsonBody(b): JsonBody<UpdateAccessKeyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -798,7 +1249,7 @@ async fn update_access_key(
 
 async fn delete_access_key(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path((user_id, ak)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     owned_key(&st, &caller, &user_id, &ak).await?;
@@ -819,7 +1270,7 @@ struct CreateGroupBody {
 
 async fn create_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreateGroupBody>,
 ) -> ApiResult<Json<Value>> {
     let account = caller.account_id.clone();
@@ -841,7 +1292,7 @@ struct ListGroupsQuery {
 
 async fn list_groups(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ListGroupsQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -857,7 +1308,7 @@ async fn list_groups(
 
 async fn get_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(group_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let g = own_group(st.store(), &caller, &group_id).await?;
@@ -872,7 +1323,7 @@ struct UpdateGroupBody {
 
 async fn update_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UpdateGroupBody>,
 ) -> ApiResult<Json<Value>> {
@@ -889,7 +1340,7 @@ async fn update_group(
 
 async fn delete_group(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(group_id): Path<String>,
 ) -> ApiResult<Response> {
     own_group(st.store(), &caller, &group_id).await?;
@@ -900,7 +1351,7 @@ async fn delete_group(
 
 async fn add_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UserIdBody>,
 ) -> ApiResult<Response> {
@@ -913,7 +1364,7 @@ async fn add_user(
 
 async fn remove_user(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UserIdBody>,
 ) -> ApiResult<Response> {
@@ -940,7 +1391,7 @@ struct CreateAgencyBody {
 
 async fn create_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreateAgencyBody>,
 ) -> ApiResult<Json<Value>> {
     check_document(&b.trust_policy, DocumentKind::Trust)?;
@@ -967,7 +1418,7 @@ struct ListAgenciesQuery {
 
 async fn list_agencies(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ListAgenciesQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = store_page(q.limit, q.marker)?;
@@ -980,7 +1431,7 @@ async fn list_agencies(
 
 async fn get_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(agency_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let a = own_agency(st.store(), &caller, &agency_id).await?;
@@ -997,7 +1448,7 @@ struct UpdateAgencyBody {
 
 async fn update_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(agency_id): Path<String>,
     JsonBody(b): JsonBody<UpdateAgencyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -1014,7 +1465,7 @@ async fn update_agency(
 
 async fn delete_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(agency_id): Path<String>,
 ) -> ApiResult<Response> {
     own_agency(st.store(), &caller, &agency_id).await?;
@@ -1030,7 +1481,7 @@ struct TrustPolicyBody {
 
 async fn update_trust_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(agency_id): Path<String>,
     JsonBody(b): JsonBody<TrustPolicyBody>,
 ) -> ApiResult<Response> {

@@ -5,82 +5,304 @@
 //! `GET /v1/organizations` requires the caller to be in the organization's management account.
 //! `POST /v1/organizations/accounts` creates a member account with its root user and a project.
 
-use axum::Extension;
+use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::on;
 use iam_store::{
     OrgEntityType, OrgPolicyType, Organization, OrganizationalUnit, Root, ScpPolicy, StoreError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
+use crate::api::iam::{no_content, not_found};
 use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::iam::{no_content, not_found};
 use crate::page::{PageQuery, page_response, store_page};
 use crate::state::AppState;
 
-/// The Organizations routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/organizations",
-            post(create_organization).get(get_organization),
-        )
-        .route("/v1/organizations/roots", get(list_roots))
-        .route(
-            "/v1/organizations/policies/enable",
-            post(enable_policy_type),
-        )
-        .route(
-            "/v1/organizations/policies/disable",
-            post(disable_policy_type),
-        )
-        .route(
-            "/v1/organizations/policies",
-            post(create_policy).get(list_policies),
-        )
-        .route(
-            "/v1/organizations/policies/{policy_id}",
-            get(get_policy).patch(update_policy).delete(delete_policy),
-        )
-        .route(
-            "/v1/organizations/policies/{policy_id}/attach",
-            post(attach_policy),
-        )
-        .route(
-            "/v1/organizations/policies/{policy_id}/detach",
-            post(detach_policy),
-        )
-        .route(
-            "/v1/organizations/policies/{policy_id}/attached-entities",
-            get(list_policy_entities),
-        )
-        .route(
-            "/v1/organizations/organizational-units",
-            post(create_ou).get(list_ous),
-        )
-        .route(
-            "/v1/organizations/organizational-units/{organizational_unit_id}",
-            get(get_ou).patch(update_ou).delete(delete_ou),
-        )
-        .route(
-            "/v1/organizations/accounts",
-            post(create_account).get(list_accounts),
-        )
-        .route("/v1/organizations/accounts/{account_id}", get(get_account))
-        .route(
-            "/v1/organizations/accounts/{account_id}/move",
-            post(move_account),
-        )
-        .route("/v1/organizations/entities", get(list_entities))
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations",
+        operation_id: "CreateOrganization",
+        tag: "organizations",
+        summary: "Create an organization",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_organization),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations",
+        operation_id: "ShowOrganization",
+        tag: "organizations",
+        summary: "Get the caller's organization",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_organization),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/roots",
+        operation_id: "ListRoots",
+        tag: "organizations",
+        summary: "List roots",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_roots),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/policies/enable",
+        operation_id: "EnablePolicyType",
+        tag: "organizations",
+        summary: "Enable a policy type on a root",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, enable_policy_type),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/policies/disable",
+        operation_id: "DisablePolicyType",
+        tag: "organizations",
+        summary: "Disable a policy type on a root",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, disable_policy_type),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/policies",
+        operation_id: "CreatePolicy",
+        tag: "organizations",
+        summary: "Create an SCP",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/policies",
+        operation_id: "ListPolicies",
+        tag: "organizations",
+        summary: "List SCPs",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_policies),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/policies/{policy_id}",
+        operation_id: "ShowPolicy",
+        tag: "organizations",
+        summary: "Get an SCP",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Patch,
+        path: "/v1/organizations/policies/{policy_id}",
+        operation_id: "UpdatePolicy",
+        tag: "organizations",
+        summary: "Update an SCP",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v1/organizations/policies/{policy_id}",
+        operation_id: "DeletePolicy",
+        tag: "organizations",
+        summary: "Delete an SCP",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/policies/{policy_id}/attach",
+        operation_id: "AttachPolicy",
+        tag: "organizations",
+        summary: "Attach an SCP to a root, OU or account",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attach_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/policies/{policy_id}/detach",
+        operation_id: "DetachPolicy",
+        tag: "organizations",
+        summary: "Detach an SCP",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, detach_policy),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/policies/{policy_id}/attached-entities",
+        operation_id: "ListEntitiesForPolicy",
+        tag: "organizations",
+        summary: "Where an SCP is attached",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_policy_entities),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/organizational-units",
+        operation_id: "CreateOrganizationalUnit",
+        tag: "organizations",
+        summary: "Create an OU",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_ou),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/organizational-units",
+        operation_id: "ListOrganizationalUnits",
+        tag: "organizations",
+        summary: "List OUs under a parent",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_ous),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/organizational-units/{organizational_unit_id}",
+        operation_id: "ShowOrganizationalUnit",
+        tag: "organizations",
+        summary: "Get an OU",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_ou),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Patch,
+        path: "/v1/organizations/organizational-units/{organizational_unit_id}",
+        operation_id: "UpdateOrganizationalUnit",
+        tag: "organizations",
+        summary: "Rename an OU",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, update_ou),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v1/organizations/organizational-units/{organizational_unit_id}",
+        operation_id: "DeleteOrganizationalUnit",
+        tag: "organizations",
+        summary: "Delete an empty OU",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_ou),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/accounts",
+        operation_id: "CreateAccount",
+        tag: "organizations",
+        summary: "Create a member account (with its root user)",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_account),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/accounts",
+        operation_id: "ListAccounts",
+        tag: "organizations",
+        summary: "List member accounts",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_accounts),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/accounts/{account_id}",
+        operation_id: "ShowAccount",
+        tag: "organizations",
+        summary: "Get a member account",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, get_account),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/organizations/accounts/{account_id}/move",
+        operation_id: "MoveAccount",
+        tag: "organizations",
+        summary: "Move an account to another parent",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, move_account),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/organizations/entities",
+        operation_id: "ListEntities",
+        tag: "organizations",
+        summary: "Children of a root or OU",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_entities),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
 
 // ----------------------------------------------------------------------------------------------
 // JSON shapes and URNs
@@ -272,10 +494,7 @@ async fn own_scp(st: &AppState, org: &Organization, id: &str) -> ApiResult<ScpPo
 // ----------------------------------------------------------------------------------------------
 // organization and root
 
-async fn create_organization(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
-) -> ApiResult<Json<Value>> {
+async fn create_organization(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let account = caller.account_id.clone();
     let (org, _root) = st
         .write(|s| async move { s.create_organization(&account).await })
@@ -283,17 +502,14 @@ async fn create_organization(
     Ok(Json(json!({ "organization": org_json(&org) })))
 }
 
-async fn get_organization(
-    State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
-) -> ApiResult<Json<Value>> {
+async fn get_organization(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let org = caller_org(&st, &caller).await?;
     Ok(Json(json!({ "organization": org_json(&org) })))
 }
 
 async fn list_roots(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -314,7 +530,7 @@ struct PolicyTypeBody {
 
 async fn set_policy_type(
     st: AppState,
-    caller: Arc<Caller>,
+    caller: Caller,
     b: PolicyTypeBody,
     enable: bool,
 ) -> ApiResult<Json<Value>> {
@@ -341,7 +557,7 @@ async fn set_policy_type(
 
 async fn enable_policy_type(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<PolicyTypeBody>,
 ) -> ApiResult<Json<Value>> {
     set_policy_type(st, caller, b, true).await
@@ -349,7 +565,7 @@ async fn enable_policy_type(
 
 async fn disable_policy_type(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<PolicyTypeBody>,
 ) -> ApiResult<Json<Value>> {
     set_policy_type(st, caller, b, false).await
@@ -387,7 +603,7 @@ fn no_tags(tags: &[Value]) -> ApiResult<()> {
 
 async fn create_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreateScpBody>,
 ) -> ApiResult<Json<Value>> {
     no_tags(&b.tags)?;
@@ -418,7 +634,7 @@ struct ListScpQuery {
 
 async fn list_policies(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ListScpQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -435,7 +651,7 @@ async fn list_policies(
 
 async fn get_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -452,7 +668,7 @@ struct UpdateScpBody {
 
 async fn update_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<UpdateScpBody>,
 ) -> ApiResult<Json<Value>> {
@@ -476,7 +692,7 @@ async fn update_policy(
 
 async fn delete_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
 ) -> ApiResult<Response> {
     let org = managed_org(&st, &caller).await?;
@@ -493,7 +709,7 @@ struct EntityBody {
 
 async fn attach_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<EntityBody>,
 ) -> ApiResult<Response> {
@@ -507,7 +723,7 @@ async fn attach_policy(
 
 async fn detach_policy(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<EntityBody>,
 ) -> ApiResult<Response> {
@@ -521,7 +737,7 @@ async fn detach_policy(
 
 async fn list_policy_entities(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -556,7 +772,7 @@ struct CreateOuBody {
 
 async fn create_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreateOuBody>,
 ) -> ApiResult<Json<Value>> {
     no_tags(&b.tags)?;
@@ -577,7 +793,7 @@ struct ParentQuery {
 
 async fn list_ous(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ParentQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -605,7 +821,7 @@ async fn own_ou(st: &AppState, org: &Organization, id: &str) -> ApiResult<Organi
 
 async fn get_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -620,7 +836,7 @@ struct RenameBody {
 
 async fn update_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<RenameBody>,
 ) -> ApiResult<Json<Value>> {
@@ -634,7 +850,7 @@ async fn update_ou(
 
 async fn delete_ou(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let org = managed_org(&st, &caller).await?;
@@ -656,7 +872,7 @@ struct CreateAccountBody {
 
 async fn create_account(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CreateAccountBody>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -691,7 +907,7 @@ async fn create_account(
 
 async fn list_accounts(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<ParentQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -708,7 +924,7 @@ async fn list_accounts(
 
 async fn get_account(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;
@@ -728,7 +944,7 @@ struct MoveBody {
 
 async fn move_account(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(account_id): Path<String>,
     JsonBody(b): JsonBody<MoveBody>,
 ) -> ApiResult<Response> {
@@ -760,7 +976,7 @@ struct EntitiesQuery {
 
 async fn list_entities(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<EntitiesQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = managed_org(&st, &caller).await?;

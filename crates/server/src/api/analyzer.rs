@@ -8,9 +8,9 @@
 //! English whatever `X-Language` says. The caller needs `access-analyzer:policies:validate`
 //! (checked by the authentication layer through the catalog route).
 
+use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
 use axum::Json;
-use axum::Router;
-use axum::routing::post;
+use axum::routing::on;
 use iam_analyzer::{PolicyType, validate as validate_policy};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,12 +18,20 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
 use crate::page::PageQuery;
-use crate::state::AppState;
 
-/// The Access Analyzer routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/v5/policies/validate", post(validate))
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[Endpoint {
+    method: Method::Post,
+    path: "/v5/policies/validate",
+    operation_id: "ValidatePolicy",
+    tag: "access-analyzer",
+    summary: "Validate a policy document",
+    authz: Authz::Catalog(Sources::PATH),
+    route: |m| on(m, validate),
+    query: None,
+    request: None,
+    response: Reply::UNTYPED,
+}];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

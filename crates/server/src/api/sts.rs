@@ -17,17 +17,17 @@
 //! with the server's master key (AES-256-GCM, purpose-bound associated data), which only this
 //! server can open, for callers of the same account holding `sts::decodeAuthorizationMessage`.
 
+use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::routing::on;
 use iam_policy::{Context, Decision, Policy, PolicyKind, TrustCaller, evaluate_trust};
 use iam_store::{Agency, NewDecision, NewSessionCredential, Store};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::auth::{Caller, CallerKind};
@@ -52,14 +52,61 @@ pub const MAX_SESSION_POLICY: usize = 4096;
 /// Most `policy_ids`, tags, transitive tag keys.
 pub const MAX_LIST: usize = 20;
 
-/// The routes of this module (authenticated by the common middleware).
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v5/agencies/assume", post(assume))
-        .route("/v5/caller-identity", get(caller_identity))
-        .route("/v5/decode-authorization-message", post(decode))
-        .route("/v3.0/OS-CREDENTIAL/securitytokens", post(legacy_assume))
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/agencies/assume",
+        operation_id: "AssumeAgencyV5",
+        tag: "sts",
+        summary: "Assume an agency: temporary credentials (STS v5)",
+        authz: Authz::Handler(
+            "the agency in the body: `sts:agencies:assume` on its URN, and its trust policy",
+        ),
+        route: |m| on(m, assume),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/caller-identity",
+        operation_id: "GetCallerIdentityV5",
+        tag: "sts",
+        summary: "The identity of the caller (STS v5)",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, caller_identity),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/decode-authorization-message",
+        operation_id: "DecodeAuthorizationMessageV5",
+        tag: "sts",
+        summary: "Decode an encoded authorization message of a 403 (STS v5)",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, decode),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v3.0/OS-CREDENTIAL/securitytokens",
+        operation_id: "CreateTemporaryAccessKeyByAgency",
+        tag: "sts",
+        summary: "Temporary credentials of an agency (legacy IAM v3)",
+        authz: Authz::Handler(
+            "the agency in the body: `sts:agencies:assume` on its URN, and its trust policy",
+        ),
+        route: |m| on(m, legacy_assume),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
 
 // ---------------------------------------------------------------------------------------------
 // request validation
@@ -645,7 +692,7 @@ async fn build_request(
 
 async fn assume(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(b): JsonBody<AssumeBody>,
 ) -> ApiResult<Response> {
@@ -778,7 +825,7 @@ const LEGACY_DEFAULT_DURATION: i64 = 900;
 
 async fn legacy_assume(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(b): JsonBody<LegacyBody>,
 ) -> ApiResult<Response> {
@@ -886,7 +933,7 @@ async fn legacy_assume(
 // ---------------------------------------------------------------------------------------------
 // caller identity, decode
 
-async fn caller_identity(Extension(caller): Extension<Arc<Caller>>) -> Json<Value> {
+async fn caller_identity(caller: Caller) -> Json<Value> {
     let principal_id = match &caller.kind {
         CallerKind::User { user_id, .. } => user_id.clone(),
         CallerKind::Session {
@@ -910,7 +957,7 @@ struct DecodeBody {
 
 async fn decode(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<DecodeBody>,
 ) -> ApiResult<Json<Value>> {
     let n = b.encoded_message.chars().count();

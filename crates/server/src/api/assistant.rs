@@ -14,12 +14,13 @@
 //! principal must be in the caller's account (or a member account of the organization the
 //! caller's account manages), as for `/v1/authorize`.
 
+use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use axum::routing::on;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
 use iam_assistant::containment::{self, Overreach};
 use iam_assistant::coverage::{self, Options};
 use iam_assistant::generate::{self, Observed};
@@ -37,27 +38,87 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::snapshot::Snapshot;
 use crate::state::AppState;
 
-/// The routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/assistant/coverage", post(coverage_handler))
-        .route("/v1/assistant/generate", post(generate_handler))
-        .route("/v1/assistant/preflight", post(preflight_handler))
-        .route("/v1/assistant/agency-audit", get(audit_handler))
-        .route("/v1/assistant/diff", post(diff_handler))
-        .route(
-            "/v5/policies/check-no-new-access",
-            post(check_no_new_access),
-        )
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/check-no-new-access",
+        operation_id: "CheckNoNewAccess",
+        tag: "access-analyzer",
+        summary: "Whether a new policy grants no access the existing one does not",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, check_no_new_access),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/assistant/coverage",
+        operation_id: "AssistantCoverage",
+        tag: "assistant",
+        summary: "Which ModelArts scenarios a principal or policies cover, with the denying layer",
+        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
+        route: |m| on(m, coverage_handler),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/assistant/generate",
+        operation_id: "AssistantGenerate",
+        tag: "assistant",
+        summary: "Least-privilege policy for scenarios or observed use",
+        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
+        route: |m| on(m, generate_handler),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/assistant/preflight",
+        operation_id: "AssistantPreflight",
+        tag: "assistant",
+        summary: "Preflight of a ModelArts operation with per-step fixes",
+        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
+        route: |m| on(m, preflight_handler),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v1/assistant/agency-audit",
+        operation_id: "AssistantAgencyAudit",
+        tag: "assistant",
+        summary: "Audit of the ModelArts agencies of a project",
+        authz: Authz::Handler("the account in the query"),
+        route: |m| on(m, audit_handler),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/assistant/diff",
+        operation_id: "AssistantDiff",
+        tag: "assistant",
+        summary: "Access added or removed between two sets of policies",
+        authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
+        route: |m| on(m, diff_handler),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
 
 type Compiled = Vec<(PolicyId, Arc<Policy>)>;
 
 /// A stored agency with its compiled policies.
 #[derive(Debug, Clone)]
 pub struct StoredAgency {
-    /// Agency id.
-    pub id: String,
     /// Account.
     pub account_id: String,
     /// The agency (name, trust policy, identity policies).
@@ -131,7 +192,6 @@ impl World {
             agencies.insert(
                 a.id.clone(),
                 StoredAgency {
-                    id: a.id.clone(),
                     account_id: a.account_id.clone(),
                     config: AgencyConfig {
                         name: a.name.clone(),
@@ -407,7 +467,7 @@ struct CoverageBody {
 
 async fn coverage_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<CoverageBody>,
 ) -> ApiResult<Json<Value>> {
     let (subject, _) =
@@ -463,7 +523,7 @@ fn time_of(s: Option<&str>, what: &str) -> ApiResult<Option<time::OffsetDateTime
 
 async fn generate_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<GenerateBody>,
 ) -> ApiResult<Json<Value>> {
     let catalog = Catalog::builtin();
@@ -546,7 +606,7 @@ struct PreflightBody {
 
 async fn preflight_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<PreflightBody>,
 ) -> ApiResult<Json<Value>> {
     let (subject, world) =
@@ -600,7 +660,7 @@ struct AuditQuery {
 
 async fn audit_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     QueryParams(q): QueryParams<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
     authorize(&st, &caller, "iam:decisions:authorize")?;
@@ -631,7 +691,7 @@ fn compiled(prefix: &str, docs: &[String]) -> ApiResult<Compiled> {
 
 async fn diff_handler(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     JsonBody(b): JsonBody<DiffBody>,
 ) -> ApiResult<Json<Value>> {
     authorize(&st, &caller, "access-analyzer:policies:checkNoNewAccess")?;

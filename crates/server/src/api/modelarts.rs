@@ -17,31 +17,71 @@
 //! ModelArts authorizations). The catalog routes are authorized by the middleware first
 //! (`iam:agencies:createAgency`, `iam:authorizations:create|list|delete`).
 
+use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::routing::on;
 use iam_catalog::Catalog;
 use iam_store::{NewAgency, NewPolicy, PrincipalType, Store, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
 
-/// The routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v2/{project_id}/agency", post(create_agency))
-        .route(
-            "/v2/{project_id}/authorizations",
-            post(create_authorization)
-                .get(list_authorizations)
-                .delete(delete_authorization),
-        )
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v2/{project_id}/agency",
+        operation_id: "CreateModelArtsAgency",
+        tag: "modelarts",
+        summary: "ModelArts one-click agency creation",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_agency),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v2/{project_id}/authorizations",
+        operation_id: "CreateModelArtsAuthorization",
+        tag: "modelarts",
+        summary: "Configure the agency ModelArts uses for a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, create_authorization),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v2/{project_id}/authorizations",
+        operation_id: "ListModelArtsAuthorizations",
+        tag: "modelarts",
+        summary: "List ModelArts authorizations",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_authorizations),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Delete,
+        path: "/v2/{project_id}/authorizations",
+        operation_id: "DeleteModelArtsAuthorization",
+        tag: "modelarts",
+        summary: "Remove a ModelArts authorization",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, delete_authorization),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
 
 /// `create_time` as ModelArts answers it: milliseconds since the Unix epoch.
 fn millis(rfc3339: &str) -> i64 {
@@ -186,7 +226,7 @@ pub fn agency_scope_policies(scopes: Option<&[String]>) -> Result<Vec<String>, S
 
 async fn create_agency(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(project_id): Path<String>,
     JsonBody(b): JsonBody<CreateAgencyBody>,
 ) -> ApiResult<Json<Value>> {
@@ -278,7 +318,7 @@ struct CreateAuthorizationBody {
 
 async fn create_authorization(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(project_id): Path<String>,
     JsonBody(b): JsonBody<CreateAuthorizationBody>,
 ) -> ApiResult<Json<Value>> {
@@ -355,7 +395,7 @@ struct ListQuery {
 
 async fn list_authorizations(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(project_id): Path<String>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -450,7 +490,7 @@ struct DeleteQuery {
 
 async fn delete_authorization(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     Path(project_id): Path<String>,
     QueryParams(q): QueryParams<DeleteQuery>,
 ) -> ApiResult<Json<Value>> {

@@ -15,17 +15,15 @@
 //! `POST /v1/simulate` evaluates an evaluation case (the `eval` format of `iam_policy::case`)
 //! without touching the store.
 
+use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use axum::routing::on;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Extension;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -38,12 +36,33 @@ use crate::telemetry;
 /// Largest batch.
 pub const MAX_BATCH: usize = 100;
 
-/// The decision routes.
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/authorize", post(authorize))
-        .route("/v1/simulate", post(simulate))
-}
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/authorize",
+        operation_id: "Authorize",
+        tag: "decisions",
+        summary: "Decide one request or a batch for a stored principal",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, authorize),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v1/simulate",
+        operation_id: "Simulate",
+        tag: "decisions",
+        summary: "Evaluate an evaluation case without the store",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, simulate),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
 
 /// A context value: one string or a list of strings (numbers and booleans are taken as text).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +211,7 @@ pub struct AuthorizeRequest<'a> {
 
 async fn authorize(
     State(st): State<AppState>,
-    Extension(caller): Extension<Arc<Caller>>,
+    caller: Caller,
     BufferedBody(body): BufferedBody,
 ) -> ApiResult<Response> {
     decide_body(&st, &caller, &body)

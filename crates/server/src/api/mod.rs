@@ -1,0 +1,28 @@
+//! The HTTP API, one module per API family, each declaring its endpoints
+//! (`ENDPOINTS`, see [`crate::endpoints`]) next to its handlers.
+
+pub(crate) mod analyzer;
+pub(crate) mod assistant;
+pub(crate) mod decisions;
+pub(crate) mod gateway;
+pub(crate) mod iam;
+pub(crate) mod modelarts;
+pub(crate) mod ops;
+pub(crate) mod org;
+pub(crate) mod sts;
+
+use crate::endpoints::Endpoint;
+
+/// Every family's endpoints.
+pub(crate) const FAMILIES: &[&[Endpoint]] = &[
+    ops::ENDPOINTS,
+    decisions::ENDPOINTS,
+    iam::ENDPOINTS,
+    sts::ENDPOINTS,
+    org::ENDPOINTS,
+    analyzer::ENDPOINTS,
+    crate::audit::ENDPOINTS,
+    gateway::ENDPOINTS,
+    modelarts::ENDPOINTS,
+    assistant::ENDPOINTS,
+];

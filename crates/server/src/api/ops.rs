@@ -1,0 +1,93 @@
+//! Operations endpoints (`/healthz`, `/metrics`, `/openapi.json`) and the fallbacks for unknown
+//! paths and methods.
+
+use crate::endpoints::{Authz, Endpoint, Method, Reply};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::on;
+use serde_json::json;
+use utoipa::openapi::OpenApi;
+
+use crate::error::{ApiError, code};
+use crate::state::AppState;
+
+/// `GET /healthz`: liveness and the snapshot revision. The only unauthenticated endpoint.
+pub(crate) async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "revision": st.snapshot().revision() }))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub(crate) async fn metrics(State(st): State<AppState>) -> Response {
+    let body = st.metrics().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// `GET /openapi.json`.
+pub(crate) async fn openapi() -> Json<OpenApi> {
+    Json(crate::openapi::openapi_document())
+}
+
+/// Unknown path: Huawei API Gateway's `APIGW.0101`.
+pub(crate) async fn no_such_api() -> ApiError {
+    no_such_api_error()
+}
+
+/// The answer to a request that no endpoint serves.
+pub(crate) fn no_such_api_error() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        code::NO_SUCH_API,
+        "The API does not exist or has not been published in the environment",
+    )
+}
+
+/// Known path, wrong method.
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::METHOD,
+        "The method is not allowed for this API",
+    )
+}
+
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Get,
+        path: "/healthz",
+        operation_id: "Healthz",
+        tag: "operations",
+        summary: "Liveness and snapshot revision (no authentication)",
+        authz: Authz::Open("liveness probes carry no credentials; the answer holds no data"),
+        route: |m| on(m, healthz),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/metrics",
+        operation_id: "Metrics",
+        tag: "operations",
+        summary: "Prometheus metrics",
+        authz: Authz::Authenticated,
+        route: |m| on(m, metrics),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/openapi.json",
+        operation_id: "OpenApi",
+        tag: "operations",
+        summary: "This document",
+        authz: Authz::Authenticated,
+        route: |m| on(m, openapi),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
