@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The response body of `POST /v5/policies/validate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidatePolicyResponse {
     /// The findings, in document order (errors of one position before warnings).
     pub findings: Vec<Finding>,
@@ -15,6 +16,7 @@ pub struct ValidatePolicyResponse {
 
 /// Paging information of a response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = FindingsPageInfo))]
 pub struct PageInfo {
     /// Number of findings in this page.
     pub current_count: u32,
@@ -25,6 +27,7 @@ pub struct PageInfo {
 
 /// The severity class of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FindingType {
     /// The policy cannot be used (syntax or parameter error); the engine rejects it.
@@ -57,6 +60,7 @@ impl std::fmt::Display for FindingType {
 
 /// One validation finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     /// The class of the finding.
     pub finding_type: FindingType,
@@ -79,6 +83,7 @@ impl Finding {
 
 /// A location: a JSON path and a span in the document text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     /// The JSON path from the document root.
     pub path: Vec<PathElement>,
@@ -88,6 +93,7 @@ pub struct Location {
 
 /// One step of a JSON path: exactly one member is set.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PathElement {
     /// Array index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +156,7 @@ pub fn path_to_string(path: &[PathElement]) -> String {
 
 /// A part of a string value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Substring {
     /// Start (0-based, in characters).
     pub start: u32,
@@ -159,6 +166,7 @@ pub struct Substring {
 
 /// A text span: `start` inclusive, `end` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Span {
     /// First character.
     pub start: Position,
@@ -168,6 +176,7 @@ pub struct Span {
 
 /// A position in the document text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Position {
     /// Line, 1-based.
     pub line: usize,

@@ -176,3 +176,35 @@ fn authorization_text(e: &Endpoint) -> String {
         Authz::Handler(what) => format!("Signed; the handler decides {what}."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` of the document names a schema of its components.
+    #[test]
+    fn every_reference_resolves() {
+        let doc = serde_json::to_value(openapi_document()).unwrap();
+        let names = doc["components"]["schemas"].as_object().unwrap().clone();
+        fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    m.values().for_each(|v| refs(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").unwrap();
+            assert!(names.contains_key(name), "{r} names no schema");
+        }
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+}

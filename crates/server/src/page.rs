@@ -13,16 +13,19 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 200;
 
 /// `limit` and `marker` query parameters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1–200, default 100.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The previous page's `next_marker`.
+    #[param(pattern = "^[A-Za-z0-9+/=_-]{4,400}$")]
     pub marker: Option<String>,
 }
 
 /// `page_info` of a list response.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PageInfo {
     /// Present when more items follow; pass it as `marker` to get them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +97,19 @@ impl PageQuery {
         };
         Ok((page, info))
     }
+}
+
+/// The items of a store page, each shaped by `render`, with its `page_info`.
+pub fn store_items<T, U>(
+    page: iam_store::Page<T>,
+    render: impl FnMut(&T) -> U,
+) -> (Vec<U>, PageInfo) {
+    let items: Vec<U> = page.items.iter().map(render).collect();
+    let info = PageInfo {
+        current_count: items.len(),
+        next_marker: page.next_marker,
+    };
+    (items, info)
 }
 
 /// `{"<key>": items, "page_info": {...}}`.

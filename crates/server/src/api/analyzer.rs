@@ -8,13 +8,12 @@
 //! English whatever `X-Language` says. The caller needs `access-analyzer:policies:validate`
 //! (checked by the authentication layer through the catalog route).
 
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
 use axum::Json;
 use axum::routing::on;
-use iam_analyzer::{PolicyType, validate as validate_policy};
+use iam_analyzer::{PolicyType, ValidatePolicyResponse, validate as validate_policy};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
 use crate::page::PageQuery;
@@ -28,16 +27,23 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[Endpoint {
     summary: "Validate a policy document",
     authz: Authz::Catalog(Sources::PATH),
     route: |m| on(m, validate),
-    query: None,
-    request: None,
-    response: Reply::UNTYPED,
+    query: Some(Params::of::<PageQuery>()),
+    request: Some(Body::of::<ValidateBody>()),
+    response: Reply::ok::<ValidatePolicyResponse>(),
 }];
 
-#[derive(Deserialize)]
+/// `ValidatePolicy`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ValidateBody {
+    /// The policy document, as JSON text (at most 131,072 bytes).
+    #[schema(min_length = 1, max_length = 131072)]
     policy_document: String,
+    /// `identity_policy`, `service_control_policy`, or `resource_policy` (with
+    /// `validate_policy_resource_type` `iam:agency`: an agency trust policy).
+    #[schema(pattern = "^(identity_policy|service_control_policy|resource_policy)$")]
     policy_type: String,
+    /// `iam:agency`, with `resource_policy`.
     #[serde(default)]
     validate_policy_resource_type: Option<String>,
 }
@@ -48,7 +54,7 @@ const MAX_DOCUMENT_BYTES: usize = 131_072;
 async fn validate(
     QueryParams(q): QueryParams<PageQuery>,
     JsonBody(b): JsonBody<ValidateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ValidatePolicyResponse>> {
     let policy_type = PolicyType::from_access_analyzer(
         &b.policy_type,
         b.validate_policy_resource_type.as_deref(),
@@ -78,8 +84,13 @@ async fn validate(
     let (page, info) = q.paginate(findings.into_iter().enumerate().collect(), |(i, _)| {
         marker_of(*i)
     })?;
-    let items: Vec<_> = page.into_iter().map(|(_, f)| f).collect();
-    Ok(Json(json!({ "findings": items, "page_info": info })))
+    Ok(Json(ValidatePolicyResponse {
+        findings: page.into_iter().map(|(_, f)| f).collect(),
+        page_info: Some(iam_analyzer::PageInfo {
+            current_count: u32::try_from(info.current_count).unwrap_or(u32::MAX),
+            next_marker: info.next_marker,
+        }),
+    }))
 }
 
 /// Findings have no id; their marker is their position, zero-padded to the marker's minimum length.
