@@ -100,6 +100,7 @@ impl PageQuery {
 }
 
 /// The items of a store page, each shaped by `render`, with its `page_info`.
+#[allow(dead_code, reason = "the list responses use it as they become typed")]
 pub fn store_items<T, U>(
     page: iam_store::Page<T>,
     render: impl FnMut(&T) -> U,

@@ -17,7 +17,12 @@ use crate::endpoints::Endpoint;
 pub(crate) const FAMILIES: &[&[Endpoint]] = &[
     ops::ENDPOINTS,
     decisions::ENDPOINTS,
-    iam::ENDPOINTS,
+    iam::policies::ENDPOINTS,
+    iam::attachments::ENDPOINTS,
+    iam::users::ENDPOINTS,
+    iam::access_keys::ENDPOINTS,
+    iam::groups::ENDPOINTS,
+    iam::agencies::ENDPOINTS,
     sts::ENDPOINTS,
     org::ENDPOINTS,
     analyzer::ENDPOINTS,

@@ -1,0 +1,332 @@
+//! Attaching identity policies to users, groups and agencies, and listing attachments.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::on;
+use iam_store::{PrincipalType, Store};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::auth::Caller;
+use crate::endpoints::{Authz, Endpoint, EntityKind, Key, Method, Reply, Sources, Target};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, QueryParams};
+use crate::page::{PageQuery, page_response, store_page};
+use crate::state::AppState;
+
+/// The endpoints of this module.
+pub(crate) const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/attach-user",
+        operation_id: "AttachUserPolicyV5",
+        tag: "iam",
+        summary: "Attach a policy to a user",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "user_id",
+                kind: EntityKind::User,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<UserIdBody, true>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/detach-user",
+        operation_id: "DetachUserPolicyV5",
+        tag: "iam",
+        summary: "Detach a policy from a user",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "user_id",
+                kind: EntityKind::User,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<UserIdBody, false>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/attach-group",
+        operation_id: "AttachGroupPolicyV5",
+        tag: "iam",
+        summary: "Attach a policy to a group",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "group_id",
+                kind: EntityKind::Group,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<GroupIdBody, true>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/detach-group",
+        operation_id: "DetachGroupPolicyV5",
+        tag: "iam",
+        summary: "Detach a policy from a group",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "group_id",
+                kind: EntityKind::Group,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<GroupIdBody, false>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/attach-agency",
+        operation_id: "AttachAgencyPolicyV5",
+        tag: "iam",
+        summary: "Attach a policy to an agency",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "agency_id",
+                kind: EntityKind::Agency,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<AgencyIdBody, true>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/v5/policies/{policy_id}/detach-agency",
+        operation_id: "DetachAgencyPolicyV5",
+        tag: "iam",
+        summary: "Detach a policy from an agency",
+        authz: Authz::Catalog(Sources {
+            target: Target::Body {
+                field: "agency_id",
+                kind: EntityKind::Agency,
+            },
+            keys: &[Key::PolicyUrn],
+        }),
+        route: |m| on(m, attach::<AgencyIdBody, false>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/policies/{policy_id}/attached-entities",
+        operation_id: "ListEntitiesForPolicyV5",
+        tag: "iam",
+        summary: "Principals a policy is attached to",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, list_entities),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/users/{user_id}/attached-policies",
+        operation_id: "ListAttachedUserPoliciesV5",
+        tag: "iam",
+        summary: "Policies attached to a user",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attached_policies::<UserIdBody>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/groups/{group_id}/attached-policies",
+        operation_id: "ListAttachedGroupPoliciesV5",
+        tag: "iam",
+        summary: "Policies attached to a group",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attached_policies::<GroupIdBody>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/v5/agencies/{agency_id}/attached-policies",
+        operation_id: "ListAttachedAgencyPoliciesV5",
+        tag: "iam",
+        summary: "Policies attached to an agency",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, attached_policies::<AgencyIdBody>),
+        query: None,
+        request: None,
+        response: Reply::UNTYPED,
+    },
+];
+
+/// The body of an attach/detach call, naming one principal of `KIND`; the type also names the
+/// kind in the `attached-policies` routes.
+trait PrincipalBody: serde::de::DeserializeOwned + Send {
+    const KIND: PrincipalType;
+    fn into_id(self) -> String;
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UserIdBody {
+    pub(crate) user_id: String,
+}
+impl PrincipalBody for UserIdBody {
+    const KIND: PrincipalType = PrincipalType::User;
+    fn into_id(self) -> String {
+        self.user_id
+    }
+}
+#[derive(Deserialize)]
+struct GroupIdBody {
+    group_id: String,
+}
+impl PrincipalBody for GroupIdBody {
+    const KIND: PrincipalType = PrincipalType::Group;
+    fn into_id(self) -> String {
+        self.group_id
+    }
+}
+#[derive(Deserialize)]
+struct AgencyIdBody {
+    agency_id: String,
+}
+impl PrincipalBody for AgencyIdBody {
+    const KIND: PrincipalType = PrincipalType::Agency;
+    fn into_id(self) -> String {
+        self.agency_id
+    }
+}
+
+/// Checks that the principal `id` of `kind` belongs to the caller's account.
+async fn own_principal(
+    store: &Store,
+    caller: &Caller,
+    kind: PrincipalType,
+    id: &str,
+) -> ApiResult<()> {
+    match kind {
+        PrincipalType::User => drop(own_user(store, caller, id).await?),
+        PrincipalType::Group => drop(own_group(store, caller, id).await?),
+        PrincipalType::Agency => drop(own_agency(store, caller, id).await?),
+    }
+    Ok(())
+}
+
+/// `attach-<kind>` (`ATTACH`) and `detach-<kind>`.
+async fn attach<B: PrincipalBody, const ATTACH: bool>(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(policy_id): Path<String>,
+    JsonBody(b): JsonBody<B>,
+) -> ApiResult<Response> {
+    let (kind, principal_id) = (B::KIND, b.into_id());
+    own_policy(st.store(), &caller, &policy_id).await?;
+    own_principal(st.store(), &caller, kind, &principal_id).await?;
+    st.write(|s| async move {
+        if ATTACH {
+            s.attach_policy(&policy_id, kind, &principal_id).await
+        } else {
+            s.detach_policy(&policy_id, kind, &principal_id).await
+        }
+    })
+    .await?;
+    Ok(no_content())
+}
+
+#[derive(Deserialize)]
+struct EntitiesQuery {
+    limit: Option<u32>,
+    marker: Option<String>,
+    entity_type: Option<String>,
+}
+
+async fn list_entities(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(policy_id): Path<String>,
+    QueryParams(q): QueryParams<EntitiesQuery>,
+) -> ApiResult<Json<Value>> {
+    own_policy(st.store(), &caller, &policy_id).await?;
+    let kind = match q.entity_type.as_deref() {
+        None => None,
+        Some("user") => Some(PrincipalType::User),
+        Some("group") => Some(PrincipalType::Group),
+        Some("agency") => Some(PrincipalType::Agency),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid query parameter `entity_type`: `{other}` is not `user`, `group` or `agency`"
+            )));
+        }
+    };
+    let page = store_page(q.limit, q.marker)?;
+    let p = st
+        .store()
+        .list_policy_attachments(&policy_id, kind, &page)
+        .await?;
+    let snapshot = st.snapshot();
+    let (mut users, mut groups, mut agencies) = (Vec::new(), Vec::new(), Vec::new());
+    for a in &p.items {
+        // attachments of other accounts (system policies) are not shown
+        if !snapshot.principal_in_account(a.principal_type, &a.principal_id, &caller.account_id) {
+            continue;
+        }
+        match a.principal_type {
+            PrincipalType::User => {
+                users.push(json!({"user_id": a.principal_id, "attached_at": a.attached_at}))
+            }
+            PrincipalType::Group => {
+                groups.push(json!({"group_id": a.principal_id, "attached_at": a.attached_at}))
+            }
+            PrincipalType::Agency => {
+                agencies.push(json!({"agency_id": a.principal_id, "attached_at": a.attached_at}))
+            }
+        }
+    }
+    let count = users.len() + groups.len() + agencies.len();
+    let mut page_info = json!({ "current_count": count });
+    if let Some(m) = p.next_marker {
+        page_info["next_marker"] = json!(m);
+    }
+    Ok(Json(json!({
+        "policy_users": users,
+        "policy_groups": groups,
+        "policy_agencies": agencies,
+        "page_info": page_info,
+    })))
+}
+
+/// `/v5/{users,groups,agencies}/{id}/attached-policies`.
+async fn attached_policies<B: PrincipalBody>(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    own_principal(st.store(), &caller, B::KIND, &id).await?;
+    let p = st
+        .store()
+        .list_attached_policies(B::KIND, &id, &q.to_store()?)
+        .await?;
+    Ok(page_response(
+        "attached_policies",
+        p,
+        |a| json!({"policy_name": a.policy_name, "policy_id": a.policy_id, "urn": a.urn, "attached_at": a.attached_at}),
+    ))
+}
