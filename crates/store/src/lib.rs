@@ -5,6 +5,24 @@
 //! also bumps a monotonically increasing revision ([`Store::revision`]); the server calls
 //! [`Store::load_state`] after writes to rebuild its immutable policy snapshot.
 //!
+//! Transactions: the entity write methods live on [`WriteTx`]. [`Store::begin`] opens one;
+//! a write that touches several entities calls its methods in turn and commits once, so a
+//! failure at any step leaves the store as it was:
+//!
+//! ```no_run
+//! # async fn demo(store: &iam_store::Store) -> iam_store::Result<()> {
+//! let mut tx = store.begin().await?;
+//! let user = tx.create_user("account-id", &iam_store::NewUser {
+//!     name: "alice".into(), enabled: true, description: String::new() }).await?;
+//! let group = tx.create_group("account-id", "team", "").await?;
+//! tx.add_user_to_group(&group.id, &user.id).await?; // an error here drops `tx`: no user, no group
+//! tx.commit().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Each `Store` write method of the same name (`Store::create_user`, ...) is that one method
+//! in a transaction of its own. The revision is bumped once per committed transaction.
+//!
 //! Durability: entity writes are durable when the method returns (`synchronous=FULL`, WAL).
 //! Decision-log entries are durable when [`Store::append_decisions`] returns; callers that
 //! buffer entries in memory before calling it (recommended at high request rates) may lose
@@ -19,6 +37,25 @@
 /// the store itself, never user input), marked as audited for sqlx.
 macro_rules! sqlf {
     ($($t:tt)*) => { sqlx::AssertSqlSafe(format!($($t)*)) };
+}
+
+/// `Store` methods that run one [`WriteTx`] method in a transaction of their own: each listed
+/// `fn name(args) -> T;` becomes `Store::name(&self, args) -> Result<T>`, which begins a
+/// transaction, calls `WriteTx::name` and commits.
+macro_rules! store_writes {
+    ($(fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {
+        impl Store {
+            $(
+                #[doc = concat!("[`WriteTx::", stringify!($name), "`] in a transaction of its own.")]
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let mut tx = self.begin().await?;
+                    let out = tx.$name($($arg),*).await?;
+                    tx.commit().await?;
+                    Ok(out)
+                }
+            )*
+        }
+    };
 }
 
 mod access;
@@ -144,6 +181,42 @@ pub struct Store {
 
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
+/// An entity write transaction on the store's single writer connection, from [`Store::begin`].
+///
+/// Every entity write method exists once, here; the `Store` method of the same name runs it in
+/// a transaction of its own. Several calls on one `WriteTx` commit together or not at all:
+/// [`WriteTx::commit`] makes them durable at once, and dropping the transaction (an early
+/// return with `?`, a panic, a cancelled task) rolls all of them back. The store's revision is
+/// bumped once per committed transaction, however many writes it holds.
+///
+/// A method that returns an error may have changed rows before failing; the caller propagates
+/// the error and drops the transaction rather than committing it.
+///
+/// While a `WriteTx` is open it holds the writer connection: other writes wait for it, and
+/// calling a `Store` write method from the task holding it waits for ever (up to the pool's
+/// acquire timeout). Reads through `Store` use other connections and do not see the
+/// transaction's uncommitted rows (an in-memory store has one connection for both: do not read
+/// through `Store` while a `WriteTx` is open).
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: Tx,
+    store: Store,
+}
+
+impl WriteTx {
+    /// Commits every write made in this transaction (durable when this returns).
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Discards every write made in this transaction (dropping it does the same).
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
 const KEY_CHECK_PLAINTEXT: &[u8] = b"modelarts-iam master key check v1";
 
 impl Store {
@@ -266,14 +339,17 @@ impl Store {
         &self.inner.key
     }
 
-    /// Starts an entity write: a transaction on the single writer connection whose revision
-    /// is bumped before commit.
-    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+    /// Begins an entity write transaction ([`WriteTx`]): several writes that commit together
+    /// or not at all, with one revision bump. Waits while another transaction is open.
+    pub async fn begin(&self) -> Result<WriteTx> {
         let mut tx = self.writer().begin().await?;
         sqlx::query("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
             .execute(&mut *tx)
             .await?;
-        Ok(tx)
+        Ok(WriteTx {
+            tx,
+            store: self.clone(),
+        })
     }
 
     /// Current revision: bumped by every committed entity write (not by decision-log writes).
