@@ -1,8 +1,8 @@
 //! Persistent store for accounts, users, groups, keys, policies, agencies, organizations and
 //! the decision log (SQLite).
 //!
-//! [`Store`] is a cheap-to-clone handle. Every entity write runs in one transaction that
-//! also bumps a monotonically increasing revision ([`Store::revision`]); the server calls
+//! [`Store`] is a cheap-to-clone handle. Every entity write runs in a transaction ([`WriteTx`])
+//! that also bumps a monotonically increasing revision ([`Store::revision`]); the server calls
 //! [`Store::load_state`] after writes to rebuild its immutable policy snapshot.
 //!
 //! Transactions: the entity write methods live on [`WriteTx`]. [`Store::begin`] opens one;
@@ -22,8 +22,12 @@
 //!
 //! Each `Store` write method of the same name (`Store::create_user`, ...) is that one method
 //! in a transaction of its own. The revision is bumped once per committed transaction.
+//! Decision-log appends ([`Store::append_decisions`]) and the sweep of expired session
+//! credentials ([`Store::delete_expired_session_credentials`]) are not entity writes: they run
+//! on the writer connection without a `WriteTx` and do not bump the revision.
 //!
-//! Durability: entity writes are durable when the method returns (`synchronous=FULL`, WAL).
+//! Durability: entity writes are durable when their transaction commits ([`WriteTx::commit`],
+//! or the `Store` method returns; `synchronous=FULL`, WAL).
 //! Decision-log entries are durable when [`Store::append_decisions`] returns; callers that
 //! buffer entries in memory before calling it (recommended at high request rates) may lose
 //! the buffer on a crash. See `README.md`.
