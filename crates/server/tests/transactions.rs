@@ -140,3 +140,54 @@ async fn the_demo_fails_whole_when_a_middle_step_fails() {
     );
     assert_eq!(store.revision().await.unwrap(), revision_before);
 }
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let p = std::env::temp_dir().join(format!("iam-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_first_start_that_cannot_write_the_key_file_creates_no_account() {
+    let dir = TempDir::new("first-start");
+    let store = iam_store::Store::open_in_memory().await.unwrap();
+    // A directory where the key file goes: writing the key fails after the account, its root
+    // user and its key were created in the transaction.
+    let key_path = dir.path().join(iam_server::serve::ROOT_KEY_FILE);
+    std::fs::create_dir(&key_path).unwrap();
+    let revision = store.revision().await.unwrap();
+    let failed = iam_server::serve::bootstrap(&store, dir.path(), common::REGION).await;
+    assert!(failed.is_err(), "bootstrap wrote over a directory");
+    let none = store.list_accounts(&PageRequest::default()).await.unwrap();
+    assert!(none.items.is_empty(), "{:?}", none.items);
+    assert_eq!(store.revision().await.unwrap(), revision);
+    // So the next start bootstraps again and hands out a key that exists.
+    std::fs::remove_dir(&key_path).unwrap();
+    let done = iam_server::serve::bootstrap(&store, dir.path(), common::REGION)
+        .await
+        .unwrap()
+        .unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&done.key_file).unwrap()).unwrap();
+    let ak = written["access_key_id"].as_str().unwrap();
+    assert!(store.get_access_key(ak).await.is_ok());
+}
