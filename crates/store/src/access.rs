@@ -8,7 +8,7 @@ use crate::model::{
 };
 use crate::names::{NameKind, name_key};
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx, WriteTx};
+use crate::{Conn, Store, Tx, WriteTx};
 use secrecy::SecretString;
 
 pub(crate) const USER_COLS: &str = "id, account_id, name, 'iam::' || account_id || ':user:' || name AS urn, \
@@ -468,27 +468,24 @@ impl Store {
     }
 }
 
-impl WriteTx {
-    /// Creates an IAM user (never a root user; see [`Store::create_account`]).
-    pub async fn create_user(&mut self, account_id: &str, u: &NewUser) -> Result<User> {
+impl Conn<'_> {
+    async fn create_user(&mut self, account_id: &str, u: &NewUser) -> Result<User> {
         util::validate_user_name(&u.name)?;
         util::validate_description(&u.description)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         require_exists(tx, "account", "accounts", account_id).await?;
         let user = insert_user(tx, account_id, u, false).await?;
         Ok(user)
     }
 
-    /// Updates a user's name, enabled flag or description. The root user cannot be disabled
-    /// or renamed.
-    pub async fn update_user(&mut self, id: &str, upd: &UserUpdate) -> Result<User> {
+    async fn update_user(&mut self, id: &str, upd: &UserUpdate) -> Result<User> {
         if let Some(n) = &upd.name {
             util::validate_user_name(n)?;
         }
         if let Some(d) = &upd.description {
             util::validate_description(d)?;
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let cur = fetch_user(&mut **tx, id).await?;
         if cur.is_root_user && (upd.enabled == Some(false) || upd.name.is_some()) {
             return Err(StoreError::conflict(
@@ -517,10 +514,8 @@ impl WriteTx {
         Ok(user)
     }
 
-    /// Deletes a user with its group memberships, access keys and policy attachments.
-    /// The root user cannot be deleted.
-    pub async fn delete_user(&mut self, id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_user(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let cur = fetch_user(&mut **tx, id).await?;
         if cur.is_root_user {
             return Err(StoreError::conflict(
@@ -541,8 +536,7 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Creates a group.
-    pub async fn create_group(
+    async fn create_group(
         &mut self,
         account_id: &str,
         name: &str,
@@ -550,21 +544,20 @@ impl WriteTx {
     ) -> Result<Group> {
         util::validate_group_name(name)?;
         util::validate_description(description)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         require_exists(tx, "account", "accounts", account_id).await?;
         let g = insert_group(tx, account_id, name, description, false).await?;
         Ok(g)
     }
 
-    /// Updates a group's name or description. The system `admin` group cannot be modified.
-    pub async fn update_group(&mut self, id: &str, upd: &GroupUpdate) -> Result<Group> {
+    async fn update_group(&mut self, id: &str, upd: &GroupUpdate) -> Result<Group> {
         if let Some(n) = &upd.name {
             util::validate_group_name(n)?;
         }
         if let Some(d) = &upd.description {
             util::validate_description(d)?;
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let cur = fetch_group(&mut **tx, id).await?;
         if cur.is_system {
             return Err(system_group_error(&cur, "renamed or modified"));
@@ -589,10 +582,8 @@ impl WriteTx {
         Ok(g)
     }
 
-    /// Deletes a group with its memberships and policy attachments. The system `admin` group
-    /// cannot be deleted.
-    pub async fn delete_group(&mut self, id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_group(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let cur = fetch_group(&mut **tx, id).await?;
         if cur.is_system {
             return Err(system_group_error(&cur, "deleted"));
@@ -605,10 +596,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Adds a user to a group of the same account (a user is in at most 10 groups).
-    /// Adding an existing member is a no-op.
-    pub async fn add_user_to_group(&mut self, group_id: &str, user_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn add_user_to_group(&mut self, group_id: &str, user_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let g = fetch_group(&mut **tx, group_id).await?;
         let u = fetch_user(&mut **tx, user_id).await?;
         if g.account_id != u.account_id {
@@ -643,10 +632,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Removes a user from a group (`NotFound` if not a member). The root user stays in the
-    /// system `admin` group.
-    pub async fn remove_user_from_group(&mut self, group_id: &str, user_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn remove_user_from_group(&mut self, group_id: &str, user_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let root_in_system: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM groups g JOIN users u ON u.account_id = g.account_id \
              WHERE g.id = $1 AND g.is_system = 1 AND u.id = $2 AND u.is_root_user = 1",
@@ -675,11 +662,9 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Creates an access key for a user (at most 2 per user). The secret is returned only
-    /// here; it is stored encrypted with the master key.
-    pub async fn create_access_key(&mut self, user_id: &str) -> Result<CreatedAccessKey> {
+    async fn create_access_key(&mut self, user_id: &str) -> Result<CreatedAccessKey> {
         let secret = util::new_secret_key()?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         fetch_user(&mut **tx, user_id).await?;
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = $1")
             .bind(user_id)
@@ -717,13 +702,12 @@ impl WriteTx {
         })
     }
 
-    /// Activates or deactivates an access key.
-    pub async fn set_access_key_status(
+    async fn set_access_key_status(
         &mut self,
         access_key_id: &str,
         status: AccessKeyStatus,
     ) -> Result<AccessKey> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let r = sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
             .bind(status)
             .bind(access_key_id)
@@ -736,9 +720,8 @@ impl WriteTx {
         Ok(k)
     }
 
-    /// Deletes an access key.
-    pub async fn delete_access_key(&mut self, access_key_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_access_key(&mut self, access_key_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let r = sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
             .bind(access_key_id)
             .execute(&mut **tx)
@@ -749,8 +732,7 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Creates an agency / trust agency.
-    pub async fn create_agency(&mut self, account_id: &str, a: &NewAgency) -> Result<Agency> {
+    async fn create_agency(&mut self, account_id: &str, a: &NewAgency) -> Result<Agency> {
         util::validate_agency_name(&a.name)?;
         util::validate_path(&a.path)?;
         util::validate_document(
@@ -761,7 +743,7 @@ impl WriteTx {
         util::validate_description(&a.description)?;
         let dur = a.max_session_duration.unwrap_or(3600);
         validate_session_duration(dur)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         require_exists(tx, "account", "accounts", account_id).await?;
         require_name_free(tx, NameKind::Agency, Some(account_id), &a.name, None).await?;
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM agencies WHERE account_id = $1")
@@ -793,15 +775,14 @@ impl WriteTx {
         Ok(agency)
     }
 
-    /// Updates an agency's maximum session duration or description.
-    pub async fn update_agency(&mut self, id: &str, upd: &AgencyUpdate) -> Result<Agency> {
+    async fn update_agency(&mut self, id: &str, upd: &AgencyUpdate) -> Result<Agency> {
         if let Some(d) = upd.max_session_duration {
             validate_session_duration(d)?;
         }
         if let Some(d) = &upd.description {
             util::validate_description(d)?;
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let cur = fetch_agency(&mut **tx, id).await?;
         sqlx::query(
             "UPDATE agencies SET max_session_duration = $1, description = $2 WHERE id = $3",
@@ -815,14 +796,13 @@ impl WriteTx {
         Ok(a)
     }
 
-    /// Replaces an agency's trust policy (validated by the caller).
-    pub async fn update_trust_policy(&mut self, id: &str, trust_policy: &str) -> Result<Agency> {
+    async fn update_trust_policy(&mut self, id: &str, trust_policy: &str) -> Result<Agency> {
         util::validate_document(
             "trust_policy",
             trust_policy,
             util::MAX_POLICY_DOCUMENT_BYTES,
         )?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         fetch_agency(&mut **tx, id).await?;
         sqlx::query("UPDATE agencies SET trust_policy = $1 WHERE id = $2")
             .bind(trust_policy)
@@ -833,9 +813,8 @@ impl WriteTx {
         Ok(a)
     }
 
-    /// Deletes an agency with its policy attachments, sessions and authorizations.
-    pub async fn delete_agency(&mut self, id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_agency(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         fetch_agency(&mut **tx, id).await?;
         delete_attachments_of(tx, PrincipalType::Agency, id).await?;
         sqlx::query("DELETE FROM agencies WHERE id = $1")
@@ -847,19 +826,40 @@ impl WriteTx {
 }
 
 store_writes! {
+    /// Creates an IAM user (never a root user; see [`Store::create_account`]).
     fn create_user(account_id: &str, u: &NewUser) -> User;
+    /// Updates a user's name, enabled flag or description. The root user cannot be disabled
+    /// or renamed.
     fn update_user(id: &str, upd: &UserUpdate) -> User;
+    /// Deletes a user with its group memberships, access keys and policy attachments.
+    /// The root user cannot be deleted.
     fn delete_user(id: &str) -> ();
+    /// Creates a group.
     fn create_group(account_id: &str, name: &str, description: &str) -> Group;
+    /// Updates a group's name or description. The system `admin` group cannot be modified.
     fn update_group(id: &str, upd: &GroupUpdate) -> Group;
+    /// Deletes a group with its memberships and policy attachments. The system `admin` group
+    /// cannot be deleted.
     fn delete_group(id: &str) -> ();
+    /// Adds a user to a group of the same account (a user is in at most 10 groups).
+    /// Adding an existing member is a no-op.
     fn add_user_to_group(group_id: &str, user_id: &str) -> ();
+    /// Removes a user from a group (`NotFound` if not a member). The root user stays in the
+    /// system `admin` group.
     fn remove_user_from_group(group_id: &str, user_id: &str) -> ();
+    /// Creates an access key for a user (at most 2 per user). The secret is returned only
+    /// here; it is stored encrypted with the master key.
     fn create_access_key(user_id: &str) -> CreatedAccessKey;
+    /// Activates or deactivates an access key.
     fn set_access_key_status(access_key_id: &str, status: AccessKeyStatus) -> AccessKey;
+    /// Deletes an access key.
     fn delete_access_key(access_key_id: &str) -> ();
+    /// Creates an agency / trust agency.
     fn create_agency(account_id: &str, a: &NewAgency) -> Agency;
+    /// Updates an agency's maximum session duration or description.
     fn update_agency(id: &str, upd: &AgencyUpdate) -> Agency;
+    /// Replaces an agency's trust policy (validated by the caller).
     fn update_trust_policy(id: &str, trust_policy: &str) -> Agency;
+    /// Deletes an agency with its policy attachments, sessions and authorizations.
     fn delete_agency(id: &str) -> ();
 }

@@ -4,7 +4,7 @@ use crate::access::NewUser;
 use crate::error::{Result, StoreError};
 use crate::model::{Account, Page, PageRequest, Project, User};
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx, WriteTx};
+use crate::{Conn, Store, Tx, WriteTx};
 
 /// Name of the account's built-in administrator group (a system group).
 pub const ADMIN_GROUP: &str = "admin";
@@ -187,19 +187,15 @@ pub(crate) fn push_after(
     }
 }
 
-impl WriteTx {
-    /// Creates an account, its root user (named after the account) and its built-in system group
-    /// [`ADMIN_GROUP`] with the root user as member.
-    pub async fn create_account(&mut self, name: &str) -> Result<(Account, User)> {
+impl Conn<'_> {
+    async fn create_account(&mut self, name: &str) -> Result<(Account, User)> {
         util::validate_account_name(name)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let (account, root) = create_account_tx(tx, name).await?;
         Ok((account, root))
     }
 
-    /// Creates a project (account presence in a region). `project_id` defaults to a new
-    /// 32-hex id. One project per account and region.
-    pub async fn create_project(
+    async fn create_project(
         &mut self,
         account_id: &str,
         region: &str,
@@ -209,15 +205,12 @@ impl WriteTx {
         if let Some(id) = project_id {
             util::validate_external_id("project_id", id)?;
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let p = create_project_tx(tx, account_id, region, project_id).await?;
         Ok(p)
     }
 
-    /// First-start helper: the account, its root user and one project, created atomically.
-    /// Returns the existing ones if an account with this name already exists (idempotent;
-    /// the project for `region` is created if missing).
-    pub async fn bootstrap_account(
+    async fn bootstrap_account(
         &mut self,
         name: &str,
         region: &str,
@@ -228,7 +221,7 @@ impl WriteTx {
         if let Some(id) = project_id {
             util::validate_external_id("project_id", id)?;
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let existing = sqlx::query_as::<_, Account>(sqlf!(
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"
         ))
@@ -265,7 +258,14 @@ impl WriteTx {
 }
 
 store_writes! {
+    /// Creates an account, its root user (named after the account) and its built-in system group
+    /// [`ADMIN_GROUP`] with the root user as member.
     fn create_account(name: &str) -> (Account, User);
+    /// Creates a project (account presence in a region). `project_id` defaults to a new
+    /// 32-hex id. One project per account and region.
     fn create_project(account_id: &str, region: &str, project_id: Option<&str>) -> Project;
+    /// First-start helper: the account, its root user and one project, created atomically.
+    /// Returns the existing ones if an account with this name already exists (idempotent;
+    /// the project for `region` is created if missing).
     fn bootstrap_account(name: &str, region: &str, project_id: Option<&str>) -> (Account, User, Project);
 }

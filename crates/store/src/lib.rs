@@ -43,11 +43,22 @@ macro_rules! sqlf {
     ($($t:tt)*) => { sqlx::AssertSqlSafe(format!($($t)*)) };
 }
 
-/// `Store` methods that run one [`WriteTx`] method in a transaction of their own: each listed
-/// `fn name(args) -> T;` becomes `Store::name(&self, args) -> Result<T>`, which begins a
-/// transaction, calls `WriteTx::name` and commits.
+/// The entity write methods: for each listed `fn name(args) -> T;` with its documentation,
+/// `WriteTx::name(&mut self, args) -> Result<T>` runs the module's `Conn::name` inside a
+/// savepoint (a failed call changes nothing, also inside a larger transaction), and
+/// `Store::name(&self, args) -> Result<T>` runs `WriteTx::name` in a transaction of its own.
 macro_rules! store_writes {
-    ($(fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {
+        impl WriteTx {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&mut self, $($arg: $ty),*) -> Result<$ret> {
+                    let out = self.begin_step().await?.$name($($arg),*).await;
+                    self.end_step(out).await
+                }
+            )*
+        }
+
         impl Store {
             $(
                 #[doc = concat!("[`WriteTx::", stringify!($name), "`] in a transaction of its own.")]
@@ -193,8 +204,10 @@ pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 /// return with `?`, a panic, a cancelled task) rolls all of them back. The store's revision is
 /// bumped once per committed transaction, however many writes it holds.
 ///
-/// A method that returns an error may have changed rows before failing; the caller propagates
-/// the error and drops the transaction rather than committing it.
+/// Each method is atomic on its own too (a savepoint): one that fails has changed nothing, so
+/// a caller may handle the error and go on with the transaction. A method whose future was
+/// dropped before it finished leaves the transaction unusable: later calls and
+/// [`WriteTx::commit`] fail with [`StoreError::Transaction`].
 ///
 /// While a `WriteTx` is open it holds the writer connection: other writes wait for it, and
 /// calling a `Store` write method from the task holding it waits for ever (up to the pool's
@@ -205,11 +218,28 @@ pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 pub struct WriteTx {
     tx: Tx,
     store: Store,
+    /// A method's savepoint is open: set when it starts, cleared when it finishes, so a method
+    /// whose future was dropped half-way is detected.
+    step_open: bool,
 }
+
+/// What the write methods' bodies run on: the open transaction and the store (limits, key).
+pub(crate) struct Conn<'a> {
+    pub(crate) tx: &'a mut Tx,
+    pub(crate) store: &'a Store,
+}
+
+const KEY_CHECK_PLAINTEXT: &[u8] = b"modelarts-iam master key check v1";
+
+const STEP_CANCELLED: &str =
+    "a write of this transaction stopped half-way (its future was dropped); drop the transaction";
 
 impl WriteTx {
     /// Commits every write made in this transaction (durable when this returns).
     pub async fn commit(self) -> Result<()> {
+        if self.step_open {
+            return Err(StoreError::Transaction(STEP_CANCELLED));
+        }
         self.tx.commit().await?;
         Ok(())
     }
@@ -219,9 +249,37 @@ impl WriteTx {
         self.tx.rollback().await?;
         Ok(())
     }
-}
 
-const KEY_CHECK_PLAINTEXT: &[u8] = b"modelarts-iam master key check v1";
+    /// Opens the savepoint of one write method.
+    async fn begin_step(&mut self) -> Result<Conn<'_>> {
+        if self.step_open {
+            return Err(StoreError::Transaction(STEP_CANCELLED));
+        }
+        // Set before the first await: a step dropped at any point afterwards is detected.
+        self.step_open = true;
+        sqlx::query("SAVEPOINT write_step")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Conn {
+            tx: &mut self.tx,
+            store: &self.store,
+        })
+    }
+
+    /// Closes the savepoint of one write method, undoing what it did when it failed.
+    async fn end_step<T>(&mut self, out: Result<T>) -> Result<T> {
+        if out.is_err() {
+            sqlx::query("ROLLBACK TO SAVEPOINT write_step")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("RELEASE SAVEPOINT write_step")
+            .execute(&mut *self.tx)
+            .await?;
+        self.step_open = false;
+        out
+    }
+}
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` (`<data_dir>/iam.db`), runs the
@@ -353,6 +411,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             store: self.clone(),
+            step_open: false,
         })
     }
 

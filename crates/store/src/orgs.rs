@@ -7,7 +7,7 @@ use crate::model::{
     PolicyTypeStatus, Root, RootPolicyType, ScpAttachment, ScpChain, ScpPolicy,
 };
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx, WriteTx};
+use crate::{Conn, Store, Tx, WriteTx};
 
 /// Id of the builtin FullAccess SCP.
 pub const FULL_ACCESS_SCP_ID: &str = "p-FullAccess";
@@ -402,14 +402,12 @@ impl Store {
     }
 }
 
-impl WriteTx {
-    /// Creates an organization managed by `management_account_id`, with its root (SCPs
-    /// disabled). The management account becomes a member under the root.
-    pub async fn create_organization(
+impl Conn<'_> {
+    async fn create_organization(
         &mut self,
         management_account_id: &str,
     ) -> Result<(Organization, Root)> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         crate::access::require_exists(tx, "account", "accounts", management_account_id).await?;
         if fetch_org_account(&mut **tx, management_account_id)
             .await?
@@ -455,14 +453,13 @@ impl WriteTx {
         Ok((org, root.into()))
     }
 
-    /// Creates an OU under a root or OU (FullAccess is attached if SCPs are enabled).
-    pub async fn create_organizational_unit(
+    async fn create_organizational_unit(
         &mut self,
         parent_id: &str,
         name: &str,
     ) -> Result<OrganizationalUnit> {
         util::validate_org_name("name", name)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let org_id = resolve_parent(tx, parent_id).await?;
         let dup: Option<(String,)> =
             sqlx::query_as("SELECT id FROM org_units WHERE parent_id = $1 AND name = $2")
@@ -493,14 +490,13 @@ impl WriteTx {
         Ok(ou)
     }
 
-    /// Renames an OU.
-    pub async fn rename_organizational_unit(
+    async fn rename_organizational_unit(
         &mut self,
         id: &str,
         name: &str,
     ) -> Result<OrganizationalUnit> {
         util::validate_org_name("name", name)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let ou = fetch_ou(&mut **tx, id).await?;
         let dup: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM org_units WHERE parent_id = $1 AND name = $2 AND id <> $3",
@@ -525,9 +521,8 @@ impl WriteTx {
         Ok(ou)
     }
 
-    /// Deletes an empty OU (no child OUs, no accounts) and its SCP attachments.
-    pub async fn delete_organizational_unit(&mut self, id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_organizational_unit(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         fetch_ou(&mut **tx, id).await?;
         let (n,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM org_units WHERE parent_id = $1) + \
@@ -553,10 +548,7 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Adds an existing account to an organization under `parent_id` (root or OU of that
-    /// organization; `None` = root), join method `invited`. FullAccess is attached if SCPs are
-    /// enabled.
-    pub async fn add_account_to_organization(
+    async fn add_account_to_organization(
         &mut self,
         organization_id: &str,
         account_id: &str,
@@ -566,9 +558,7 @@ impl WriteTx {
             .await
     }
 
-    /// As [`Store::add_account_to_organization`] for an account the organization created
-    /// (`POST /v1/organizations/accounts`): join method `created`.
-    pub async fn add_created_account_to_organization(
+    async fn add_created_account_to_organization(
         &mut self,
         organization_id: &str,
         account_id: &str,
@@ -585,7 +575,7 @@ impl WriteTx {
         parent_id: Option<&str>,
         join_method: &'static str,
     ) -> Result<OrgAccount> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         fetch_org(&mut **tx, organization_id).await?;
         crate::access::require_exists(tx, "account", "accounts", account_id).await?;
         if fetch_org_account(&mut **tx, account_id).await?.is_some() {
@@ -625,13 +615,12 @@ impl WriteTx {
         Ok(m)
     }
 
-    /// Moves a member account to another root/OU of the same organization.
-    pub async fn move_account(
+    async fn move_account(
         &mut self,
         account_id: &str,
         destination_parent_id: &str,
     ) -> Result<OrgAccount> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let m = fetch_org_account(&mut **tx, account_id)
             .await?
             .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
@@ -652,9 +641,8 @@ impl WriteTx {
         Ok(m)
     }
 
-    /// Removes a member account (not the management account) and its SCP attachments.
-    pub async fn remove_account_from_organization(&mut self, account_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn remove_account_from_organization(&mut self, account_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let m = fetch_org_account(&mut **tx, account_id)
             .await?
             .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
@@ -676,9 +664,7 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Enables a policy type on a root. For `service_control_policy` the builtin FullAccess
-    /// SCP is attached to the root, every OU and every account.
-    pub async fn enable_policy_type(
+    async fn enable_policy_type(
         &mut self,
         root_id: &str,
         policy_type: OrgPolicyType,
@@ -689,7 +675,7 @@ impl WriteTx {
                 "only `service_control_policy` is supported",
             ));
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let root = fetch_root_row(&mut **tx, root_id).await?;
         if root.scp_enabled {
             return Err(StoreError::conflict(
@@ -720,9 +706,7 @@ impl WriteTx {
         Ok(root.into())
     }
 
-    /// Disables a policy type on a root: every SCP attachment of the organization is removed
-    /// (the policies themselves are kept).
-    pub async fn disable_policy_type(
+    async fn disable_policy_type(
         &mut self,
         root_id: &str,
         policy_type: OrgPolicyType,
@@ -733,7 +717,7 @@ impl WriteTx {
                 "only `service_control_policy` is supported",
             ));
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let root = fetch_root_row(&mut **tx, root_id).await?;
         if !root.scp_enabled {
             return Err(StoreError::conflict(
@@ -756,12 +740,11 @@ impl WriteTx {
         Ok(root.into())
     }
 
-    /// Creates a custom SCP in an organization.
-    pub async fn create_scp(&mut self, organization_id: &str, p: &NewScp) -> Result<ScpPolicy> {
+    async fn create_scp(&mut self, organization_id: &str, p: &NewScp) -> Result<ScpPolicy> {
         util::validate_org_name("name", &p.name)?;
         util::validate_description(&p.description)?;
         util::validate_document("content", &p.content, MAX_SCP_BYTES)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         fetch_org(&mut **tx, organization_id).await?;
         let dup: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM scp_policies WHERE (organization_id = $1 OR organization_id IS NULL) \
@@ -797,8 +780,7 @@ impl WriteTx {
         Ok(s)
     }
 
-    /// Updates a custom SCP (builtin policies cannot be edited).
-    pub async fn update_scp(&mut self, id: &str, upd: &ScpUpdate) -> Result<ScpPolicy> {
+    async fn update_scp(&mut self, id: &str, upd: &ScpUpdate) -> Result<ScpPolicy> {
         if let Some(n) = &upd.name {
             util::validate_org_name("name", n)?;
         }
@@ -808,7 +790,7 @@ impl WriteTx {
         if let Some(c) = &upd.content {
             util::validate_document("content", c, MAX_SCP_BYTES)?;
         }
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let cur = fetch_scp(&mut **tx, id).await?;
         if cur.is_builtin {
             return Err(StoreError::conflict(
@@ -849,9 +831,8 @@ impl WriteTx {
         Ok(s)
     }
 
-    /// Deletes a custom SCP that is attached nowhere.
-    pub async fn delete_scp(&mut self, id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_scp(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let cur = fetch_scp(&mut **tx, id).await?;
         if cur.is_builtin {
             return Err(StoreError::conflict(
@@ -880,10 +861,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Attaches an SCP to a root, OU or account. The SCP policy type must be enabled on the
-    /// organization's root. Attaching twice is a no-op.
-    pub async fn attach_scp(&mut self, policy_id: &str, entity_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn attach_scp(&mut self, policy_id: &str, entity_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let scp = fetch_scp(&mut **tx, policy_id).await?;
         let (org_id, kind) = resolve_entity(tx, entity_id).await?;
         if let Some(o) = &scp.organization_id
@@ -905,10 +884,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Detaches an SCP. The last SCP of a root, OU or account cannot be detached while the
-    /// policy type is enabled.
-    pub async fn detach_scp(&mut self, policy_id: &str, entity_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn detach_scp(&mut self, policy_id: &str, entity_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let scp = fetch_scp(&mut **tx, policy_id).await?;
         let attached: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM scp_attachments WHERE policy_id = $1 AND target_id = $2")
@@ -947,19 +924,42 @@ impl WriteTx {
 }
 
 store_writes! {
+    /// Creates an organization managed by `management_account_id`, with its root (SCPs
+    /// disabled). The management account becomes a member under the root.
     fn create_organization(management_account_id: &str) -> (Organization, Root);
+    /// Creates an OU under a root or OU (FullAccess is attached if SCPs are enabled).
     fn create_organizational_unit(parent_id: &str, name: &str) -> OrganizationalUnit;
+    /// Renames an OU.
     fn rename_organizational_unit(id: &str, name: &str) -> OrganizationalUnit;
+    /// Deletes an empty OU (no child OUs, no accounts) and its SCP attachments.
     fn delete_organizational_unit(id: &str) -> ();
+    /// Adds an existing account to an organization under `parent_id` (root or OU of that
+    /// organization; `None` = root), join method `invited`. FullAccess is attached if SCPs are
+    /// enabled.
     fn add_account_to_organization(organization_id: &str, account_id: &str, parent_id: Option<&str>) -> OrgAccount;
+    /// As [`Store::add_account_to_organization`] for an account the organization created
+    /// (`POST /v1/organizations/accounts`): join method `created`.
     fn add_created_account_to_organization(organization_id: &str, account_id: &str, parent_id: Option<&str>) -> OrgAccount;
+    /// Moves a member account to another root/OU of the same organization.
     fn move_account(account_id: &str, destination_parent_id: &str) -> OrgAccount;
+    /// Removes a member account (not the management account) and its SCP attachments.
     fn remove_account_from_organization(account_id: &str) -> ();
+    /// Enables a policy type on a root. For `service_control_policy` the builtin FullAccess
+    /// SCP is attached to the root, every OU and every account.
     fn enable_policy_type(root_id: &str, policy_type: OrgPolicyType) -> Root;
+    /// Disables a policy type on a root: every SCP attachment of the organization is removed
+    /// (the policies themselves are kept).
     fn disable_policy_type(root_id: &str, policy_type: OrgPolicyType) -> Root;
+    /// Creates a custom SCP in an organization.
     fn create_scp(organization_id: &str, p: &NewScp) -> ScpPolicy;
+    /// Updates a custom SCP (builtin policies cannot be edited).
     fn update_scp(id: &str, upd: &ScpUpdate) -> ScpPolicy;
+    /// Deletes a custom SCP that is attached nowhere.
     fn delete_scp(id: &str) -> ();
+    /// Attaches an SCP to a root, OU or account. The SCP policy type must be enabled on the
+    /// organization's root. Attaching twice is a no-op.
     fn attach_scp(policy_id: &str, entity_id: &str) -> ();
+    /// Detaches an SCP. The last SCP of a root, OU or account cannot be detached while the
+    /// policy type is enabled.
     fn detach_scp(policy_id: &str, entity_id: &str) -> ();
 }

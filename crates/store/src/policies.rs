@@ -7,7 +7,7 @@ use crate::model::{
     PrincipalType,
 };
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx, WriteTx};
+use crate::{Conn, Store, Tx, WriteTx};
 
 pub(crate) const POLICY_COLS: &str = "p.id, p.account_id, p.name, \
      CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
@@ -262,7 +262,7 @@ impl Store {
     }
 }
 
-impl WriteTx {
+impl Conn<'_> {
     async fn insert_policy(
         &mut self,
         account_id: Option<&str>,
@@ -277,7 +277,7 @@ impl WriteTx {
             &p.document,
             util::MAX_POLICY_DOCUMENT_BYTES,
         )?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         if let Some(acct) = account_id {
             crate::access::require_exists(tx, "account", "accounts", acct).await?;
             let (n,): (i64,) =
@@ -328,25 +328,18 @@ impl WriteTx {
         Ok(policy)
     }
 
-    /// Creates a custom identity policy with version `v1` as default.
-    pub async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
+    async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
         self.insert_policy(Some(account_id), p, PolicyType::Custom)
             .await
     }
 
-    /// Creates a system policy (visible to and attachable by every account).
-    pub async fn create_system_policy(&mut self, p: &NewPolicy) -> Result<Policy> {
+    async fn create_system_policy(&mut self, p: &NewPolicy) -> Result<Policy> {
         self.insert_policy(None, p, PolicyType::System).await
     }
 
-    /// Updates a policy's description.
-    pub async fn update_policy_description(
-        &mut self,
-        id: &str,
-        description: &str,
-    ) -> Result<Policy> {
+    async fn update_policy_description(&mut self, id: &str, description: &str) -> Result<Policy> {
         util::validate_description(description)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         fetch_policy(&mut **tx, id).await?;
         sqlx::query("UPDATE policies SET description = $1, updated_at = $2 WHERE id = $3")
             .bind(description)
@@ -358,9 +351,8 @@ impl WriteTx {
         Ok(p)
     }
 
-    /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.
-    pub async fn delete_policy(&mut self, id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_policy(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let p = fetch_policy(&mut **tx, id).await?;
         if p.attachment_count > 0 {
             return Err(StoreError::conflict(
@@ -378,16 +370,14 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Adds a version (`v<n>`, n increasing, never reused). A policy has at most 5 versions:
-    /// creating a 6th fails with `LimitExceeded` (delete a non-default version first).
-    pub async fn create_policy_version(
+    async fn create_policy_version(
         &mut self,
         policy_id: &str,
         document: &str,
         set_as_default: bool,
     ) -> Result<PolicyVersion> {
         util::validate_document("policy_document", document, util::MAX_POLICY_DOCUMENT_BYTES)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let row: Option<(i64,)> = sqlx::query_as("SELECT next_version FROM policies WHERE id = $1")
             .bind(policy_id)
             .fetch_optional(&mut **tx)
@@ -427,10 +417,9 @@ impl WriteTx {
         Ok(v)
     }
 
-    /// Deletes a non-default version (deleting the default version fails with `Conflict`).
-    pub async fn delete_policy_version(&mut self, policy_id: &str, version_id: &str) -> Result<()> {
+    async fn delete_policy_version(&mut self, policy_id: &str, version_id: &str) -> Result<()> {
         let n = parse_version_id(version_id)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let v = fetch_version(&mut **tx, policy_id, n).await?;
         if v.is_default {
             return Err(StoreError::conflict(
@@ -451,14 +440,13 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Makes `version_id` the default (exactly one version is default at any time).
-    pub async fn set_default_policy_version(
+    async fn set_default_policy_version(
         &mut self,
         policy_id: &str,
         version_id: &str,
     ) -> Result<Policy> {
         let n = parse_version_id(version_id)?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         fetch_version(&mut **tx, policy_id, n).await?;
         sqlx::query("UPDATE policies SET default_version = $1, updated_at = $2 WHERE id = $3")
             .bind(n)
@@ -470,16 +458,13 @@ impl WriteTx {
         Ok(p)
     }
 
-    /// Attaches a policy to a user, group or agency of the policy's account (system policies
-    /// attach to any account). At most 10 (configurable up to 20) per principal. Attaching
-    /// an already attached policy is a no-op.
-    pub async fn attach_policy(
+    async fn attach_policy(
         &mut self,
         policy_id: &str,
         kind: PrincipalType,
         principal_id: &str,
     ) -> Result<()> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let policy = fetch_policy(&mut **tx, policy_id).await?;
         let acct = principal_account(tx, kind, principal_id).await?;
         if let Some(pa) = &policy.account_id
@@ -526,14 +511,13 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Detaches a policy (`NotFound` if it was not attached).
-    pub async fn detach_policy(
+    async fn detach_policy(
         &mut self,
         policy_id: &str,
         kind: PrincipalType,
         principal_id: &str,
     ) -> Result<()> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let r = sqlx::query(
             "DELETE FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
              AND policy_id = $3",
@@ -554,13 +538,25 @@ impl WriteTx {
 }
 
 store_writes! {
+    /// Creates a custom identity policy with version `v1` as default.
     fn create_policy(account_id: &str, p: &NewPolicy) -> Policy;
+    /// Creates a system policy (visible to and attachable by every account).
     fn create_system_policy(p: &NewPolicy) -> Policy;
+    /// Updates a policy's description.
     fn update_policy_description(id: &str, description: &str) -> Policy;
+    /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.
     fn delete_policy(id: &str) -> ();
+    /// Adds a version (`v<n>`, n increasing, never reused). A policy has at most 5 versions:
+    /// creating a 6th fails with `LimitExceeded` (delete a non-default version first).
     fn create_policy_version(policy_id: &str, document: &str, set_as_default: bool) -> PolicyVersion;
+    /// Deletes a non-default version (deleting the default version fails with `Conflict`).
     fn delete_policy_version(policy_id: &str, version_id: &str) -> ();
+    /// Makes `version_id` the default (exactly one version is default at any time).
     fn set_default_policy_version(policy_id: &str, version_id: &str) -> Policy;
+    /// Attaches a policy to a user, group or agency of the policy's account (system policies
+    /// attach to any account). At most 10 (configurable up to 20) per principal. Attaching
+    /// an already attached policy is a no-op.
     fn attach_policy(policy_id: &str, kind: PrincipalType, principal_id: &str) -> ();
+    /// Detaches a policy (`NotFound` if it was not attached).
     fn detach_policy(policy_id: &str, kind: PrincipalType, principal_id: &str) -> ();
 }

@@ -3,7 +3,7 @@
 use crate::error::{Result, StoreError};
 use crate::model::{Authorization, CreatedSessionCredential, SessionCredential};
 use crate::util;
-use crate::{Store, WriteTx};
+use crate::{Conn, Store, WriteTx};
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
@@ -135,10 +135,8 @@ impl Store {
     }
 }
 
-impl WriteTx {
-    /// Issues temporary credentials for an agency session: a new access key id, an encrypted
-    /// secret, and a security token of which only the SHA-256 is stored.
-    pub async fn create_session_credential(
+impl Conn<'_> {
+    async fn create_session_credential(
         &mut self,
         c: &NewSessionCredential,
     ) -> Result<CreatedSessionCredential> {
@@ -150,7 +148,7 @@ impl WriteTx {
         )?;
         let secret = util::new_secret_key()?;
         let token = util::new_security_token()?;
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let row: Option<(String,)> =
             sqlx::query_as("SELECT account_id FROM agencies WHERE id = $1")
                 .bind(&c.agency_id)
@@ -202,15 +200,13 @@ impl WriteTx {
         })
     }
 
-    /// Sets which agency ModelArts uses for `user_id` (or `"all"` users) in a project,
-    /// replacing any previous one.
-    pub async fn put_authorization(
+    async fn put_authorization(
         &mut self,
         project_id: &str,
         user_id: &str,
         agency_id: &str,
     ) -> Result<Authorization> {
-        let tx = &mut self.tx;
+        let tx = &mut *self.tx;
         let proj: Option<(String,)> =
             sqlx::query_as("SELECT account_id FROM projects WHERE id = $1")
                 .bind(project_id)
@@ -261,9 +257,8 @@ impl WriteTx {
         Ok(a)
     }
 
-    /// Removes an authorization (`user_id` or `all`).
-    pub async fn delete_authorization(&mut self, project_id: &str, user_id: &str) -> Result<()> {
-        let tx = &mut self.tx;
+    async fn delete_authorization(&mut self, project_id: &str, user_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let r = sqlx::query("DELETE FROM authorizations WHERE project_id = $1 AND user_key = $2")
             .bind(project_id)
             .bind(user_id)
@@ -280,7 +275,12 @@ impl WriteTx {
 }
 
 store_writes! {
+    /// Issues temporary credentials for an agency session: a new access key id, an encrypted
+    /// secret, and a security token of which only the SHA-256 is stored.
     fn create_session_credential(c: &NewSessionCredential) -> CreatedSessionCredential;
+    /// Sets which agency ModelArts uses for `user_id` (or `"all"` users) in a project,
+    /// replacing any previous one.
     fn put_authorization(project_id: &str, user_id: &str, agency_id: &str) -> Authorization;
+    /// Removes an authorization (`user_id` or `all`).
     fn delete_authorization(project_id: &str, user_id: &str) -> ();
 }

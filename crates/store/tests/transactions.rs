@@ -9,6 +9,7 @@
 )]
 
 use iam_store::*;
+use std::future::Future as _;
 
 fn user(name: &str) -> NewUser {
     NewUser {
@@ -146,4 +147,49 @@ async fn a_transaction_reads_its_own_writes() {
     tx.commit().await.unwrap();
     let got = s.get_policy(&p.id).await.unwrap();
     assert_eq!(got.default_version_id, "v2");
+}
+
+#[tokio::test]
+async fn a_failed_write_inside_a_transaction_is_undone_and_the_transaction_goes_on() {
+    let (s, a) = setup().await;
+    let mut tx = s.begin().await.unwrap();
+    // `bootstrap_account` writes the account, its root user and `admin` group, then fails on
+    // the project id `proj1`, which belongs to `acme`.
+    let failed = tx
+        .bootstrap_account("beta", "cn-north-4", Some("proj1"))
+        .await;
+    assert!(
+        matches!(failed, Err(StoreError::Conflict { .. })),
+        "{failed:?}"
+    );
+    tx.create_user(&a.id, &user("alice")).await.unwrap();
+    tx.commit().await.unwrap();
+    let beta = s.get_account_by_name("beta").await;
+    assert!(matches!(beta, Err(StoreError::NotFound { .. })), "{beta:?}");
+    let (users, _, _, _) = contents(&s, &a.id).await;
+    assert!(users.contains(&"alice".to_owned()), "{users:?}");
+    s.check_integrity().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_write_dropped_half_way_leaves_the_transaction_unusable() {
+    let (s, a) = setup().await;
+    let before = contents(&s, &a.id).await;
+    let mut tx = s.begin().await.unwrap();
+    // Polled once, then dropped while it waits for the database.
+    {
+        let alice = user("alice");
+        let mut write = Box::pin(tx.create_user(&a.id, &alice));
+        let first =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+        assert!(first.is_pending(), "the write finished on its first poll");
+    }
+    let next = tx.create_group(&a.id, "team", "").await;
+    assert!(matches!(next, Err(StoreError::Transaction(_))), "{next:?}");
+    let commit = tx.commit().await;
+    assert!(
+        matches!(commit, Err(StoreError::Transaction(_))),
+        "{commit:?}"
+    );
+    assert_eq!(contents(&s, &a.id).await, before);
 }
