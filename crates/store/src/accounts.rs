@@ -187,6 +187,9 @@ pub(crate) fn push_after(
     }
 }
 
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
 impl Conn<'_> {
     async fn create_account(&mut self, name: &str) -> Result<(Account, User)> {
         util::validate_account_name(name)?;

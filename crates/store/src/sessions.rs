@@ -135,6 +135,9 @@ impl Store {
     }
 }
 
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
 impl Conn<'_> {
     async fn create_session_credential(
         &mut self,
