@@ -88,24 +88,26 @@ pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeErr
     let region = state.region().to_owned();
     state
         .write(|s: Store| async move {
-            let alice = s
+            // One transaction: the demo is loaded whole or not at all.
+            let mut tx = s.begin().await?;
+            let alice = tx
                 .create_user(&account, &user("alice", "demo: data scientist"))
                 .await?;
-            let bob = s
+            let bob = tx
                 .create_user(
                     &account,
                     &user("bob", "demo: data scientist who may not delete notebooks"),
                 )
                 .await?;
-            let auditor = s
+            let auditor = tx
                 .create_user(&account, &user("auditor", "demo: read-only"))
                 .await?;
-            let group = s
+            let group = tx
                 .create_group(&account, "data-scientists", "demo: notebooks and training")
                 .await?;
-            s.add_user_to_group(&group.id, &alice.id).await?;
-            s.add_user_to_group(&group.id, &bob.id).await?;
-            let p = s
+            tx.add_user_to_group(&group.id, &alice.id).await?;
+            tx.add_user_to_group(&group.id, &bob.id).await?;
+            let p = tx
                 .create_policy(
                     &account,
                     &policy(
@@ -115,18 +117,19 @@ pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeErr
                     ),
                 )
                 .await?;
-            s.attach_policy(&p.id, PrincipalType::Group, &group.id)
+            tx.attach_policy(&p.id, PrincipalType::Group, &group.id)
                 .await?;
-            let p = s
+            let p = tx
                 .create_policy(&account, &policy("no-notebook-delete", no_delete, "demo"))
                 .await?;
-            s.attach_policy(&p.id, PrincipalType::User, &bob.id).await?;
-            let p = s
+            tx.attach_policy(&p.id, PrincipalType::User, &bob.id)
+                .await?;
+            let p = tx
                 .create_policy(&account, &policy("modelarts-read-only", read_only, "demo"))
                 .await?;
-            s.attach_policy(&p.id, PrincipalType::User, &auditor.id)
+            tx.attach_policy(&p.id, PrincipalType::User, &auditor.id)
                 .await?;
-            let agency = s
+            let agency = tx
                 .create_agency(
                     &account,
                     &NewAgency {
@@ -138,35 +141,35 @@ pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeErr
                     },
                 )
                 .await?;
-            let p = s
+            let p = tx
                 .create_policy(&account, &policy("obs-read", obs_read, "demo"))
                 .await?;
-            s.attach_policy(&p.id, PrincipalType::Agency, &agency.id)
+            tx.attach_policy(&p.id, PrincipalType::Agency, &agency.id)
                 .await?;
 
-            let (org, root) = s.create_organization(&account).await?;
-            s.enable_policy_type(&root.id, OrgPolicyType::ServiceControlPolicy)
+            let (org, root) = tx.create_organization(&account).await?;
+            tx.enable_policy_type(&root.id, OrgPolicyType::ServiceControlPolicy)
                 .await?;
-            let ou = s.create_organizational_unit(&root.id, "research").await?;
+            let ou = tx.create_organizational_unit(&root.id, "research").await?;
             let (member, _root_user, _project) =
-                s.bootstrap_account(MEMBER_ACCOUNT, &region, None).await?;
-            s.add_created_account_to_organization(&org.id, &member.id, Some(&ou.id))
+                tx.bootstrap_account(MEMBER_ACCOUNT, &region, None).await?;
+            tx.add_created_account_to_organization(&org.id, &member.id, Some(&ou.id))
                 .await?;
-            let carol = s
+            let carol = tx
                 .create_user(
                     &member.id,
                     &user("carol", "demo: researcher in a member account"),
                 )
                 .await?;
-            let p = s
+            let p = tx
                 .create_policy(
                     &member.id,
                     &policy("modelarts-full", modelarts_full, "demo"),
                 )
                 .await?;
-            s.attach_policy(&p.id, PrincipalType::User, &carol.id)
+            tx.attach_policy(&p.id, PrincipalType::User, &carol.id)
                 .await?;
-            let scp = s
+            let scp = tx
                 .create_scp(
                     &org.id,
                     &NewScp {
@@ -177,7 +180,8 @@ pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeErr
                     },
                 )
                 .await?;
-            s.attach_scp(&scp.id, &ou.id).await?;
+            tx.attach_scp(&scp.id, &ou.id).await?;
+            tx.commit().await?;
             Ok(Demo {
                 alice: alice.urn,
                 bob: bob.urn,

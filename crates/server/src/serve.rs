@@ -67,8 +67,12 @@ pub async fn bootstrap(
     if !store.list_accounts(&page).await?.items.is_empty() {
         return Ok(None);
     }
-    let (account, root, project) = store.bootstrap_account(FIRST_ACCOUNT, region, None).await?;
-    let key = store.create_access_key(&root.id).await?;
+    // One transaction: the account and its root user's key exist together or not at all. The
+    // key file is written before the commit, so a committed key is always in the file (a failed
+    // commit leaves a file naming a key that does not exist, rewritten at the next start).
+    let mut tx = store.begin().await?;
+    let (account, root, project) = tx.bootstrap_account(FIRST_ACCOUNT, region, None).await?;
+    let key = tx.create_access_key(&root.id).await?;
     let key_file = data_dir.join(ROOT_KEY_FILE);
     let doc = {
         use secrecy::ExposeSecret as _;
@@ -88,6 +92,7 @@ pub async fn bootstrap(
         &key_file,
         &serde_json::to_vec_pretty(&doc).unwrap_or_default(),
     )?;
+    tx.commit().await?;
     Ok(Some(Bootstrapped {
         key_file,
         account_id: account.id,

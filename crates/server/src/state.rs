@@ -122,7 +122,9 @@ impl AppState {
     }
 
     /// Runs one store write, then rebuilds and swaps the snapshot before returning. Writes are
-    /// serialised; a failed write changes nothing and skips the rebuild.
+    /// serialised. `f` makes one `Store` write call, or, for a write of several entities, opens
+    /// one transaction (`Store::begin`), makes its calls on it and commits once: either way a
+    /// failed write changes nothing and skips the rebuild.
     pub async fn write<T, F, Fut>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(Store) -> Fut,

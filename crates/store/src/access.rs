@@ -8,7 +8,7 @@ use crate::model::{
 };
 use crate::names::{NameKind, name_key};
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx};
+use crate::{Conn, Store, Tx, WriteTx};
 use secrecy::SecretString;
 
 pub(crate) const USER_COLS: &str = "id, account_id, name, 'iam::' || account_id || ':user:' || name AS urn, \
@@ -267,17 +267,6 @@ pub(crate) async fn delete_attachments_of(
 impl Store {
     // ---------------------------------------------------------------------------- users
 
-    /// Creates an IAM user (never a root user; see [`Store::create_account`]).
-    pub async fn create_user(&self, account_id: &str, u: &NewUser) -> Result<User> {
-        util::validate_user_name(&u.name)?;
-        util::validate_description(&u.description)?;
-        let mut tx = self.begin_write().await?;
-        require_exists(&mut tx, "account", "accounts", account_id).await?;
-        let user = insert_user(&mut tx, account_id, u, false).await?;
-        tx.commit().await?;
-        Ok(user)
-    }
-
     /// Gets a user.
     pub async fn get_user(&self, id: &str) -> Result<User> {
         fetch_user(self.reader(), id).await
@@ -321,87 +310,7 @@ impl Store {
         }))
     }
 
-    /// Updates a user's name, enabled flag or description. The root user cannot be disabled
-    /// or renamed.
-    pub async fn update_user(&self, id: &str, upd: &UserUpdate) -> Result<User> {
-        if let Some(n) = &upd.name {
-            util::validate_user_name(n)?;
-        }
-        if let Some(d) = &upd.description {
-            util::validate_description(d)?;
-        }
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_user(&mut *tx, id).await?;
-        if cur.is_root_user && (upd.enabled == Some(false) || upd.name.is_some()) {
-            return Err(StoreError::conflict(
-                "user",
-                "the root user cannot be renamed or disabled",
-            ));
-        }
-        if let Some(n) = &upd.name
-            && n != &cur.name
-        {
-            require_name_free(&mut tx, NameKind::User, Some(&cur.account_id), n, Some(id)).await?;
-            sqlx::query("UPDATE users SET name = $1, name_key = $2 WHERE id = $3")
-                .bind(n)
-                .bind(name_key(n))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE users SET enabled = $1, description = $2 WHERE id = $3")
-            .bind(upd.enabled.unwrap_or(cur.enabled))
-            .bind(upd.description.as_ref().unwrap_or(&cur.description))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let user = fetch_user(&mut *tx, id).await?;
-        tx.commit().await?;
-        Ok(user)
-    }
-
-    /// Deletes a user with its group memberships, access keys and policy attachments.
-    /// The root user cannot be deleted.
-    pub async fn delete_user(&self, id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_user(&mut *tx, id).await?;
-        if cur.is_root_user {
-            return Err(StoreError::conflict(
-                "user",
-                "the root user cannot be deleted",
-            ));
-        }
-        delete_attachments_of(&mut tx, PrincipalType::User, id).await?;
-        sqlx::query("DELETE FROM authorizations WHERE user_key = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        // group_members and access_keys cascade
-        sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     // --------------------------------------------------------------------------- groups
-
-    /// Creates a group.
-    pub async fn create_group(
-        &self,
-        account_id: &str,
-        name: &str,
-        description: &str,
-    ) -> Result<Group> {
-        util::validate_group_name(name)?;
-        util::validate_description(description)?;
-        let mut tx = self.begin_write().await?;
-        require_exists(&mut tx, "account", "accounts", account_id).await?;
-        let g = insert_group(&mut tx, account_id, name, description, false).await?;
-        tx.commit().await?;
-        Ok(g)
-    }
 
     /// Gets a group.
     pub async fn get_group(&self, id: &str) -> Result<Group> {
@@ -437,57 +346,6 @@ impl Store {
         }))
     }
 
-    /// Updates a group's name or description. The system `admin` group cannot be modified.
-    pub async fn update_group(&self, id: &str, upd: &GroupUpdate) -> Result<Group> {
-        if let Some(n) = &upd.name {
-            util::validate_group_name(n)?;
-        }
-        if let Some(d) = &upd.description {
-            util::validate_description(d)?;
-        }
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_group(&mut *tx, id).await?;
-        if cur.is_system {
-            return Err(system_group_error(&cur, "renamed or modified"));
-        }
-        if let Some(n) = &upd.name
-            && n != &cur.name
-        {
-            require_name_free(&mut tx, NameKind::Group, Some(&cur.account_id), n, Some(id)).await?;
-            sqlx::query("UPDATE groups SET name = $1, name_key = $2 WHERE id = $3")
-                .bind(n)
-                .bind(name_key(n))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE groups SET description = $1 WHERE id = $2")
-            .bind(upd.description.as_ref().unwrap_or(&cur.description))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let g = fetch_group(&mut *tx, id).await?;
-        tx.commit().await?;
-        Ok(g)
-    }
-
-    /// Deletes a group with its memberships and policy attachments. The system `admin` group
-    /// cannot be deleted.
-    pub async fn delete_group(&self, id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_group(&mut *tx, id).await?;
-        if cur.is_system {
-            return Err(system_group_error(&cur, "deleted"));
-        }
-        delete_attachments_of(&mut tx, PrincipalType::Group, id).await?;
-        sqlx::query("DELETE FROM groups WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The account's built-in administrator group (the system group [`crate::ADMIN_GROUP`]).
     pub async fn admin_group(&self, account_id: &str) -> Result<Group> {
         util::fetch_one(
@@ -514,119 +372,7 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Adds a user to a group of the same account (a user is in at most 10 groups).
-    /// Adding an existing member is a no-op.
-    pub async fn add_user_to_group(&self, group_id: &str, user_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let g = fetch_group(&mut *tx, group_id).await?;
-        let u = fetch_user(&mut *tx, user_id).await?;
-        if g.account_id != u.account_id {
-            return Err(StoreError::invalid(
-                "user_id",
-                format!("user `{user_id}` belongs to another account than group `{group_id}`"),
-            ));
-        }
-        let member: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2")
-                .bind(group_id)
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if member.is_some() {
-            return Ok(());
-        }
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let max = self.limits().max_groups_per_user;
-        if n >= i64::from(max) {
-            return Err(StoreError::limit("groups per user", max));
-        }
-        sqlx::query("INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3)")
-            .bind(group_id)
-            .bind(user_id)
-            .bind(util::now())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Removes a user from a group (`NotFound` if not a member). The root user stays in the
-    /// system `admin` group.
-    pub async fn remove_user_from_group(&self, group_id: &str, user_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let root_in_system: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM groups g JOIN users u ON u.account_id = g.account_id \
-             WHERE g.id = $1 AND g.is_system = 1 AND u.id = $2 AND u.is_root_user = 1",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if root_in_system.is_some() {
-            return Err(StoreError::unmodifiable(
-                "group membership",
-                "the root user always belongs to the account's `admin` group",
-            ));
-        }
-        let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
-            .bind(group_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::not_found(
-                "group membership",
-                format!("{group_id}/{user_id}"),
-            ));
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     // ---------------------------------------------------------------------- access keys
-
-    /// Creates an access key for a user (at most 2 per user). The secret is returned only
-    /// here; it is stored encrypted with the master key.
-    pub async fn create_access_key(&self, user_id: &str) -> Result<CreatedAccessKey> {
-        let secret = util::new_secret_key()?;
-        let mut tx = self.begin_write().await?;
-        fetch_user(&mut *tx, user_id).await?;
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let max = self.limits().max_access_keys_per_user;
-        if n >= i64::from(max) {
-            return Err(StoreError::limit("access keys per user", max));
-        }
-        let key = AccessKey {
-            access_key_id: util::new_access_key_id()?,
-            user_id: user_id.to_owned(),
-            status: AccessKeyStatus::Active,
-            created_at: util::now(),
-        };
-        let (nonce, ct) = self.key().encrypt(&key.access_key_id, secret.as_bytes())?;
-        sqlx::query(
-            "INSERT INTO access_keys (access_key_id, user_id, status, secret_nonce, \
-             secret_ciphertext, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&key.access_key_id)
-        .bind(&key.user_id)
-        .bind(key.status)
-        .bind(nonce)
-        .bind(ct)
-        .bind(&key.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(CreatedAccessKey {
-            access_key: key,
-            secret_access_key: SecretString::from(secret),
-        })
-    }
 
     /// Gets an access key record (no secret).
     pub async fn get_access_key(&self, access_key_id: &str) -> Result<AccessKey> {
@@ -641,40 +387,6 @@ impl Store {
         .bind(user_id)
         .fetch_all(self.reader())
         .await?)
-    }
-
-    /// Activates or deactivates an access key.
-    pub async fn set_access_key_status(
-        &self,
-        access_key_id: &str,
-        status: AccessKeyStatus,
-    ) -> Result<AccessKey> {
-        let mut tx = self.begin_write().await?;
-        let r = sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
-            .bind(status)
-            .bind(access_key_id)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::not_found("access key", access_key_id));
-        }
-        let k = fetch_access_key(&mut *tx, access_key_id).await?;
-        tx.commit().await?;
-        Ok(k)
-    }
-
-    /// Deletes an access key.
-    pub async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let r = sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
-            .bind(access_key_id)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::not_found("access key", access_key_id));
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// For the signature verifier: the key record and its decrypted secret, or `None` if the
@@ -707,51 +419,6 @@ impl Store {
     }
 
     // ------------------------------------------------------------------------- agencies
-
-    /// Creates an agency / trust agency.
-    pub async fn create_agency(&self, account_id: &str, a: &NewAgency) -> Result<Agency> {
-        util::validate_agency_name(&a.name)?;
-        util::validate_path(&a.path)?;
-        util::validate_document(
-            "trust_policy",
-            &a.trust_policy,
-            util::MAX_POLICY_DOCUMENT_BYTES,
-        )?;
-        util::validate_description(&a.description)?;
-        let dur = a.max_session_duration.unwrap_or(3600);
-        validate_session_duration(dur)?;
-        let mut tx = self.begin_write().await?;
-        require_exists(&mut tx, "account", "accounts", account_id).await?;
-        require_name_free(&mut tx, NameKind::Agency, Some(account_id), &a.name, None).await?;
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM agencies WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let max = self.limits().max_agencies_per_account;
-        if n >= i64::from(max) {
-            return Err(StoreError::limit("agencies per account", max));
-        }
-        let id = util::new_id()?;
-        sqlx::query(
-            "INSERT INTO agencies (id, account_id, name, path, trust_policy, \
-             max_session_duration, description, created_at, name_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&id)
-        .bind(account_id)
-        .bind(&a.name)
-        .bind(&a.path)
-        .bind(&a.trust_policy)
-        .bind(dur)
-        .bind(&a.description)
-        .bind(util::now())
-        .bind(name_key(&a.name))
-        .execute(&mut *tx)
-        .await?;
-        let agency = fetch_agency(&mut *tx, &id).await?;
-        tx.commit().await?;
-        Ok(agency)
-    }
 
     /// Gets an agency.
     pub async fn get_agency(&self, id: &str) -> Result<Agency> {
@@ -799,59 +466,403 @@ impl Store {
             vec![a.created_at.clone(), a.id.clone()]
         }))
     }
+}
 
-    /// Updates an agency's maximum session duration or description.
-    pub async fn update_agency(&self, id: &str, upd: &AgencyUpdate) -> Result<Agency> {
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
+impl Conn<'_> {
+    async fn create_user(&mut self, account_id: &str, u: &NewUser) -> Result<User> {
+        util::validate_user_name(&u.name)?;
+        util::validate_description(&u.description)?;
+        let tx = &mut *self.tx;
+        require_exists(tx, "account", "accounts", account_id).await?;
+        let user = insert_user(tx, account_id, u, false).await?;
+        Ok(user)
+    }
+
+    async fn update_user(&mut self, id: &str, upd: &UserUpdate) -> Result<User> {
+        if let Some(n) = &upd.name {
+            util::validate_user_name(n)?;
+        }
+        if let Some(d) = &upd.description {
+            util::validate_description(d)?;
+        }
+        let tx = &mut *self.tx;
+        let cur = fetch_user(&mut **tx, id).await?;
+        if cur.is_root_user && (upd.enabled == Some(false) || upd.name.is_some()) {
+            return Err(StoreError::conflict(
+                "user",
+                "the root user cannot be renamed or disabled",
+            ));
+        }
+        if let Some(n) = &upd.name
+            && n != &cur.name
+        {
+            require_name_free(tx, NameKind::User, Some(&cur.account_id), n, Some(id)).await?;
+            sqlx::query("UPDATE users SET name = $1, name_key = $2 WHERE id = $3")
+                .bind(n)
+                .bind(name_key(n))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query("UPDATE users SET enabled = $1, description = $2 WHERE id = $3")
+            .bind(upd.enabled.unwrap_or(cur.enabled))
+            .bind(upd.description.as_ref().unwrap_or(&cur.description))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let user = fetch_user(&mut **tx, id).await?;
+        Ok(user)
+    }
+
+    async fn delete_user(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let cur = fetch_user(&mut **tx, id).await?;
+        if cur.is_root_user {
+            return Err(StoreError::conflict(
+                "user",
+                "the root user cannot be deleted",
+            ));
+        }
+        delete_attachments_of(tx, PrincipalType::User, id).await?;
+        sqlx::query("DELETE FROM authorizations WHERE user_key = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        // group_members and access_keys cascade
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_group(
+        &mut self,
+        account_id: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<Group> {
+        util::validate_group_name(name)?;
+        util::validate_description(description)?;
+        let tx = &mut *self.tx;
+        require_exists(tx, "account", "accounts", account_id).await?;
+        let g = insert_group(tx, account_id, name, description, false).await?;
+        Ok(g)
+    }
+
+    async fn update_group(&mut self, id: &str, upd: &GroupUpdate) -> Result<Group> {
+        if let Some(n) = &upd.name {
+            util::validate_group_name(n)?;
+        }
+        if let Some(d) = &upd.description {
+            util::validate_description(d)?;
+        }
+        let tx = &mut *self.tx;
+        let cur = fetch_group(&mut **tx, id).await?;
+        if cur.is_system {
+            return Err(system_group_error(&cur, "renamed or modified"));
+        }
+        if let Some(n) = &upd.name
+            && n != &cur.name
+        {
+            require_name_free(tx, NameKind::Group, Some(&cur.account_id), n, Some(id)).await?;
+            sqlx::query("UPDATE groups SET name = $1, name_key = $2 WHERE id = $3")
+                .bind(n)
+                .bind(name_key(n))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query("UPDATE groups SET description = $1 WHERE id = $2")
+            .bind(upd.description.as_ref().unwrap_or(&cur.description))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let g = fetch_group(&mut **tx, id).await?;
+        Ok(g)
+    }
+
+    async fn delete_group(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let cur = fetch_group(&mut **tx, id).await?;
+        if cur.is_system {
+            return Err(system_group_error(&cur, "deleted"));
+        }
+        delete_attachments_of(tx, PrincipalType::Group, id).await?;
+        sqlx::query("DELETE FROM groups WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_user_to_group(&mut self, group_id: &str, user_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let g = fetch_group(&mut **tx, group_id).await?;
+        let u = fetch_user(&mut **tx, user_id).await?;
+        if g.account_id != u.account_id {
+            return Err(StoreError::invalid(
+                "user_id",
+                format!("user `{user_id}` belongs to another account than group `{group_id}`"),
+            ));
+        }
+        let member: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2")
+                .bind(group_id)
+                .bind(user_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if member.is_some() {
+            return Ok(());
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let max = self.store.limits().max_groups_per_user;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("groups per user", max));
+        }
+        sqlx::query("INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3)")
+            .bind(group_id)
+            .bind(user_id)
+            .bind(util::now())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_user_from_group(&mut self, group_id: &str, user_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let root_in_system: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM groups g JOIN users u ON u.account_id = g.account_id \
+             WHERE g.id = $1 AND g.is_system = 1 AND u.id = $2 AND u.is_root_user = 1",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if root_in_system.is_some() {
+            return Err(StoreError::unmodifiable(
+                "group membership",
+                "the root user always belongs to the account's `admin` group",
+            ));
+        }
+        let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found(
+                "group membership",
+                format!("{group_id}/{user_id}"),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn create_access_key(&mut self, user_id: &str) -> Result<CreatedAccessKey> {
+        let secret = util::new_secret_key()?;
+        let tx = &mut *self.tx;
+        fetch_user(&mut **tx, user_id).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let max = self.store.limits().max_access_keys_per_user;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("access keys per user", max));
+        }
+        let key = AccessKey {
+            access_key_id: util::new_access_key_id()?,
+            user_id: user_id.to_owned(),
+            status: AccessKeyStatus::Active,
+            created_at: util::now(),
+        };
+        let (nonce, ct) = self
+            .store
+            .key()
+            .encrypt(&key.access_key_id, secret.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, user_id, status, secret_nonce, \
+             secret_ciphertext, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&key.access_key_id)
+        .bind(&key.user_id)
+        .bind(key.status)
+        .bind(nonce)
+        .bind(ct)
+        .bind(&key.created_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(CreatedAccessKey {
+            access_key: key,
+            secret_access_key: SecretString::from(secret),
+        })
+    }
+
+    async fn set_access_key_status(
+        &mut self,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<AccessKey> {
+        let tx = &mut *self.tx;
+        let r = sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
+            .bind(status)
+            .bind(access_key_id)
+            .execute(&mut **tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found("access key", access_key_id));
+        }
+        let k = fetch_access_key(&mut **tx, access_key_id).await?;
+        Ok(k)
+    }
+
+    async fn delete_access_key(&mut self, access_key_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let r = sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
+            .bind(access_key_id)
+            .execute(&mut **tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found("access key", access_key_id));
+        }
+        Ok(())
+    }
+
+    async fn create_agency(&mut self, account_id: &str, a: &NewAgency) -> Result<Agency> {
+        util::validate_agency_name(&a.name)?;
+        util::validate_path(&a.path)?;
+        util::validate_document(
+            "trust_policy",
+            &a.trust_policy,
+            util::MAX_POLICY_DOCUMENT_BYTES,
+        )?;
+        util::validate_description(&a.description)?;
+        let dur = a.max_session_duration.unwrap_or(3600);
+        validate_session_duration(dur)?;
+        let tx = &mut *self.tx;
+        require_exists(tx, "account", "accounts", account_id).await?;
+        require_name_free(tx, NameKind::Agency, Some(account_id), &a.name, None).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM agencies WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let max = self.store.limits().max_agencies_per_account;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("agencies per account", max));
+        }
+        let id = util::new_id()?;
+        sqlx::query(
+            "INSERT INTO agencies (id, account_id, name, path, trust_policy, \
+             max_session_duration, description, created_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(&a.name)
+        .bind(&a.path)
+        .bind(&a.trust_policy)
+        .bind(dur)
+        .bind(&a.description)
+        .bind(util::now())
+        .bind(name_key(&a.name))
+        .execute(&mut **tx)
+        .await?;
+        let agency = fetch_agency(&mut **tx, &id).await?;
+        Ok(agency)
+    }
+
+    async fn update_agency(&mut self, id: &str, upd: &AgencyUpdate) -> Result<Agency> {
         if let Some(d) = upd.max_session_duration {
             validate_session_duration(d)?;
         }
         if let Some(d) = &upd.description {
             util::validate_description(d)?;
         }
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_agency(&mut *tx, id).await?;
+        let tx = &mut *self.tx;
+        let cur = fetch_agency(&mut **tx, id).await?;
         sqlx::query(
             "UPDATE agencies SET max_session_duration = $1, description = $2 WHERE id = $3",
         )
         .bind(upd.max_session_duration.unwrap_or(cur.max_session_duration))
         .bind(upd.description.as_ref().unwrap_or(&cur.description))
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        let a = fetch_agency(&mut *tx, id).await?;
-        tx.commit().await?;
+        let a = fetch_agency(&mut **tx, id).await?;
         Ok(a)
     }
 
-    /// Replaces an agency's trust policy (validated by the caller).
-    pub async fn update_trust_policy(&self, id: &str, trust_policy: &str) -> Result<Agency> {
+    async fn update_trust_policy(&mut self, id: &str, trust_policy: &str) -> Result<Agency> {
         util::validate_document(
             "trust_policy",
             trust_policy,
             util::MAX_POLICY_DOCUMENT_BYTES,
         )?;
-        let mut tx = self.begin_write().await?;
-        fetch_agency(&mut *tx, id).await?;
+        let tx = &mut *self.tx;
+        fetch_agency(&mut **tx, id).await?;
         sqlx::query("UPDATE agencies SET trust_policy = $1 WHERE id = $2")
             .bind(trust_policy)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        let a = fetch_agency(&mut *tx, id).await?;
-        tx.commit().await?;
+        let a = fetch_agency(&mut **tx, id).await?;
         Ok(a)
     }
 
-    /// Deletes an agency with its policy attachments, sessions and authorizations.
-    pub async fn delete_agency(&self, id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        fetch_agency(&mut *tx, id).await?;
-        delete_attachments_of(&mut tx, PrincipalType::Agency, id).await?;
+    async fn delete_agency(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        fetch_agency(&mut **tx, id).await?;
+        delete_attachments_of(tx, PrincipalType::Agency, id).await?;
         sqlx::query("DELETE FROM agencies WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
+}
+
+store_writes! {
+    /// Creates an IAM user (never a root user; see [`Store::create_account`]).
+    fn create_user(account_id: &str, u: &NewUser) -> User;
+    /// Updates a user's name, enabled flag or description. The root user cannot be disabled
+    /// or renamed.
+    fn update_user(id: &str, upd: &UserUpdate) -> User;
+    /// Deletes a user with its group memberships, access keys and policy attachments.
+    /// The root user cannot be deleted.
+    fn delete_user(id: &str) -> ();
+    /// Creates a group.
+    fn create_group(account_id: &str, name: &str, description: &str) -> Group;
+    /// Updates a group's name or description. The system `admin` group cannot be modified.
+    fn update_group(id: &str, upd: &GroupUpdate) -> Group;
+    /// Deletes a group with its memberships and policy attachments. The system `admin` group
+    /// cannot be deleted.
+    fn delete_group(id: &str) -> ();
+    /// Adds a user to a group of the same account (a user is in at most 10 groups).
+    /// Adding an existing member is a no-op.
+    fn add_user_to_group(group_id: &str, user_id: &str) -> ();
+    /// Removes a user from a group (`NotFound` if not a member). The root user stays in the
+    /// system `admin` group.
+    fn remove_user_from_group(group_id: &str, user_id: &str) -> ();
+    /// Creates an access key for a user (at most 2 per user). The secret is returned only
+    /// here; it is stored encrypted with the master key.
+    fn create_access_key(user_id: &str) -> CreatedAccessKey;
+    /// Activates or deactivates an access key.
+    fn set_access_key_status(access_key_id: &str, status: AccessKeyStatus) -> AccessKey;
+    /// Deletes an access key.
+    fn delete_access_key(access_key_id: &str) -> ();
+    /// Creates an agency / trust agency.
+    fn create_agency(account_id: &str, a: &NewAgency) -> Agency;
+    /// Updates an agency's maximum session duration or description.
+    fn update_agency(id: &str, upd: &AgencyUpdate) -> Agency;
+    /// Replaces an agency's trust policy (validated by the caller).
+    fn update_trust_policy(id: &str, trust_policy: &str) -> Agency;
+    /// Deletes an agency with its policy attachments, sessions and authorizations.
+    fn delete_agency(id: &str) -> ();
 }

@@ -4,7 +4,7 @@ use crate::access::NewUser;
 use crate::error::{Result, StoreError};
 use crate::model::{Account, Page, PageRequest, Project, User};
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx};
+use crate::{Conn, Store, Tx, WriteTx};
 
 /// Name of the account's built-in administrator group (a system group).
 pub const ADMIN_GROUP: &str = "admin";
@@ -14,16 +14,6 @@ const ACCOUNT_COLS: &str = "id, name, created_at";
 const PROJECT_COLS: &str = "id, account_id, region, created_at";
 
 impl Store {
-    /// Creates an account, its root user (named after the account) and its built-in system group
-    /// [`ADMIN_GROUP`] with the root user as member.
-    pub async fn create_account(&self, name: &str) -> Result<(Account, User)> {
-        util::validate_account_name(name)?;
-        let mut tx = self.begin_write().await?;
-        let (account, root) = create_account_tx(&mut tx, name).await?;
-        tx.commit().await?;
-        Ok((account, root))
-    }
-
     /// Gets an account by id.
     pub async fn get_account(&self, id: &str) -> Result<Account> {
         util::fetch_one(
@@ -64,24 +54,6 @@ impl Store {
         }))
     }
 
-    /// Creates a project (account presence in a region). `project_id` defaults to a new
-    /// 32-hex id. One project per account and region.
-    pub async fn create_project(
-        &self,
-        account_id: &str,
-        region: &str,
-        project_id: Option<&str>,
-    ) -> Result<Project> {
-        util::validate_region(region)?;
-        if let Some(id) = project_id {
-            util::validate_external_id("project_id", id)?;
-        }
-        let mut tx = self.begin_write().await?;
-        let p = create_project_tx(&mut tx, account_id, region, project_id).await?;
-        tx.commit().await?;
-        Ok(p)
-    }
-
     /// Gets a project.
     pub async fn get_project(&self, id: &str) -> Result<Project> {
         util::fetch_one(
@@ -101,56 +73,6 @@ impl Store {
         .bind(account_id)
         .fetch_all(self.reader())
         .await?)
-    }
-
-    /// First-start helper: the account, its root user and one project, created atomically.
-    /// Returns the existing ones if an account with this name already exists (idempotent;
-    /// the project for `region` is created if missing).
-    pub async fn bootstrap_account(
-        &self,
-        name: &str,
-        region: &str,
-        project_id: Option<&str>,
-    ) -> Result<(Account, User, Project)> {
-        util::validate_account_name(name)?;
-        util::validate_region(region)?;
-        if let Some(id) = project_id {
-            util::validate_external_id("project_id", id)?;
-        }
-        let mut tx = self.begin_write().await?;
-        let existing = sqlx::query_as::<_, Account>(sqlf!(
-            "SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"
-        ))
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (account, root) = match existing {
-            Some(a) => {
-                let root = sqlx::query_as::<_, User>(sqlf!(
-                    "SELECT {} FROM users WHERE account_id = $1 AND is_root_user = 1",
-                    crate::access::USER_COLS
-                ))
-                .bind(&a.id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::not_found("root user of account", a.id.clone()))?;
-                (a, root)
-            }
-            None => create_account_tx(&mut tx, name).await?,
-        };
-        let project = sqlx::query_as::<_, Project>(sqlf!(
-            "SELECT {PROJECT_COLS} FROM projects WHERE account_id = $1 AND region = $2"
-        ))
-        .bind(&account.id)
-        .bind(region)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let project = match project {
-            Some(p) => p,
-            None => create_project_tx(&mut tx, &account.id, region, project_id).await?,
-        };
-        tx.commit().await?;
-        Ok((account, root, project))
     }
 }
 
@@ -263,4 +185,90 @@ pub(crate) fn push_after(
             .push_bind(b)
             .push("))");
     }
+}
+
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
+impl Conn<'_> {
+    async fn create_account(&mut self, name: &str) -> Result<(Account, User)> {
+        util::validate_account_name(name)?;
+        let tx = &mut *self.tx;
+        let (account, root) = create_account_tx(tx, name).await?;
+        Ok((account, root))
+    }
+
+    async fn create_project(
+        &mut self,
+        account_id: &str,
+        region: &str,
+        project_id: Option<&str>,
+    ) -> Result<Project> {
+        util::validate_region(region)?;
+        if let Some(id) = project_id {
+            util::validate_external_id("project_id", id)?;
+        }
+        let tx = &mut *self.tx;
+        let p = create_project_tx(tx, account_id, region, project_id).await?;
+        Ok(p)
+    }
+
+    async fn bootstrap_account(
+        &mut self,
+        name: &str,
+        region: &str,
+        project_id: Option<&str>,
+    ) -> Result<(Account, User, Project)> {
+        util::validate_account_name(name)?;
+        util::validate_region(region)?;
+        if let Some(id) = project_id {
+            util::validate_external_id("project_id", id)?;
+        }
+        let tx = &mut *self.tx;
+        let existing = sqlx::query_as::<_, Account>(sqlf!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (account, root) = match existing {
+            Some(a) => {
+                let root = sqlx::query_as::<_, User>(sqlf!(
+                    "SELECT {} FROM users WHERE account_id = $1 AND is_root_user = 1",
+                    crate::access::USER_COLS
+                ))
+                .bind(&a.id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("root user of account", a.id.clone()))?;
+                (a, root)
+            }
+            None => create_account_tx(tx, name).await?,
+        };
+        let project = sqlx::query_as::<_, Project>(sqlf!(
+            "SELECT {PROJECT_COLS} FROM projects WHERE account_id = $1 AND region = $2"
+        ))
+        .bind(&account.id)
+        .bind(region)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let project = match project {
+            Some(p) => p,
+            None => create_project_tx(tx, &account.id, region, project_id).await?,
+        };
+        Ok((account, root, project))
+    }
+}
+
+store_writes! {
+    /// Creates an account, its root user (named after the account) and its built-in system group
+    /// [`ADMIN_GROUP`] with the root user as member.
+    fn create_account(name: &str) -> (Account, User);
+    /// Creates a project (account presence in a region). `project_id` defaults to a new
+    /// 32-hex id. One project per account and region.
+    fn create_project(account_id: &str, region: &str, project_id: Option<&str>) -> Project;
+    /// First-start helper: the account, its root user and one project, created atomically.
+    /// Returns the existing ones if an account with this name already exists (idempotent;
+    /// the project for `region` is created if missing).
+    fn bootstrap_account(name: &str, region: &str, project_id: Option<&str>) -> (Account, User, Project);
 }

@@ -58,6 +58,10 @@ pub enum StoreError {
     /// Database error (details are kept as the source, not in the message).
     #[error("internal database error")]
     Database(#[source] sqlx::Error),
+    /// A [`crate::WriteTx`] was used after one of its writes stopped half-way (its future was
+    /// dropped): the transaction can only be dropped.
+    #[error("transaction: {0}")]
+    Transaction(&'static str),
     /// Schema migration failed.
     #[error("schema migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),

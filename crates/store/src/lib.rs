@@ -1,11 +1,33 @@
 //! Persistent store for accounts, users, groups, keys, policies, agencies, organizations and
 //! the decision log (SQLite).
 //!
-//! [`Store`] is a cheap-to-clone handle. Every entity write runs in one transaction that
-//! also bumps a monotonically increasing revision ([`Store::revision`]); the server calls
+//! [`Store`] is a cheap-to-clone handle. Every entity write runs in a transaction ([`WriteTx`])
+//! that also bumps a monotonically increasing revision ([`Store::revision`]); the server calls
 //! [`Store::load_state`] after writes to rebuild its immutable policy snapshot.
 //!
-//! Durability: entity writes are durable when the method returns (`synchronous=FULL`, WAL).
+//! Transactions: the entity write methods live on [`WriteTx`]. [`Store::begin`] opens one;
+//! a write that touches several entities calls its methods in turn and commits once, so a
+//! failure at any step leaves the store as it was:
+//!
+//! ```no_run
+//! # async fn demo(store: &iam_store::Store) -> iam_store::Result<()> {
+//! let mut tx = store.begin().await?;
+//! let user = tx.create_user("account-id", &iam_store::NewUser {
+//!     name: "alice".into(), enabled: true, description: String::new() }).await?;
+//! let group = tx.create_group("account-id", "team", "").await?;
+//! tx.add_user_to_group(&group.id, &user.id).await?; // an error here drops `tx`: no user, no group
+//! tx.commit().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Each `Store` write method of the same name (`Store::create_user`, ...) is that one method
+//! in a transaction of its own. The revision is bumped once per committed transaction.
+//! Decision-log appends ([`Store::append_decisions`]) and the sweep of expired session
+//! credentials ([`Store::delete_expired_session_credentials`]) are not entity writes: they run
+//! on the writer connection without a `WriteTx` and do not bump the revision.
+//!
+//! Durability: entity writes are durable when their transaction commits ([`WriteTx::commit`],
+//! or the `Store` method returns; `synchronous=FULL`, WAL).
 //! Decision-log entries are durable when [`Store::append_decisions`] returns; callers that
 //! buffer entries in memory before calling it (recommended at high request rates) may lose
 //! the buffer on a crash. See `README.md`.
@@ -19,6 +41,36 @@
 /// the store itself, never user input), marked as audited for sqlx.
 macro_rules! sqlf {
     ($($t:tt)*) => { sqlx::AssertSqlSafe(format!($($t)*)) };
+}
+
+/// The entity write methods: for each listed `fn name(args) -> T;` with its documentation,
+/// `WriteTx::name(&mut self, args) -> Result<T>` runs the module's `Conn::name` inside a
+/// savepoint (a failed call changes nothing, also inside a larger transaction), and
+/// `Store::name(&self, args) -> Result<T>` runs `WriteTx::name` in a transaction of its own.
+macro_rules! store_writes {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {
+        impl WriteTx {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&mut self, $($arg: $ty),*) -> Result<$ret> {
+                    let out = self.begin_step().await?.$name($($arg),*).await;
+                    self.end_step(out).await
+                }
+            )*
+        }
+
+        impl Store {
+            $(
+                #[doc = concat!("[`WriteTx::", stringify!($name), "`] in a transaction of its own.")]
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let mut tx = self.begin().await?;
+                    let out = tx.$name($($arg),*).await?;
+                    tx.commit().await?;
+                    Ok(out)
+                }
+            )*
+        }
+    };
 }
 
 mod access;
@@ -144,7 +196,90 @@ pub struct Store {
 
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
+/// An entity write transaction on the store's single writer connection, from [`Store::begin`].
+///
+/// Every entity write method exists once, here; the `Store` method of the same name runs it in
+/// a transaction of its own. Several calls on one `WriteTx` commit together or not at all:
+/// [`WriteTx::commit`] makes them durable at once, and dropping the transaction (an early
+/// return with `?`, a panic, a cancelled task) rolls all of them back. The store's revision is
+/// bumped once per committed transaction, however many writes it holds.
+///
+/// Each method is atomic on its own too (a savepoint): one that fails has changed nothing, so
+/// a caller may handle the error and go on with the transaction. A method whose future was
+/// dropped before it finished leaves the transaction unusable: later calls and
+/// [`WriteTx::commit`] fail with [`StoreError::Transaction`].
+///
+/// While a `WriteTx` is open it holds the writer connection: other writes wait for it, and
+/// calling a `Store` write method from the task holding it waits for ever (up to the pool's
+/// acquire timeout). Reads through `Store` use other connections and do not see the
+/// transaction's uncommitted rows (an in-memory store has one connection for both: do not read
+/// through `Store` while a `WriteTx` is open).
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: Tx,
+    store: Store,
+    /// A method's savepoint is open: set when it starts, cleared when it finishes, so a method
+    /// whose future was dropped half-way is detected.
+    step_open: bool,
+}
+
+/// What the write methods' bodies run on: the open transaction and the store (limits, key).
+pub(crate) struct Conn<'a> {
+    pub(crate) tx: &'a mut Tx,
+    pub(crate) store: &'a Store,
+}
+
 const KEY_CHECK_PLAINTEXT: &[u8] = b"modelarts-iam master key check v1";
+
+const STEP_CANCELLED: &str =
+    "a write of this transaction stopped half-way (its future was dropped); drop the transaction";
+
+impl WriteTx {
+    /// Commits every write made in this transaction (durable when this returns).
+    pub async fn commit(self) -> Result<()> {
+        if self.step_open {
+            return Err(StoreError::Transaction(STEP_CANCELLED));
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Discards every write made in this transaction (dropping it does the same).
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    /// Opens the savepoint of one write method.
+    async fn begin_step(&mut self) -> Result<Conn<'_>> {
+        if self.step_open {
+            return Err(StoreError::Transaction(STEP_CANCELLED));
+        }
+        // Set before the first await: a step dropped at any point afterwards is detected.
+        self.step_open = true;
+        sqlx::query("SAVEPOINT write_step")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Conn {
+            tx: &mut self.tx,
+            store: &self.store,
+        })
+    }
+
+    /// Closes the savepoint of one write method, undoing what it did when it failed.
+    async fn end_step<T>(&mut self, out: Result<T>) -> Result<T> {
+        if out.is_err() {
+            sqlx::query("ROLLBACK TO SAVEPOINT write_step")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("RELEASE SAVEPOINT write_step")
+            .execute(&mut *self.tx)
+            .await?;
+        self.step_open = false;
+        out
+    }
+}
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir` (`<data_dir>/iam.db`), runs the
@@ -266,14 +401,18 @@ impl Store {
         &self.inner.key
     }
 
-    /// Starts an entity write: a transaction on the single writer connection whose revision
-    /// is bumped before commit.
-    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+    /// Begins an entity write transaction ([`WriteTx`]): several writes that commit together
+    /// or not at all, with one revision bump. Waits while another transaction is open.
+    pub async fn begin(&self) -> Result<WriteTx> {
         let mut tx = self.writer().begin().await?;
         sqlx::query("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
             .execute(&mut *tx)
             .await?;
-        Ok(tx)
+        Ok(WriteTx {
+            tx,
+            store: self.clone(),
+            step_open: false,
+        })
     }
 
     /// Current revision: bumped by every committed entity write (not by decision-log writes).

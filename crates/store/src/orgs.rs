@@ -7,7 +7,7 @@ use crate::model::{
     PolicyTypeStatus, Root, RootPolicyType, ScpAttachment, ScpChain, ScpPolicy,
 };
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx};
+use crate::{Conn, Store, Tx, WriteTx};
 
 /// Id of the builtin FullAccess SCP.
 pub const FULL_ACCESS_SCP_ID: &str = "p-FullAccess";
@@ -222,60 +222,6 @@ pub(crate) async fn scps_attached_to(
 }
 
 impl Store {
-    /// Creates an organization managed by `management_account_id`, with its root (SCPs
-    /// disabled). The management account becomes a member under the root.
-    pub async fn create_organization(
-        &self,
-        management_account_id: &str,
-    ) -> Result<(Organization, Root)> {
-        let mut tx = self.begin_write().await?;
-        crate::access::require_exists(&mut tx, "account", "accounts", management_account_id)
-            .await?;
-        if fetch_org_account(&mut *tx, management_account_id)
-            .await?
-            .is_some()
-        {
-            return Err(StoreError::conflict(
-                "organization",
-                format!("account `{management_account_id}` is already in an organization"),
-            ));
-        }
-        let org_id = util::new_prefixed_id("o-")?;
-        let root_id = util::new_prefixed_id("r-")?;
-        let now = util::now();
-        sqlx::query(
-            "INSERT INTO organizations (id, management_account_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(&org_id)
-        .bind(management_account_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO org_roots (id, organization_id, name, scp_enabled, created_at) \
-             VALUES ($1, $2, 'Root', 0, $3)",
-        )
-        .bind(&root_id)
-        .bind(&org_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO org_accounts (account_id, organization_id, parent_id, join_method, \
-             joined_at) VALUES ($1, $2, $3, 'created', $4)",
-        )
-        .bind(management_account_id)
-        .bind(&org_id)
-        .bind(&root_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        let org = fetch_org(&mut *tx, &org_id).await?;
-        let root = fetch_root_row(&mut *tx, &root_id).await?;
-        tx.commit().await?;
-        Ok((org, root.into()))
-    }
-
     /// Gets an organization.
     pub async fn get_organization(&self, id: &str) -> Result<Organization> {
         fetch_org(self.reader(), id).await
@@ -299,46 +245,6 @@ impl Store {
         root_of_org(self.reader(), organization_id)
             .await
             .map(Root::from)
-    }
-
-    /// Creates an OU under a root or OU (FullAccess is attached if SCPs are enabled).
-    pub async fn create_organizational_unit(
-        &self,
-        parent_id: &str,
-        name: &str,
-    ) -> Result<OrganizationalUnit> {
-        util::validate_org_name("name", name)?;
-        let mut tx = self.begin_write().await?;
-        let org_id = resolve_parent(&mut tx, parent_id).await?;
-        let dup: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM org_units WHERE parent_id = $1 AND name = $2")
-                .bind(parent_id)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if dup.is_some() {
-            return Err(StoreError::conflict(
-                "organizational unit",
-                format!("an organizational unit named `{name}` already exists under `{parent_id}`"),
-            ));
-        }
-        let id = util::new_prefixed_id("ou-")?;
-        sqlx::query(
-            "INSERT INTO org_units (id, organization_id, name, parent_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(&org_id)
-        .bind(name)
-        .bind(parent_id)
-        .bind(util::now())
-        .execute(&mut *tx)
-        .await?;
-        attach_full_access_if_enabled(&mut tx, &org_id, &id, OrgEntityType::OrganizationalUnit)
-            .await?;
-        let ou = fetch_ou(&mut *tx, &id).await?;
-        tx.commit().await?;
-        Ok(ou)
     }
 
     /// Gets an OU.
@@ -367,141 +273,6 @@ impl Store {
         Ok(finish_page(rows, p.limit, |x| {
             vec![x.created_at.clone(), x.id.clone()]
         }))
-    }
-
-    /// Renames an OU.
-    pub async fn rename_organizational_unit(
-        &self,
-        id: &str,
-        name: &str,
-    ) -> Result<OrganizationalUnit> {
-        util::validate_org_name("name", name)?;
-        let mut tx = self.begin_write().await?;
-        let ou = fetch_ou(&mut *tx, id).await?;
-        let dup: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM org_units WHERE parent_id = $1 AND name = $2 AND id <> $3",
-        )
-        .bind(&ou.parent_id)
-        .bind(name)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if dup.is_some() {
-            return Err(StoreError::conflict(
-                "organizational unit",
-                format!("an organizational unit named `{name}` already exists"),
-            ));
-        }
-        sqlx::query("UPDATE org_units SET name = $1 WHERE id = $2")
-            .bind(name)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let ou = fetch_ou(&mut *tx, id).await?;
-        tx.commit().await?;
-        Ok(ou)
-    }
-
-    /// Deletes an empty OU (no child OUs, no accounts) and its SCP attachments.
-    pub async fn delete_organizational_unit(&self, id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        fetch_ou(&mut *tx, id).await?;
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM org_units WHERE parent_id = $1) + \
-                    (SELECT COUNT(*) FROM org_accounts WHERE parent_id = $1)",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if n > 0 {
-            return Err(StoreError::conflict(
-                "organizational unit",
-                format!("`{id}` still contains organizational units or accounts"),
-            ));
-        }
-        sqlx::query("DELETE FROM scp_attachments WHERE target_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM org_units WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Adds an existing account to an organization under `parent_id` (root or OU of that
-    /// organization; `None` = root), join method `invited`. FullAccess is attached if SCPs are
-    /// enabled.
-    pub async fn add_account_to_organization(
-        &self,
-        organization_id: &str,
-        account_id: &str,
-        parent_id: Option<&str>,
-    ) -> Result<OrgAccount> {
-        self.join_organization(organization_id, account_id, parent_id, "invited")
-            .await
-    }
-
-    /// As [`Store::add_account_to_organization`] for an account the organization created
-    /// (`POST /v1/organizations/accounts`): join method `created`.
-    pub async fn add_created_account_to_organization(
-        &self,
-        organization_id: &str,
-        account_id: &str,
-        parent_id: Option<&str>,
-    ) -> Result<OrgAccount> {
-        self.join_organization(organization_id, account_id, parent_id, "created")
-            .await
-    }
-
-    async fn join_organization(
-        &self,
-        organization_id: &str,
-        account_id: &str,
-        parent_id: Option<&str>,
-        join_method: &'static str,
-    ) -> Result<OrgAccount> {
-        let mut tx = self.begin_write().await?;
-        fetch_org(&mut *tx, organization_id).await?;
-        crate::access::require_exists(&mut tx, "account", "accounts", account_id).await?;
-        if fetch_org_account(&mut *tx, account_id).await?.is_some() {
-            return Err(StoreError::conflict(
-                "organization",
-                format!("account `{account_id}` is already in an organization"),
-            ));
-        }
-        let parent = match parent_id {
-            Some(p) => {
-                if resolve_parent(&mut tx, p).await? != organization_id {
-                    return Err(StoreError::invalid(
-                        "parent_id",
-                        format!("`{p}` is not in organization `{organization_id}`"),
-                    ));
-                }
-                p.to_owned()
-            }
-            None => root_of_org(&mut *tx, organization_id).await?.id,
-        };
-        sqlx::query(
-            "INSERT INTO org_accounts (account_id, organization_id, parent_id, join_method, \
-             joined_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(account_id)
-        .bind(organization_id)
-        .bind(&parent)
-        .bind(join_method)
-        .bind(util::now())
-        .execute(&mut *tx)
-        .await?;
-        attach_full_access_if_enabled(&mut tx, organization_id, account_id, OrgEntityType::Account)
-            .await?;
-        let m = fetch_org_account(&mut *tx, account_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
-        tx.commit().await?;
-        Ok(m)
     }
 
     /// Membership of an account, if any.
@@ -534,183 +305,6 @@ impl Store {
         Ok(finish_page(rows, p.limit, |x| {
             vec![x.joined_at.clone(), x.account_id.clone()]
         }))
-    }
-
-    /// Moves a member account to another root/OU of the same organization.
-    pub async fn move_account(
-        &self,
-        account_id: &str,
-        destination_parent_id: &str,
-    ) -> Result<OrgAccount> {
-        let mut tx = self.begin_write().await?;
-        let m = fetch_org_account(&mut *tx, account_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
-        if resolve_parent(&mut tx, destination_parent_id).await? != m.organization_id {
-            return Err(StoreError::invalid(
-                "destination_parent_id",
-                format!("`{destination_parent_id}` is not in the account's organization"),
-            ));
-        }
-        sqlx::query("UPDATE org_accounts SET parent_id = $1 WHERE account_id = $2")
-            .bind(destination_parent_id)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        let m = fetch_org_account(&mut *tx, account_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
-        tx.commit().await?;
-        Ok(m)
-    }
-
-    /// Removes a member account (not the management account) and its SCP attachments.
-    pub async fn remove_account_from_organization(&self, account_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let m = fetch_org_account(&mut *tx, account_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
-        let org = fetch_org(&mut *tx, &m.organization_id).await?;
-        if org.management_account_id == account_id {
-            return Err(StoreError::conflict(
-                "organization",
-                "the management account cannot leave its organization",
-            ));
-        }
-        sqlx::query("DELETE FROM scp_attachments WHERE target_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM org_accounts WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Enables a policy type on a root. For `service_control_policy` the builtin FullAccess
-    /// SCP is attached to the root, every OU and every account.
-    pub async fn enable_policy_type(
-        &self,
-        root_id: &str,
-        policy_type: OrgPolicyType,
-    ) -> Result<Root> {
-        if policy_type != OrgPolicyType::ServiceControlPolicy {
-            return Err(StoreError::invalid(
-                "policy_type",
-                "only `service_control_policy` is supported",
-            ));
-        }
-        let mut tx = self.begin_write().await?;
-        let root = fetch_root_row(&mut *tx, root_id).await?;
-        if root.scp_enabled {
-            return Err(StoreError::conflict(
-                "root",
-                "policy type `service_control_policy` is already enabled",
-            ));
-        }
-        sqlx::query("UPDATE org_roots SET scp_enabled = 1 WHERE id = $1")
-            .bind(root_id)
-            .execute(&mut *tx)
-            .await?;
-        let org = root.organization_id.clone();
-        let now = util::now();
-        sqlx::query(
-            "INSERT INTO scp_attachments (policy_id, organization_id, target_id, target_type, attached_at) \
-             SELECT $1, $2, $3, 'root', $4 \
-             UNION ALL SELECT $1, $2, id, 'organizational_unit', $4 FROM org_units WHERE organization_id = $2 \
-             UNION ALL SELECT $1, $2, account_id, 'account', $4 FROM org_accounts WHERE organization_id = $2 \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(FULL_ACCESS_SCP_ID)
-        .bind(&org)
-        .bind(root_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        let root = fetch_root_row(&mut *tx, root_id).await?;
-        tx.commit().await?;
-        Ok(root.into())
-    }
-
-    /// Disables a policy type on a root: every SCP attachment of the organization is removed
-    /// (the policies themselves are kept).
-    pub async fn disable_policy_type(
-        &self,
-        root_id: &str,
-        policy_type: OrgPolicyType,
-    ) -> Result<Root> {
-        if policy_type != OrgPolicyType::ServiceControlPolicy {
-            return Err(StoreError::invalid(
-                "policy_type",
-                "only `service_control_policy` is supported",
-            ));
-        }
-        let mut tx = self.begin_write().await?;
-        let root = fetch_root_row(&mut *tx, root_id).await?;
-        if !root.scp_enabled {
-            return Err(StoreError::conflict(
-                "root",
-                "policy type `service_control_policy` is not enabled",
-            ));
-        }
-        sqlx::query(
-            "DELETE FROM scp_attachments WHERE organization_id = $1 AND policy_id IN \
-             (SELECT id FROM scp_policies WHERE policy_type = 'service_control_policy')",
-        )
-        .bind(&root.organization_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE org_roots SET scp_enabled = 0 WHERE id = $1")
-            .bind(root_id)
-            .execute(&mut *tx)
-            .await?;
-        let root = fetch_root_row(&mut *tx, root_id).await?;
-        tx.commit().await?;
-        Ok(root.into())
-    }
-
-    /// Creates a custom SCP in an organization.
-    pub async fn create_scp(&self, organization_id: &str, p: &NewScp) -> Result<ScpPolicy> {
-        util::validate_org_name("name", &p.name)?;
-        util::validate_description(&p.description)?;
-        util::validate_document("content", &p.content, MAX_SCP_BYTES)?;
-        let mut tx = self.begin_write().await?;
-        fetch_org(&mut *tx, organization_id).await?;
-        let dup: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM scp_policies WHERE (organization_id = $1 OR organization_id IS NULL) \
-             AND name = $2",
-        )
-        .bind(organization_id)
-        .bind(&p.name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if dup.is_some() {
-            return Err(StoreError::conflict(
-                "policy",
-                format!("a policy named `{}` already exists", p.name),
-            ));
-        }
-        let id = util::new_prefixed_id("p-")?;
-        let now = util::now();
-        sqlx::query(
-            "INSERT INTO scp_policies (id, organization_id, name, policy_type, content, \
-             description, is_builtin, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
-        )
-        .bind(&id)
-        .bind(organization_id)
-        .bind(&p.name)
-        .bind(p.policy_type)
-        .bind(&p.content)
-        .bind(&p.description)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        let s = fetch_scp(&mut *tx, &id).await?;
-        tx.commit().await?;
-        Ok(s)
     }
 
     /// Gets an SCP (including the builtin `p-FullAccess`).
@@ -746,158 +340,6 @@ impl Store {
         Ok(finish_page(rows, p.limit, |x| {
             vec![x.created_at.clone(), x.id.clone()]
         }))
-    }
-
-    /// Updates a custom SCP (builtin policies cannot be edited).
-    pub async fn update_scp(&self, id: &str, upd: &ScpUpdate) -> Result<ScpPolicy> {
-        if let Some(n) = &upd.name {
-            util::validate_org_name("name", n)?;
-        }
-        if let Some(d) = &upd.description {
-            util::validate_description(d)?;
-        }
-        if let Some(c) = &upd.content {
-            util::validate_document("content", c, MAX_SCP_BYTES)?;
-        }
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_scp(&mut *tx, id).await?;
-        if cur.is_builtin {
-            return Err(StoreError::conflict(
-                "policy",
-                "builtin policies cannot be edited",
-            ));
-        }
-        if let Some(n) = &upd.name
-            && n != &cur.name
-        {
-            let dup: Option<(String,)> = sqlx::query_as(
-                "SELECT id FROM scp_policies WHERE (organization_id = $1 OR organization_id IS NULL) \
-                 AND name = $2",
-            )
-            .bind(&cur.organization_id)
-            .bind(n)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if dup.is_some() {
-                return Err(StoreError::conflict(
-                    "policy",
-                    format!("a policy named `{n}` already exists"),
-                ));
-            }
-        }
-        sqlx::query(
-            "UPDATE scp_policies SET name = $1, description = $2, content = $3, updated_at = $4 \
-             WHERE id = $5",
-        )
-        .bind(upd.name.as_ref().unwrap_or(&cur.name))
-        .bind(upd.description.as_ref().unwrap_or(&cur.description))
-        .bind(upd.content.as_ref().unwrap_or(&cur.content))
-        .bind(util::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let s = fetch_scp(&mut *tx, id).await?;
-        tx.commit().await?;
-        Ok(s)
-    }
-
-    /// Deletes a custom SCP that is attached nowhere.
-    pub async fn delete_scp(&self, id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let cur = fetch_scp(&mut *tx, id).await?;
-        if cur.is_builtin {
-            return Err(StoreError::conflict(
-                "policy",
-                "builtin policies cannot be deleted",
-            ));
-        }
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM scp_attachments WHERE policy_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if n > 0 {
-            return Err(StoreError::conflict(
-                "policy",
-                format!(
-                    "policy `{}` is attached to {n} entities; detach it first",
-                    cur.name
-                ),
-            ));
-        }
-        sqlx::query("DELETE FROM scp_policies WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Attaches an SCP to a root, OU or account. The SCP policy type must be enabled on the
-    /// organization's root. Attaching twice is a no-op.
-    pub async fn attach_scp(&self, policy_id: &str, entity_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let scp = fetch_scp(&mut *tx, policy_id).await?;
-        let (org_id, kind) = resolve_entity(&mut tx, entity_id).await?;
-        if let Some(o) = &scp.organization_id
-            && o != &org_id
-        {
-            return Err(StoreError::invalid(
-                "policy_id",
-                format!("policy `{policy_id}` belongs to another organization"),
-            ));
-        }
-        let root = root_of_org(&mut *tx, &org_id).await?;
-        if scp.policy_type == OrgPolicyType::ServiceControlPolicy && !root.scp_enabled {
-            return Err(StoreError::conflict(
-                "policy",
-                "policy type `service_control_policy` is not enabled on the root",
-            ));
-        }
-        insert_scp_attachment(&mut tx, policy_id, &org_id, entity_id, kind).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Detaches an SCP. The last SCP of a root, OU or account cannot be detached while the
-    /// policy type is enabled.
-    pub async fn detach_scp(&self, policy_id: &str, entity_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let scp = fetch_scp(&mut *tx, policy_id).await?;
-        let attached: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM scp_attachments WHERE policy_id = $1 AND target_id = $2")
-                .bind(policy_id)
-                .bind(entity_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if attached.is_none() {
-            return Err(StoreError::not_found(
-                "policy attachment",
-                format!("{policy_id} on {entity_id}"),
-            ));
-        }
-        if scp.policy_type == OrgPolicyType::ServiceControlPolicy {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM scp_attachments t JOIN scp_policies s ON s.id = t.policy_id \
-                 WHERE t.target_id = $1 AND s.policy_type = 'service_control_policy'",
-            )
-            .bind(entity_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if n <= 1 {
-                return Err(StoreError::conflict(
-                    "policy",
-                    format!("you cannot detach the last SCP from `{entity_id}`"),
-                ));
-            }
-        }
-        sqlx::query("DELETE FROM scp_attachments WHERE policy_id = $1 AND target_id = $2")
-            .bind(policy_id)
-            .bind(entity_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Entities an SCP is attached to.
@@ -958,4 +400,569 @@ impl Store {
             levels,
         })
     }
+}
+
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
+impl Conn<'_> {
+    async fn create_organization(
+        &mut self,
+        management_account_id: &str,
+    ) -> Result<(Organization, Root)> {
+        let tx = &mut *self.tx;
+        crate::access::require_exists(tx, "account", "accounts", management_account_id).await?;
+        if fetch_org_account(&mut **tx, management_account_id)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::conflict(
+                "organization",
+                format!("account `{management_account_id}` is already in an organization"),
+            ));
+        }
+        let org_id = util::new_prefixed_id("o-")?;
+        let root_id = util::new_prefixed_id("r-")?;
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO organizations (id, management_account_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&org_id)
+        .bind(management_account_id)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO org_roots (id, organization_id, name, scp_enabled, created_at) \
+             VALUES ($1, $2, 'Root', 0, $3)",
+        )
+        .bind(&root_id)
+        .bind(&org_id)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO org_accounts (account_id, organization_id, parent_id, join_method, \
+             joined_at) VALUES ($1, $2, $3, 'created', $4)",
+        )
+        .bind(management_account_id)
+        .bind(&org_id)
+        .bind(&root_id)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        let org = fetch_org(&mut **tx, &org_id).await?;
+        let root = fetch_root_row(&mut **tx, &root_id).await?;
+        Ok((org, root.into()))
+    }
+
+    async fn create_organizational_unit(
+        &mut self,
+        parent_id: &str,
+        name: &str,
+    ) -> Result<OrganizationalUnit> {
+        util::validate_org_name("name", name)?;
+        let tx = &mut *self.tx;
+        let org_id = resolve_parent(tx, parent_id).await?;
+        let dup: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM org_units WHERE parent_id = $1 AND name = $2")
+                .bind(parent_id)
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if dup.is_some() {
+            return Err(StoreError::conflict(
+                "organizational unit",
+                format!("an organizational unit named `{name}` already exists under `{parent_id}`"),
+            ));
+        }
+        let id = util::new_prefixed_id("ou-")?;
+        sqlx::query(
+            "INSERT INTO org_units (id, organization_id, name, parent_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(&org_id)
+        .bind(name)
+        .bind(parent_id)
+        .bind(util::now())
+        .execute(&mut **tx)
+        .await?;
+        attach_full_access_if_enabled(tx, &org_id, &id, OrgEntityType::OrganizationalUnit).await?;
+        let ou = fetch_ou(&mut **tx, &id).await?;
+        Ok(ou)
+    }
+
+    async fn rename_organizational_unit(
+        &mut self,
+        id: &str,
+        name: &str,
+    ) -> Result<OrganizationalUnit> {
+        util::validate_org_name("name", name)?;
+        let tx = &mut *self.tx;
+        let ou = fetch_ou(&mut **tx, id).await?;
+        let dup: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM org_units WHERE parent_id = $1 AND name = $2 AND id <> $3",
+        )
+        .bind(&ou.parent_id)
+        .bind(name)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if dup.is_some() {
+            return Err(StoreError::conflict(
+                "organizational unit",
+                format!("an organizational unit named `{name}` already exists"),
+            ));
+        }
+        sqlx::query("UPDATE org_units SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let ou = fetch_ou(&mut **tx, id).await?;
+        Ok(ou)
+    }
+
+    async fn delete_organizational_unit(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        fetch_ou(&mut **tx, id).await?;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM org_units WHERE parent_id = $1) + \
+                    (SELECT COUNT(*) FROM org_accounts WHERE parent_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+        if n > 0 {
+            return Err(StoreError::conflict(
+                "organizational unit",
+                format!("`{id}` still contains organizational units or accounts"),
+            ));
+        }
+        sqlx::query("DELETE FROM scp_attachments WHERE target_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM org_units WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_account_to_organization(
+        &mut self,
+        organization_id: &str,
+        account_id: &str,
+        parent_id: Option<&str>,
+    ) -> Result<OrgAccount> {
+        self.join_organization(organization_id, account_id, parent_id, "invited")
+            .await
+    }
+
+    async fn add_created_account_to_organization(
+        &mut self,
+        organization_id: &str,
+        account_id: &str,
+        parent_id: Option<&str>,
+    ) -> Result<OrgAccount> {
+        self.join_organization(organization_id, account_id, parent_id, "created")
+            .await
+    }
+
+    async fn join_organization(
+        &mut self,
+        organization_id: &str,
+        account_id: &str,
+        parent_id: Option<&str>,
+        join_method: &'static str,
+    ) -> Result<OrgAccount> {
+        let tx = &mut *self.tx;
+        fetch_org(&mut **tx, organization_id).await?;
+        crate::access::require_exists(tx, "account", "accounts", account_id).await?;
+        if fetch_org_account(&mut **tx, account_id).await?.is_some() {
+            return Err(StoreError::conflict(
+                "organization",
+                format!("account `{account_id}` is already in an organization"),
+            ));
+        }
+        let parent = match parent_id {
+            Some(p) => {
+                if resolve_parent(tx, p).await? != organization_id {
+                    return Err(StoreError::invalid(
+                        "parent_id",
+                        format!("`{p}` is not in organization `{organization_id}`"),
+                    ));
+                }
+                p.to_owned()
+            }
+            None => root_of_org(&mut **tx, organization_id).await?.id,
+        };
+        sqlx::query(
+            "INSERT INTO org_accounts (account_id, organization_id, parent_id, join_method, \
+             joined_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(account_id)
+        .bind(organization_id)
+        .bind(&parent)
+        .bind(join_method)
+        .bind(util::now())
+        .execute(&mut **tx)
+        .await?;
+        attach_full_access_if_enabled(tx, organization_id, account_id, OrgEntityType::Account)
+            .await?;
+        let m = fetch_org_account(&mut **tx, account_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
+        Ok(m)
+    }
+
+    async fn move_account(
+        &mut self,
+        account_id: &str,
+        destination_parent_id: &str,
+    ) -> Result<OrgAccount> {
+        let tx = &mut *self.tx;
+        let m = fetch_org_account(&mut **tx, account_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
+        if resolve_parent(tx, destination_parent_id).await? != m.organization_id {
+            return Err(StoreError::invalid(
+                "destination_parent_id",
+                format!("`{destination_parent_id}` is not in the account's organization"),
+            ));
+        }
+        sqlx::query("UPDATE org_accounts SET parent_id = $1 WHERE account_id = $2")
+            .bind(destination_parent_id)
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+        let m = fetch_org_account(&mut **tx, account_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
+        Ok(m)
+    }
+
+    async fn remove_account_from_organization(&mut self, account_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let m = fetch_org_account(&mut **tx, account_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("organization account", account_id))?;
+        let org = fetch_org(&mut **tx, &m.organization_id).await?;
+        if org.management_account_id == account_id {
+            return Err(StoreError::conflict(
+                "organization",
+                "the management account cannot leave its organization",
+            ));
+        }
+        sqlx::query("DELETE FROM scp_attachments WHERE target_id = $1")
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM org_accounts WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn enable_policy_type(
+        &mut self,
+        root_id: &str,
+        policy_type: OrgPolicyType,
+    ) -> Result<Root> {
+        if policy_type != OrgPolicyType::ServiceControlPolicy {
+            return Err(StoreError::invalid(
+                "policy_type",
+                "only `service_control_policy` is supported",
+            ));
+        }
+        let tx = &mut *self.tx;
+        let root = fetch_root_row(&mut **tx, root_id).await?;
+        if root.scp_enabled {
+            return Err(StoreError::conflict(
+                "root",
+                "policy type `service_control_policy` is already enabled",
+            ));
+        }
+        sqlx::query("UPDATE org_roots SET scp_enabled = 1 WHERE id = $1")
+            .bind(root_id)
+            .execute(&mut **tx)
+            .await?;
+        let org = root.organization_id.clone();
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO scp_attachments (policy_id, organization_id, target_id, target_type, attached_at) \
+             SELECT $1, $2, $3, 'root', $4 \
+             UNION ALL SELECT $1, $2, id, 'organizational_unit', $4 FROM org_units WHERE organization_id = $2 \
+             UNION ALL SELECT $1, $2, account_id, 'account', $4 FROM org_accounts WHERE organization_id = $2 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(FULL_ACCESS_SCP_ID)
+        .bind(&org)
+        .bind(root_id)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        let root = fetch_root_row(&mut **tx, root_id).await?;
+        Ok(root.into())
+    }
+
+    async fn disable_policy_type(
+        &mut self,
+        root_id: &str,
+        policy_type: OrgPolicyType,
+    ) -> Result<Root> {
+        if policy_type != OrgPolicyType::ServiceControlPolicy {
+            return Err(StoreError::invalid(
+                "policy_type",
+                "only `service_control_policy` is supported",
+            ));
+        }
+        let tx = &mut *self.tx;
+        let root = fetch_root_row(&mut **tx, root_id).await?;
+        if !root.scp_enabled {
+            return Err(StoreError::conflict(
+                "root",
+                "policy type `service_control_policy` is not enabled",
+            ));
+        }
+        sqlx::query(
+            "DELETE FROM scp_attachments WHERE organization_id = $1 AND policy_id IN \
+             (SELECT id FROM scp_policies WHERE policy_type = 'service_control_policy')",
+        )
+        .bind(&root.organization_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE org_roots SET scp_enabled = 0 WHERE id = $1")
+            .bind(root_id)
+            .execute(&mut **tx)
+            .await?;
+        let root = fetch_root_row(&mut **tx, root_id).await?;
+        Ok(root.into())
+    }
+
+    async fn create_scp(&mut self, organization_id: &str, p: &NewScp) -> Result<ScpPolicy> {
+        util::validate_org_name("name", &p.name)?;
+        util::validate_description(&p.description)?;
+        util::validate_document("content", &p.content, MAX_SCP_BYTES)?;
+        let tx = &mut *self.tx;
+        fetch_org(&mut **tx, organization_id).await?;
+        let dup: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM scp_policies WHERE (organization_id = $1 OR organization_id IS NULL) \
+             AND name = $2",
+        )
+        .bind(organization_id)
+        .bind(&p.name)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if dup.is_some() {
+            return Err(StoreError::conflict(
+                "policy",
+                format!("a policy named `{}` already exists", p.name),
+            ));
+        }
+        let id = util::new_prefixed_id("p-")?;
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO scp_policies (id, organization_id, name, policy_type, content, \
+             description, is_builtin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+        )
+        .bind(&id)
+        .bind(organization_id)
+        .bind(&p.name)
+        .bind(p.policy_type)
+        .bind(&p.content)
+        .bind(&p.description)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        let s = fetch_scp(&mut **tx, &id).await?;
+        Ok(s)
+    }
+
+    async fn update_scp(&mut self, id: &str, upd: &ScpUpdate) -> Result<ScpPolicy> {
+        if let Some(n) = &upd.name {
+            util::validate_org_name("name", n)?;
+        }
+        if let Some(d) = &upd.description {
+            util::validate_description(d)?;
+        }
+        if let Some(c) = &upd.content {
+            util::validate_document("content", c, MAX_SCP_BYTES)?;
+        }
+        let tx = &mut *self.tx;
+        let cur = fetch_scp(&mut **tx, id).await?;
+        if cur.is_builtin {
+            return Err(StoreError::conflict(
+                "policy",
+                "builtin policies cannot be edited",
+            ));
+        }
+        if let Some(n) = &upd.name
+            && n != &cur.name
+        {
+            let dup: Option<(String,)> = sqlx::query_as(
+                "SELECT id FROM scp_policies WHERE (organization_id = $1 OR organization_id IS NULL) \
+                 AND name = $2",
+            )
+            .bind(&cur.organization_id)
+            .bind(n)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if dup.is_some() {
+                return Err(StoreError::conflict(
+                    "policy",
+                    format!("a policy named `{n}` already exists"),
+                ));
+            }
+        }
+        sqlx::query(
+            "UPDATE scp_policies SET name = $1, description = $2, content = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(upd.name.as_ref().unwrap_or(&cur.name))
+        .bind(upd.description.as_ref().unwrap_or(&cur.description))
+        .bind(upd.content.as_ref().unwrap_or(&cur.content))
+        .bind(util::now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        let s = fetch_scp(&mut **tx, id).await?;
+        Ok(s)
+    }
+
+    async fn delete_scp(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let cur = fetch_scp(&mut **tx, id).await?;
+        if cur.is_builtin {
+            return Err(StoreError::conflict(
+                "policy",
+                "builtin policies cannot be deleted",
+            ));
+        }
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM scp_attachments WHERE policy_id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
+        if n > 0 {
+            return Err(StoreError::conflict(
+                "policy",
+                format!(
+                    "policy `{}` is attached to {n} entities; detach it first",
+                    cur.name
+                ),
+            ));
+        }
+        sqlx::query("DELETE FROM scp_policies WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn attach_scp(&mut self, policy_id: &str, entity_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let scp = fetch_scp(&mut **tx, policy_id).await?;
+        let (org_id, kind) = resolve_entity(tx, entity_id).await?;
+        if let Some(o) = &scp.organization_id
+            && o != &org_id
+        {
+            return Err(StoreError::invalid(
+                "policy_id",
+                format!("policy `{policy_id}` belongs to another organization"),
+            ));
+        }
+        let root = root_of_org(&mut **tx, &org_id).await?;
+        if scp.policy_type == OrgPolicyType::ServiceControlPolicy && !root.scp_enabled {
+            return Err(StoreError::conflict(
+                "policy",
+                "policy type `service_control_policy` is not enabled on the root",
+            ));
+        }
+        insert_scp_attachment(tx, policy_id, &org_id, entity_id, kind).await?;
+        Ok(())
+    }
+
+    async fn detach_scp(&mut self, policy_id: &str, entity_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let scp = fetch_scp(&mut **tx, policy_id).await?;
+        let attached: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM scp_attachments WHERE policy_id = $1 AND target_id = $2")
+                .bind(policy_id)
+                .bind(entity_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if attached.is_none() {
+            return Err(StoreError::not_found(
+                "policy attachment",
+                format!("{policy_id} on {entity_id}"),
+            ));
+        }
+        if scp.policy_type == OrgPolicyType::ServiceControlPolicy {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM scp_attachments t JOIN scp_policies s ON s.id = t.policy_id \
+                 WHERE t.target_id = $1 AND s.policy_type = 'service_control_policy'",
+            )
+            .bind(entity_id)
+            .fetch_one(&mut **tx)
+            .await?;
+            if n <= 1 {
+                return Err(StoreError::conflict(
+                    "policy",
+                    format!("you cannot detach the last SCP from `{entity_id}`"),
+                ));
+            }
+        }
+        sqlx::query("DELETE FROM scp_attachments WHERE policy_id = $1 AND target_id = $2")
+            .bind(policy_id)
+            .bind(entity_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+store_writes! {
+    /// Creates an organization managed by `management_account_id`, with its root (SCPs
+    /// disabled). The management account becomes a member under the root.
+    fn create_organization(management_account_id: &str) -> (Organization, Root);
+    /// Creates an OU under a root or OU (FullAccess is attached if SCPs are enabled).
+    fn create_organizational_unit(parent_id: &str, name: &str) -> OrganizationalUnit;
+    /// Renames an OU.
+    fn rename_organizational_unit(id: &str, name: &str) -> OrganizationalUnit;
+    /// Deletes an empty OU (no child OUs, no accounts) and its SCP attachments.
+    fn delete_organizational_unit(id: &str) -> ();
+    /// Adds an existing account to an organization under `parent_id` (root or OU of that
+    /// organization; `None` = root), join method `invited`. FullAccess is attached if SCPs are
+    /// enabled.
+    fn add_account_to_organization(organization_id: &str, account_id: &str, parent_id: Option<&str>) -> OrgAccount;
+    /// As [`Store::add_account_to_organization`] for an account the organization created
+    /// (`POST /v1/organizations/accounts`): join method `created`.
+    fn add_created_account_to_organization(organization_id: &str, account_id: &str, parent_id: Option<&str>) -> OrgAccount;
+    /// Moves a member account to another root/OU of the same organization.
+    fn move_account(account_id: &str, destination_parent_id: &str) -> OrgAccount;
+    /// Removes a member account (not the management account) and its SCP attachments.
+    fn remove_account_from_organization(account_id: &str) -> ();
+    /// Enables a policy type on a root. For `service_control_policy` the builtin FullAccess
+    /// SCP is attached to the root, every OU and every account.
+    fn enable_policy_type(root_id: &str, policy_type: OrgPolicyType) -> Root;
+    /// Disables a policy type on a root: every SCP attachment of the organization is removed
+    /// (the policies themselves are kept).
+    fn disable_policy_type(root_id: &str, policy_type: OrgPolicyType) -> Root;
+    /// Creates a custom SCP in an organization.
+    fn create_scp(organization_id: &str, p: &NewScp) -> ScpPolicy;
+    /// Updates a custom SCP (builtin policies cannot be edited).
+    fn update_scp(id: &str, upd: &ScpUpdate) -> ScpPolicy;
+    /// Deletes a custom SCP that is attached nowhere.
+    fn delete_scp(id: &str) -> ();
+    /// Attaches an SCP to a root, OU or account. The SCP policy type must be enabled on the
+    /// organization's root. Attaching twice is a no-op.
+    fn attach_scp(policy_id: &str, entity_id: &str) -> ();
+    /// Detaches an SCP. The last SCP of a root, OU or account cannot be detached while the
+    /// policy type is enabled.
+    fn detach_scp(policy_id: &str, entity_id: &str) -> ();
 }

@@ -7,7 +7,7 @@ use crate::model::{
     PrincipalType,
 };
 use crate::util::{self, finish_page, page_args};
-use crate::{Store, Tx};
+use crate::{Conn, Store, Tx, WriteTx};
 
 pub(crate) const POLICY_COLS: &str = "p.id, p.account_id, p.name, \
      CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
@@ -90,83 +90,6 @@ async fn principal_account(tx: &mut Tx, kind: PrincipalType, id: &str) -> Result
 }
 
 impl Store {
-    async fn insert_policy(
-        &self,
-        account_id: Option<&str>,
-        p: &NewPolicy,
-        policy_type: PolicyType,
-    ) -> Result<Policy> {
-        util::validate_policy_name(&p.name)?;
-        util::validate_path(&p.path)?;
-        util::validate_description(&p.description)?;
-        util::validate_document(
-            "policy_document",
-            &p.document,
-            util::MAX_POLICY_DOCUMENT_BYTES,
-        )?;
-        let mut tx = self.begin_write().await?;
-        if let Some(acct) = account_id {
-            crate::access::require_exists(&mut tx, "account", "accounts", acct).await?;
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
-                    .bind(acct)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let max = self.limits().max_policies_per_account;
-            if n >= i64::from(max) {
-                return Err(StoreError::limit("custom policies per account", max));
-            }
-        }
-        crate::access::require_name_free(
-            &mut tx,
-            crate::names::NameKind::Policy,
-            account_id,
-            &p.name,
-            None,
-        )
-        .await?;
-        let id = util::new_id()?;
-        let now = util::now();
-        sqlx::query(
-            "INSERT INTO policies (id, account_id, name, path, policy_type, default_version, \
-             next_version, description, created_at, updated_at, name_key) \
-             VALUES ($1, $2, $3, $4, $5, 1, 2, $6, $7, $7, $8)",
-        )
-        .bind(&id)
-        .bind(account_id)
-        .bind(&p.name)
-        .bind(&p.path)
-        .bind(policy_type)
-        .bind(&p.description)
-        .bind(&now)
-        .bind(crate::names::name_key(&p.name))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO policy_versions (policy_id, version, document, created_at) \
-             VALUES ($1, 1, $2, $3)",
-        )
-        .bind(&id)
-        .bind(&p.document)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        let policy = fetch_policy(&mut *tx, &id).await?;
-        tx.commit().await?;
-        Ok(policy)
-    }
-
-    /// Creates a custom identity policy with version `v1` as default.
-    pub async fn create_policy(&self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
-        self.insert_policy(Some(account_id), p, PolicyType::Custom)
-            .await
-    }
-
-    /// Creates a system policy (visible to and attachable by every account).
-    pub async fn create_system_policy(&self, p: &NewPolicy) -> Result<Policy> {
-        self.insert_policy(None, p, PolicyType::System).await
-    }
-
     /// Gets a policy.
     pub async fn get_policy(&self, id: &str) -> Result<Policy> {
         fetch_policy(self.reader(), id).await
@@ -222,94 +145,7 @@ impl Store {
         }))
     }
 
-    /// Updates a policy's description.
-    pub async fn update_policy_description(&self, id: &str, description: &str) -> Result<Policy> {
-        util::validate_description(description)?;
-        let mut tx = self.begin_write().await?;
-        fetch_policy(&mut *tx, id).await?;
-        sqlx::query("UPDATE policies SET description = $1, updated_at = $2 WHERE id = $3")
-            .bind(description)
-            .bind(util::now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let p = fetch_policy(&mut *tx, id).await?;
-        tx.commit().await?;
-        Ok(p)
-    }
-
-    /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.
-    pub async fn delete_policy(&self, id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let p = fetch_policy(&mut *tx, id).await?;
-        if p.attachment_count > 0 {
-            return Err(StoreError::conflict(
-                "policy",
-                format!(
-                    "policy `{}` is attached to {} principal(s); detach it first",
-                    p.name, p.attachment_count
-                ),
-            ));
-        }
-        sqlx::query("DELETE FROM policies WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     // ------------------------------------------------------------------------- versions
-
-    /// Adds a version (`v<n>`, n increasing, never reused). A policy has at most 5 versions:
-    /// creating a 6th fails with `LimitExceeded` (delete a non-default version first).
-    pub async fn create_policy_version(
-        &self,
-        policy_id: &str,
-        document: &str,
-        set_as_default: bool,
-    ) -> Result<PolicyVersion> {
-        util::validate_document("policy_document", document, util::MAX_POLICY_DOCUMENT_BYTES)?;
-        let mut tx = self.begin_write().await?;
-        let row: Option<(i64,)> = sqlx::query_as("SELECT next_version FROM policies WHERE id = $1")
-            .bind(policy_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (next,) = row.ok_or_else(|| StoreError::not_found("policy", policy_id))?;
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
-                .bind(policy_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let max = self.limits().max_policy_versions;
-        if n >= i64::from(max) {
-            return Err(StoreError::limit("versions per policy", max));
-        }
-        let now = util::now();
-        sqlx::query(
-            "INSERT INTO policy_versions (policy_id, version, document, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(policy_id)
-        .bind(next)
-        .bind(document)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE policies SET next_version = next_version + 1, updated_at = $1, \
-             default_version = CASE WHEN $2 THEN $3 ELSE default_version END WHERE id = $4",
-        )
-        .bind(&now)
-        .bind(set_as_default)
-        .bind(next)
-        .bind(policy_id)
-        .execute(&mut *tx)
-        .await?;
-        let v = fetch_version(&mut *tx, policy_id, next).await?;
-        tx.commit().await?;
-        Ok(v)
-    }
 
     /// Gets one version (`version_id` like `v2`).
     pub async fn get_policy_version(
@@ -365,136 +201,7 @@ impl Store {
         Ok(finish_page(rows, p.limit, |v| vec![v.version_id.clone()]))
     }
 
-    /// Deletes a non-default version (deleting the default version fails with `Conflict`).
-    pub async fn delete_policy_version(&self, policy_id: &str, version_id: &str) -> Result<()> {
-        let n = parse_version_id(version_id)?;
-        let mut tx = self.begin_write().await?;
-        let v = fetch_version(&mut *tx, policy_id, n).await?;
-        if v.is_default {
-            return Err(StoreError::conflict(
-                "policy version",
-                format!("`{version_id}` is the default version and cannot be deleted"),
-            ));
-        }
-        sqlx::query("DELETE FROM policy_versions WHERE policy_id = $1 AND version = $2")
-            .bind(policy_id)
-            .bind(n)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE policies SET updated_at = $1 WHERE id = $2")
-            .bind(util::now())
-            .bind(policy_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Makes `version_id` the default (exactly one version is default at any time).
-    pub async fn set_default_policy_version(
-        &self,
-        policy_id: &str,
-        version_id: &str,
-    ) -> Result<Policy> {
-        let n = parse_version_id(version_id)?;
-        let mut tx = self.begin_write().await?;
-        fetch_version(&mut *tx, policy_id, n).await?;
-        sqlx::query("UPDATE policies SET default_version = $1, updated_at = $2 WHERE id = $3")
-            .bind(n)
-            .bind(util::now())
-            .bind(policy_id)
-            .execute(&mut *tx)
-            .await?;
-        let p = fetch_policy(&mut *tx, policy_id).await?;
-        tx.commit().await?;
-        Ok(p)
-    }
-
     // ---------------------------------------------------------------------- attachments
-
-    /// Attaches a policy to a user, group or agency of the policy's account (system policies
-    /// attach to any account). At most 10 (configurable up to 20) per principal. Attaching
-    /// an already attached policy is a no-op.
-    pub async fn attach_policy(
-        &self,
-        policy_id: &str,
-        kind: PrincipalType,
-        principal_id: &str,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let policy = fetch_policy(&mut *tx, policy_id).await?;
-        let acct = principal_account(&mut tx, kind, principal_id).await?;
-        if let Some(pa) = &policy.account_id
-            && pa != &acct
-        {
-            return Err(StoreError::invalid(
-                "policy_id",
-                format!("policy `{policy_id}` belongs to another account"),
-            ));
-        }
-        let exists: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
-             AND policy_id = $3",
-        )
-        .bind(kind)
-        .bind(principal_id)
-        .bind(policy_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if exists.is_some() {
-            return Ok(());
-        }
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2",
-        )
-        .bind(kind)
-        .bind(principal_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let max = self.limits().max_attached_policies;
-        if n >= i64::from(max) {
-            return Err(StoreError::limit("policies attached to one principal", max));
-        }
-        sqlx::query(
-            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(policy_id)
-        .bind(kind)
-        .bind(principal_id)
-        .bind(util::now())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Detaches a policy (`NotFound` if it was not attached).
-    pub async fn detach_policy(
-        &self,
-        policy_id: &str,
-        kind: PrincipalType,
-        principal_id: &str,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
-            "DELETE FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
-             AND policy_id = $3",
-        )
-        .bind(kind)
-        .bind(principal_id)
-        .bind(policy_id)
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::not_found(
-                "policy attachment",
-                format!("{policy_id} on {} {principal_id}", kind.as_str()),
-            ));
-        }
-        tx.commit().await?;
-        Ok(())
-    }
 
     /// Policies attached to a principal, in attachment order.
     pub async fn list_attached_policies(
@@ -553,4 +260,306 @@ impl Store {
             vec![x.attached_at.clone(), x.principal_id.clone()]
         }))
     }
+}
+
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
+impl Conn<'_> {
+    async fn insert_policy(
+        &mut self,
+        account_id: Option<&str>,
+        p: &NewPolicy,
+        policy_type: PolicyType,
+    ) -> Result<Policy> {
+        util::validate_policy_name(&p.name)?;
+        util::validate_path(&p.path)?;
+        util::validate_description(&p.description)?;
+        util::validate_document(
+            "policy_document",
+            &p.document,
+            util::MAX_POLICY_DOCUMENT_BYTES,
+        )?;
+        let tx = &mut *self.tx;
+        if let Some(acct) = account_id {
+            crate::access::require_exists(tx, "account", "accounts", acct).await?;
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
+                    .bind(acct)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            let max = self.store.limits().max_policies_per_account;
+            if n >= i64::from(max) {
+                return Err(StoreError::limit("custom policies per account", max));
+            }
+        }
+        crate::access::require_name_free(
+            tx,
+            crate::names::NameKind::Policy,
+            account_id,
+            &p.name,
+            None,
+        )
+        .await?;
+        let id = util::new_id()?;
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO policies (id, account_id, name, path, policy_type, default_version, \
+             next_version, description, created_at, updated_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, 1, 2, $6, $7, $7, $8)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(&p.name)
+        .bind(&p.path)
+        .bind(policy_type)
+        .bind(&p.description)
+        .bind(&now)
+        .bind(crate::names::name_key(&p.name))
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO policy_versions (policy_id, version, document, created_at) \
+             VALUES ($1, 1, $2, $3)",
+        )
+        .bind(&id)
+        .bind(&p.document)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        let policy = fetch_policy(&mut **tx, &id).await?;
+        Ok(policy)
+    }
+
+    async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
+        self.insert_policy(Some(account_id), p, PolicyType::Custom)
+            .await
+    }
+
+    async fn create_system_policy(&mut self, p: &NewPolicy) -> Result<Policy> {
+        self.insert_policy(None, p, PolicyType::System).await
+    }
+
+    async fn update_policy_description(&mut self, id: &str, description: &str) -> Result<Policy> {
+        util::validate_description(description)?;
+        let tx = &mut *self.tx;
+        fetch_policy(&mut **tx, id).await?;
+        sqlx::query("UPDATE policies SET description = $1, updated_at = $2 WHERE id = $3")
+            .bind(description)
+            .bind(util::now())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let p = fetch_policy(&mut **tx, id).await?;
+        Ok(p)
+    }
+
+    async fn delete_policy(&mut self, id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
+        let p = fetch_policy(&mut **tx, id).await?;
+        if p.attachment_count > 0 {
+            return Err(StoreError::conflict(
+                "policy",
+                format!(
+                    "policy `{}` is attached to {} principal(s); detach it first",
+                    p.name, p.attachment_count
+                ),
+            ));
+        }
+        sqlx::query("DELETE FROM policies WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_policy_version(
+        &mut self,
+        policy_id: &str,
+        document: &str,
+        set_as_default: bool,
+    ) -> Result<PolicyVersion> {
+        util::validate_document("policy_document", document, util::MAX_POLICY_DOCUMENT_BYTES)?;
+        let tx = &mut *self.tx;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT next_version FROM policies WHERE id = $1")
+            .bind(policy_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (next,) = row.ok_or_else(|| StoreError::not_found("policy", policy_id))?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
+                .bind(policy_id)
+                .fetch_one(&mut **tx)
+                .await?;
+        let max = self.store.limits().max_policy_versions;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("versions per policy", max));
+        }
+        let now = util::now();
+        sqlx::query(
+            "INSERT INTO policy_versions (policy_id, version, document, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(policy_id)
+        .bind(next)
+        .bind(document)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE policies SET next_version = next_version + 1, updated_at = $1, \
+             default_version = CASE WHEN $2 THEN $3 ELSE default_version END WHERE id = $4",
+        )
+        .bind(&now)
+        .bind(set_as_default)
+        .bind(next)
+        .bind(policy_id)
+        .execute(&mut **tx)
+        .await?;
+        let v = fetch_version(&mut **tx, policy_id, next).await?;
+        Ok(v)
+    }
+
+    async fn delete_policy_version(&mut self, policy_id: &str, version_id: &str) -> Result<()> {
+        let n = parse_version_id(version_id)?;
+        let tx = &mut *self.tx;
+        let v = fetch_version(&mut **tx, policy_id, n).await?;
+        if v.is_default {
+            return Err(StoreError::conflict(
+                "policy version",
+                format!("`{version_id}` is the default version and cannot be deleted"),
+            ));
+        }
+        sqlx::query("DELETE FROM policy_versions WHERE policy_id = $1 AND version = $2")
+            .bind(policy_id)
+            .bind(n)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("UPDATE policies SET updated_at = $1 WHERE id = $2")
+            .bind(util::now())
+            .bind(policy_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_default_policy_version(
+        &mut self,
+        policy_id: &str,
+        version_id: &str,
+    ) -> Result<Policy> {
+        let n = parse_version_id(version_id)?;
+        let tx = &mut *self.tx;
+        fetch_version(&mut **tx, policy_id, n).await?;
+        sqlx::query("UPDATE policies SET default_version = $1, updated_at = $2 WHERE id = $3")
+            .bind(n)
+            .bind(util::now())
+            .bind(policy_id)
+            .execute(&mut **tx)
+            .await?;
+        let p = fetch_policy(&mut **tx, policy_id).await?;
+        Ok(p)
+    }
+
+    async fn attach_policy(
+        &mut self,
+        policy_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> Result<()> {
+        let tx = &mut *self.tx;
+        let policy = fetch_policy(&mut **tx, policy_id).await?;
+        let acct = principal_account(tx, kind, principal_id).await?;
+        if let Some(pa) = &policy.account_id
+            && pa != &acct
+        {
+            return Err(StoreError::invalid(
+                "policy_id",
+                format!("policy `{policy_id}` belongs to another account"),
+            ));
+        }
+        let exists: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
+             AND policy_id = $3",
+        )
+        .bind(kind)
+        .bind(principal_id)
+        .bind(policy_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if exists.is_some() {
+            return Ok(());
+        }
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2",
+        )
+        .bind(kind)
+        .bind(principal_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let max = self.store.limits().max_attached_policies;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("policies attached to one principal", max));
+        }
+        sqlx::query(
+            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(policy_id)
+        .bind(kind)
+        .bind(principal_id)
+        .bind(util::now())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn detach_policy(
+        &mut self,
+        policy_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> Result<()> {
+        let tx = &mut *self.tx;
+        let r = sqlx::query(
+            "DELETE FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2 \
+             AND policy_id = $3",
+        )
+        .bind(kind)
+        .bind(principal_id)
+        .bind(policy_id)
+        .execute(&mut **tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::not_found(
+                "policy attachment",
+                format!("{policy_id} on {} {principal_id}", kind.as_str()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+store_writes! {
+    /// Creates a custom identity policy with version `v1` as default.
+    fn create_policy(account_id: &str, p: &NewPolicy) -> Policy;
+    /// Creates a system policy (visible to and attachable by every account).
+    fn create_system_policy(p: &NewPolicy) -> Policy;
+    /// Updates a policy's description.
+    fn update_policy_description(id: &str, description: &str) -> Policy;
+    /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.
+    fn delete_policy(id: &str) -> ();
+    /// Adds a version (`v<n>`, n increasing, never reused). A policy has at most 5 versions:
+    /// creating a 6th fails with `LimitExceeded` (delete a non-default version first).
+    fn create_policy_version(policy_id: &str, document: &str, set_as_default: bool) -> PolicyVersion;
+    /// Deletes a non-default version (deleting the default version fails with `Conflict`).
+    fn delete_policy_version(policy_id: &str, version_id: &str) -> ();
+    /// Makes `version_id` the default (exactly one version is default at any time).
+    fn set_default_policy_version(policy_id: &str, version_id: &str) -> Policy;
+    /// Attaches a policy to a user, group or agency of the policy's account (system policies
+    /// attach to any account). At most 10 (configurable up to 20) per principal. Attaching
+    /// an already attached policy is a no-op.
+    fn attach_policy(policy_id: &str, kind: PrincipalType, principal_id: &str) -> ();
+    /// Detaches a policy (`NotFound` if it was not attached).
+    fn detach_policy(policy_id: &str, kind: PrincipalType, principal_id: &str) -> ();
 }

@@ -1,9 +1,9 @@
 //! Temporary credentials of agency sessions, and ModelArts authorizations.
 
-use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::model::{Authorization, CreatedSessionCredential, SessionCredential};
 use crate::util;
+use crate::{Conn, Store, WriteTx};
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
@@ -30,70 +30,6 @@ pub struct NewSessionCredential {
 }
 
 impl Store {
-    /// Issues temporary credentials for an agency session: a new access key id, an encrypted
-    /// secret, and a security token of which only the SHA-256 is stored.
-    pub async fn create_session_credential(
-        &self,
-        c: &NewSessionCredential,
-    ) -> Result<CreatedSessionCredential> {
-        util::check_len("agency_session_name", &c.session_name, 1, 128)?;
-        util::validate_document(
-            "session_policy",
-            c.session_policy.as_deref().unwrap_or("x"),
-            6144,
-        )?;
-        let secret = util::new_secret_key()?;
-        let token = util::new_security_token()?;
-        let mut tx = self.begin_write().await?;
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT account_id FROM agencies WHERE id = $1")
-                .bind(&c.agency_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (account_id,) = row.ok_or_else(|| StoreError::not_found("agency", &c.agency_id))?;
-        let cred = SessionCredential {
-            access_key_id: util::new_access_key_id()?,
-            account_id,
-            agency_id: c.agency_id.clone(),
-            session_name: c.session_name.clone(),
-            security_token_hash: util::sha256_hex(&token),
-            session_policy: c.session_policy.clone(),
-            source_identity: c.source_identity.clone(),
-            tags: c.tags.clone(),
-            caller_urn: c.caller_urn.clone(),
-            created_at: util::now(),
-            expires_at: util::format_timestamp(c.expires_at),
-        };
-        let (nonce, ct) = self.key().encrypt(&cred.access_key_id, secret.as_bytes())?;
-        sqlx::query(
-            "INSERT INTO session_credentials (access_key_id, account_id, agency_id, session_name, \
-             secret_nonce, secret_ciphertext, security_token_hash, session_policy, \
-             source_identity, tags, caller_urn, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&cred.access_key_id)
-        .bind(&cred.account_id)
-        .bind(&cred.agency_id)
-        .bind(&cred.session_name)
-        .bind(nonce)
-        .bind(ct)
-        .bind(&cred.security_token_hash)
-        .bind(&cred.session_policy)
-        .bind(&cred.source_identity)
-        .bind(&cred.tags)
-        .bind(&cred.caller_urn)
-        .bind(&cred.created_at)
-        .bind(&cred.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(CreatedSessionCredential {
-            credential: cred,
-            secret_access_key: SecretString::from(secret),
-            security_token: SecretString::from(token),
-        })
-    }
-
     /// For the signature verifier: the session record and decrypted secret (`None` if
     /// unknown). Callers check expiry and compare the token with `security_token_hash`
     /// (see [`Store::security_token_matches`]).
@@ -169,66 +105,6 @@ impl Store {
         Ok(r.rows_affected())
     }
 
-    /// Sets which agency ModelArts uses for `user_id` (or `"all"` users) in a project,
-    /// replacing any previous one.
-    pub async fn put_authorization(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        agency_id: &str,
-    ) -> Result<Authorization> {
-        let mut tx = self.begin_write().await?;
-        let proj: Option<(String,)> =
-            sqlx::query_as("SELECT account_id FROM projects WHERE id = $1")
-                .bind(project_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (acct,) = proj.ok_or_else(|| StoreError::not_found("project", project_id))?;
-        let ag: Option<(String,)> = sqlx::query_as("SELECT account_id FROM agencies WHERE id = $1")
-            .bind(agency_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (ag_acct,) = ag.ok_or_else(|| StoreError::not_found("agency", agency_id))?;
-        if ag_acct != acct {
-            return Err(StoreError::invalid(
-                "agency_id",
-                "the agency belongs to another account",
-            ));
-        }
-        if user_id != "all" {
-            let u: Option<(String,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (u_acct,) = u.ok_or_else(|| StoreError::not_found("user", user_id))?;
-            if u_acct != acct {
-                return Err(StoreError::invalid(
-                    "user_id",
-                    "the user belongs to another account",
-                ));
-            }
-        }
-        let a = Authorization {
-            project_id: project_id.to_owned(),
-            user_id: user_id.to_owned(),
-            agency_id: agency_id.to_owned(),
-            created_at: util::now(),
-        };
-        sqlx::query(
-            "INSERT INTO authorizations (project_id, user_key, agency_id, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, user_key) \
-             DO UPDATE SET agency_id = excluded.agency_id, created_at = excluded.created_at",
-        )
-        .bind(&a.project_id)
-        .bind(&a.user_id)
-        .bind(&a.agency_id)
-        .bind(&a.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(a)
-    }
-
     /// A project's authorizations.
     pub async fn list_authorizations(&self, project_id: &str) -> Result<Vec<Authorization>> {
         Ok(sqlx::query_as::<_, Authorization>(
@@ -257,14 +133,139 @@ impl Store {
         .fetch_optional(self.reader())
         .await?)
     }
+}
 
-    /// Removes an authorization (`user_id` or `all`).
-    pub async fn delete_authorization(&self, project_id: &str, user_id: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+// The bodies of the entity writes, run on the open transaction. `store_writes!` below documents
+// them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
+// in a transaction of its own).
+impl Conn<'_> {
+    async fn create_session_credential(
+        &mut self,
+        c: &NewSessionCredential,
+    ) -> Result<CreatedSessionCredential> {
+        util::check_len("agency_session_name", &c.session_name, 1, 128)?;
+        util::validate_document(
+            "session_policy",
+            c.session_policy.as_deref().unwrap_or("x"),
+            6144,
+        )?;
+        let secret = util::new_secret_key()?;
+        let token = util::new_security_token()?;
+        let tx = &mut *self.tx;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT account_id FROM agencies WHERE id = $1")
+                .bind(&c.agency_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let (account_id,) = row.ok_or_else(|| StoreError::not_found("agency", &c.agency_id))?;
+        let cred = SessionCredential {
+            access_key_id: util::new_access_key_id()?,
+            account_id,
+            agency_id: c.agency_id.clone(),
+            session_name: c.session_name.clone(),
+            security_token_hash: util::sha256_hex(&token),
+            session_policy: c.session_policy.clone(),
+            source_identity: c.source_identity.clone(),
+            tags: c.tags.clone(),
+            caller_urn: c.caller_urn.clone(),
+            created_at: util::now(),
+            expires_at: util::format_timestamp(c.expires_at),
+        };
+        let (nonce, ct) = self
+            .store
+            .key()
+            .encrypt(&cred.access_key_id, secret.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO session_credentials (access_key_id, account_id, agency_id, session_name, \
+             secret_nonce, secret_ciphertext, security_token_hash, session_policy, \
+             source_identity, tags, caller_urn, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&cred.access_key_id)
+        .bind(&cred.account_id)
+        .bind(&cred.agency_id)
+        .bind(&cred.session_name)
+        .bind(nonce)
+        .bind(ct)
+        .bind(&cred.security_token_hash)
+        .bind(&cred.session_policy)
+        .bind(&cred.source_identity)
+        .bind(&cred.tags)
+        .bind(&cred.caller_urn)
+        .bind(&cred.created_at)
+        .bind(&cred.expires_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(CreatedSessionCredential {
+            credential: cred,
+            secret_access_key: SecretString::from(secret),
+            security_token: SecretString::from(token),
+        })
+    }
+
+    async fn put_authorization(
+        &mut self,
+        project_id: &str,
+        user_id: &str,
+        agency_id: &str,
+    ) -> Result<Authorization> {
+        let tx = &mut *self.tx;
+        let proj: Option<(String,)> =
+            sqlx::query_as("SELECT account_id FROM projects WHERE id = $1")
+                .bind(project_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let (acct,) = proj.ok_or_else(|| StoreError::not_found("project", project_id))?;
+        let ag: Option<(String,)> = sqlx::query_as("SELECT account_id FROM agencies WHERE id = $1")
+            .bind(agency_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (ag_acct,) = ag.ok_or_else(|| StoreError::not_found("agency", agency_id))?;
+        if ag_acct != acct {
+            return Err(StoreError::invalid(
+                "agency_id",
+                "the agency belongs to another account",
+            ));
+        }
+        if user_id != "all" {
+            let u: Option<(String,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let (u_acct,) = u.ok_or_else(|| StoreError::not_found("user", user_id))?;
+            if u_acct != acct {
+                return Err(StoreError::invalid(
+                    "user_id",
+                    "the user belongs to another account",
+                ));
+            }
+        }
+        let a = Authorization {
+            project_id: project_id.to_owned(),
+            user_id: user_id.to_owned(),
+            agency_id: agency_id.to_owned(),
+            created_at: util::now(),
+        };
+        sqlx::query(
+            "INSERT INTO authorizations (project_id, user_key, agency_id, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, user_key) \
+             DO UPDATE SET agency_id = excluded.agency_id, created_at = excluded.created_at",
+        )
+        .bind(&a.project_id)
+        .bind(&a.user_id)
+        .bind(&a.agency_id)
+        .bind(&a.created_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(a)
+    }
+
+    async fn delete_authorization(&mut self, project_id: &str, user_id: &str) -> Result<()> {
+        let tx = &mut *self.tx;
         let r = sqlx::query("DELETE FROM authorizations WHERE project_id = $1 AND user_key = $2")
             .bind(project_id)
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::not_found(
@@ -272,7 +273,17 @@ impl Store {
                 format!("{project_id}/{user_id}"),
             ));
         }
-        tx.commit().await?;
         Ok(())
     }
+}
+
+store_writes! {
+    /// Issues temporary credentials for an agency session: a new access key id, an encrypted
+    /// secret, and a security token of which only the SHA-256 is stored.
+    fn create_session_credential(c: &NewSessionCredential) -> CreatedSessionCredential;
+    /// Sets which agency ModelArts uses for `user_id` (or `"all"` users) in a project,
+    /// replacing any previous one.
+    fn put_authorization(project_id: &str, user_id: &str, agency_id: &str) -> Authorization;
+    /// Removes an authorization (`user_id` or `all`).
+    fn delete_authorization(project_id: &str, user_id: &str) -> ();
 }

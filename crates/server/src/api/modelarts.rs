@@ -238,7 +238,10 @@ async fn create_agency(
     let agency_name = name.clone();
     let (agency, policy_ids) = st
         .write(|s| async move {
-            let agency = s
+            // One transaction: the agency, its scope policies and their attachments are all
+            // created, or none is.
+            let mut tx = s.begin().await?;
+            let agency = tx
                 .create_agency(
                     &account,
                     &NewAgency {
@@ -250,45 +253,29 @@ async fn create_agency(
                     },
                 )
                 .await?;
-            // Create and attach the scope policies; undo everything on a failure.
             let mut ids: Vec<String> = Vec::new();
-            let mut result: Result<(), StoreError> = Ok(());
             for (i, doc) in docs.iter().enumerate() {
                 let pname = if docs.len() == 1 {
                     format!("{agency_name}_policy")
                 } else {
                     format!("{agency_name}_policy_{}", i + 1)
                 };
-                let step = async {
-                    let p = s
-                        .create_policy(
-                            &account,
-                            &NewPolicy {
-                                name: pname,
-                                document: doc.clone(),
-                                path: String::new(),
-                                description: "ModelArts basic agency authorization scope"
-                                    .to_owned(),
-                            },
-                        )
-                        .await?;
-                    ids.push(p.id.clone());
-                    s.attach_policy(&p.id, PrincipalType::Agency, &agency.id)
-                        .await
-                };
-                if let Err(e) = step.await {
-                    result = Err(e);
-                    break;
-                }
+                let p = tx
+                    .create_policy(
+                        &account,
+                        &NewPolicy {
+                            name: pname,
+                            document: doc.clone(),
+                            path: String::new(),
+                            description: "ModelArts basic agency authorization scope".to_owned(),
+                        },
+                    )
+                    .await?;
+                tx.attach_policy(&p.id, PrincipalType::Agency, &agency.id)
+                    .await?;
+                ids.push(p.id);
             }
-            if let Err(e) = result {
-                for id in &ids {
-                    let _ = s.detach_policy(id, PrincipalType::Agency, &agency.id).await;
-                    let _ = s.delete_policy(id).await;
-                }
-                let _ = s.delete_agency(&agency.id).await;
-                return Err(e);
-            }
+            tx.commit().await?;
             Ok((agency, ids))
         })
         .await?;

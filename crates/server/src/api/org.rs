@@ -882,15 +882,16 @@ async fn create_account(
     let name = b.name.clone();
     let member = st
         .write(|s| async move {
-            if s.get_account_by_name(&name).await.is_ok() {
-                return Err(StoreError::Conflict {
-                    kind: "account",
-                    detail: format!("an account named `{name}` already exists"),
-                });
-            }
-            let (account, _root, _project) = s.bootstrap_account(&name, &region, None).await?;
-            s.add_created_account_to_organization(&org_id, &account.id, None)
-                .await
+            // One transaction: the account (refused when the name is taken), its root user,
+            // its project and its membership are all created, or none is.
+            let mut tx = s.begin().await?;
+            let (account, _root) = tx.create_account(&name).await?;
+            tx.create_project(&account.id, &region, None).await?;
+            let member = tx
+                .add_created_account_to_organization(&org_id, &account.id, None)
+                .await?;
+            tx.commit().await?;
+            Ok(member)
         })
         .await?;
     Ok(Json(json!({
