@@ -1,4 +1,4 @@
-//! Audit: the decision log of enforced requests (gateway, STS) and its query API.
+//! Audit: the writer of the decision log of enforced requests (gateway, STS).
 //!
 //! Entries are queued without waiting and written in batches by a background task
 //! (`iam_store::DecisionLogger`: one transaction per batch, at most [`FLUSH_EVERY`] after the
@@ -6,27 +6,13 @@
 //! `GET /v1/decisions` once its batch is written; entries still queued when the process is
 //! killed are lost (a graceful shutdown drains the queue). Queue overflows are counted in
 //! `iam_audit_dropped_total`.
-//!
-//! `GET /v1/decisions` (`marker`/`limit` pagination, filters `principal_urn`, `action`,
-//! `decision`, `agency_id`, `since`, `until`) lists the decisions about principals of the
-//! caller's account, newest first. It needs `cts:trace:list` (Cloud Trace Service's "list
-//! traces" action: the closest Huawei action for reading an audit trail).
+//! Its query API is `crate::api::audit`.
 
-use crate::endpoints::{Authz, Endpoint, Method, Reply};
-use axum::routing::on;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
-use iam_store::{DecisionFilter, DecisionLogEntry, DecisionLogger, NewDecision, Store};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::OffsetDateTime;
+use iam_store::{DecisionLogger, NewDecision, Store};
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::QueryParams;
 use crate::state::AppState;
 
 /// Longest time an entry waits in the queue before its batch is written.
@@ -35,9 +21,6 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
 pub const QUEUE: usize = 65_536;
 /// Entries per write transaction.
 pub const BATCH: usize = 1024;
-
-/// Action needed to read the decision log.
-pub const READ_ACTION: &str = "cts:trace:list";
 
 /// Counter of log entries dropped because the queue was full.
 pub const DROPPED: &str = "iam_audit_dropped_total";
@@ -115,127 +98,10 @@ pub(crate) fn record(st: &AppState, d: NewDecision) {
     st.audit().log(d);
 }
 
-/// The endpoints of this module.
-pub(crate) const ENDPOINTS: &[Endpoint] = &[Endpoint {
-    method: Method::Get,
-    path: "/v1/decisions",
-    operation_id: "ListDecisions",
-    tag: "decisions",
-    summary: "The decision log of enforced requests",
-    authz: Authz::Handler(
-        "`cts:trace:list` (reading the decision log, like Cloud Trace Service records) on `*`",
-    ),
-    route: |m| on(m, list),
-    query: None,
-    request: None,
-    response: Reply::UNTYPED,
-}];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    #[serde(default)]
-    limit: Option<u32>,
-    #[serde(default)]
-    marker: Option<String>,
-    #[serde(default)]
-    principal_urn: Option<String>,
-    #[serde(default)]
-    action: Option<String>,
-    #[serde(default)]
-    decision: Option<String>,
-    #[serde(default)]
-    agency_id: Option<String>,
-    #[serde(default)]
-    since: Option<String>,
-    #[serde(default)]
-    until: Option<String>,
-}
-
-fn parse_time(name: &str, v: &str) -> ApiResult<OffsetDateTime> {
-    crate::auth::parse_rfc3339(v).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "invalid query parameter `{name}`: `{v}` is not an RFC 3339 time (2026-01-31T12:00:00Z)"
-        ))
-    })
-}
-
-/// One entry as the API shows it.
-pub fn entry_json(e: &DecisionLogEntry) -> Value {
-    let extra: Value = e
-        .extra
-        .as_deref()
-        .and_then(|x| serde_json::from_str(x).ok())
-        .unwrap_or(Value::Null);
-    json!({
-        "id": e.id,
-        "at": e.at,
-        "principal_urn": e.principal_urn,
-        "access_key_id": e.access_key_id,
-        "action": e.action,
-        "resource": e.resource,
-        "decision": e.decision,
-        "determining_policy": e.determining_policy,
-        "determining_statement": e.determining_statement,
-        "layer": e.layer,
-        "session": e.session,
-        "agency_id": e.agency_id,
-        "request_id": e.request_id,
-        "extra": extra,
-    })
-}
-
-async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    st.snapshot()
-        .authorize_api_call(&caller, READ_ACTION, "*")?;
-    if let Some(d) = &q.decision
-        && ![
-            "allow",
-            "explicit_deny",
-            "implicit_deny",
-            "deny",
-            "unauthenticated",
-            "rejected",
-        ]
-        .contains(&d.as_str())
-    {
-        return Err(ApiError::bad_request(format!(
-            "invalid query parameter `decision`: `{d}` is not `allow`, `explicit_deny`, `implicit_deny`, `unauthenticated` or `rejected`"
-        )));
-    }
-    let filter = DecisionFilter {
-        principal_urn: q.principal_urn,
-        action: q.action,
-        decision: q.decision,
-        since: q
-            .since
-            .as_deref()
-            .map(|v| parse_time("since", v))
-            .transpose()?,
-        until: q
-            .until
-            .as_deref()
-            .map(|v| parse_time("until", v))
-            .transpose()?,
-        account_id: Some(caller.account_id.clone()),
-        agency_id: q.agency_id,
-    };
-    let page = crate::page::store_page(q.limit, q.marker)?;
-    let found = st.store().list_decisions(&filter, &page).await?;
-    let items: Vec<Value> = found.items.iter().map(entry_json).collect();
-    Ok(Json(json!({
-        "decisions": items,
-        "page_info": {"next_marker": found.next_marker, "current_count": found.items.len()},
-    })))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iam_store::DecisionFilter;
 
     #[tokio::test]
     async fn close_writes_everything_queued() {

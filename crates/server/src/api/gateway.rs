@@ -1,5 +1,6 @@
 //! The endpoints of the enforcement gateway that the IAM server serves itself: nginx's
-//! `auth_request` subrequest (`crate::gateway`).
+//! `auth_request` subrequest (`crate::gateway`). It reads the original request from the
+//! `X-Original-Method` and `X-Original-URI` headers and answers 204 when it is allowed.
 
 use axum::routing::on;
 
@@ -19,7 +20,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, crate::gateway::auth_endpoint),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -33,6 +34,6 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, crate::gateway::auth_endpoint),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
 ];

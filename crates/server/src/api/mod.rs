@@ -3,6 +3,7 @@
 
 pub(crate) mod analyzer;
 pub(crate) mod assistant;
+pub(crate) mod audit;
 pub(crate) mod decisions;
 pub(crate) mod gateway;
 pub(crate) mod iam;
@@ -26,7 +27,7 @@ pub(crate) const FAMILIES: &[&[Endpoint]] = &[
     sts::ENDPOINTS,
     org::ENDPOINTS,
     analyzer::ENDPOINTS,
-    crate::audit::ENDPOINTS,
+    audit::ENDPOINTS,
     gateway::ENDPOINTS,
     modelarts::ENDPOINTS,
     assistant::ENDPOINTS,

@@ -17,14 +17,14 @@
 //! ModelArts authorizations). The catalog routes are authorized by the middleware first
 //! (`iam:agencies:createAgency`, `iam:authorizations:create|list|delete`).
 
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::routing::on;
 use iam_catalog::Catalog;
 use iam_store::{NewAgency, NewPolicy, PrincipalType, Store, StoreError};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -42,8 +42,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, create_agency),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CreateAgencyBody>()),
+        response: Reply::ok::<CreatedAgency>(),
     },
     Endpoint {
         method: Method::Post,
@@ -54,8 +54,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, create_authorization),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CreateAuthorizationBody>()),
+        response: Reply::ok::<Authorization>(),
     },
     Endpoint {
         method: Method::Get,
@@ -65,9 +65,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "List ModelArts authorizations",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_authorizations),
-        query: None,
+        query: Some(Params::of::<ListQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<Authorizations>(),
     },
     Endpoint {
         method: Method::Delete,
@@ -77,9 +77,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Remove a ModelArts authorization",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, delete_authorization),
-        query: None,
+        query: Some(Params::of::<DeleteQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<DeletedAuthorization>(),
     },
 ];
 
@@ -132,14 +132,33 @@ async fn own_project(store: &Store, caller: &Caller, project_id: &str) -> ApiRes
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v2/{project_id}/agency`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateAgencyBody {
+    /// The agency is named `ma_agency_<suffix>` (`modelarts_agency` without one): at most 50
+    /// letters, digits, `-` and `_`.
     #[serde(default)]
+    #[schema(max_length = 50, pattern = "^[A-Za-z0-9_-]*$")]
     agency_name_suffix: Option<String>,
     /// Extension: scenario ids or names of Tables 10-14 (custom agency); all when absent.
     #[serde(default)]
     agency_scopes: Option<Vec<String>>,
+}
+
+/// The agency created by one-click authorization.
+#[derive(Serialize, ToSchema)]
+struct CreatedAgency {
+    /// `modelarts_agency` or `ma_agency_<suffix>`.
+    agency_name: String,
+    /// The agency's id.
+    agency_id: String,
+    /// The agency's URN.
+    agency_urn: String,
+    /// The trust policy: ModelArts (`service.ModelArts`) may assume the agency.
+    trust_policy: &'static str,
+    /// The ids of the scope policies attached to it.
+    policy_ids: Vec<String>,
 }
 
 fn agency_name(suffix: Option<&str>) -> ApiResult<String> {
@@ -229,7 +248,7 @@ async fn create_agency(
     caller: Caller,
     Path(project_id): Path<String>,
     JsonBody(b): JsonBody<CreateAgencyBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CreatedAgency>> {
     own_project(st.store(), &caller, &project_id).await?;
     require_admin(st.store(), &caller, "create ModelArts agencies").await?;
     let name = agency_name(b.agency_name_suffix.as_deref())?;
@@ -279,28 +298,76 @@ async fn create_agency(
             Ok((agency, ids))
         })
         .await?;
-    Ok(Json(json!({
-        "agency_name": agency.name,
-        "agency_id": agency.id,
-        "agency_urn": agency.urn,
-        "trust_policy": MODELARTS_TRUST_POLICY,
-        "policy_ids": policy_ids,
-    })))
+    Ok(Json(CreatedAgency {
+        agency_name: agency.name,
+        agency_id: agency.id,
+        agency_urn: agency.urn,
+        trust_policy: MODELARTS_TRUST_POLICY,
+        policy_ids,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v2/{project_id}/authorizations`'s body (ModelArts `CreateAuthorization`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateAuthorizationBody {
+    /// The IAM user's id, or `all` with `user_type` `all-users`.
     user_id: String,
+    /// `agency` (access-key `credential` authorizations are not supported).
     #[serde(rename = "type")]
+    #[schema(pattern = "^agency$")]
     kind: String,
+    /// The agency's name.
     content: String,
+    /// Only for `credential` authorizations: refused.
     #[serde(default)]
     secret_key: Option<String>,
+    /// The user's name (informational; the id decides).
     #[serde(default)]
     user_name: Option<String>,
+    /// `iam` (default) or `all-users`.
     #[serde(default)]
+    #[schema(pattern = "^(iam|all-users)$")]
     user_type: Option<String>,
+}
+
+/// One authorization: which agency ModelArts uses for a user (or for all users).
+#[derive(Serialize, ToSchema)]
+struct Authorization {
+    /// The user's id, or `all`.
+    user_id: String,
+    /// Always `agency`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// The agency's name.
+    content: String,
+    /// The user's name (`all-users` for `all`); absent in the answer to a create.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<String>,
+    /// `iam` or `all-users`.
+    user_type: &'static str,
+    /// Milliseconds since the epoch.
+    create_time: i64,
+}
+
+/// `GET /v2/{project_id}/authorizations`' answer.
+#[derive(Serialize, ToSchema)]
+struct Authorizations {
+    /// Authorizations in the project, before paging.
+    total_count: usize,
+    /// This page.
+    auth: Vec<Authorization>,
+}
+
+/// `DELETE /v2/{project_id}/authorizations`' answer.
+#[derive(Serialize, ToSchema)]
+struct DeletedAuthorization {
+    /// The user whose authorization was removed.
+    user_id: String,
+}
+
+fn user_type(user_id: &str) -> &'static str {
+    if user_id == "all" { "all-users" } else { "iam" }
 }
 
 async fn create_authorization(
@@ -308,7 +375,7 @@ async fn create_authorization(
     caller: Caller,
     Path(project_id): Path<String>,
     JsonBody(b): JsonBody<CreateAuthorizationBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Authorization>> {
     own_project(st.store(), &caller, &project_id).await?;
     require_admin(st.store(), &caller, "configure agencies for users").await?;
     if b.kind != "agency" {
@@ -358,24 +425,34 @@ async fn create_authorization(
     let a = st
         .write(|s| async move { s.put_authorization(&project_id, &user_id, &agency.id).await })
         .await?;
-    Ok(Json(json!({
-        "user_id": a.user_id,
-        "type": "agency",
-        "content": b.content,
-        "user_type": if a.user_id == "all" { "all-users" } else { "iam" },
-        "create_time": millis(&a.created_at),
-    })))
+    Ok(Json(Authorization {
+        user_type: user_type(&a.user_id),
+        user_id: a.user_id,
+        kind: "agency",
+        content: b.content,
+        user_name: None,
+        create_time: millis(&a.created_at),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v2/{project_id}/authorizations`' query.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `user_name` or `create_time` (default).
     #[serde(default)]
+    #[param(pattern = "^(user_name|create_time)$")]
     sort_by: Option<String>,
+    /// `asc` (default) or `desc`.
     #[serde(default)]
+    #[param(pattern = "^(asc|desc)$")]
     order: Option<String>,
+    /// 1-1000, default 1000.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// Authorizations to skip.
     #[serde(default)]
     offset: Option<u32>,
 }
@@ -385,7 +462,7 @@ async fn list_authorizations(
     caller: Caller,
     Path(project_id): Path<String>,
     QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Authorizations>> {
     own_project(st.store(), &caller, &project_id).await?;
     require_admin(st.store(), &caller, "view agency authorizations").await?;
     match q.sort_by.as_deref() {
@@ -426,7 +503,7 @@ async fn list_authorizations(
             Err(e) => return Err(e.into()),
         }
     }
-    let mut rows: Vec<Value> = list
+    let mut rows: Vec<Authorization> = list
         .iter()
         .map(|a| {
             let agency = agencies
@@ -441,37 +518,39 @@ async fn list_authorizations(
                     .find(|(id, _)| *id == a.user_id)
                     .map_or(String::new(), |(_, n)| n.clone())
             };
-            json!({
-                "user_id": a.user_id,
-                "type": "agency",
-                "content": agency,
-                "user_name": user_name,
-                "user_type": if a.user_id == "all" { "all-users" } else { "iam" },
-                "create_time": millis(&a.created_at),
-            })
+            Authorization {
+                user_id: a.user_id.clone(),
+                kind: "agency",
+                content: agency,
+                user_name: Some(user_name),
+                user_type: user_type(&a.user_id),
+                create_time: millis(&a.created_at),
+            }
         })
         .collect();
-    let key = if q.sort_by.as_deref() == Some("user_name") {
-        "user_name"
+    if q.sort_by.as_deref() == Some("user_name") {
+        rows.sort_by(|x, y| x.user_name.cmp(&y.user_name));
     } else {
-        "create_time"
-    };
-    rows.sort_by(|x, y| match key {
-        "user_name" => x[key].as_str().cmp(&y[key].as_str()),
-        _ => x[key].as_i64().cmp(&y[key].as_i64()),
-    });
+        rows.sort_by_key(|a| a.create_time);
+    }
     if desc {
         rows.reverse();
     }
     let total = rows.len();
     let offset = q.offset.unwrap_or(0) as usize;
-    let page: Vec<Value> = rows.into_iter().skip(offset).take(limit as usize).collect();
-    Ok(Json(json!({ "total_count": total, "auth": page })))
+    let auth = rows.into_iter().skip(offset).take(limit as usize).collect();
+    Ok(Json(Authorizations {
+        total_count: total,
+        auth,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// `DELETE /v2/{project_id}/authorizations`' query.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DeleteQuery {
+    /// The user (or `all`) whose authorization to remove.
     user_id: String,
 }
 
@@ -480,11 +559,11 @@ async fn delete_authorization(
     caller: Caller,
     Path(project_id): Path<String>,
     QueryParams(q): QueryParams<DeleteQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DeletedAuthorization>> {
     own_project(st.store(), &caller, &project_id).await?;
     require_admin(st.store(), &caller, "remove agency authorizations").await?;
     let user_id = q.user_id.clone();
     st.write(|s| async move { s.delete_authorization(&project_id, &user_id).await })
         .await?;
-    Ok(Json(json!({ "user_id": q.user_id })))
+    Ok(Json(DeletedAuthorization { user_id: q.user_id }))
 }

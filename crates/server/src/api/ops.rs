@@ -7,21 +7,38 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa::openapi::OpenApi;
 
 use crate::error::{ApiError, code};
 use crate::state::AppState;
 
 /// `GET /healthz`: liveness and the snapshot revision. The only unauthenticated endpoint.
-pub(crate) async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "revision": st.snapshot().revision() }))
+pub(crate) async fn healthz(State(st): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        revision: st.snapshot().revision(),
+    })
 }
+
+/// The answer of `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok` when the server answers.
+    #[schema(pattern = "^ok$")]
+    status: &'static str,
+    /// The revision of the snapshot decisions read.
+    revision: i64,
+}
+
+/// The media type of Prometheus' text format.
+const METRICS_MEDIA_TYPE: &str = "text/plain; version=0.0.4";
 
 /// `GET /metrics`: Prometheus text format.
 pub(crate) async fn metrics(State(st): State<AppState>) -> Response {
     let body = st.metrics().map(|h| h.render()).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    ([(header::CONTENT_TYPE, METRICS_MEDIA_TYPE)], body).into_response()
 }
 
 /// `GET /openapi.json`.
@@ -64,7 +81,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, healthz),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<Health>(),
     },
     Endpoint {
         method: Method::Get,
@@ -76,7 +93,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, metrics),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::text(METRICS_MEDIA_TYPE),
     },
     Endpoint {
         method: Method::Get,
@@ -88,6 +105,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, openapi),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        // an OpenAPI 3.1 object, described by the OpenAPI specification rather than here
+        response: Reply::ok::<serde_json::Value>(),
     },
 ];
