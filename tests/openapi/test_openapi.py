@@ -13,7 +13,7 @@ import os
 import sys
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -36,6 +36,16 @@ EXAMPLES = int(os.environ.get("OPENAPI_EXAMPLES", "25"))
 SEEN: dict = collections.defaultdict(collections.Counter)
 
 
+def query_pairs(query: str) -> list:
+    """The query's (name, value) pairs as the server reads them: RFC 3986, so `+` is a plus sign
+    (form decoding, as `parse_qsl` does, would make it a space and sign another request)."""
+    pairs = []
+    for part in filter(None, query.split("&")):
+        name, _, value = part.partition("=")
+        pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
 class HuaweiSigner(requests.auth.AuthBase):
     """Signs a prepared request the way the official SDKs do (SDK-HMAC-SHA256)."""
 
@@ -49,7 +59,7 @@ class HuaweiSigner(requests.auth.AuthBase):
             body = body.encode()
         sdk = SdkRequest(method=r.method, schema=url.scheme, host=url.netloc,
                          resource_path=url.path, uri=url.path,
-                         query_params=parse_qsl(url.query, keep_blank_values=True),
+                         query_params=query_pairs(url.query),
                          header_params={k: v for k, v in r.headers.items()
                                         if k.lower() in ("content-type",)},
                          body=body)
