@@ -230,3 +230,41 @@ async fn own_agency(store: &Store, caller: &Caller, id: &str) -> ApiResult<Agenc
     }
     Ok(a)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Member names, order and JSON types of the policy and version objects the SDKs parse.
+    #[test]
+    fn policy_and_version_objects_keep_their_wire_shape() {
+        let p = Policy {
+            id: "p1".into(),
+            account_id: None,
+            name: "n".into(),
+            urn: "iam::system:policy:n".into(),
+            path: "a/".into(),
+            policy_type: PolicyType::System,
+            default_version_id: "v2".into(),
+            attachment_count: 3,
+            description: "d".into(),
+            created_at: "c".into(),
+            updated_at: "u".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&IdentityPolicyView::of(&p)).unwrap(),
+            r#"{"policy_type":"system","policy_name":"n","policy_id":"p1","urn":"iam::system:policy:n","path":"a/","default_version_id":"v2","attachment_count":3,"description":"d","created_at":"c","updated_at":"u"}"#
+        );
+        let v = PolicyVersion {
+            policy_id: "p1".into(),
+            version_id: "v2".into(),
+            document: "{}".into(),
+            is_default: true,
+            created_at: "c".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&PolicyVersionView::of(&v)).unwrap(),
+            r#"{"document":"{}","version_id":"v2","is_default":true,"created_at":"c"}"#
+        );
+    }
+}
