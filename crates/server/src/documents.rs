@@ -5,8 +5,10 @@
 //! document answers 400 `IAM.0008` with Access-Analyzer-shaped `error` findings (issue code,
 //! details, and the JSON path of the offending element) next to `error_code`/`error_msg`.
 
+use iam_analyzer::{FindingType, PathElement};
 use iam_policy::{ParseError, ParseErrorKind, Policy, PolicyKind};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -31,19 +33,42 @@ impl DocumentKind {
     }
 }
 
+/// A finding on a rejected document: Access Analyzer's finding shape (`iam_analyzer::Finding`)
+/// without the text span, which the engine's parse errors do not carry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DocumentFinding {
+    /// Always `error`: the engine does not accept the document.
+    finding_type: FindingType,
+    /// An Access Analyzer issue code (`JSON_SYNTAX_ERROR`, `MISSING_VERSION`, ...).
+    issue_code: &'static str,
+    /// What is wrong.
+    finding_details: String,
+    /// Empty.
+    learn_more_link: &'static str,
+    /// One location: where in the document the error is.
+    locations: Vec<DocumentLocation>,
+}
+
+/// Where a [`DocumentFinding`] is: the JSON path from the document root.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DocumentLocation {
+    /// Member (`key`) and array index (`index`) steps.
+    path: Vec<PathElement>,
+}
+
 /// Rejects a document the engine would not accept, with the findings.
 pub fn check_document(doc: &str, kind: DocumentKind) -> ApiResult<()> {
     match Policy::parse(doc, kind.engine_kind()) {
         Ok(_) => Ok(()),
         Err(e) => {
             let finding = finding_of(&e, doc);
-            let code = finding["issue_code"]
-                .as_str()
-                .unwrap_or("INVALID_POLICY_ELEMENT");
-            Err(ApiError::invalid_policy(
-                format!("the policy document is invalid ({code}): {e}"),
-                json!([finding]),
-            ))
+            let msg = format!(
+                "the policy document is invalid ({}): {e}",
+                finding.issue_code
+            );
+            // strings and integers only: serializing cannot fail
+            let findings = serde_json::to_value([finding]).unwrap_or_default();
+            Err(ApiError::invalid_policy(msg, findings))
         }
     }
 }
@@ -72,20 +97,20 @@ fn issue_code(e: &ParseError) -> &'static str {
 }
 
 /// `Statement[0].Condition.StringEquals` -> `[{key: Statement}, {index: 0}, {key: Condition}, ...]`.
-fn location_path(path: &str) -> Vec<Value> {
+fn location_path(path: &str) -> Vec<PathElement> {
     let mut out = Vec::new();
     for part in path.split('.').filter(|p| !p.is_empty()) {
         let mut rest = part;
         let key_end = rest.find('[').unwrap_or(rest.len());
         if key_end > 0 {
-            out.push(json!({ "key": &rest[..key_end] }));
+            out.push(PathElement::key(&rest[..key_end]));
         }
         rest = &rest[key_end..];
         while let Some(open) = rest.strip_prefix('[') {
             let Some(close) = open.find(']') else { break };
-            match open[..close].parse::<u64>() {
-                Ok(i) => out.push(json!({ "index": i })),
-                Err(_) => out.push(json!({ "key": &open[..close] })),
+            match open[..close].parse::<usize>() {
+                Ok(i) => out.push(PathElement::index(i)),
+                Err(_) => out.push(PathElement::key(&open[..close])),
             }
             rest = &open[close + 1..];
         }
@@ -94,7 +119,7 @@ fn location_path(path: &str) -> Vec<Value> {
 }
 
 /// One `error` finding for a parse error.
-fn finding_of(e: &ParseError, doc: &str) -> Value {
+fn finding_of(e: &ParseError, doc: &str) -> DocumentFinding {
     let code = issue_code(e);
     let details = if code == "JSON_SYNTAX_ERROR" {
         match serde_json::from_str::<Value>(doc) {
@@ -108,13 +133,15 @@ fn finding_of(e: &ParseError, doc: &str) -> Value {
     } else {
         e.to_string()
     };
-    json!({
-        "finding_type": "error",
-        "issue_code": code,
-        "finding_details": details,
-        "learn_more_link": "",
-        "locations": [{ "path": location_path(e.path()) }],
-    })
+    DocumentFinding {
+        finding_type: FindingType::Error,
+        issue_code: code,
+        finding_details: details,
+        learn_more_link: "",
+        locations: vec![DocumentLocation {
+            path: location_path(e.path()),
+        }],
+    }
 }
 
 #[cfg(test)]
@@ -179,15 +206,35 @@ mod tests {
         assert!(check_document(ok, DocumentKind::Scp).is_ok());
     }
 
+    /// The wire shape of a finding: Access Analyzer's member names, `{"key"}`/`{"index"}` path
+    /// steps, no span.
+    #[test]
+    fn a_finding_keeps_its_wire_shape() {
+        let doc = r#"{"Version":"5.0","Statement":[{"Effect":1,"Action":["a:b:c"]}]}"#;
+        let e = check_document(doc, DocumentKind::Identity).unwrap_err();
+        let f = &e.findings().and_then(Value::as_array).unwrap()[0];
+        assert_eq!(
+            f,
+            &serde_json::json!({
+                "finding_type": "error",
+                "issue_code": "DATA_TYPE_MISMATCH",
+                "finding_details": f["finding_details"],
+                "learn_more_link": "",
+                "locations": [{"path": [{"key": "Statement"}, {"index": 0}, {"key": "Effect"}]}],
+            })
+        );
+        assert!(!f["finding_details"].as_str().unwrap().is_empty());
+    }
+
     #[test]
     fn paths_become_locations() {
         assert_eq!(
             location_path("Statement[2].Condition.StringEquals"),
             vec![
-                json!({"key":"Statement"}),
-                json!({"index":2}),
-                json!({"key":"Condition"}),
-                json!({"key":"StringEquals"})
+                PathElement::key("Statement"),
+                PathElement::index(2),
+                PathElement::key("Condition"),
+                PathElement::key("StringEquals")
             ]
         );
         assert!(location_path("").is_empty());

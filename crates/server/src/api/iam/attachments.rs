@@ -5,15 +5,16 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::on;
 use iam_store::{PrincipalType, Store};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::auth::Caller;
-use crate::endpoints::{Authz, Endpoint, EntityKind, Key, Method, Reply, Sources, Target};
+use crate::endpoints::{
+    Authz, Body, Endpoint, EntityKind, Key, Method, Params, Reply, Sources, Target,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::{PageQuery, page_response, store_page};
+use crate::page::{PageInfo, PageQuery, store_items, store_page};
 use crate::state::AppState;
 
 /// The endpoints of this module.
@@ -33,8 +34,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         }),
         route: |m| on(m, attach::<UserIdBody, true>),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<UserIdBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -51,8 +52,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         }),
         route: |m| on(m, attach::<UserIdBody, false>),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<UserIdBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -69,8 +70,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         }),
         route: |m| on(m, attach::<GroupIdBody, true>),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<GroupIdBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -87,8 +88,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         }),
         route: |m| on(m, attach::<GroupIdBody, false>),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<GroupIdBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -105,8 +106,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         }),
         route: |m| on(m, attach::<AgencyIdBody, true>),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<AgencyIdBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -123,8 +124,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         }),
         route: |m| on(m, attach::<AgencyIdBody, false>),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<AgencyIdBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Get,
@@ -134,9 +135,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Principals a policy is attached to",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_entities),
-        query: None,
+        query: Some(Params::of::<EntitiesQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListEntitiesForPolicyResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -146,9 +147,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Policies attached to a user",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, attached_policies::<UserIdBody>),
-        query: None,
+        query: Some(Params::of::<PageQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListAttachedPoliciesResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -158,9 +159,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Policies attached to a group",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, attached_policies::<GroupIdBody>),
-        query: None,
+        query: Some(Params::of::<PageQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListAttachedPoliciesResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -170,9 +171,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Policies attached to an agency",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, attached_policies::<AgencyIdBody>),
-        query: None,
+        query: Some(Params::of::<PageQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListAttachedPoliciesResponse>(),
     },
 ];
 
@@ -183,8 +184,10 @@ trait PrincipalBody: serde::de::DeserializeOwned + Send {
     fn into_id(self) -> String;
 }
 
-#[derive(Deserialize)]
+/// Names a user (`AttachUserPolicyV5`, `DetachUserPolicyV5`, and the group membership calls).
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct UserIdBody {
+    /// The user's id.
     pub(crate) user_id: String,
 }
 impl PrincipalBody for UserIdBody {
@@ -193,8 +196,10 @@ impl PrincipalBody for UserIdBody {
         self.user_id
     }
 }
-#[derive(Deserialize)]
+/// Names a group (`AttachGroupPolicyV5`, `DetachGroupPolicyV5`).
+#[derive(Deserialize, utoipa::ToSchema)]
 struct GroupIdBody {
+    /// The group's id.
     group_id: String,
 }
 impl PrincipalBody for GroupIdBody {
@@ -203,8 +208,10 @@ impl PrincipalBody for GroupIdBody {
         self.group_id
     }
 }
-#[derive(Deserialize)]
+/// Names an agency (`AttachAgencyPolicyV5`, `DetachAgencyPolicyV5`).
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AgencyIdBody {
+    /// The agency's id.
     agency_id: String,
 }
 impl PrincipalBody for AgencyIdBody {
@@ -250,11 +257,60 @@ async fn attach<B: PrincipalBody, const ATTACH: bool>(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+/// `ListEntitiesForPolicyV5`'s query parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EntitiesQuery {
+    /// 1–200, default 100.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
+    /// The previous page's `next_marker`.
+    #[param(pattern = "^[A-Za-z0-9+/=_-]{4,400}$")]
     marker: Option<String>,
+    /// Only principals of one kind: `user`, `group` or `agency`.
+    #[param(pattern = "^(user|group|agency)$")]
     entity_type: Option<String>,
+}
+
+/// `ListEntitiesForPolicyV5`'s answer: the principals of the caller's account the policy is
+/// attached to, by kind.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListEntitiesForPolicyResponse {
+    /// Users in this page.
+    policy_users: Vec<PolicyUser>,
+    /// Groups in this page.
+    policy_groups: Vec<PolicyGroup>,
+    /// Agencies in this page.
+    policy_agencies: Vec<PolicyAgency>,
+    /// Paging; `current_count` counts the three lists together.
+    page_info: PageInfo,
+}
+
+/// A user a policy is attached to.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PolicyUser {
+    /// The user's id.
+    user_id: String,
+    /// Attachment time.
+    attached_at: String,
+}
+
+/// A group a policy is attached to.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PolicyGroup {
+    /// The group's id.
+    group_id: String,
+    /// Attachment time.
+    attached_at: String,
+}
+
+/// An agency a policy is attached to.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PolicyAgency {
+    /// The agency's id.
+    agency_id: String,
+    /// Attachment time.
+    attached_at: String,
 }
 
 async fn list_entities(
@@ -262,7 +318,7 @@ async fn list_entities(
     caller: Caller,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<EntitiesQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListEntitiesForPolicyResponse>> {
     own_policy(st.store(), &caller, &policy_id).await?;
     let kind = match q.entity_type.as_deref() {
         None => None,
@@ -287,29 +343,65 @@ async fn list_entities(
         if !snapshot.principal_in_account(a.principal_type, &a.principal_id, &caller.account_id) {
             continue;
         }
+        let attached_at = a.attached_at.clone();
         match a.principal_type {
-            PrincipalType::User => {
-                users.push(json!({"user_id": a.principal_id, "attached_at": a.attached_at}))
-            }
-            PrincipalType::Group => {
-                groups.push(json!({"group_id": a.principal_id, "attached_at": a.attached_at}))
-            }
-            PrincipalType::Agency => {
-                agencies.push(json!({"agency_id": a.principal_id, "attached_at": a.attached_at}))
-            }
+            PrincipalType::User => users.push(PolicyUser {
+                user_id: a.principal_id.clone(),
+                attached_at,
+            }),
+            PrincipalType::Group => groups.push(PolicyGroup {
+                group_id: a.principal_id.clone(),
+                attached_at,
+            }),
+            PrincipalType::Agency => agencies.push(PolicyAgency {
+                agency_id: a.principal_id.clone(),
+                attached_at,
+            }),
         }
     }
-    let count = users.len() + groups.len() + agencies.len();
-    let mut page_info = json!({ "current_count": count });
-    if let Some(m) = p.next_marker {
-        page_info["next_marker"] = json!(m);
+    let page_info = PageInfo {
+        current_count: users.len() + groups.len() + agencies.len(),
+        next_marker: p.next_marker,
+    };
+    Ok(Json(ListEntitiesForPolicyResponse {
+        policy_users: users,
+        policy_groups: groups,
+        policy_agencies: agencies,
+        page_info,
+    }))
+}
+
+/// `ListAttached{User,Group,Agency}PoliciesV5`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListAttachedPoliciesResponse {
+    /// This page of policies, in attachment order.
+    attached_policies: Vec<AttachedPolicyView>,
+    /// Paging.
+    page_info: PageInfo,
+}
+
+/// A policy attached to a principal.
+#[derive(Serialize, utoipa::ToSchema)]
+struct AttachedPolicyView {
+    /// The policy's name.
+    policy_name: String,
+    /// The policy's id.
+    policy_id: String,
+    /// The policy's URN.
+    urn: String,
+    /// Attachment time.
+    attached_at: String,
+}
+
+impl AttachedPolicyView {
+    fn of(a: &iam_store::AttachedPolicy) -> Self {
+        AttachedPolicyView {
+            policy_name: a.policy_name.clone(),
+            policy_id: a.policy_id.clone(),
+            urn: a.urn.clone(),
+            attached_at: a.attached_at.clone(),
+        }
     }
-    Ok(Json(json!({
-        "policy_users": users,
-        "policy_groups": groups,
-        "policy_agencies": agencies,
-        "page_info": page_info,
-    })))
 }
 
 /// `/v5/{users,groups,agencies}/{id}/attached-policies`.
@@ -318,15 +410,15 @@ async fn attached_policies<B: PrincipalBody>(
     caller: Caller,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListAttachedPoliciesResponse>> {
     own_principal(st.store(), &caller, B::KIND, &id).await?;
     let p = st
         .store()
         .list_attached_policies(B::KIND, &id, &q.to_store()?)
         .await?;
-    Ok(page_response(
-        "attached_policies",
-        p,
-        |a| json!({"policy_name": a.policy_name, "policy_id": a.policy_id, "urn": a.urn, "attached_at": a.attached_at}),
-    ))
+    let (attached_policies, page_info) = store_items(p, AttachedPolicyView::of);
+    Ok(Json(ListAttachedPoliciesResponse {
+        attached_policies,
+        page_info,
+    }))
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use iam_store::{
     AccessKey, Agency, Group, Policy, PolicyType, PolicyVersion, Store, StoreError, User,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -23,28 +24,91 @@ pub(crate) mod users;
 
 // JSON shapes
 
-pub(crate) fn policy_json(p: &Policy) -> Value {
-    json!({
-        "policy_type": p.policy_type,
-        "policy_name": p.name,
-        "policy_id": p.id,
-        "urn": p.urn,
-        "path": p.path,
-        "default_version_id": p.default_version_id,
-        "attachment_count": p.attachment_count,
-        "description": p.description,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-    })
+/// An identity policy (`policy` of the policy answers, items of `ListPoliciesV5`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct IdentityPolicyView {
+    /// `custom` (created by the account) or `system` (built in, not editable).
+    policy_type: IdentityPolicyType,
+    /// The name.
+    policy_name: String,
+    /// The id.
+    policy_id: String,
+    /// `iam::<account-id>:policy:<name>` (`iam::system:policy:<name>` for system policies).
+    urn: String,
+    /// `""` or `a/b/`.
+    path: String,
+    /// `v<n>` of the default (effective) version.
+    default_version_id: String,
+    /// Number of users, groups and agencies the policy is attached to.
+    #[schema(minimum = 0)]
+    attachment_count: i64,
+    /// The description.
+    description: String,
+    /// Creation time.
+    created_at: String,
+    /// Last update (new version, default change, description).
+    updated_at: String,
 }
 
-fn version_json(v: &PolicyVersion) -> Value {
-    json!({
-        "document": v.document,
-        "version_id": v.version_id,
-        "is_default": v.is_default,
-        "created_at": v.created_at,
-    })
+impl IdentityPolicyView {
+    pub(crate) fn of(p: &Policy) -> Self {
+        IdentityPolicyView {
+            policy_type: p.policy_type.into(),
+            policy_name: p.name.clone(),
+            policy_id: p.id.clone(),
+            urn: p.urn.clone(),
+            path: p.path.clone(),
+            default_version_id: p.default_version_id.clone(),
+            attachment_count: p.attachment_count,
+            description: p.description.clone(),
+            created_at: p.created_at.clone(),
+            updated_at: p.updated_at.clone(),
+        }
+    }
+}
+
+/// Whether an identity policy is an account's own or built in.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum IdentityPolicyType {
+    /// Created by the account.
+    Custom,
+    /// Built in, visible to every account, attachable but not editable.
+    System,
+}
+
+impl From<PolicyType> for IdentityPolicyType {
+    fn from(t: PolicyType) -> Self {
+        match t {
+            PolicyType::Custom => IdentityPolicyType::Custom,
+            PolicyType::System => IdentityPolicyType::System,
+        }
+    }
+}
+
+/// One version of an identity policy (`policy_version` of the version answers, items of
+/// `ListPolicyVersionsV5`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PolicyVersionView {
+    /// The policy document, verbatim as given (JSON text).
+    document: String,
+    /// `v<n>`.
+    version_id: String,
+    /// Whether this is the default (effective) version.
+    is_default: bool,
+    /// Creation time.
+    created_at: String,
+}
+
+impl PolicyVersionView {
+    pub(crate) fn of(v: &PolicyVersion) -> Self {
+        PolicyVersionView {
+            document: v.document.clone(),
+            version_id: v.version_id.clone(),
+            is_default: v.is_default,
+            created_at: v.created_at.clone(),
+        }
+    }
 }
 
 pub(crate) fn user_json(u: &User) -> Value {
@@ -165,4 +229,42 @@ async fn own_agency(store: &Store, caller: &Caller, id: &str) -> ApiResult<Agenc
         return Err(not_found("agency", id));
     }
     Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Member names, order and JSON types of the policy and version objects the SDKs parse.
+    #[test]
+    fn policy_and_version_objects_keep_their_wire_shape() {
+        let p = Policy {
+            id: "p1".into(),
+            account_id: None,
+            name: "n".into(),
+            urn: "iam::system:policy:n".into(),
+            path: "a/".into(),
+            policy_type: PolicyType::System,
+            default_version_id: "v2".into(),
+            attachment_count: 3,
+            description: "d".into(),
+            created_at: "c".into(),
+            updated_at: "u".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&IdentityPolicyView::of(&p)).unwrap(),
+            r#"{"policy_type":"system","policy_name":"n","policy_id":"p1","urn":"iam::system:policy:n","path":"a/","default_version_id":"v2","attachment_count":3,"description":"d","created_at":"c","updated_at":"u"}"#
+        );
+        let v = PolicyVersion {
+            policy_id: "p1".into(),
+            version_id: "v2".into(),
+            document: "{}".into(),
+            is_default: true,
+            created_at: "c".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&PolicyVersionView::of(&v)).unwrap(),
+            r#"{"document":"{}","version_id":"v2","is_default":true,"created_at":"c"}"#
+        );
+    }
 }

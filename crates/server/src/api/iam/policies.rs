@@ -5,16 +5,15 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::on;
 use iam_store::PolicyType;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::auth::Caller;
 use crate::documents::{DocumentKind, check_document};
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::{PageQuery, page_response, store_page};
+use crate::page::{PageInfo, PageQuery, store_items, store_page};
 use crate::state::AppState;
 
 /// The endpoints of this module.
@@ -28,8 +27,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, create_policy),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CreatePolicyBody>()),
+        response: Reply::ok::<IdentityPolicyResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -39,9 +38,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "List identity policies",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_policies),
-        query: None,
+        query: Some(Params::of::<ListPoliciesQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListIdentityPoliciesResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -53,7 +52,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, get_policy),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<IdentityPolicyResponse>(),
     },
     Endpoint {
         method: Method::Put,
@@ -64,8 +63,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, update_policy),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<UpdatePolicyBody>()),
+        response: Reply::ok::<IdentityPolicyResponse>(),
     },
     Endpoint {
         method: Method::Delete,
@@ -77,7 +76,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, delete_policy),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -88,8 +87,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, create_version),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CreateVersionBody>()),
+        response: Reply::ok::<PolicyVersionResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -99,9 +98,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "List policy versions",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_versions),
-        query: None,
+        query: Some(Params::of::<PageQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListPolicyVersionsResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -113,7 +112,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, get_version),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<PolicyVersionResponse>(),
     },
     Endpoint {
         method: Method::Delete,
@@ -125,7 +124,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, delete_version),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -137,25 +136,56 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, set_default_version),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
 ];
 
-#[derive(Deserialize)]
+/// `CreatePolicyV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreatePolicyBody {
+    /// 1-128 of letters, digits and `_+=.@-`, not `.` and without `..`; unique in the account
+    /// whatever the letter case.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^\.?[A-Za-z0-9_+=@-]+(\.[A-Za-z0-9_+=@-]+)*\.?$"
+    )]
     policy_name: String,
+    /// The identity policy document, as JSON text (at most 6,144 bytes); it must compile, else
+    /// 400 `IAM.0008` with the findings.
+    #[schema(min_length = 1, max_length = 6144)]
     policy_document: String,
+    /// `""` (the default) or segments each ending with `/` (`a/b/`): letters, digits and
+    /// `_+=,.@-`, at most 512 characters.
     #[serde(default)]
+    #[schema(max_length = 512, pattern = "^([A-Za-z0-9_+=,.@-]+/)*$")]
     path: String,
+    /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
+}
+
+/// `{"policy": {...}}`: one identity policy.
+#[derive(Serialize, utoipa::ToSchema)]
+struct IdentityPolicyResponse {
+    /// The policy.
+    policy: IdentityPolicyView,
+}
+
+impl IdentityPolicyResponse {
+    fn of(p: &Policy) -> Json<Self> {
+        Json(IdentityPolicyResponse {
+            policy: IdentityPolicyView::of(p),
+        })
+    }
 }
 
 async fn create_policy(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<CreatePolicyBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IdentityPolicyResponse>> {
     check_document(&b.policy_document, DocumentKind::Identity)?;
     let account = caller.account_id.clone();
     let new = iam_store::NewPolicy {
@@ -167,23 +197,42 @@ async fn create_policy(
     let p = st
         .write(|s| async move { s.create_policy(&account, &new).await })
         .await?;
-    Ok(Json(json!({ "policy": policy_json(&p) })))
+    Ok(IdentityPolicyResponse::of(&p))
 }
 
-#[derive(Deserialize)]
+/// `ListPoliciesV5`'s query parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListPoliciesQuery {
+    /// 1–200, default 100.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
+    /// The previous page's `next_marker`.
+    #[param(pattern = "^[A-Za-z0-9+/=_-]{4,400}$")]
     marker: Option<String>,
+    /// Only `custom` or only `system` policies.
+    #[param(pattern = "^(custom|system)$")]
     policy_type: Option<String>,
+    /// Only policies whose path starts with this.
     path_prefix: Option<String>,
+    /// Only policies attached to at least one principal (default `false`).
     only_attached: Option<bool>,
+}
+
+/// `ListPoliciesV5`'s answer: the account's custom policies and the system policies.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListIdentityPoliciesResponse {
+    /// This page of policies, oldest first.
+    policies: Vec<IdentityPolicyView>,
+    /// Paging.
+    page_info: PageInfo,
 }
 
 async fn list_policies(
     State(st): State<AppState>,
     caller: Caller,
     QueryParams(q): QueryParams<ListPoliciesQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListIdentityPoliciesResponse>> {
     let page = store_page(q.limit, q.marker)?;
     let policy_type = match q.policy_type.as_deref() {
         None => None,
@@ -204,20 +253,27 @@ async fn list_policies(
         .store()
         .list_policies(&caller.account_id, &filter, &page)
         .await?;
-    Ok(page_response("policies", p, policy_json))
+    let (policies, page_info) = store_items(p, IdentityPolicyView::of);
+    Ok(Json(ListIdentityPoliciesResponse {
+        policies,
+        page_info,
+    }))
 }
 
 async fn get_policy(
     State(st): State<AppState>,
     caller: Caller,
     Path(policy_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IdentityPolicyResponse>> {
     let p = own_policy(st.store(), &caller, &policy_id).await?;
-    Ok(Json(json!({ "policy": policy_json(&p) })))
+    Ok(IdentityPolicyResponse::of(&p))
 }
 
-#[derive(Deserialize)]
+/// `UpdatePolicyV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UpdatePolicyBody {
+    /// The new description, at most 1,000 characters.
+    #[schema(max_length = 1000)]
     description: String,
 }
 
@@ -226,7 +282,7 @@ async fn update_policy(
     caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<UpdatePolicyBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IdentityPolicyResponse>> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
     let p = st
         .write(|s| async move {
@@ -234,7 +290,7 @@ async fn update_policy(
                 .await
         })
         .await?;
-    Ok(Json(json!({ "policy": policy_json(&p) })))
+    Ok(IdentityPolicyResponse::of(&p))
 }
 
 async fn delete_policy(
@@ -248,11 +304,40 @@ async fn delete_policy(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+/// `CreatePolicyVersionV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateVersionBody {
+    /// The identity policy document, as JSON text (at most 6,144 bytes); it must compile, else
+    /// 400 `IAM.0008` with the findings.
+    #[schema(min_length = 1, max_length = 6144)]
     policy_document: String,
+    /// Make the new version the default (default `false`).
     #[serde(default)]
     set_as_default: bool,
+}
+
+/// `{"policy_version": {...}}`: one policy version.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PolicyVersionResponse {
+    /// The version.
+    policy_version: PolicyVersionView,
+}
+
+impl PolicyVersionResponse {
+    fn of(v: &PolicyVersion) -> Json<Self> {
+        Json(PolicyVersionResponse {
+            policy_version: PolicyVersionView::of(v),
+        })
+    }
+}
+
+/// `ListPolicyVersionsV5`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListPolicyVersionsResponse {
+    /// This page of versions, oldest first.
+    versions: Vec<PolicyVersionView>,
+    /// Paging.
+    page_info: PageInfo,
 }
 
 async fn create_version(
@@ -260,7 +345,7 @@ async fn create_version(
     caller: Caller,
     Path(policy_id): Path<String>,
     JsonBody(b): JsonBody<CreateVersionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PolicyVersionResponse>> {
     own_custom_policy(st.store(), &caller, &policy_id).await?;
     check_document(&b.policy_document, DocumentKind::Identity)?;
     let v = st
@@ -269,7 +354,7 @@ async fn create_version(
                 .await
         })
         .await?;
-    Ok(Json(json!({ "policy_version": version_json(&v) })))
+    Ok(PolicyVersionResponse::of(&v))
 }
 
 async fn list_versions(
@@ -277,26 +362,30 @@ async fn list_versions(
     caller: Caller,
     Path(policy_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPolicyVersionsResponse>> {
     own_policy(st.store(), &caller, &policy_id).await?;
     let p = st
         .store()
         .list_policy_versions(&policy_id, &q.to_store()?)
         .await?;
-    Ok(page_response("versions", p, version_json))
+    let (versions, page_info) = store_items(p, PolicyVersionView::of);
+    Ok(Json(ListPolicyVersionsResponse {
+        versions,
+        page_info,
+    }))
 }
 
 async fn get_version(
     State(st): State<AppState>,
     caller: Caller,
     Path((policy_id, version_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PolicyVersionResponse>> {
     own_policy(st.store(), &caller, &policy_id).await?;
     let v = st
         .store()
         .get_policy_version(&policy_id, &version_id)
         .await?;
-    Ok(Json(json!({ "policy_version": version_json(&v) })))
+    Ok(PolicyVersionResponse::of(&v))
 }
 
 async fn delete_version(
