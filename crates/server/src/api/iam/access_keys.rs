@@ -186,3 +186,24 @@ async fn delete_access_key(
         .await?;
     Ok(no_content())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new key is answered with its members and the secret side by side.
+    #[test]
+    fn answers_keep_the_wire_shape() {
+        let k = samples::access_key();
+        let created = serde_json::to_value(CreateAccessKeyResponse {
+            access_key: CreatedAccessKeyView {
+                key: (&k).into(),
+                secret_access_key: "s".into(),
+            },
+        })
+        .unwrap();
+        let mut expected = serde_json::to_value(AccessKeyView::from(&k)).unwrap();
+        expected["secret_access_key"] = serde_json::json!("s");
+        assert_eq!(created, serde_json::json!({ "access_key": expected }));
+    }
+}

@@ -271,3 +271,24 @@ async fn update_trust_policy(
         .await?;
     Ok(no_content())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `GetAgencyV5` answers the agency's members and `tags` side by side.
+    #[test]
+    fn answers_keep_the_wire_shape() {
+        let a = samples::agency();
+        let shown = serde_json::to_value(ShowAgencyResponse {
+            agency: AgencyWithTags {
+                agency: (&a).into(),
+                tags: Vec::new(),
+            },
+        })
+        .unwrap();
+        let mut expected = serde_json::to_value(AgencyView::from(&a)).unwrap();
+        expected["tags"] = serde_json::json!([]);
+        assert_eq!(shown, serde_json::json!({ "agency": expected }));
+    }
+}

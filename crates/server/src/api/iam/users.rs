@@ -252,3 +252,35 @@ async fn delete_user(
         .await?;
     Ok(no_content())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ShowUserV5` answers the user's members and `tags` side by side; lists carry
+    /// `page_info` without `next_marker` on the last page.
+    #[test]
+    fn answers_keep_the_wire_shape() {
+        let u = samples::user();
+        let shown = serde_json::to_value(ShowUserResponse {
+            user: UserWithTags {
+                user: (&u).into(),
+                tags: Vec::new(),
+            },
+        })
+        .unwrap();
+        let mut expected = serde_json::to_value(UserView::from(&u)).unwrap();
+        expected["tags"] = serde_json::json!([]);
+        assert_eq!(shown, serde_json::json!({ "user": expected }));
+        let list = serde_json::to_value(ListUsersResponse {
+            users: vec![(&u).into()],
+            page_info: PageInfo {
+                next_marker: None,
+                current_count: 1,
+            },
+        })
+        .unwrap();
+        assert_eq!(list["page_info"], serde_json::json!({"current_count": 1}));
+        assert_eq!(list["users"][0]["user_name"], "alice");
+    }
+}
