@@ -131,7 +131,7 @@ struct AgencyWithTags {
     #[serde(flatten)]
     agency: AgencyView,
     /// Always empty: tags are not stored.
-    tags: Vec<Tag>,
+    tags: Vec<IamTag>,
 }
 
 /// `GetAgencyV5`'s answer: the agency and its tags.

@@ -185,7 +185,7 @@ impl From<&Agency> for AgencyView {
 
 /// A resource tag. Tags are not stored: the `tags` of a user or agency are always empty.
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Tag {
+pub(crate) struct IamTag {
     /// The key.
     tag_key: String,
     /// The value.

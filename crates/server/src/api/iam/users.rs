@@ -116,7 +116,7 @@ struct UserWithTags {
     #[serde(flatten)]
     user: UserView,
     /// Always empty: tags are not stored.
-    tags: Vec<Tag>,
+    tags: Vec<IamTag>,
 }
 
 /// `ShowUserV5`'s answer: the user and its tags.
