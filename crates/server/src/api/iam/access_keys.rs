@@ -5,15 +5,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::on;
 use iam_store::AccessKey;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::auth::Caller;
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::PageQuery;
+use crate::page::{PageInfo, PageQuery};
 use crate::state::AppState;
 
 /// The endpoints of this module.
@@ -28,7 +27,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, create_access_key),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<CreateAccessKeyResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -38,9 +37,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "List a user's access keys",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_access_keys),
-        query: None,
+        query: Some(Params::of::<PageQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListAccessKeysResponse>(),
     },
     Endpoint {
         method: Method::Put,
@@ -51,8 +50,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, update_access_key),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<UpdateAccessKeyBody>()),
+        response: Reply::ok::<AccessKeyResponse>(),
     },
     Endpoint {
         method: Method::Delete,
@@ -64,24 +63,55 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, delete_access_key),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
 ];
+
+/// A new access key with its secret, handed out only in this answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreatedAccessKeyView {
+    #[serde(flatten)]
+    key: AccessKeyView,
+    /// 40 letters and digits.
+    secret_access_key: String,
+}
+
+/// `CreateAccessKeyV5`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreateAccessKeyResponse {
+    access_key: CreatedAccessKeyView,
+}
+
+/// `{"access_key": {...}}`: the access key updated.
+#[derive(Serialize, utoipa::ToSchema)]
+struct AccessKeyResponse {
+    access_key: AccessKeyView,
+}
+
+/// `ListAccessKeysV5`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListAccessKeysResponse {
+    access_keys: Vec<AccessKeyView>,
+    page_info: PageInfo,
+}
 
 async fn create_access_key(
     State(st): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CreateAccessKeyResponse>> {
     use secrecy::ExposeSecret as _;
     let user = own_user(st.store(), &caller, &user_id).await?;
     root_keys_are_roots(&caller, &user)?;
     let k = st
         .write(|s| async move { s.create_access_key(&user_id).await })
         .await?;
-    let mut v = access_key_json(&k.access_key);
-    v["secret_access_key"] = json!(k.secret_access_key.expose_secret());
-    Ok(Json(json!({ "access_key": v })))
+    Ok(Json(CreateAccessKeyResponse {
+        access_key: CreatedAccessKeyView {
+            key: (&k.access_key).into(),
+            secret_access_key: k.secret_access_key.expose_secret().to_owned(),
+        },
+    }))
 }
 
 async fn list_access_keys(
@@ -89,16 +119,21 @@ async fn list_access_keys(
     caller: Caller,
     Path(user_id): Path<String>,
     QueryParams(q): QueryParams<PageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListAccessKeysResponse>> {
     own_user(st.store(), &caller, &user_id).await?;
     let keys = st.store().list_access_keys(&user_id).await?;
     let (page, info) = q.paginate(keys, |k| k.access_key_id.clone())?;
-    let items: Vec<Value> = page.iter().map(access_key_json).collect();
-    Ok(Json(json!({ "access_keys": items, "page_info": info })))
+    Ok(Json(ListAccessKeysResponse {
+        access_keys: page.iter().map(AccessKeyView::from).collect(),
+        page_info: info,
+    }))
 }
 
-#[derive(Deserialize)]
+/// `UpdateAccessKeyV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UpdateAccessKeyBody {
+    /// `active` or `inactive`.
+    #[schema(pattern = "^(active|inactive)$")]
     status: String,
 }
 
@@ -122,10 +157,10 @@ async fn update_access_key(
     caller: Caller,
     Path((user_id, ak)): Path<(String, String)>,
     JsonBody(b): JsonBody<UpdateAccessKeyBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccessKeyResponse>> {
     let status = match b.status.as_str() {
-        "active" => iam_store::AccessKeyStatus::Active,
-        "inactive" => iam_store::AccessKeyStatus::Inactive,
+        "active" => AccessKeyStatus::Active,
+        "inactive" => AccessKeyStatus::Inactive,
         other => {
             return Err(ApiError::bad_request(format!(
                 "invalid request body at `status`: `{other}` is not `active` or `inactive`"
@@ -136,7 +171,9 @@ async fn update_access_key(
     let k = st
         .write(|s| async move { s.set_access_key_status(&ak, status).await })
         .await?;
-    Ok(Json(json!({ "access_key": access_key_json(&k) })))
+    Ok(Json(AccessKeyResponse {
+        access_key: (&k).into(),
+    }))
 }
 
 async fn delete_access_key(
@@ -148,4 +185,25 @@ async fn delete_access_key(
     st.write(|s| async move { s.delete_access_key(&ak).await })
         .await?;
     Ok(no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new key is answered with its members and the secret side by side.
+    #[test]
+    fn answers_keep_the_wire_shape() {
+        let k = samples::access_key();
+        let created = serde_json::to_value(CreateAccessKeyResponse {
+            access_key: CreatedAccessKeyView {
+                key: (&k).into(),
+                secret_access_key: "s".into(),
+            },
+        })
+        .unwrap();
+        let mut expected = serde_json::to_value(AccessKeyView::from(&k)).unwrap();
+        expected["secret_access_key"] = serde_json::json!("s");
+        assert_eq!(created, serde_json::json!({ "access_key": expected }));
+    }
 }

@@ -4,16 +4,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::on;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::attachments::UserIdBody;
 use super::*;
 use crate::auth::Caller;
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::{page_response, store_page};
+use crate::page::{PageInfo, PageQuery, store_items};
 use crate::state::AppState;
 
 /// The endpoints of this module.
@@ -27,8 +25,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, create_group),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CreateGroupBody>()),
+        response: Reply::ok::<GroupResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -38,9 +36,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "List groups",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_groups),
-        query: None,
+        query: Some(Params(paged_with::<ListGroupsFilter>)),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListGroupsResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -52,7 +50,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, get_group),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<GroupResponse>(),
     },
     Endpoint {
         method: Method::Put,
@@ -63,8 +61,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, update_group),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<UpdateGroupBody>()),
+        response: Reply::ok::<GroupResponse>(),
     },
     Endpoint {
         method: Method::Delete,
@@ -76,7 +74,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, delete_group),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -87,8 +85,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, add_user),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<GroupMemberBody>()),
+        response: Reply::NO_CONTENT,
     },
     Endpoint {
         method: Method::Post,
@@ -99,23 +97,47 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, remove_user),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<GroupMemberBody>()),
+        response: Reply::NO_CONTENT,
     },
 ];
 
-#[derive(Deserialize)]
+/// `CreateGroupV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateGroupBody {
+    /// 1-128 Chinese characters, letters, digits, spaces, `_`, `-`, `{` and `}`, not starting
+    /// or ending with a space. (The pattern lists the CJK blocks of the Basic Multilingual Plane;
+    /// the server also accepts CJK extensions B to I.)
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[A-Za-z0-9_{}\u3400-\u4DBF\u4E00-\u9FFF-](?:[A-Za-z0-9_{} \u3400-\u4DBF\u4E00-\u9FFF-]*[A-Za-z0-9_{}\u3400-\u4DBF\u4E00-\u9FFF-])?$"
+    )]
     group_name: String,
+    /// At most 1000 characters (default empty).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
+}
+
+/// `{"group": {...}}`: the group created, shown, updated.
+#[derive(Serialize, utoipa::ToSchema)]
+struct GroupResponse {
+    group: GroupView,
+}
+
+/// `ListGroupsV5`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListGroupsResponse {
+    groups: Vec<GroupView>,
+    page_info: PageInfo,
 }
 
 async fn create_group(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<CreateGroupBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<GroupResponse>> {
     let account = caller.account_id.clone();
     let g = st
         .write(|s| async move {
@@ -123,22 +145,24 @@ async fn create_group(
                 .await
         })
         .await?;
-    Ok(Json(json!({ "group": group_json(&g) })))
+    Ok(Json(GroupResponse { group: (&g).into() }))
 }
 
-#[derive(Deserialize)]
-struct ListGroupsQuery {
-    limit: Option<u32>,
-    marker: Option<String>,
+/// `ListGroupsV5`'s filters, besides `limit` and `marker`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListGroupsFilter {
+    /// Only the groups of this user (of the caller's account, else 404).
     user_id: Option<String>,
 }
 
 async fn list_groups(
     State(st): State<AppState>,
     caller: Caller,
-    QueryParams(q): QueryParams<ListGroupsQuery>,
-) -> ApiResult<Json<Value>> {
-    let page = store_page(q.limit, q.marker)?;
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<ListGroupsFilter>,
+) -> ApiResult<Json<ListGroupsResponse>> {
+    let page = page.to_store()?;
     if let Some(u) = &q.user_id {
         own_user(st.store(), &caller, u).await?;
     }
@@ -146,21 +170,32 @@ async fn list_groups(
         .store()
         .list_groups(&caller.account_id, q.user_id.as_deref(), &page)
         .await?;
-    Ok(page_response("groups", p, group_json))
+    let (groups, page_info) = store_items(p, |g| g.into());
+    Ok(Json(ListGroupsResponse { groups, page_info }))
 }
 
 async fn get_group(
     State(st): State<AppState>,
     caller: Caller,
     Path(group_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<GroupResponse>> {
     let g = own_group(st.store(), &caller, &group_id).await?;
-    Ok(Json(json!({ "group": group_json(&g) })))
+    Ok(Json(GroupResponse { group: (&g).into() }))
 }
 
-#[derive(Deserialize)]
+/// `UpdateGroupV5`'s request body: the members given are changed (the account's `admin` group
+/// cannot be changed: 409).
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UpdateGroupBody {
+    /// The new name, as `group_name` of `CreateGroupV5`.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[A-Za-z0-9_{}\u3400-\u4DBF\u4E00-\u9FFF-](?:[A-Za-z0-9_{} \u3400-\u4DBF\u4E00-\u9FFF-]*[A-Za-z0-9_{}\u3400-\u4DBF\u4E00-\u9FFF-])?$"
+    )]
     new_group_name: Option<String>,
+    /// The new description, at most 1000 characters.
+    #[schema(max_length = 1000)]
     new_group_description: Option<String>,
 }
 
@@ -169,7 +204,7 @@ async fn update_group(
     caller: Caller,
     Path(group_id): Path<String>,
     JsonBody(b): JsonBody<UpdateGroupBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<GroupResponse>> {
     own_group(st.store(), &caller, &group_id).await?;
     let upd = iam_store::GroupUpdate {
         name: b.new_group_name,
@@ -178,7 +213,7 @@ async fn update_group(
     let g = st
         .write(|s| async move { s.update_group(&group_id, &upd).await })
         .await?;
-    Ok(Json(json!({ "group": group_json(&g) })))
+    Ok(Json(GroupResponse { group: (&g).into() }))
 }
 
 async fn delete_group(
@@ -192,11 +227,18 @@ async fn delete_group(
     Ok(no_content())
 }
 
+/// `AddUserToGroupV5` and `RemoveUserFromGroupV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct GroupMemberBody {
+    /// The user (of the caller's account, else 404).
+    user_id: String,
+}
+
 async fn add_user(
     State(st): State<AppState>,
     caller: Caller,
     Path(group_id): Path<String>,
-    JsonBody(b): JsonBody<UserIdBody>,
+    JsonBody(b): JsonBody<GroupMemberBody>,
 ) -> ApiResult<Response> {
     own_group(st.store(), &caller, &group_id).await?;
     own_user(st.store(), &caller, &b.user_id).await?;
@@ -209,7 +251,7 @@ async fn remove_user(
     State(st): State<AppState>,
     caller: Caller,
     Path(group_id): Path<String>,
-    JsonBody(b): JsonBody<UserIdBody>,
+    JsonBody(b): JsonBody<GroupMemberBody>,
 ) -> ApiResult<Response> {
     own_group(st.store(), &caller, &group_id).await?;
     own_user(st.store(), &caller, &b.user_id).await?;

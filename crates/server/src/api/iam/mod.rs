@@ -7,10 +7,11 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use iam_store::{
-    AccessKey, Agency, Group, Policy, PolicyType, PolicyVersion, Store, StoreError, User,
+    AccessKey, AccessKeyStatus, Agency, Group, Policy, PolicyType, PolicyVersion, Store,
+    StoreError, User,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams as _;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -111,48 +112,155 @@ impl PolicyVersionView {
     }
 }
 
-pub(crate) fn user_json(u: &User) -> Value {
-    json!({
-        "user_id": u.id,
-        "user_name": u.name,
-        "urn": u.urn,
-        "enabled": u.enabled,
-        "is_root_user": u.is_root_user,
-        "description": u.description,
-        "created_at": u.created_at,
-    })
+/// A user, as every user API answers it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct UserView {
+    /// 32 lowercase hex digits.
+    user_id: String,
+    /// The user's name, unique in the account.
+    user_name: String,
+    /// `iam::<account-id>:user:<name>`.
+    urn: String,
+    /// Whether the user may sign in and use its access keys.
+    enabled: bool,
+    /// Whether this is the account's root user.
+    is_root_user: bool,
+    /// Description (may be empty).
+    description: String,
+    /// Creation time.
+    created_at: String,
 }
 
-fn group_json(g: &Group) -> Value {
-    json!({
-        "group_id": g.id,
-        "group_name": g.name,
-        "urn": g.urn,
-        "description": g.description,
-        "created_at": g.created_at,
-    })
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            user_id: u.id.clone(),
+            user_name: u.name.clone(),
+            urn: u.urn.clone(),
+            enabled: u.enabled,
+            is_root_user: u.is_root_user,
+            description: u.description.clone(),
+            created_at: u.created_at.clone(),
+        }
+    }
 }
 
-fn access_key_json(k: &AccessKey) -> Value {
-    json!({
-        "user_id": k.user_id,
-        "access_key_id": k.access_key_id,
-        "status": k.status,
-        "created_at": k.created_at,
-    })
+/// A group, as every group API answers it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct GroupView {
+    /// 32 lowercase hex digits.
+    group_id: String,
+    /// The group's name, unique in the account.
+    group_name: String,
+    /// `iam::<account-id>:group:<name>`.
+    urn: String,
+    /// Description (may be empty).
+    description: String,
+    /// Creation time.
+    created_at: String,
 }
 
-fn agency_json(a: &Agency) -> Value {
-    json!({
-        "agency_id": a.id,
-        "agency_name": a.name,
-        "urn": a.urn,
-        "path": a.path,
-        "trust_policy": a.trust_policy,
-        "max_session_duration": a.max_session_duration,
-        "description": a.description,
-        "created_at": a.created_at,
-    })
+impl From<&Group> for GroupView {
+    fn from(g: &Group) -> Self {
+        GroupView {
+            group_id: g.id.clone(),
+            group_name: g.name.clone(),
+            urn: g.urn.clone(),
+            description: g.description.clone(),
+            created_at: g.created_at.clone(),
+        }
+    }
+}
+
+/// Whether an access key can be used.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AccessKeyStatusView {
+    /// Usable.
+    Active,
+    /// Disabled.
+    Inactive,
+}
+
+/// A permanent access key, without its secret.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AccessKeyView {
+    /// The owner.
+    user_id: String,
+    /// 20 uppercase letters and digits.
+    access_key_id: String,
+    /// `active` or `inactive`.
+    status: AccessKeyStatusView,
+    /// Creation time.
+    created_at: String,
+}
+
+impl From<&AccessKey> for AccessKeyView {
+    fn from(k: &AccessKey) -> Self {
+        AccessKeyView {
+            user_id: k.user_id.clone(),
+            access_key_id: k.access_key_id.clone(),
+            status: match k.status {
+                AccessKeyStatus::Active => AccessKeyStatusView::Active,
+                AccessKeyStatus::Inactive => AccessKeyStatusView::Inactive,
+            },
+            created_at: k.created_at.clone(),
+        }
+    }
+}
+
+/// An agency, as every agency API answers it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AgencyView {
+    /// 32 lowercase hex digits.
+    agency_id: String,
+    /// The agency's name, unique in the account.
+    agency_name: String,
+    /// `iam::<account-id>:agency:<path><name>`.
+    urn: String,
+    /// `""` or `segment/` repeated.
+    path: String,
+    /// The trust policy document, verbatim as given (JSON text).
+    trust_policy: String,
+    /// Longest session of an assumed agency, in seconds (3600-43200).
+    max_session_duration: i64,
+    /// Description (may be empty).
+    description: String,
+    /// Creation time.
+    created_at: String,
+}
+
+impl From<&Agency> for AgencyView {
+    fn from(a: &Agency) -> Self {
+        AgencyView {
+            agency_id: a.id.clone(),
+            agency_name: a.name.clone(),
+            urn: a.urn.clone(),
+            path: a.path.clone(),
+            trust_policy: a.trust_policy.clone(),
+            max_session_duration: a.max_session_duration,
+            description: a.description.clone(),
+            created_at: a.created_at.clone(),
+        }
+    }
+}
+
+/// A resource tag. Tags are not stored: the `tags` of a user or agency are always empty.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct IamTag {
+    /// The key.
+    tag_key: String,
+    /// The value.
+    tag_value: String,
+}
+
+/// The query parameters of a paged list (`limit`, `marker`) followed by those of `F`, a list's
+/// filters, read by a second `QueryParams<F>` extractor.
+pub(crate) fn paged_with<F: utoipa::IntoParams>() -> Vec<utoipa::openapi::path::Parameter> {
+    let query = || Some(utoipa::openapi::path::ParameterIn::Query);
+    let mut params = crate::page::PageQuery::into_params(query);
+    params.extend(F::into_params(query));
+    params
 }
 
 /// An empty 204 answer.
@@ -232,7 +340,7 @@ async fn own_agency(store: &Store, caller: &Caller, id: &str) -> ApiResult<Agenc
 }
 
 #[cfg(test)]
-mod tests {
+mod policy_shapes {
     use super::*;
 
     /// Member names, order and JSON types of the policy and version objects the SDKs parse.
@@ -266,5 +374,140 @@ mod tests {
             serde_json::to_string(&PolicyVersionView::of(&v)).unwrap(),
             r#"{"document":"{}","version_id":"v2","is_default":true,"created_at":"c"}"#
         );
+    }
+}
+
+/// Entities with every member set, for the tests of the answers' wire shape.
+#[cfg(test)]
+pub(crate) mod samples {
+    use iam_store::{AccessKey, AccessKeyStatus, Agency, User};
+
+    pub(crate) fn user() -> User {
+        User {
+            id: "u1".into(),
+            account_id: "a1".into(),
+            name: "alice".into(),
+            urn: "iam::a1:user:alice".into(),
+            enabled: true,
+            is_root_user: false,
+            description: "d".into(),
+            created_at: "t".into(),
+        }
+    }
+
+    pub(crate) fn access_key() -> AccessKey {
+        AccessKey {
+            access_key_id: "AK1".into(),
+            user_id: "u1".into(),
+            status: AccessKeyStatus::Inactive,
+            created_at: "t".into(),
+        }
+    }
+
+    pub(crate) fn agency() -> Agency {
+        Agency {
+            id: "g1".into(),
+            account_id: "a1".into(),
+            name: "ops".into(),
+            urn: "iam::a1:agency:p/ops".into(),
+            path: "p/".into(),
+            trust_policy: "{}".into(),
+            max_session_duration: 3600,
+            description: "d".into(),
+            created_at: "t".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use iam_store::names::{NameKind, check_name};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    /// The name members of the request bodies, with the rules the store checks them against.
+    const NAMES: &[(&str, &str, NameKind)] = &[
+        ("CreateUserBody", "name", NameKind::User),
+        ("UpdateUserBody", "new_user_name", NameKind::User),
+        ("CreateGroupBody", "group_name", NameKind::Group),
+        ("UpdateGroupBody", "new_group_name", NameKind::Group),
+        ("CreateAgencyBody", "agency_name", NameKind::Agency),
+    ];
+
+    /// The members on the wire, as the Huawei SDK models name them.
+    #[test]
+    fn views_keep_the_wire_shape() {
+        fn v(x: impl serde::Serialize) -> serde_json::Value {
+            serde_json::to_value(x).unwrap()
+        }
+        assert_eq!(
+            v(super::UserView::from(&super::samples::user())),
+            serde_json::json!({"user_id": "u1", "user_name": "alice", "urn": "iam::a1:user:alice",
+                "enabled": true, "is_root_user": false, "description": "d", "created_at": "t"})
+        );
+        let g = iam_store::Group {
+            id: "g1".into(),
+            account_id: "a1".into(),
+            name: "devs".into(),
+            urn: "iam::a1:group:devs".into(),
+            description: "d".into(),
+            created_at: "t".into(),
+            is_system: true,
+        };
+        assert_eq!(
+            v(super::GroupView::from(&g)),
+            serde_json::json!({"group_id": "g1", "group_name": "devs", "urn": "iam::a1:group:devs",
+                "description": "d", "created_at": "t"})
+        );
+        assert_eq!(
+            v(super::AccessKeyView::from(&super::samples::access_key())),
+            serde_json::json!({"user_id": "u1", "access_key_id": "AK1", "status": "inactive",
+                "created_at": "t"})
+        );
+        assert_eq!(
+            v(super::AgencyView::from(&super::samples::agency())),
+            serde_json::json!({"agency_id": "g1", "agency_name": "ops",
+                "urn": "iam::a1:agency:p/ops", "path": "p/", "trust_policy": "{}",
+                "max_session_duration": 3600, "description": "d", "created_at": "t"})
+        );
+    }
+
+    /// Every name the OpenAPI document calls valid (its `pattern` within `minLength` and
+    /// `maxLength`) is a name the store accepts, so requests generated from the document are
+    /// not refused for their names.
+    #[test]
+    fn documented_name_patterns_generate_accepted_names() {
+        let doc = serde_json::to_value(crate::openapi::openapi_document()).unwrap();
+        for (schema, member, kind) in NAMES {
+            let prop = &doc["components"]["schemas"][schema]["properties"][member];
+            let pattern = prop["pattern"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{schema}.{member}"));
+            let max = prop["maxLength"].as_u64().unwrap();
+            assert_eq!(max, kind.max_len() as u64, "{schema}.{member}");
+            assert_eq!(prop["minLength"], 1, "{schema}.{member}");
+            // the generator takes no anchors; the pattern is anchored at both ends
+            let inner = pattern
+                .strip_prefix('^')
+                .and_then(|p| p.strip_suffix('$'))
+                .unwrap();
+            let names = proptest::string::string_regex(inner).unwrap();
+            let mut runner = TestRunner::new(Config {
+                cases: 512,
+                ..Config::default()
+            });
+            runner
+                .run(&names, |name| {
+                    if name.chars().count() <= max as usize {
+                        prop_assert!(
+                            check_name(*kind, &name).is_ok(),
+                            "{schema}.{member}: {name:?} matches the pattern but is refused: {:?}",
+                            check_name(*kind, &name)
+                        );
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
     }
 }

@@ -5,15 +5,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::on;
 use iam_store::StoreError;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::auth::Caller;
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, QueryParams};
-use crate::page::{page_json, page_response, store_page};
+use crate::page::{PageInfo, PageQuery, store_items};
 use crate::state::AppState;
 
 /// The endpoints of this module.
@@ -27,8 +26,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, create_user),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CreateUserBody>()),
+        response: Reply::ok::<UserResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -38,9 +37,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "List users",
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, list_users),
-        query: None,
+        query: Some(Params(paged_with::<ListUsersFilter>)),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ListUsersResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -52,7 +51,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, get_user),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<ShowUserResponse>(),
     },
     Endpoint {
         method: Method::Put,
@@ -63,8 +62,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, update_user),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<UpdateUserBody>()),
+        response: Reply::ok::<UserResponse>(),
     },
     Endpoint {
         method: Method::Delete,
@@ -76,16 +75,28 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, delete_user),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::NO_CONTENT,
     },
 ];
 
-#[derive(Deserialize)]
+/// `CreateUserV5`'s request body.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateUserBody {
+    /// 1-64 letters, digits, `_`, `-`, `.` and spaces; not starting with a digit or a space,
+    /// not ending with a space, no `..`, not `.` alone.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^(?:[A-Za-z_-](?:[A-Za-z0-9_ -]*\.(?:[A-Za-z0-9_ -]+\.)*)?(?:[A-Za-z0-9_ -]*[A-Za-z0-9_-])?|\.(?:[A-Za-z0-9_ -]+\.)*[A-Za-z0-9_ -]*[A-Za-z0-9_-]|\.(?:[A-Za-z0-9_ -]+\.)+)$"
+    )]
     name: String,
+    /// Whether the user may sign in and use access keys (default `true`).
     #[serde(default = "yes")]
+    #[schema(default = true)]
     enabled: bool,
+    /// At most 1000 characters (default empty).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
 }
 
@@ -93,11 +104,39 @@ fn yes() -> bool {
     true
 }
 
+/// `{"user": {...}}`: the user created, updated.
+#[derive(Serialize, utoipa::ToSchema)]
+struct UserResponse {
+    user: UserView,
+}
+
+/// A user with its tags.
+#[derive(Serialize, utoipa::ToSchema)]
+struct UserWithTags {
+    #[serde(flatten)]
+    user: UserView,
+    /// Always empty: tags are not stored.
+    tags: Vec<IamTag>,
+}
+
+/// `ShowUserV5`'s answer: the user and its tags.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ShowUserResponse {
+    user: UserWithTags,
+}
+
+/// `ListUsersV5`'s answer.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ListUsersResponse {
+    users: Vec<UserView>,
+    page_info: PageInfo,
+}
+
 async fn create_user(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<CreateUserBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserResponse>> {
     let account = caller.account_id.clone();
     let new = iam_store::NewUser {
         name: b.name,
@@ -107,34 +146,41 @@ async fn create_user(
     let u = st
         .write(|s| async move { s.create_user(&account, &new).await })
         .await?;
-    Ok(Json(json!({ "user": user_json(&u) })))
+    Ok(Json(UserResponse { user: (&u).into() }))
 }
 
-#[derive(Deserialize)]
-struct ListUsersQuery {
-    limit: Option<u32>,
-    marker: Option<String>,
+/// `ListUsersV5`'s filters, besides `limit` and `marker`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListUsersFilter {
+    /// Only the members of this group (of the caller's account, else 404).
     group_id: Option<String>,
+    /// Only the user owning this access key (none if no user of the account owns it).
     access_key_id: Option<String>,
 }
 
 async fn list_users(
     State(st): State<AppState>,
     caller: Caller,
-    QueryParams(q): QueryParams<ListUsersQuery>,
-) -> ApiResult<Json<Value>> {
-    let page = store_page(q.limit, q.marker)?;
+    QueryParams(page): QueryParams<PageQuery>,
+    QueryParams(q): QueryParams<ListUsersFilter>,
+) -> ApiResult<Json<ListUsersResponse>> {
+    let page = page.to_store()?;
     if let Some(ak) = &q.access_key_id {
         // at most one user owns a key
         let users = match st.store().get_access_key(ak).await {
             Ok(k) => match own_user(st.store(), &caller, &k.user_id).await {
-                Ok(u) => vec![user_json(&u)],
+                Ok(u) => vec![UserView::from(&u)],
                 Err(_) => vec![],
             },
             Err(StoreError::NotFound { .. }) => vec![],
             Err(e) => return Err(e.into()),
         };
-        return Ok(Json(page_json("users", users, None)));
+        let page_info = PageInfo {
+            next_marker: None,
+            current_count: users.len(),
+        };
+        return Ok(Json(ListUsersResponse { users, page_info }));
     }
     if let Some(g) = &q.group_id {
         own_group(st.store(), &caller, g).await?;
@@ -143,24 +189,38 @@ async fn list_users(
         .store()
         .list_users(&caller.account_id, q.group_id.as_deref(), &page)
         .await?;
-    Ok(page_response("users", p, user_json))
+    let (users, page_info) = store_items(p, |x| x.into());
+    Ok(Json(ListUsersResponse { users, page_info }))
 }
 
 async fn get_user(
     State(st): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ShowUserResponse>> {
     let u = own_user(st.store(), &caller, &user_id).await?;
-    let mut v = user_json(&u);
-    v["tags"] = json!([]);
-    Ok(Json(json!({ "user": v })))
+    Ok(Json(ShowUserResponse {
+        user: UserWithTags {
+            user: (&u).into(),
+            tags: Vec::new(),
+        },
+    }))
 }
 
-#[derive(Deserialize)]
+/// `UpdateUserV5`'s request body: the members given are changed.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UpdateUserBody {
+    /// The new name, as `name` of `CreateUserV5` (the root user cannot be renamed: 409).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^(?:[A-Za-z_-](?:[A-Za-z0-9_ -]*\.(?:[A-Za-z0-9_ -]+\.)*)?(?:[A-Za-z0-9_ -]*[A-Za-z0-9_-])?|\.(?:[A-Za-z0-9_ -]+\.)*[A-Za-z0-9_ -]*[A-Za-z0-9_-]|\.(?:[A-Za-z0-9_ -]+\.)+)$"
+    )]
     new_user_name: Option<String>,
+    /// The new description, at most 1000 characters.
+    #[schema(max_length = 1000)]
     new_description: Option<String>,
+    /// Enables or disables the user (the root user cannot be disabled: 409).
     enabled: Option<bool>,
 }
 
@@ -169,7 +229,7 @@ async fn update_user(
     caller: Caller,
     Path(user_id): Path<String>,
     JsonBody(b): JsonBody<UpdateUserBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserResponse>> {
     own_user(st.store(), &caller, &user_id).await?;
     let upd = iam_store::UserUpdate {
         name: b.new_user_name,
@@ -179,7 +239,7 @@ async fn update_user(
     let u = st
         .write(|s| async move { s.update_user(&user_id, &upd).await })
         .await?;
-    Ok(Json(json!({ "user": user_json(&u) })))
+    Ok(Json(UserResponse { user: (&u).into() }))
 }
 
 async fn delete_user(
@@ -191,4 +251,36 @@ async fn delete_user(
     st.write(|s| async move { s.delete_user(&user_id).await })
         .await?;
     Ok(no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ShowUserV5` answers the user's members and `tags` side by side; lists carry
+    /// `page_info` without `next_marker` on the last page.
+    #[test]
+    fn answers_keep_the_wire_shape() {
+        let u = samples::user();
+        let shown = serde_json::to_value(ShowUserResponse {
+            user: UserWithTags {
+                user: (&u).into(),
+                tags: Vec::new(),
+            },
+        })
+        .unwrap();
+        let mut expected = serde_json::to_value(UserView::from(&u)).unwrap();
+        expected["tags"] = serde_json::json!([]);
+        assert_eq!(shown, serde_json::json!({ "user": expected }));
+        let list = serde_json::to_value(ListUsersResponse {
+            users: vec![(&u).into()],
+            page_info: PageInfo {
+                next_marker: None,
+                current_count: 1,
+            },
+        })
+        .unwrap();
+        assert_eq!(list["page_info"], serde_json::json!({"current_count": 1}));
+        assert_eq!(list["users"][0]["user_name"], "alice");
+    }
 }
