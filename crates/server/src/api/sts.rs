@@ -17,7 +17,7 @@
 //! with the server's master key (AES-256-GCM, purpose-bound associated data), which only this
 //! server can open, for callers of the same account holding `sts::decodeAuthorizationMessage`.
 
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Reply, Sources};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -65,8 +65,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         ),
         route: |m| on(m, assume),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<AssumeAgencyBody>()),
+        response: Reply::created::<AssumeAgencyResponse>(),
     },
     Endpoint {
         method: Method::Get,
@@ -78,7 +78,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         route: |m| on(m, caller_identity),
         query: None,
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<CallerIdentity>(),
     },
     Endpoint {
         method: Method::Post,
@@ -89,8 +89,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, decode),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<DecodeMessageBody>()),
+        response: Reply::ok::<DecodeMessageResponse>(),
     },
     Endpoint {
         method: Method::Post,
@@ -103,8 +103,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         ),
         route: |m| on(m, legacy_assume),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<LegacyAssumeBody>()),
+        response: Reply::created::<LegacyAssumeResponse>(),
     },
 ];
 
@@ -112,12 +112,15 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
 // request validation
 
 /// One session tag.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Tag {
-    /// Key, 1-128 characters.
+pub struct SessionTag {
+    /// Key, 1-128 letters, digits and ` _.:=+@/-`, not starting with `_sys_`; keys are unique
+    /// regardless of case.
+    #[schema(pattern = "^[A-Za-z0-9 _.:=+@/-]{1,128}$")]
     pub key: String,
     /// Value, 0-255 characters.
+    #[schema(max_length = 255)]
     pub value: String,
 }
 
@@ -131,31 +134,91 @@ pub(crate) struct StoredTag {
 }
 
 /// `AssumeAgencyReqBody` (reference §5.2).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssumeBody {
+struct AssumeAgencyBody {
+    /// The agency's URN, `iam::<account-id>:agency:<name>` (the STS URN grammar,
+    /// `<service>:<region>:<account-id>:<type>:<id>`, at most 1,500 characters).
+    #[schema(
+        max_length = 1500,
+        pattern = "^[A-Za-z0-9+/=_-]+:[A-Za-z0-9+/=_*-]{0,255}:[A-Za-z0-9+/=_-]{1,64}:[A-Za-z0-9+/=_-]{1,64}:.+$"
+    )]
     agency_urn: String,
+    /// 2-128 letters, digits and `_+=,.@-`.
+    #[schema(pattern = "^[A-Za-z0-9_+=,.@-]{2,128}$")]
     agency_session_name: String,
+    /// Session duration, 900-43,200 seconds (default 3,600), at most the agency's maximum, and
+    /// at most 3,600 when the caller itself uses temporary credentials.
     #[serde(default)]
+    #[schema(minimum = 900, maximum = 43200)]
     duration_seconds: Option<i64>,
+    /// 2-1,224 letters, digits and `_+=,.@:/-`, checked against the trust policy.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_+=,.@:/-]{2,1224}$")]
     external_id: Option<String>,
+    /// A session policy document (2-4,096 characters of JSON text).
     #[serde(default)]
+    #[schema(min_length = 2, max_length = 4096)]
     policy: Option<String>,
+    /// Ids of policies (1-64 letters, digits, `_` and `-`) used as session policies.
     #[serde(default)]
+    #[schema(max_items = 20)]
     policy_ids: Option<Vec<String>>,
+    /// MFA device: refused, MFA devices are not supported by this server.
     #[serde(default)]
     serial_number: Option<String>,
+    /// MFA code: refused, MFA devices are not supported by this server.
     #[serde(default)]
     token_code: Option<String>,
+    /// 2-64 letters, digits and `_+=,.@-`; fixed along a chain of sessions.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_+=,.@-]{2,64}$")]
     source_identity: Option<String>,
+    /// Session tags, at most 20 (with those inherited transitively).
     #[serde(default)]
-    tags: Option<Vec<Tag>>,
+    #[schema(max_items = 20)]
+    tags: Option<Vec<SessionTag>>,
+    /// Keys of `tags` that pass on to chained sessions.
     #[serde(default)]
+    #[schema(max_items = 20)]
     transitive_tag_keys: Option<Vec<String>>,
+    /// Context provider assertions: refused, context providers are not supported by this
+    /// server.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
     provided_contexts: Option<Vec<Value>>,
+}
+
+/// The session `AssumeAgency` opened.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AssumedAgency {
+    /// `sts::<account>:assumed-agency:<agency>/<session name>`.
+    urn: String,
+    /// `<agency id>:<session name>`.
+    id: String,
+}
+
+/// Temporary credentials (sign like permanent keys plus `X-Security-Token`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct StsCredentials {
+    /// Access key id.
+    access_key_id: String,
+    /// Secret access key.
+    secret_access_key: String,
+    /// The `X-Security-Token` of every signed request.
+    security_token: String,
+    /// Expiry, UTC with milliseconds (`2026-01-01T00:00:00.000Z`).
+    expiration: String,
+}
+
+/// `AssumeAgency`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AssumeAgencyResponse {
+    assumed_agency: AssumedAgency,
+    credentials: StsCredentials,
+    /// The session's source identity, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_identity: Option<String>,
 }
 
 fn chars_ok(s: &str, extra: &str) -> bool {
@@ -210,7 +273,7 @@ fn check_urn(name: &str, urn: &str) -> ApiResult<()> {
     }
 }
 
-fn check_tags(tags: &[Tag], transitive: &[String]) -> ApiResult<()> {
+fn check_tags(tags: &[SessionTag], transitive: &[String]) -> ApiResult<()> {
     if tags.len() > MAX_LIST {
         return Err(ApiError::bad_request(format!(
             "at most {MAX_LIST} `tags` are allowed"
@@ -623,7 +686,7 @@ async fn build_request(
     policy: Option<&str>,
     policy_ids: &[String],
     source_identity: Option<String>,
-    tags: Vec<Tag>,
+    tags: Vec<SessionTag>,
     transitive: Vec<String>,
     action: &'static str,
 ) -> ApiResult<AssumeRequest> {
@@ -694,7 +757,7 @@ async fn assume(
     State(st): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(b): JsonBody<AssumeBody>,
+    JsonBody(b): JsonBody<AssumeAgencyBody>,
 ) -> ApiResult<Response> {
     check_urn("agency_urn", &b.agency_urn)?;
     check_field(
@@ -759,63 +822,111 @@ async fn assume(
     )
     .await?;
     let issued = assume_agency(&st, &caller, req, request_id(&headers)).await?;
-    let mut body = json!({
-        "assumed_agency": {"urn": issued.session_urn, "id": issued.session_id},
-        "credentials": {
-            "access_key_id": issued.access_key_id,
-            "secret_access_key": issued.secret_access_key,
-            "security_token": issued.security_token,
-            "expiration": expiration_text(issued.expiration),
+    let body = AssumeAgencyResponse {
+        assumed_agency: AssumedAgency {
+            urn: issued.session_urn,
+            id: issued.session_id,
         },
-    });
-    if let (Some(si), Some(obj)) = (&issued.source_identity, body.as_object_mut()) {
-        obj.insert("source_identity".into(), json!(si));
-    }
+        credentials: StsCredentials {
+            access_key_id: issued.access_key_id,
+            secret_access_key: issued.secret_access_key,
+            security_token: issued.security_token,
+            expiration: expiration_text(issued.expiration),
+        },
+        source_identity: issued.source_identity,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
 // legacy v3 shape
 
-#[derive(Debug, Deserialize)]
+/// `CreateTemporaryAccessKeyByAgency`'s request body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LegacyBody {
+struct LegacyAssumeBody {
     auth: LegacyAuth,
 }
 
-#[derive(Debug, Deserialize)]
+/// `auth`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LegacyAuth {
     identity: LegacyIdentity,
 }
 
-#[derive(Debug, Deserialize)]
+/// `auth.identity`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LegacyIdentity {
+    /// Exactly `["assume_role"]`.
+    #[schema(value_type = Vec<LegacyMethod>, min_items = 1, max_items = 1)]
     methods: Vec<String>,
     assume_role: LegacyAssumeRole,
+    /// A session policy document (a JSON object, 2-4,096 characters as text).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     policy: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The one authentication method of the call (the schema of `methods`' items; the handler
+/// compares the strings).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "a schema only")]
+enum LegacyMethod {
+    /// Assume an agency.
+    AssumeRole,
+}
+
+/// `auth.identity.assume_role`: the agency, by name in an account given by id or name.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LegacyAssumeRole {
+    /// 1-64 letters, digits and `_+=,.@-`.
+    #[schema(pattern = "^[A-Za-z0-9_+=,.@-]{1,64}$")]
     agency_name: String,
+    /// The agency's account (this or `domain_name` is required).
     #[serde(default)]
     domain_id: Option<String>,
+    /// The agency's account, by name (used when `domain_id` is absent).
     #[serde(default)]
     domain_name: Option<String>,
+    /// Session duration, 900-86,400 seconds (default 900), at most the agency's maximum.
     #[serde(default)]
+    #[schema(minimum = 900, maximum = 86400)]
     duration_seconds: Option<i64>,
+    /// The session's name (default: the caller's name).
     #[serde(default)]
     session_user: Option<LegacySessionUser>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `auth.identity.assume_role.session_user`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LegacySessionUser {
+    /// 2-128 letters, digits and `_+=,.@-`.
+    #[schema(pattern = "^[A-Za-z0-9_+=,.@-]{2,128}$")]
     name: String,
+}
+
+/// Legacy temporary credentials.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LegacyCredential {
+    /// Access key id.
+    access: String,
+    /// Secret access key.
+    secret: String,
+    /// The `X-Security-Token` of every signed request.
+    securitytoken: String,
+    /// Expiry, UTC with milliseconds.
+    expires_at: String,
+}
+
+/// `CreateTemporaryAccessKeyByAgency`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LegacyAssumeResponse {
+    credential: LegacyCredential,
 }
 
 /// Longest legacy (v3) session: 24 hours, further capped by the agency's maximum.
@@ -827,7 +938,7 @@ async fn legacy_assume(
     State(st): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(b): JsonBody<LegacyBody>,
+    JsonBody(b): JsonBody<LegacyAssumeBody>,
 ) -> ApiResult<Response> {
     let id = b.auth.identity;
     if id.methods != ["assume_role"] {
@@ -921,19 +1032,32 @@ async fn legacy_assume(
     )
     .await?;
     let issued = assume_agency(&st, &caller, req, request_id(&headers)).await?;
-    let body = json!({"credential": {
-        "access": issued.access_key_id,
-        "secret": issued.secret_access_key,
-        "securitytoken": issued.security_token,
-        "expires_at": expiration_text(issued.expiration),
-    }});
+    let body = LegacyAssumeResponse {
+        credential: LegacyCredential {
+            access: issued.access_key_id,
+            secret: issued.secret_access_key,
+            securitytoken: issued.security_token,
+            expires_at: expiration_text(issued.expiration),
+        },
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
 // caller identity, decode
 
-async fn caller_identity(caller: Caller) -> Json<Value> {
+/// `GetCallerIdentity`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CallerIdentity {
+    /// The caller's account.
+    account_id: String,
+    /// The user's URN, or the assumed agency session's.
+    principal_urn: String,
+    /// The user id, or `<agency id>:<session name>`.
+    principal_id: String,
+}
+
+async fn caller_identity(caller: Caller) -> Json<CallerIdentity> {
     let principal_id = match &caller.kind {
         CallerKind::User { user_id, .. } => user_id.clone(),
         CallerKind::Session {
@@ -942,24 +1066,35 @@ async fn caller_identity(caller: Caller) -> Json<Value> {
             ..
         } => format!("{agency_id}:{session_name}"),
     };
-    Json(json!({
-        "account_id": caller.account_id,
-        "principal_urn": caller.urn,
-        "principal_id": principal_id,
-    }))
+    Json(CallerIdentity {
+        account_id: caller.account_id,
+        principal_urn: caller.urn,
+        principal_id,
+    })
 }
 
-#[derive(Debug, Deserialize)]
+/// `DecodeAuthorizationMessage`'s request body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecodeBody {
+struct DecodeMessageBody {
+    /// The `encoded_authorization_message` of a 403 answer (1-10,240 characters).
+    #[schema(min_length = 1, max_length = 10240)]
     encoded_message: String,
+}
+
+/// `DecodeAuthorizationMessage`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct DecodeMessageResponse {
+    /// The explanation, as JSON text: the account, principal, action, resource, decision, the
+    /// engine's explanation and the request context.
+    decoded_message: String,
 }
 
 async fn decode(
     State(st): State<AppState>,
     caller: Caller,
-    JsonBody(b): JsonBody<DecodeBody>,
-) -> ApiResult<Json<Value>> {
+    JsonBody(b): JsonBody<DecodeMessageBody>,
+) -> ApiResult<Json<DecodeMessageResponse>> {
     let n = b.encoded_message.chars().count();
     if !(1..=MAX_ENCODED_MESSAGE).contains(&n) {
         return Err(ApiError::bad_request(format!(
@@ -985,7 +1120,9 @@ async fn decode(
             None,
         ));
     }
-    Ok(Json(json!({"decoded_message": value.to_string()})))
+    Ok(Json(DecodeMessageResponse {
+        decoded_message: value.to_string(),
+    }))
 }
 
 /// Seals an explanation for `encoded_authorization_message`; `None` if it cannot be sealed
