@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 /// An OBS bucket, optionally with an object path prefix (`bucket` or `bucket/data/train/`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObsPath {
     /// Bucket name.
     pub bucket: String,
@@ -47,6 +48,7 @@ impl std::fmt::Display for ObsPath {
 
 /// Optional resource scopes for coverage and generation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
     /// Region of ModelArts resources (`cn-north-4`); ModelArts resource patterns name it.

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 /// One evaluation case.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Case {
     /// What the case shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +38,8 @@ pub struct Case {
     pub session_policies: Vec<serde_json::Value>,
     /// The principal (defaults of spec §8 for absent fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // the server's `/v1/simulate` refuses a `principal` that is not an object
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub principal: Option<CasePrincipal>,
     /// The request.
     pub request: CaseRequest,
@@ -47,6 +50,7 @@ pub struct Case {
 
 /// The principal of a case; absent fields take the defaults of spec §8.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CasePrincipal {
     /// Principal URN (default `iam::000000000000:user:test`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,15 +88,21 @@ impl CasePrincipal {
 
 /// The request of a case.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseRequest {
     /// The action; absent when `method` and `path` are given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$")
+    )]
     pub action: Option<String>,
     /// The resource (default `*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// Condition keys to a string, number, boolean or an array of those.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub context: serde_json::Map<String, serde_json::Value>,
     /// HTTP method of a route-based request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,6 +142,7 @@ pub trait RouteResolver {
 
 /// The decision for one action of a route-based case.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionDecision {
     /// The action.
     pub action: String,
@@ -143,6 +154,7 @@ pub struct ActionDecision {
 
 /// The result of running one case.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseResult {
     /// The case name.
     #[serde(skip_serializing_if = "Option::is_none")]
