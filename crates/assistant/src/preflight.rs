@@ -70,6 +70,10 @@ pub fn operations() -> &'static [OperationDef] {
 #[serde(deny_unknown_fields)]
 pub struct OperationRequest {
     /// `create-training-job`, `start-notebook` or `deploy-service`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(create-training-job|start-notebook|deploy-service)$")
+    )]
     pub operation: String,
     /// Region of the ModelArts resources.
     #[serde(default)]

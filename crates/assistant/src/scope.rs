@@ -11,9 +11,11 @@ use std::sync::OnceLock;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObsPath {
     /// Bucket name.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9.-]{1,63}$"))]
     pub bucket: String,
     /// Object key prefix (may be empty).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[^*?]*$"))]
     pub prefix: String,
 }
 

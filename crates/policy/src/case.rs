@@ -29,12 +29,15 @@ pub struct Case {
     pub name: Option<String>,
     /// Identity policies (JSON objects or JSON strings).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = documents_schema))]
     pub identity_policies: Vec<serde_json::Value>,
     /// SCP levels, root first, account last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = levels_schema))]
     pub scps: Vec<Vec<serde_json::Value>>,
     /// Session policies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = documents_schema))]
     pub session_policies: Vec<serde_json::Value>,
     /// The principal (defaults of spec §8 for absent fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +49,24 @@ pub struct Case {
     /// The expected decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Decision>,
+}
+
+/// A list of policy documents, each a JSON object or the JSON text of one (anything else does
+/// not parse).
+#[cfg(feature = "openapi")]
+fn documents_schema() -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    ArrayBuilder::new().items(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ObjectBuilder::new().schema_type(Type::String)),
+    )
+}
+
+/// SCP levels: lists of policy documents.
+#[cfg(feature = "openapi")]
+fn levels_schema() -> utoipa::openapi::schema::ArrayBuilder {
+    utoipa::openapi::schema::ArrayBuilder::new().items(documents_schema())
 }
 
 /// The principal of a case; absent fields take the defaults of spec §8.
