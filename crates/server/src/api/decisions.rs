@@ -523,3 +523,47 @@ async fn simulate(
     }
     Ok(Json(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented batch bounds are the ones `decide_body` enforces.
+    #[test]
+    fn batch_schemas_carry_the_batch_bounds() {
+        for (schema, member) in [
+            (BatchBody::schema(), "requests"),
+            (BatchAnswer::schema(), "results"),
+        ] {
+            let v = serde_json::to_value(schema).unwrap();
+            let items = &v["properties"][member];
+            assert_eq!(items["minItems"], 1, "{v}");
+            assert_eq!(items["maxItems"], MAX_BATCH, "{v}");
+        }
+    }
+
+    /// The body schema offers exactly the two shapes `decide_body` accepts, and registers both.
+    #[test]
+    fn the_body_is_one_request_or_a_batch() {
+        let v = serde_json::to_value(AuthorizeBody::schema()).unwrap();
+        let refs: Vec<&str> = v["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["$ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                "#/components/schemas/AuthorizeRequest",
+                "#/components/schemas/AuthorizeBatch"
+            ]
+        );
+        let mut out = Vec::new();
+        AuthorizeBody::schemas(&mut out);
+        let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+        for n in ["AuthorizeRequest", "AuthorizeBatch", "ContextValue"] {
+            assert!(names.contains(&n), "{n} missing from {names:?}");
+        }
+    }
+}
