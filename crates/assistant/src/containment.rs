@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 /// Access the granting side has and the bounding side may not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ContainmentFinding))]
 pub struct Finding {
     /// The action.
     pub action: String,
@@ -42,6 +43,7 @@ pub struct Finding {
     pub not_resource: bool,
     /// The granting statement's `Condition`, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub condition: Option<Value>,
     /// The granting policy.
     pub policy_id: String,
@@ -468,6 +470,7 @@ fn element_covers_element(g: &ResourceElement, d: &ResourceElement) -> bool {
 
 /// Overreach of an agency for one user.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Overreach {
     /// The user URN.
     pub user: String,
@@ -514,6 +517,7 @@ pub fn overreach(
 
 /// A reason of check-no-new-access (Huawei's `CheckNoNewAccessReason`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckReason {
     /// What is new.
     pub description: String,
@@ -525,6 +529,7 @@ pub struct CheckReason {
 
 /// The answer of check-no-new-access (Huawei's `CheckNoNewAccessResponse`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckResult {
     /// Summary.
     pub message: String,
@@ -591,6 +596,7 @@ pub fn check_no_new_access(catalog: &Catalog, existing: &Policy, new: &Policy) -
 
 /// Access a policy change adds and removes.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PolicyDiff))]
 pub struct Diff {
     /// Access the new policies grant that the old ones do not.
     pub added: Vec<Finding>,

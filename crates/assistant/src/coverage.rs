@@ -13,6 +13,7 @@ use serde::Serialize;
 
 /// Why a request is denied: the primary failing layer and what the engine says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Denial {
     /// `explicit_deny` or `implicit_deny`.
     pub decision: Decision,
@@ -64,6 +65,7 @@ impl Denial {
 
 /// The decision on one request of a requirement.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CoverageCheck))]
 pub struct Check {
     /// The action.
     pub action: String,
@@ -78,6 +80,7 @@ pub struct Check {
 
 /// One requirement of a scenario and its checks.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequirementCoverage {
     /// Dependent service as published.
     pub service: String,
@@ -93,6 +96,7 @@ pub struct RequirementCoverage {
 
 /// Coverage of one scenario.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScenarioCoverage {
     /// Scenario id.
     pub id: String,
@@ -110,6 +114,7 @@ pub struct ScenarioCoverage {
 
 /// A coverage report.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoverageReport {
     /// The principal URN.
     pub principal: String,

@@ -16,10 +16,12 @@ pub const MAX_PER_STATEMENT: usize = 100;
 
 /// One generated policy.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeneratedPolicy {
     /// Suggested name (`<prefix>-1`, `<prefix>-2` ...).
     pub name: String,
     /// The document.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub document: Value,
     /// Minified size in bytes (at most 6,144).
     pub bytes: usize,
@@ -27,6 +29,7 @@ pub struct GeneratedPolicy {
 
 /// The result of a generation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Generated {
     /// The policies (grant all of them together).
     pub policies: Vec<GeneratedPolicy>,

@@ -66,9 +66,14 @@ pub fn operations() -> &'static [OperationDef] {
 
 /// The operation to check and its parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OperationRequest {
     /// `create-training-job`, `start-notebook` or `deploy-service`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(create-training-job|start-notebook|deploy-service)$")
+    )]
     pub operation: String,
     /// Region of the ModelArts resources.
     #[serde(default)]
@@ -184,6 +189,7 @@ impl AgencyConfig {
 
 /// The kind of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// The user's own permission.
@@ -200,6 +206,7 @@ pub enum StepKind {
 
 /// Outcome of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = StepStatus))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Allowed.
@@ -212,11 +219,13 @@ pub enum Status {
 
 /// A policy change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PreflightFix))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fix {
     /// Add an allow statement to the user's identity policies (a new policy).
     AddUserStatement {
         /// The statement.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         statement: Value,
     },
     /// Remove a deny statement from one of the user's identity policies.
@@ -229,6 +238,7 @@ pub enum Fix {
     /// Add an allow statement to the agency's identity policies (a new policy).
     AddAgencyStatement {
         /// The statement.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         statement: Value,
     },
     /// Remove a deny statement from one of the agency's identity policies.
@@ -243,6 +253,7 @@ pub enum Fix {
         /// SCP level (0 = root).
         level: usize,
         /// The statement.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         statement: Value,
     },
     /// Remove a deny statement from an SCP.
@@ -257,6 +268,7 @@ pub enum Fix {
     /// Add a statement to the agency's trust policy.
     AddTrustStatement {
         /// The statement.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         statement: Value,
     },
     /// Remove a deny statement from the agency's trust policy.
@@ -270,14 +282,17 @@ pub enum Fix {
         /// Agency name.
         agency_name: String,
         /// Trust policy.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         trust_policy: Value,
         /// Identity policy of the agency.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         identity_policy: Value,
     },
 }
 
 /// One checked step.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PreflightStep))]
 pub struct Step {
     /// Stable id (`user:obs:object:GetObject@obs:*:acc:object:b/in/*`).
     pub id: String,
@@ -308,6 +323,7 @@ pub struct Step {
 
 /// A preflight report.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreflightReport {
     /// Operation name.
     pub operation: String,

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// What a requirement names in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequirementKind {
     /// One action.

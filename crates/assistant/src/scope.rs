@@ -8,11 +8,14 @@ use std::sync::OnceLock;
 
 /// An OBS bucket, optionally with an object path prefix (`bucket` or `bucket/data/train/`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObsPath {
     /// Bucket name.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9.-]{1,63}$"))]
     pub bucket: String,
     /// Object key prefix (may be empty).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[^*?]*$"))]
     pub prefix: String,
 }
 
@@ -47,6 +50,7 @@ impl std::fmt::Display for ObsPath {
 
 /// Optional resource scopes for coverage and generation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
     /// Region of ModelArts resources (`cn-north-4`); ModelArts resource patterns name it.

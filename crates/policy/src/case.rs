@@ -22,21 +22,27 @@ use std::sync::Arc;
 
 /// One evaluation case.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Case {
     /// What the case shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Identity policies (JSON objects or JSON strings).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = documents_schema))]
     pub identity_policies: Vec<serde_json::Value>,
     /// SCP levels, root first, account last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = levels_schema))]
     pub scps: Vec<Vec<serde_json::Value>>,
     /// Session policies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = documents_schema))]
     pub session_policies: Vec<serde_json::Value>,
     /// The principal (defaults of spec §8 for absent fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // the server's `/v1/simulate` refuses a `principal` that is not an object
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub principal: Option<CasePrincipal>,
     /// The request.
     pub request: CaseRequest,
@@ -45,8 +51,27 @@ pub struct Case {
     pub expect: Option<Decision>,
 }
 
+/// A list of policy documents, each a JSON object or the JSON text of one (anything else does
+/// not parse).
+#[cfg(feature = "openapi")]
+fn documents_schema() -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    ArrayBuilder::new().items(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ObjectBuilder::new().schema_type(Type::String)),
+    )
+}
+
+/// SCP levels: lists of policy documents.
+#[cfg(feature = "openapi")]
+fn levels_schema() -> utoipa::openapi::schema::ArrayBuilder {
+    utoipa::openapi::schema::ArrayBuilder::new().items(documents_schema())
+}
+
 /// The principal of a case; absent fields take the defaults of spec §8.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CasePrincipal {
     /// Principal URN (default `iam::000000000000:user:test`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,15 +109,21 @@ impl CasePrincipal {
 
 /// The request of a case.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseRequest {
     /// The action; absent when `method` and `path` are given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$")
+    )]
     pub action: Option<String>,
     /// The resource (default `*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// Condition keys to a string, number, boolean or an array of those.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub context: serde_json::Map<String, serde_json::Value>,
     /// HTTP method of a route-based request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,6 +163,7 @@ pub trait RouteResolver {
 
 /// The decision for one action of a route-based case.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionDecision {
     /// The action.
     pub action: String,
@@ -143,6 +175,7 @@ pub struct ActionDecision {
 
 /// The result of running one case.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseResult {
     /// The case name.
     #[serde(skip_serializing_if = "Option::is_none")]

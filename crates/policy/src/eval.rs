@@ -48,6 +48,7 @@ pub struct Request<'a> {
 
 /// The outcome of an authorization decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Every required layer allows and nothing denies.
@@ -145,6 +146,7 @@ impl serde::Serialize for PolicyId {
 
 /// A policy layer of spec §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     /// Identity policies of the principal.
@@ -167,6 +169,7 @@ impl fmt::Display for Layer {
 
 /// A layer, with the SCP level (0 = root) for [`Layer::Scp`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayerRef {
     /// The layer.
     pub layer: Layer,
@@ -177,6 +180,7 @@ pub struct LayerRef {
 
 /// Identifies one statement of a [`PolicySet`] (spec §6.2).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementRef {
     /// The layer of the policy.
     pub layer: Layer,
@@ -184,6 +188,7 @@ pub struct StatementRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<usize>,
     /// The policy id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub policy_id: PolicyId,
     /// Index of the policy within its layer (or SCP level).
     pub policy_index: usize,
@@ -199,6 +204,7 @@ pub struct StatementRef {
 /// A condition entry that did not hold (or could not be evaluated) for a statement whose action
 /// and resource matched.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedCondition {
     /// The statement.
     pub statement: StatementRef,
@@ -217,10 +223,12 @@ pub struct FailedCondition {
 
 /// The full explanation of a decision (spec §6.2).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// The decision (always equal to [`PolicySet::decide`]).
     pub decision: Decision,
     /// The denial text of spec §6.1; `None` for an allow.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub message: Option<String>,
     /// For an allow, the first allowing statement of each required layer; for an explicit deny,
     /// every matching deny statement; empty for an implicit deny.

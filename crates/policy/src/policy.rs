@@ -86,6 +86,7 @@ impl Version {
 
 /// The effect of a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Effect {
     /// `"Allow"`.
     Allow,

@@ -14,7 +14,7 @@
 //! principal must be in the caller's account (or a member account of the organization the
 //! caller's account manages), as for `/v1/authorize`.
 
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Params, Reply, Sources};
 use axum::routing::on;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,9 +29,14 @@ use iam_assistant::{Scope, Subject, resolve_scenarios, scenarios};
 use iam_catalog::Catalog;
 use iam_policy::{Context, Policy, PolicyId, PolicyKind};
 use iam_store::{DecisionFilter, PageRequest, PrincipalType, Store, StoreState};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::openapi::RefOr;
+// under another name: utoipa's derive writes `utoipa::openapi::schema::OneOfBuilder` (...) with
+// the field's span, which `unused_qualifications` flags when `OneOfBuilder` or `schema` is in scope
+use utoipa::openapi::schema as oas;
 
+use crate::api::decisions::ContextValue;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
@@ -49,8 +54,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, check_no_new_access),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CheckBody>()),
+        response: Reply::ok::<containment::CheckResult>(),
     },
     Endpoint {
         method: Method::Post,
@@ -61,8 +66,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
         route: |m| on(m, coverage_handler),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<CoverageBody>()),
+        response: Reply::ok::<coverage::CoverageReport>(),
     },
     Endpoint {
         method: Method::Post,
@@ -73,8 +78,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
         route: |m| on(m, generate_handler),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<GenerateBody>()),
+        response: Reply::ok::<generate::Generated>(),
     },
     Endpoint {
         method: Method::Post,
@@ -85,8 +90,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
         route: |m| on(m, preflight_handler),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<PreflightBody>()),
+        response: Reply::ok::<preflight::PreflightReport>(),
     },
     Endpoint {
         method: Method::Get,
@@ -96,9 +101,9 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         summary: "Audit of the ModelArts agencies of a project",
         authz: Authz::Handler("the account in the query"),
         route: |m| on(m, audit_handler),
-        query: None,
+        query: Some(Params::of::<AuditQuery>()),
         request: None,
-        response: Reply::UNTYPED,
+        response: Reply::ok::<AgencyAuditResponse>(),
     },
     Endpoint {
         method: Method::Post,
@@ -109,8 +114,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Handler("the subject in the body, as for `/v1/authorize`"),
         route: |m| on(m, diff_handler),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<DiffBody>()),
+        response: Reply::ok::<containment::Diff>(),
     },
 ];
 
@@ -449,19 +454,43 @@ fn check_scope(scope: &Scope) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+/// A policy document: a JSON object, or the JSON text of one.
+fn policy_document() -> oas::OneOfBuilder {
+    oas::OneOfBuilder::new()
+        .item(oas::ObjectBuilder::new().schema_type(oas::Type::Object))
+        .item(oas::ObjectBuilder::new().schema_type(oas::Type::String))
+}
+
+/// A list of policy documents (each a JSON object, or the JSON text of one).
+fn policy_documents() -> RefOr<oas::Schema> {
+    oas::ArrayBuilder::new().items(policy_document()).into()
+}
+
+/// `POST /v1/assistant/coverage`'s body: the scenarios, and the subject (a stored principal, or
+/// policy documents).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CoverageBody {
+    /// Scenario ids (`t4-training-management`), names, or `all`; at least one.
+    #[schema(min_items = 1)]
     scenarios: Vec<String>,
+    /// A stored user's URN; or give `policies` (and `scps`).
     #[serde(default)]
     principal: Option<String>,
+    /// Identity policy documents of the subject.
     #[serde(default)]
+    #[schema(schema_with = policy_documents)]
     policies: Vec<Value>,
+    /// SCP documents, one level each, root first.
     #[serde(default)]
+    #[schema(schema_with = policy_documents)]
     scps: Vec<Value>,
+    /// Resource scopes.
     #[serde(default)]
     scope: Scope,
+    /// Condition keys and values of the requests checked.
     #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, ContextValue>>)]
     context: Option<Value>,
 }
 
@@ -469,7 +498,7 @@ async fn coverage_handler(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<CoverageBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<coverage::CoverageReport>> {
     let (subject, _) =
         subject_of(&st, &caller, b.principal.as_deref(), &b.policies, &b.scps).await?;
     let catalog = Catalog::builtin();
@@ -479,33 +508,43 @@ async fn coverage_handler(
     let options = Options {
         context: context_of(b.context.as_ref())?,
     };
-    let report = coverage::check(catalog, &subject, &sel, &b.scope, &options);
-    Ok(Json(
-        serde_json::to_value(&report).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(coverage::check(
+        catalog, &subject, &sel, &b.scope, &options,
+    )))
 }
 
-#[derive(Debug, Deserialize)]
+/// Generation from the decision log: what a stored principal did.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ObservedBody {
+struct ObservedUse {
+    /// A stored user's URN.
     principal: String,
+    /// Decisions from this time on (RFC 3339).
     #[serde(default)]
+    #[schema(format = DateTime)]
     since: Option<String>,
+    /// Decisions before this time (RFC 3339).
     #[serde(default)]
+    #[schema(format = DateTime)]
     until: Option<String>,
+    /// Grant denied actions too.
     #[serde(default)]
     include_denied: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/assistant/generate`'s body: `scenarios` (with `scope` and `agency`), or `observed`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GenerateBody {
+    /// Scenario ids, names, or `all`; required without `observed`.
     #[serde(default)]
     scenarios: Vec<String>,
+    /// Resource scopes.
     #[serde(default)]
     scope: Scope,
+    /// Generate from the decision log instead of scenarios.
     #[serde(default)]
-    observed: Option<ObservedBody>,
+    observed: Option<ObservedUse>,
     /// Generate the custom agency policy (Tables 10-14 scopes the scenarios need).
     #[serde(default)]
     agency: bool,
@@ -525,7 +564,7 @@ async fn generate_handler(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<GenerateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<generate::Generated>> {
     let catalog = Catalog::builtin();
     let generated = match b.observed {
         Some(o) => {
@@ -572,35 +611,55 @@ async fn generate_handler(
                 .map_err(|e| ApiError::bad_request(e.to_string()))?
         }
     };
-    Ok(Json(
-        serde_json::to_value(&generated).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(generated))
 }
 
-#[derive(Debug, Deserialize)]
+/// An agency given as documents (with policy documents as the subject).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AgencyBody {
+struct PreflightAgency {
+    /// Agency name.
     name: String,
+    /// Its trust policy.
+    #[schema(schema_with = trust_policy_schema)]
     trust_policy: Value,
+    /// Its identity policy documents.
     #[serde(default)]
+    #[schema(schema_with = policy_documents)]
     policies: Vec<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+fn trust_policy_schema() -> RefOr<oas::Schema> {
+    policy_document().into()
+}
+
+/// `POST /v1/assistant/preflight`'s body: the operation and the subject (a stored principal,
+/// whose configured agency is used, or policy documents with an optional agency).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PreflightBody {
+    /// The operation.
     operation: OperationRequest,
+    /// A stored user's URN; or give `policies` (and `scps`, `agency`).
     #[serde(default)]
     principal: Option<String>,
+    /// Project whose ModelArts agency authorization is used (stored principal).
     #[serde(default)]
     project_id: Option<String>,
+    /// Identity policy documents of the subject.
     #[serde(default)]
+    #[schema(schema_with = policy_documents)]
     policies: Vec<Value>,
+    /// SCP documents, one level each, root first.
     #[serde(default)]
+    #[schema(schema_with = policy_documents)]
     scps: Vec<Value>,
+    /// The agency ModelArts uses (with `policies` only).
     #[serde(default)]
-    agency: Option<AgencyBody>,
+    agency: Option<PreflightAgency>,
+    /// Condition keys and values of the requests checked.
     #[serde(default)]
+    #[schema(value_type = Option<HashMap<String, ContextValue>>)]
     context: Option<Value>,
 }
 
@@ -608,7 +667,7 @@ async fn preflight_handler(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<PreflightBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<preflight::PreflightReport>> {
     let (subject, world) =
         subject_of(&st, &caller, b.principal.as_deref(), &b.policies, &b.scps).await?;
     let agency: Option<AgencyConfig> = match (&b.agency, &world) {
@@ -646,23 +705,36 @@ async fn preflight_handler(
         &ctx,
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok(Json(
-        serde_json::to_value(&report).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(report))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/assistant/agency-audit`'s query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// Only this project's agency authorizations (default: every project of the account).
     #[serde(default)]
     project_id: Option<String>,
+}
+
+/// The agency audit: the users of the caller's account with a configured agency, and what
+/// each agency grants beyond the user's own permissions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AgencyAuditResponse {
+    /// Users checked.
+    users_checked: usize,
+    /// Users whose agency grants more than they hold.
+    users_with_overreach: usize,
+    /// One result per user checked.
+    results: Vec<Overreach>,
 }
 
 async fn audit_handler(
     State(st): State<AppState>,
     caller: Caller,
     QueryParams(q): QueryParams<AuditQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AgencyAuditResponse>> {
     authorize(&st, &caller, "iam:decisions:authorize")?;
     let world = World::load(st.store(), Some(st.snapshot())).await?;
     let results = world.audit(
@@ -671,17 +743,22 @@ async fn audit_handler(
         q.project_id.as_deref(),
     );
     let overreaching = results.iter().filter(|r| !r.ok).count();
-    Ok(Json(json!({
-        "users_checked": results.len(),
-        "users_with_overreach": overreaching,
-        "results": results,
-    })))
+    Ok(Json(AgencyAuditResponse {
+        users_checked: results.len(),
+        users_with_overreach: overreaching,
+        results,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/assistant/diff`'s body: two sets of identity policy documents.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DiffBody {
+    /// The policies before.
+    #[schema(schema_with = policy_documents)]
     old: Vec<Value>,
+    /// The policies after.
+    #[schema(schema_with = policy_documents)]
     new: Vec<Value>,
 }
 
@@ -693,23 +770,29 @@ async fn diff_handler(
     State(st): State<AppState>,
     caller: Caller,
     JsonBody(b): JsonBody<DiffBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<containment::Diff>> {
     authorize(&st, &caller, "access-analyzer:policies:checkNoNewAccess")?;
     let old = compiled("old", &parse_docs(&b.old, PolicyKind::Identity, "old")?)?;
     let new = compiled("new", &parse_docs(&b.new, PolicyKind::Identity, "new")?)?;
-    let d = containment::diff(Catalog::builtin(), &old, &new);
-    Ok(Json(serde_json::to_value(&d).map_err(ApiError::internal)?))
+    Ok(Json(containment::diff(Catalog::builtin(), &old, &new)))
 }
 
-#[derive(Debug, Deserialize)]
+/// `CheckNoNewAccess`'s request body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckBody {
+    /// The existing identity policy, as JSON text.
     existing_policy_document: String,
+    /// The new identity policy, as JSON text.
     new_policy_document: String,
+    /// `identity_policy` (the only type supported).
+    #[schema(pattern = "^identity_policy$")]
     policy_type: String,
 }
 
-async fn check_no_new_access(JsonBody(b): JsonBody<CheckBody>) -> ApiResult<Json<Value>> {
+async fn check_no_new_access(
+    JsonBody(b): JsonBody<CheckBody>,
+) -> ApiResult<Json<containment::CheckResult>> {
     if b.policy_type != "identity_policy" {
         return Err(ApiError::bad_request(format!(
             "policy_type `{}` is not supported; use `identity_policy`",
@@ -722,6 +805,9 @@ async fn check_no_new_access(JsonBody(b): JsonBody<CheckBody>) -> ApiResult<Json
     };
     let existing = parse(&b.existing_policy_document, "existing_policy_document")?;
     let new = parse(&b.new_policy_document, "new_policy_document")?;
-    let r = containment::check_no_new_access(Catalog::builtin(), &existing, &new);
-    Ok(Json(serde_json::to_value(&r).map_err(ApiError::internal)?))
+    Ok(Json(containment::check_no_new_access(
+        Catalog::builtin(),
+        &existing,
+        &new,
+    )))
 }

@@ -15,7 +15,7 @@
 //! `POST /v1/simulate` evaluates an evaluation case (the `eval` format of `iam_policy::case`)
 //! without touching the store.
 
-use crate::endpoints::{Authz, Endpoint, Method, Reply, Sources};
+use crate::endpoints::{Authz, Body, Endpoint, Method, Reply, Sources};
 use axum::routing::on;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -26,6 +26,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -47,8 +50,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, authorize),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<AuthorizeBody>()),
+        response: Reply::ok::<AuthorizeReply>(),
     },
     Endpoint {
         method: Method::Post,
@@ -59,14 +62,36 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         authz: Authz::Catalog(Sources::PATH),
         route: |m| on(m, simulate),
         query: None,
-        request: None,
-        response: Reply::UNTYPED,
+        request: Some(Body::of::<iam_policy::case::Case>()),
+        response: Reply::ok::<iam_policy::case::CaseResult>(),
     },
 ];
 
 /// A context value: one string or a list of strings (numbers and booleans are taken as text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextValue(pub Vec<String>);
+
+/// A string, number or boolean.
+fn scalar_schema() -> OneOfBuilder {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+}
+
+impl PartialSchema for ContextValue {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(scalar_schema())
+            .item(ArrayBuilder::new().items(scalar_schema()))
+            .description(Some(
+                "A string, number or boolean, or a list of them (numbers and booleans are taken as text)",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ContextValue {}
 
 impl ContextValue {
     /// The values as strings.
@@ -189,24 +214,75 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 }
 
 /// One authorization request, borrowing its strings from the request body.
-#[derive(Debug, Clone, Deserialize)]
+///
+/// Exactly one of `principal` and `access_key_id` is required.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizeRequest<'a> {
     /// Principal URN (`iam::<account>:user:<name>`).
     #[serde(default, borrow)]
+    #[schema(value_type = Option<String>)]
     pub principal: Option<Text<'a>>,
     /// Or the principal's access key id.
     #[serde(default, borrow)]
+    #[schema(value_type = Option<String>)]
     pub access_key_id: Option<Text<'a>>,
-    /// The action, e.g. `modelarts:notebook:create`.
+    /// One concrete action, `service:resource-type:operation`, e.g. `modelarts:notebook:create`.
     #[serde(borrow)]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$")]
     pub action: Text<'a>,
     /// The resource URN; default `*`.
     #[serde(default, borrow)]
+    #[schema(value_type = Option<String>)]
     pub resource: Option<Text<'a>>,
-    /// Condition keys and values.
+    /// Condition keys and values; keys describing the principal (`g:PrincipalUrn`, ...) are
+    /// refused, they come from the stored principal.
     #[serde(default, borrow)]
+    #[schema(value_type = BTreeMap<String, ContextValue>)]
     pub context: BTreeMap<Text<'a>, ContextValue>,
+}
+
+/// The body of `POST /v1/authorize`: one request, or a batch. Only a schema: the handler parses
+/// the body itself, in one borrowed pass.
+pub enum AuthorizeBody {}
+
+impl PartialSchema for AuthorizeBody {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(AuthorizeRequest::name()))
+            .item(Ref::from_schema_name(BatchBody::name()))
+            .into()
+    }
+}
+
+impl ToSchema for AuthorizeBody {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        out.push((AuthorizeRequest::name().into(), AuthorizeRequest::schema()));
+        AuthorizeRequest::schemas(out);
+        out.push((BatchBody::name().into(), BatchBody::schema()));
+        BatchBody::schemas(out);
+    }
+}
+
+/// The answer of `POST /v1/authorize`: one answer, or a batch's. Only a schema.
+pub enum AuthorizeReply {}
+
+impl PartialSchema for AuthorizeReply {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(Answer::name()))
+            .item(Ref::from_schema_name(BatchAnswer::name()))
+            .into()
+    }
+}
+
+impl ToSchema for AuthorizeReply {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        out.push((Answer::name().into(), Answer::schema()));
+        Answer::schemas(out);
+        out.push((BatchAnswer::name().into(), BatchAnswer::schema()));
+        BatchAnswer::schemas(out);
+    }
 }
 
 async fn authorize(
@@ -289,26 +365,46 @@ fn mentions_requests(body: &[u8]) -> bool {
 }
 
 /// The answer to one request.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuthorizeAnswer)]
 struct Answer<'a> {
+    /// The decision.
+    #[schema(value_type = iam_policy::Decision)]
     decision: &'static str,
+    /// `decision` is `allow`.
     allowed: bool,
+    /// The stored principal's URN.
     principal: &'a str,
+    /// The action decided.
+    #[schema(value_type = String)]
     action: Cow<'a, str>,
+    /// The resource decided (`*` when the request gives none).
+    #[schema(value_type = String)]
     resource: Cow<'a, str>,
+    /// Huawei's denial text; `null` for an allow.
+    #[schema(required = true)]
     message: Option<String>,
+    /// Why.
     explanation: iam_policy::Explanation,
 }
 
-#[derive(Serialize)]
+/// The answer to a batch: one result per request, in order.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuthorizeBatchAnswer)]
 struct BatchAnswer<'a> {
+    /// The answers.
+    #[schema(min_items = 1, max_items = 100)]
     results: Vec<Answer<'a>>,
 }
 
-#[derive(Deserialize)]
+/// A batch of requests.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AuthorizeBatch)]
 struct BatchBody<'a> {
+    /// 1 to 100 requests, decided in order; the first refused one answers for the batch.
     #[serde(borrow)]
+    #[schema(min_items = 1, max_items = 100)]
     requests: Vec<AuthorizeRequest<'a>>,
 }
 
@@ -391,7 +487,7 @@ fn check_action(action: &str) -> ApiResult<()> {
 async fn simulate(
     State(st): State<AppState>,
     BufferedBody(body): BufferedBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<iam_policy::case::CaseResult>> {
     let case: Value = crate::extract::parse_json(&body)?;
     for member in ["request", "principal"] {
         if case.get(member).is_some_and(|v| !v.is_object()) {
@@ -425,6 +521,49 @@ async fn simulate(
             started.elapsed().as_secs_f64(),
         );
     }
-    let value = serde_json::to_value(&out).map_err(ApiError::internal)?;
-    Ok(Json(value))
+    Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented batch bounds are the ones `decide_body` enforces.
+    #[test]
+    fn batch_schemas_carry_the_batch_bounds() {
+        for (schema, member) in [
+            (BatchBody::schema(), "requests"),
+            (BatchAnswer::schema(), "results"),
+        ] {
+            let v = serde_json::to_value(schema).unwrap();
+            let items = &v["properties"][member];
+            assert_eq!(items["minItems"], 1, "{v}");
+            assert_eq!(items["maxItems"], MAX_BATCH, "{v}");
+        }
+    }
+
+    /// The body schema offers exactly the two shapes `decide_body` accepts, and registers both.
+    #[test]
+    fn the_body_is_one_request_or_a_batch() {
+        let v = serde_json::to_value(AuthorizeBody::schema()).unwrap();
+        let refs: Vec<&str> = v["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["$ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                "#/components/schemas/AuthorizeRequest",
+                "#/components/schemas/AuthorizeBatch"
+            ]
+        );
+        let mut out = Vec::new();
+        AuthorizeBody::schemas(&mut out);
+        let names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+        for n in ["AuthorizeRequest", "AuthorizeBatch", "ContextValue"] {
+            assert!(names.contains(&n), "{n} missing from {names:?}");
+        }
+    }
 }
