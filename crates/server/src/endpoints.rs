@@ -196,8 +196,6 @@ pub enum ReplyBody {
     Empty,
     /// Text of a media type.
     Text(&'static str),
-    /// A JSON document not yet described by a type.
-    Untyped,
 }
 
 impl Reply {
@@ -221,12 +219,6 @@ impl Reply {
     pub const NO_CONTENT: Reply = Reply {
         status: 204,
         body: ReplyBody::Empty,
-    };
-
-    /// `200` with a JSON document not yet described by a type.
-    pub const UNTYPED: Reply = Reply {
-        status: 200,
-        body: ReplyBody::Untyped,
     };
 
     /// `200` with text of a media type.

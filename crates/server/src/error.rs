@@ -61,7 +61,7 @@ pub(crate) struct ErrorBody<'a> {
     encoded_authorization_message: Option<&'a str>,
     /// On an invalid policy document: the validator's findings.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<crate::documents::DocumentFinding>>)]
     findings: Option<&'a serde_json::Value>,
 }
 

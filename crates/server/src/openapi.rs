@@ -11,7 +11,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Required,
@@ -128,10 +128,6 @@ fn operation(
                 .description("Success")
                 .content("application/json", json(r))
         }
-        ReplyBody::Untyped => ResponseBuilder::new().description("Success").content(
-            "application/json",
-            json(ObjectBuilder::new().schema_type(Type::Object).build()),
-        ),
         ReplyBody::Text(media_type) => ResponseBuilder::new()
             .description("Success")
             .content(media_type, json(String::schema())),

@@ -100,7 +100,6 @@ impl PageQuery {
 }
 
 /// The items of a store page, each shaped by `render`, with its `page_info`.
-#[allow(dead_code, reason = "the list responses use it as they become typed")]
 pub fn store_items<T, U>(
     page: iam_store::Page<T>,
     render: impl FnMut(&T) -> U,
@@ -113,44 +112,12 @@ pub fn store_items<T, U>(
     (items, info)
 }
 
-/// `{"<key>": items, "page_info": {...}}`.
-pub fn page_json(
-    key: &str,
-    items: Vec<serde_json::Value>,
-    next_marker: Option<String>,
-) -> serde_json::Value {
-    let info = PageInfo {
-        current_count: items.len(),
-        next_marker,
-    };
-    let mut map = serde_json::Map::new();
-    map.insert(key.to_owned(), serde_json::Value::Array(items));
-    map.insert(
-        "page_info".to_owned(),
-        serde_json::to_value(info).unwrap_or_default(),
-    );
-    serde_json::Value::Object(map)
-}
-
 /// The store's page request for a list query's `limit` and `marker`, after checking them.
 pub fn store_page(
     limit: Option<u32>,
     marker: Option<String>,
 ) -> Result<iam_store::PageRequest, ApiError> {
     PageQuery { limit, marker }.to_store()
-}
-
-/// A store page as `{"<key>": [...], "page_info": {...}}`, each item shaped by `render`.
-pub fn page_response<T>(
-    key: &str,
-    page: iam_store::Page<T>,
-    render: impl FnMut(&T) -> serde_json::Value,
-) -> axum::Json<serde_json::Value> {
-    axum::Json(page_json(
-        key,
-        page.items.iter().map(render).collect(),
-        page.next_marker,
-    ))
 }
 
 #[cfg(test)]
