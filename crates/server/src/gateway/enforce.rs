@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::log::log;
 use super::metrics::{Outcome, count, gateway_metrics};
-use super::{Allowed, Gateway, Original, Site, is_modelarts};
+use super::{Allowed, Gateway, Original, Site, is_modelarts_route};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -73,7 +73,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     let probe = RouteTarget::new(st.region(), caller.account_id.clone());
     let resolved = match catalog.resolve_route(o.reading.method, &o.reading.path, &probe) {
         // only the upstream's own APIs: not another service's, not modelarts-iam's own
-        Ok(r) if is_modelarts(o.reading.method, &o.reading.path) => r,
+        Ok(r) if is_modelarts_route(r.route, o.reading.method, &o.reading.path) => r,
         Ok(_) => {
             let msg = format!(
                 "User: {} is not authorized to call {} {} through the gateway: it is not an API of the ModelArts upstream (modelarts-iam serves its own APIs itself).",
@@ -144,7 +144,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     let snapshot = st.snapshot();
     let principal = snapshot.caller_set(&caller)?;
     let set = &principal.policies;
-    let mut first_resource = String::new();
+    let mut first_resource = "";
     for (i, (action, resource)) in resolved
         .actions
         .iter()
@@ -153,13 +153,13 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     {
         // ModelArts routes name ModelArts resources, whose URNs the catalog renders from the
         // path; no IAM entity stands behind them
-        let resource = resource.clone();
+        let resource = resource.as_str();
         if i == 0 {
-            first_resource.clone_from(&resource);
+            first_resource = resource;
         }
         let req = EngineRequest {
             action,
-            resource: &resource,
+            resource,
             context: &ctx,
         };
         // one engine pass: the explanation carries the decision (and the determining
@@ -179,7 +179,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
             &o.site,
             Some(&caller),
             action,
-            Some(&resource),
+            Some(resource),
             decision.as_str(),
             Some((policy, statement, &explanation)),
             None,
@@ -194,7 +194,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
                 &caller.account_id,
                 &caller.urn,
                 action,
-                &resource,
+                resource,
                 &explanation,
                 &ctx,
             );
@@ -204,7 +204,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     count(o.site.mode, Outcome::Allowed);
     Ok(Allowed {
         actions: resolved.actions.iter().map(|a| (*a).to_owned()).collect(),
-        resource: first_resource,
+        resource: first_resource.to_owned(),
         caller,
     })
 }

@@ -3,7 +3,8 @@
 //! - **Reverse proxy** (`modelarts-iam serve --upstream URL`, [`proxy_app`]): requests whose
 //!   method and path resolve to a route of the catalog's `modelarts` service are verified
 //!   (`SDK-HMAC-SHA256`, `X-Security-Token`), authorized, and forwarded to the upstream with the
-//!   caller's identity in `X-Iam-*` headers; the upstream's answer is streamed back. Every other
+//!   caller's identity in `X-Iam-*` headers; the upstream's answer is sent back (read whole first
+//!   when its length is known and at most [`BUFFERED_ANSWER`], streamed otherwise). Every other
 //!   request is served by the IAM server itself.
 //! - **nginx `auth_request`** ([`AUTH_PATH`]): nginx sends the original request's headers with
 //!   `X-Original-Method` and `X-Original-URI` (and `X-Original-Content-Length`, `X-Real-IP`);
@@ -61,7 +62,7 @@ use crate::state::AppState;
 
 pub use headers::{REMOVED_HEADERS, Removed, is_removed_header};
 pub use metrics::{ENFORCE_SECONDS, REQUESTS};
-pub use proxy::{UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UpstreamError};
+pub use proxy::{BUFFERED_ANSWER, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UpstreamError};
 
 use nginx::auth_request;
 use proxy::{Dispatch, Upstream, dispatch};
@@ -73,7 +74,7 @@ pub const AUTH_PATH: &str = "/v1/gateway/authorize";
 #[derive(Clone)]
 struct Gateway {
     state: AppState,
-    upstream: Option<Upstream>,
+    upstream: Option<Arc<Upstream>>,
     /// project id -> (account, region); projects never change owner.
     projects: Arc<RwLock<HashMap<String, RouteTarget>>>,
 }
@@ -193,12 +194,12 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
     let local = crate::routes(state.clone());
     let gw = Gateway {
         state,
-        upstream: Some(upstream),
+        upstream: Some(Arc::new(upstream)),
         projects: Arc::default(),
     };
     let router = Router::new()
         .fallback(dispatch)
-        .with_state(Dispatch { gw, local });
+        .with_state(Arc::new(Dispatch { gw, local }));
     Ok(crate::with_common_layers(router))
 }
 
@@ -208,8 +209,13 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
 fn is_modelarts(method: &str, path: &str) -> bool {
     Catalog::builtin()
         .find_route(method, path)
-        .is_some_and(|r| r.service == "modelarts")
-        && crate::endpoints::find(method, path).is_none()
+        .is_some_and(|r| is_modelarts_route(r, method, path))
+}
+
+/// [`is_modelarts`] of a request whose catalog route is already found (`Catalog::find_route`,
+/// or the `route` of `Catalog::resolve_route`, which is the same row).
+fn is_modelarts_route(route: &iam_catalog::Route, method: &str, path: &str) -> bool {
+    route.service == "modelarts" && crate::endpoints::find(method, path).is_none()
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {

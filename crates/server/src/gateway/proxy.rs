@@ -1,13 +1,15 @@
 //! Proxy mode: the dispatch between the upstream's APIs and the IAM server's own, and forwarding
 //! over the upstream client.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
+use http_body_util::BodyExt as _;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -24,6 +26,13 @@ pub const UPSTREAM_ERROR: &str = "APIGW.0502";
 /// Time allowed for the upstream's response headers.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Upstream answers of a known length up to this many bytes are read whole before they are sent
+/// on; longer ones, and those of unknown length, are streamed.
+pub const BUFFERED_ANSWER: u64 = 64 * 1024;
+
+/// `Keep-Alive`, a hop-by-hop response header (the `http` crate has no constant for it).
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+
 /// Why [`super::proxy_app`] could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid upstream URL `{url}`: {reason}")]
@@ -32,10 +41,11 @@ pub struct UpstreamError {
     reason: String,
 }
 
-#[derive(Clone)]
 pub(super) struct Upstream {
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
+    /// `Host` of every forwarded request: the upstream's authority.
+    host: HeaderValue,
     prefix: String,
     client: Client<HttpConnector, Body>,
 }
@@ -57,6 +67,7 @@ impl Upstream {
         if uri.query().is_some() {
             return Err(err("an upstream URL has no query"));
         }
+        let host = HeaderValue::from_str(authority.as_str()).map_err(|_| err("invalid host"))?;
         let prefix = uri.path().trim_end_matches('/').to_owned();
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -68,13 +79,15 @@ impl Upstream {
         Ok(Self {
             scheme,
             authority,
+            host,
             prefix,
             client,
         })
     }
 }
 
-#[derive(Clone)]
+/// The state of [`dispatch`], shared by every request (held in an `Arc`: nothing of it is
+/// cloned per request).
 pub(super) struct Dispatch {
     pub(super) gw: Gateway,
     pub(super) local: Router,
@@ -136,14 +149,14 @@ pub(super) fn decode_lossy(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-pub(super) async fn dispatch(State(d): State<Dispatch>, req: Request) -> Response {
+pub(super) async fn dispatch(State(d): State<Arc<Dispatch>>, req: Request) -> Response {
     let uri = req.uri();
     let reading = Reading::new(
         req.method().as_str(),
         iam_canonical::canonicalize(uri.path(), uri.query()),
     );
     match reading {
-        Ok(r) if is_modelarts(r.method, &r.path) => proxy(d.gw, req, r).await,
+        Ok(r) if is_modelarts(r.method, &r.path) => proxy(&d.gw, req, r).await,
         Err(message) if looks_like_modelarts(uri.path()) => {
             let site = Site {
                 mode: Mode::Proxy,
@@ -158,7 +171,7 @@ pub(super) async fn dispatch(State(d): State<Dispatch>, req: Request) -> Respons
         }
         // the server's own APIs, in their canonical form as in `crate::app`
         _ => match crate::canonical_request::rewrite(req) {
-            Ok(req) => match d.local.oneshot(req).await {
+            Ok(req) => match d.local.clone().oneshot(req).await {
                 Ok(r) => r,
                 Err(never) => match never {},
             },
@@ -167,8 +180,8 @@ pub(super) async fn dispatch(State(d): State<Dispatch>, req: Request) -> Respons
     }
 }
 
-pub(super) async fn proxy(gw: Gateway, req: Request, reading: Reading) -> Response {
-    let Some(upstream) = gw.upstream.clone() else {
+pub(super) async fn proxy(gw: &Gateway, req: Request, reading: Reading) -> Response {
+    let Some(upstream) = gw.upstream.as_ref() else {
         return ApiError::new(
             StatusCode::BAD_GATEWAY,
             UPSTREAM_ERROR,
@@ -203,14 +216,18 @@ pub(super) async fn proxy(gw: Gateway, req: Request, reading: Reading) -> Respon
         body: Some(&bytes),
         secure: false,
     };
-    let allowed = match enforce(&gw, &original).await {
+    let allowed = match enforce(gw, &original).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
     let uri = http::Uri::builder()
         .scheme(upstream.scheme.clone())
         .authority(upstream.authority.clone())
-        .path_and_query(format!("{}{forwarded}", upstream.prefix))
+        .path_and_query(if upstream.prefix.is_empty() {
+            forwarded
+        } else {
+            format!("{}{forwarded}", upstream.prefix)
+        })
         .build();
     let Ok(uri) = uri else {
         return ApiError::bad_request("the request URI cannot be forwarded").into_response();
@@ -222,28 +239,43 @@ pub(super) async fn proxy(gw: Gateway, req: Request, reading: Reading) -> Respon
         .unwrap_or_default();
     let h = out.headers_mut();
     copy_headers(&parts.headers, h);
-    if let Ok(v) = HeaderValue::from_str(upstream.authority.as_str()) {
-        h.insert(header::HOST, v);
-    }
+    h.insert(header::HOST, upstream.host.clone());
     forwarding_headers(source_ip, h);
     identity_headers(&allowed, h);
     let sent = tokio::time::timeout(UPSTREAM_TIMEOUT, upstream.client.request(out)).await;
     match sent {
         Ok(Ok(resp)) => {
             let (mut rparts, incoming) = resp.into_parts();
-            for name in ["connection", "keep-alive", "transfer-encoding", "upgrade"] {
+            for name in [
+                header::CONNECTION,
+                KEEP_ALIVE,
+                header::TRANSFER_ENCODING,
+                header::UPGRADE,
+            ] {
                 rparts.headers.remove(name);
             }
-            Response::from_parts(rparts, Body::new(incoming))
+            // An answer of known, small length is read whole, so the server writes it with its
+            // head in one `writev`; streamed, the head leaves first and the body after another
+            // round trip between this task and the upstream connection's task.
+            if incoming
+                .size_hint()
+                .exact()
+                .is_some_and(|n| n <= BUFFERED_ANSWER)
+            {
+                match incoming.collect().await {
+                    Ok(body) => Response::from_parts(rparts, Body::from(body.to_bytes())),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the upstream's answer failed");
+                        unreachable_upstream()
+                    }
+                }
+            } else {
+                Response::from_parts(rparts, Body::new(incoming))
+            }
         }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "upstream request failed");
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                UPSTREAM_ERROR,
-                "the ModelArts upstream could not be reached",
-            )
-            .into_response()
+            unreachable_upstream()
         }
         Err(_) => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
@@ -252,4 +284,14 @@ pub(super) async fn proxy(gw: Gateway, req: Request, reading: Reading) -> Respon
         )
         .into_response(),
     }
+}
+
+/// The 502 of an upstream that could not be reached or broke off its answer.
+fn unreachable_upstream() -> Response {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        UPSTREAM_ERROR,
+        "the ModelArts upstream could not be reached",
+    )
+    .into_response()
 }
