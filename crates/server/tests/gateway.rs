@@ -24,7 +24,26 @@ use serde_json::{Value, json};
 #[derive(Clone, Default)]
 struct Seen(Arc<Mutex<Vec<Value>>>);
 
+/// Query `pad=N` asks the upstream for a JSON answer of more than `N` bytes (`Content-Length`),
+/// `chunks=N` for one sent as N chunked pieces of 10,000 bytes (no length).
 async fn upstream_handler(State(seen): State<Seen>, req: Request) -> axum::response::Response {
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let (pad, chunks) = (param("pad"), param("chunks"));
+    if let Some(n) = pad {
+        return axum::Json(json!({"pad": "a".repeat(n)})).into_response();
+    }
+    if let Some(n) = chunks {
+        let mut pieces: Vec<Result<String, std::io::Error>> = vec![Ok("{\"pad\":\"".to_owned())];
+        pieces.extend((0..n).map(|_| Ok("b".repeat(10_000))));
+        pieces.push(Ok("\"}".to_owned()));
+        return Body::from_stream(futures_util::stream::iter(pieces)).into_response();
+    }
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
     let headers: serde_json::Map<String, Value> = parts
@@ -122,6 +141,37 @@ async fn world() -> World {
 
 fn seen_count(w: &World) -> usize {
     w.seen.0.lock().unwrap().len()
+}
+
+/// The upstream's answer reaches the client whole, whatever its size and framing: read whole
+/// (known length up to `BUFFERED_ANSWER`), streamed with its length, or streamed in chunks.
+#[tokio::test]
+async fn answers_of_every_size_and_framing_arrive_whole() {
+    let w = world().await;
+    let path = format!("/v1/{}/notebooks", w.project);
+    let limit = usize::try_from(iam_server::gateway::BUFFERED_ANSWER).unwrap();
+    for (param, n, expected) in [
+        ("pad", 0, 0),
+        ("pad", 1_000, 1_000),
+        ("pad", limit - 20, limit - 20),
+        ("pad", limit + 1, limit + 1),
+        ("pad", 300_000, 300_000),
+        ("chunks", 1, 10_000),
+        ("chunks", 30, 300_000),
+    ] {
+        let n = n.to_string();
+        let a = w
+            .app
+            .call(&w.alice, "GET", &path, &[(param, n.as_str())], Value::Null)
+            .await;
+        assert_eq!(a.status, 200, "{param}={n}: {}", a.body);
+        let pad = a.body["pad"].as_str().unwrap_or_default();
+        assert_eq!(pad.len(), expected, "{param}={n}");
+        if param == "pad" {
+            let length = a.headers[http::header::CONTENT_LENGTH].to_str().unwrap();
+            assert_eq!(length, (expected + 10).to_string(), "{param}={n}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,403 @@
+//! Enforcement: verify, resolve, build the request context and decide one request.
+
+use std::time::Instant;
+
+use http::header;
+use iam_catalog::{Catalog, RouteTarget};
+use iam_policy::{Context, Decision, Request as EngineRequest};
+use iam_signing::IncomingRequest;
+use serde_json::Value;
+
+use super::log::log;
+use super::metrics::{Outcome, count, gateway_metrics};
+use super::{Allowed, Gateway, Original, Site, is_modelarts_route};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+impl Gateway {
+    /// The account and region of a project id.
+    async fn project(&self, id: &str) -> Result<Option<RouteTarget>, ApiError> {
+        if let Ok(cache) = self.projects.read()
+            && let Some(t) = cache.get(id)
+        {
+            return Ok(Some(t.clone()));
+        }
+        match self.state.store().get_project(id).await {
+            Ok(p) => {
+                let t = RouteTarget::new(p.region, p.account_id);
+                if let Ok(mut cache) = self.projects.write()
+                    && cache.len() < 100_000
+                {
+                    cache.insert(id.to_owned(), t.clone());
+                }
+                Ok(Some(t))
+            }
+            Err(iam_store::StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Verifies, resolves, decides and logs one request.
+pub(super) async fn enforce(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiError> {
+    let started = Instant::now();
+    let result = enforce_inner(gw, o).await;
+    gateway_metrics().enforce_seconds[o.site.mode.index()].record(started.elapsed().as_secs_f64());
+    result
+}
+
+pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiError> {
+    let st = &gw.state;
+    // 1. who
+    let incoming = IncomingRequest::new(o.reading.method, o.raw_path, o.raw_query, o.site.headers);
+    let caller = match crate::auth::verify_incoming(st, &incoming, o.payload).await {
+        Ok(c) => c,
+        Err(e) => {
+            count(o.site.mode, Outcome::Unauthenticated);
+            log(
+                st,
+                &o.site,
+                None,
+                "-",
+                None,
+                "unauthenticated",
+                None,
+                Some(e.message().to_owned()),
+            );
+            return Err(e);
+        }
+    };
+    // 2. what
+    let catalog = Catalog::builtin();
+    let probe = RouteTarget::new(st.region(), caller.account_id.clone());
+    let resolved = match catalog.resolve_route(o.reading.method, &o.reading.path, &probe) {
+        // only the upstream's own APIs: not another service's, not modelarts-iam's own
+        Ok(r) if is_modelarts_route(r.route, o.reading.method, &o.reading.path) => r,
+        Ok(_) => {
+            let msg = format!(
+                "User: {} is not authorized to call {} {} through the gateway: it is not an API of the ModelArts upstream (modelarts-iam serves its own APIs itself).",
+                caller.urn, o.reading.method, o.reading.path
+            );
+            return Err(implicit_deny(st, &o.site, &caller, msg));
+        }
+        Err(e) => {
+            let msg = format!(
+                "User: {} is not authorized to call {} {}: {e}; no action is registered for this API.",
+                caller.urn, o.reading.method, o.reading.path
+            );
+            return Err(implicit_deny(st, &o.site, &caller, msg));
+        }
+    };
+    let target = match resolved.project_id() {
+        Some(pid) => match gw.project(pid).await? {
+            Some(t) if t.account_id == caller.account_id => t,
+            _ => {
+                let msg = format!(
+                    "User: {} is not authorized to access project {pid}: the project does not exist in account {}.",
+                    caller.urn, caller.account_id
+                );
+                return Err(implicit_deny(st, &o.site, &caller, msg));
+            }
+        },
+        None => probe.clone(),
+    };
+    let resolved = if target == probe {
+        resolved
+    } else {
+        catalog
+            .resolve_route(o.reading.method, &o.reading.path, &target)
+            .map_err(|e| ApiError::forbidden(e.to_string(), None))?
+    };
+    if resolved.actions.is_empty() {
+        let msg = format!(
+            "User: {} is not authorized to call {} {}: no action is registered for this API.",
+            caller.urn, o.reading.method, o.reading.path
+        );
+        return Err(implicit_deny(st, &o.site, &caller, msg));
+    }
+    // 3. context
+    let ctx = match request_context(
+        &caller,
+        o,
+        &resolved.params,
+        resolved.actions.as_slice(),
+        &target,
+    ) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            count(o.site.mode, Outcome::Rejected);
+            log(
+                st,
+                &o.site,
+                Some(&caller),
+                "-",
+                None,
+                "rejected",
+                None,
+                Some(e.message().to_owned()),
+            );
+            return Err(e);
+        }
+    };
+    // 4. decide every action
+    let snapshot = st.snapshot();
+    let principal = snapshot.caller_set(&caller)?;
+    let set = &principal.policies;
+    let mut first_resource = "";
+    for (i, (action, resource)) in resolved
+        .actions
+        .iter()
+        .zip(resolved.resources.iter())
+        .enumerate()
+    {
+        // ModelArts routes name ModelArts resources, whose URNs the catalog renders from the
+        // path; no IAM entity stands behind them
+        let resource = resource.as_str();
+        if i == 0 {
+            first_resource = resource;
+        }
+        let req = EngineRequest {
+            action,
+            resource,
+            context: &ctx,
+        };
+        // one engine pass: the explanation carries the decision (and the determining
+        // statement the decision log needs)
+        let started = Instant::now();
+        let explanation = set.explain(&principal.engine, &req);
+        let decision = explanation.decision;
+        debug_assert_eq!(decision, set.decide(&principal.engine, &req));
+        crate::telemetry::record_decision(
+            crate::telemetry::Source::Gateway,
+            decision,
+            started.elapsed().as_secs_f64(),
+        );
+        let (policy, statement) = determining(&explanation);
+        log(
+            st,
+            &o.site,
+            Some(&caller),
+            action,
+            Some(resource),
+            decision.as_str(),
+            Some((policy, statement, &explanation)),
+            None,
+        );
+        if decision != Decision::Allow {
+            count(o.site.mode, Outcome::Denied);
+            let message = explanation.message.clone().unwrap_or_else(|| {
+                iam_policy::denial_message(decision, iam_policy::Layer::Identity, &caller.urn, &req)
+            });
+            let encoded = crate::api::sts::seal_denial(
+                st.store(),
+                &caller.account_id,
+                &caller.urn,
+                action,
+                resource,
+                &explanation,
+                &ctx,
+            );
+            return Err(ApiError::forbidden(message, encoded));
+        }
+    }
+    count(o.site.mode, Outcome::Allowed);
+    Ok(Allowed {
+        actions: resolved.actions.iter().map(|a| (*a).to_owned()).collect(),
+        resource: first_resource.to_owned(),
+        caller,
+    })
+}
+
+/// A call the gateway refuses before any policy is consulted (no such API of the upstream, a
+/// project of another account): counted, logged as an implicit deny, 403 with `msg`.
+pub(super) fn implicit_deny(
+    st: &AppState,
+    site: &Site<'_>,
+    caller: &Caller,
+    msg: String,
+) -> ApiError {
+    count(site.mode, Outcome::Denied);
+    log(
+        st,
+        site,
+        Some(caller),
+        "-",
+        None,
+        "implicit_deny",
+        None,
+        Some(msg.clone()),
+    );
+    ApiError::forbidden(msg, None)
+}
+
+/// The determining policy and statement of an explanation (`policy_id`, `layer:policy#index`).
+pub(super) fn determining(e: &iam_policy::Explanation) -> (Option<String>, Option<String>) {
+    match e.statements.first() {
+        Some(s) => {
+            let level = s.level.map(|l| format!("[{l}]")).unwrap_or_default();
+            let sid = s
+                .sid
+                .as_ref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default();
+            (
+                Some(s.policy_id.as_str().to_owned()),
+                Some(format!(
+                    "{}{level}:{}#{}{sid}",
+                    s.layer,
+                    s.policy_id.as_str(),
+                    s.statement_index
+                )),
+            )
+        }
+        None => (None, None),
+    }
+}
+
+/// Refuses a request target without one meaning: logged (`rejected`, with the reason), counted
+/// (`outcome="rejected"`), 400 `IAM.0001` with the reason.
+pub(super) fn refuse(st: &AppState, site: &Site<'_>, message: String) -> ApiError {
+    count(site.mode, Outcome::Rejected);
+    log(
+        st,
+        site,
+        None,
+        "-",
+        None,
+        "rejected",
+        None,
+        Some(message.clone()),
+    );
+    ApiError::bad_request(message)
+}
+
+/// Create actions whose request context carries `modelarts:poolType` (reference §9).
+pub(super) const POOL_TYPED: &[&str] = &[
+    "modelarts:notebook:create",
+    "modelarts:trainJob:create",
+    "modelarts:service:create",
+];
+
+/// Names under which a request names the pool it runs on (Huawei's APIs: `pool_id`, services'
+/// `pool_name` and `cluster_id`, and the `pool.id` object), in the query, the path or anywhere in
+/// the JSON body (`spec.resource.pool_id`, `config[].cluster_id`, `tasks[].task_resource.pool_id`,
+/// ...).
+pub(super) const POOL_KEYS: &[&str] = &["pool_id", "pool_name", "cluster_id"];
+
+/// The pool a request names, read the way no upstream can read otherwise: every place a pool
+/// can be named is looked at (the decoded query, `{pool_name}`/`{pool_id}` path parameters, and
+/// every member named in [`POOL_KEYS`] or `pool.id` at any depth of the JSON body), and a request
+/// that names two different pools, or whose body mentions a pool but is not strict JSON (what a
+/// lenient parser would read cannot be known), is refused: the decision must be about the pool
+/// the upstream will use.
+pub(super) fn pool_of(
+    o: &Original<'_>,
+    params: &[(String, String)],
+) -> Result<Option<String>, ApiError> {
+    let mut found: Vec<String> = Vec::new();
+    for key in POOL_KEYS {
+        if let Some(v) = o.reading.target.query_value(key) {
+            found.push(v.to_owned());
+        }
+    }
+    for (k, v) in params {
+        if k == "pool_name" || k == "pool_id" {
+            found.push(v.clone());
+        }
+    }
+    if let Some(body) = o.body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) => body_pools(&v, &mut found),
+            Err(_) => {
+                let lower = body.to_ascii_lowercase();
+                let mentions = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
+                if mentions(b"pool") || mentions(b"cluster") {
+                    return Err(ApiError::bad_request(
+                        "invalid request body: it names a pool but is not strict JSON (RFC 8259, UTF-8 without a byte-order mark), so the pool the service would read cannot be known; send plain JSON",
+                    ));
+                }
+            }
+        }
+    }
+    found.retain(|v| !v.is_empty());
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        many => Err(ApiError::bad_request(format!(
+            "the request names more than one pool ({}): name the pool once",
+            many.join(", ")
+        ))),
+    }
+}
+
+/// Every pool named in a JSON body: string members named in [`POOL_KEYS`] and `pool.id`, at any
+/// depth, in objects and arrays.
+pub(super) fn body_pools(v: &Value, found: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if POOL_KEYS.contains(&k.as_str())
+                    && let Value::String(s) = child
+                {
+                    found.push(s.clone());
+                }
+                if k == "pool"
+                    && let Some(Value::String(s)) = child.get("id")
+                {
+                    found.push(s.clone());
+                }
+                body_pools(child, found);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                body_pools(item, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The request context of an enforced request (docs/gateway.md lists every key).
+pub(super) fn request_context(
+    caller: &Caller,
+    o: &Original<'_>,
+    params: &[(String, String)],
+    actions: &[&str],
+    target: &RouteTarget,
+) -> Result<Context, ApiError> {
+    // the keys every decision gets (crate::context), then the ModelArts request's own
+    let facts = crate::context::RequestFacts {
+        region: target.region.clone(),
+        source_ip: o.site.source_ip,
+        secure: o.secure,
+        user_agent: o
+            .site
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let mut ctx = crate::context::base(caller, &facts);
+    if let Some(pid) = params.iter().find(|(k, _)| k == "project_id") {
+        ctx.insert("g:ProjectId", pid.1.clone());
+    }
+    let pool = pool_of(o, params)?;
+    if let Some(p) = &pool {
+        ctx.insert("modelarts:poolId", p.clone());
+    }
+    if actions.iter().any(|a| POOL_TYPED.contains(a)) || pool.is_some() {
+        ctx.insert(
+            "modelarts:poolType",
+            if pool.is_some() {
+                "dedicated"
+            } else {
+                "public"
+            },
+        );
+    }
+    Ok(ctx)
+}
