@@ -38,9 +38,8 @@
 //! (`docs/gateway.md`, "Headers an upstream may trust").
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -263,13 +262,11 @@ impl Upstream {
     }
 }
 
-/// Gateway state: the server state, the upstream (proxy mode) and a project cache.
+/// Gateway state: the server state and the upstream (proxy mode).
 #[derive(Clone)]
 struct Gateway {
     state: AppState,
     upstream: Option<Upstream>,
-    /// project id -> (account, region); projects never change owner.
-    projects: Arc<RwLock<HashMap<String, RouteTarget>>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -371,7 +368,6 @@ pub(crate) fn auth_router<S>(state: &AppState) -> Router<S> {
     let gw = Gateway {
         state: state.clone(),
         upstream: None,
-        projects: Arc::default(),
     };
     Router::new()
         // the two methods of its `ENDPOINTS` rows (nginx sends a GET subrequest)
@@ -388,7 +384,6 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
     let gw = Gateway {
         state,
         upstream: Some(upstream),
-        projects: Arc::default(),
     };
     let router = Router::new()
         .fallback(dispatch)
@@ -814,24 +809,8 @@ async fn refusal_for_nginx(e: ApiError) -> Response {
 impl Gateway {
     /// The account and region of a project id.
     async fn project(&self, id: &str) -> Result<Option<RouteTarget>, ApiError> {
-        if let Ok(cache) = self.projects.read()
-            && let Some(t) = cache.get(id)
-        {
-            return Ok(Some(t.clone()));
-        }
-        match self.state.store().get_project(id).await {
-            Ok(p) => {
-                let t = RouteTarget::new(p.region, p.account_id);
-                if let Ok(mut cache) = self.projects.write()
-                    && cache.len() < 100_000
-                {
-                    cache.insert(id.to_owned(), t.clone());
-                }
-                Ok(Some(t))
-            }
-            Err(iam_store::StoreError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let project = self.state.project(id).await?;
+        Ok(project.map(|p| RouteTarget::new(p.region, p.account_id)))
     }
 }
 
@@ -1006,7 +985,7 @@ async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allowed, ApiErr
     };
     // 4. decide every action
     let snapshot = st.snapshot();
-    let principal = snapshot.caller_set(&caller)?;
+    let principal = st.caller_set(&snapshot, &caller)?;
     let set = &principal.policies;
     let mut first_resource = String::new();
     for (i, (action, resource)) in resolved

@@ -24,6 +24,7 @@ mod analyzer;
 pub mod assistant_api;
 mod audit;
 mod auth;
+mod cache;
 mod canonical_request;
 pub mod config;
 mod context;
