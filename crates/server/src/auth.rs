@@ -16,11 +16,13 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use iam_policy::{Context, Decision};
 use iam_signing::{IncomingRequest, Payload, SecretInfo, Verifier};
 use time::OffsetDateTime;
 
 use crate::endpoints::{Authz, EntityKind, Key, Sources, Target};
 use crate::error::ApiError;
+use crate::snapshot::{Principal, Snapshot};
 use crate::state::AppState;
 
 /// Who is calling, as established by the signature.
@@ -120,86 +122,64 @@ impl CachedCredential {
 /// for one snapshot revision, and the API calls already allowed for it at that revision.
 mod local {
     use std::cell::RefCell;
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use super::CachedCredential;
+    use crate::cache::{
+        ALLOWED_CALL_PATH_MAX, RevisionCache, THREAD_ALLOWED_CALLS_MAX, THREAD_CREDENTIALS_MAX,
+    };
 
-    /// Most credentials per thread; beyond, requests use the shared cache.
-    const ENTRIES_MAX: usize = 1024;
-    /// Most API calls remembered per credential.
-    const CALLS_MAX: usize = 64;
-    /// Longest path remembered.
-    const PATH_MAX: usize = 256;
-
-    /// Which cache: the `AppState` instance and the snapshot revision.
-    pub(super) type Generation = (u64, i64);
-
-    #[derive(Default)]
-    struct Credentials {
-        generation: Generation,
-        entries: HashMap<String, Entry>,
+    /// The generation of a per-thread cache: the `AppState` instance and the snapshot revision.
+    /// Revisions of one instance are ordered; two instances' generations are not (a thread that
+    /// serves another state empties its cache instead of keeping the first state's entries).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(super) struct Generation {
+        pub(super) instance: u64,
+        pub(super) revision: i64,
     }
 
-    struct Entry {
-        credential: Arc<CachedCredential>,
-        /// (method, path) -> number of actions decided, all allowed at `revision`.
-        allowed: hashbrown::HashMap<(String, String), usize>,
+    impl PartialOrd for Generation {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            (self.instance == other.instance).then(|| self.revision.cmp(&other.revision))
+        }
     }
 
-    /// A borrowed key of `Entry::allowed`: hashes like the owned pair.
+    /// An allowed API call: access key, method, canonical path.
+    type CallKey = (String, String, String);
+
+    /// A borrowed [`CallKey`]: hashes like the owned triple.
     #[derive(Hash)]
-    struct CallKey<'a>(&'a str, &'a str);
+    struct Call<'a>(&'a str, &'a str, &'a str);
 
-    impl hashbrown::Equivalent<(String, String)> for CallKey<'_> {
-        fn equivalent(&self, key: &(String, String)) -> bool {
-            self.0 == key.0 && self.1 == key.1
+    impl hashbrown::Equivalent<CallKey> for Call<'_> {
+        fn equivalent(&self, key: &CallKey) -> bool {
+            self.0 == key.0 && self.1 == key.1 && self.2 == key.2
         }
     }
 
     thread_local! {
-        static CREDENTIALS: RefCell<Credentials> = RefCell::new(Credentials::default());
-    }
-
-    /// Runs `f` on this thread's cache of `generation`: emptied first when it held another
-    /// state's or an older revision's entries; left alone (and `f` not run) when it already
-    /// holds a newer revision than a late request asks for.
-    fn with<R>(generation: Generation, f: impl FnOnce(&mut Credentials) -> Option<R>) -> Option<R> {
-        CREDENTIALS
-            .try_with(|cell| {
-                let mut cache = cell.try_borrow_mut().ok()?;
-                if cache.generation != generation {
-                    let (instance, revision) = generation;
-                    if cache.generation.0 == instance && cache.generation.1 > revision {
-                        return None;
-                    }
-                    cache.entries.clear();
-                    cache.generation = generation;
-                }
-                f(&mut cache)
-            })
-            .ok()
-            .flatten()
+        /// access key -> this thread's copy of its credential.
+        static CREDENTIALS: RefCell<RevisionCache<Generation, String, Arc<CachedCredential>>> =
+            RefCell::new(RevisionCache::new(THREAD_CREDENTIALS_MAX));
+        /// (access key, method, path) -> number of actions decided, all allowed.
+        static ALLOWED: RefCell<RevisionCache<Generation, CallKey, usize>> =
+            RefCell::new(RevisionCache::new(THREAD_ALLOWED_CALLS_MAX));
     }
 
     /// This thread's copy of the credential of `ak` in `generation`.
     pub(super) fn credential(ak: &str, generation: Generation) -> Option<Arc<CachedCredential>> {
-        with(generation, |c| {
-            c.entries.get(ak).map(|e| Arc::clone(&e.credential))
-        })
+        CREDENTIALS
+            .try_with(|c| c.try_borrow().ok()?.get(generation, ak).cloned())
+            .ok()
+            .flatten()
     }
 
     /// Keeps a copy of `credential` (resolved in `generation`) for this thread.
     pub(super) fn keep(ak: &str, generation: Generation, credential: &CachedCredential) {
-        with(generation, |c| {
-            if c.entries.len() < ENTRIES_MAX {
-                let entry = Entry {
-                    credential: Arc::new(credential.copy()),
-                    allowed: hashbrown::HashMap::new(),
-                };
-                c.entries.insert(ak.to_owned(), entry);
+        let _ = CREDENTIALS.try_with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                c.insert(generation, ak.to_owned(), Arc::new(credential.copy()));
             }
-            Some(())
         });
     }
 
@@ -210,13 +190,15 @@ mod local {
         method: &str,
         path: &str,
     ) -> Option<usize> {
-        with(generation, |c| {
-            c.entries
-                .get(ak)?
-                .allowed
-                .get(&CallKey(method, path))
-                .copied()
-        })
+        ALLOWED
+            .try_with(|c| {
+                c.try_borrow()
+                    .ok()?
+                    .get(generation, &Call(ak, method, path))
+                    .copied()
+            })
+            .ok()
+            .flatten()
     }
 
     /// Remembers that the `actions` of an API call were all allowed for `ak` in `generation`.
@@ -228,17 +210,14 @@ mod local {
         path: &str,
         actions: usize,
     ) {
-        if path.len() > PATH_MAX {
+        if path.len() > ALLOWED_CALL_PATH_MAX {
             return;
         }
-        with(generation, |c| {
-            let entry = c.entries.get_mut(ak)?;
-            if entry.allowed.len() < CALLS_MAX {
-                entry
-                    .allowed
-                    .insert((method.to_owned(), path.to_owned()), actions);
+        let _ = ALLOWED.try_with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                let key = (ak.to_owned(), method.to_owned(), path.to_owned());
+                c.insert(generation, key, actions);
             }
-            Some(())
         });
     }
 
@@ -262,78 +241,89 @@ mod local {
             }
         }
 
+        fn g(instance: u64, revision: i64) -> Generation {
+            Generation { instance, revision }
+        }
+
         #[test]
         fn entries_live_for_one_state_and_revision() {
-            let (a, b) = ((1, 5), (1, 6));
+            let (a, b) = (g(1, 5), g(1, 6));
             keep("AK", a, &sample("AK"));
             remember_allowed("AK", a, "GET", "/v5/users", 1);
-            let found = credential("AK", a).unwrap();
-            assert_eq!(found.caller.access_key_id, "AK");
+            assert!(credential("AK", a).is_some());
             assert_eq!(allowed("AK", a, "GET", "/v5/users"), Some(1));
             assert_eq!(allowed("AK", a, "POST", "/v5/users"), None);
             assert_eq!(allowed("AK2", a, "GET", "/v5/users"), None);
-            // a newer revision empties the cache
+            // a newer revision does not see them
             assert!(credential("AK", b).is_none());
             assert_eq!(allowed("AK", b, "GET", "/v5/users"), None);
+            keep("AK", b, &sample("AK"));
+            assert!(credential("AK", b).is_some());
             // a late request of the older revision neither reads nor refills it
             keep("AK", a, &sample("AK"));
             assert!(credential("AK", a).is_none());
-            keep("AK", b, &sample("AK"));
             assert!(credential("AK", b).is_some());
             // another state in the same process (at any revision) never sees these entries
-            assert!(credential("AK", (2, 6)).is_none());
-            assert!(credential("AK", (2, 7)).is_none());
+            assert!(credential("AK", g(2, 6)).is_none());
+            assert!(credential("AK", g(2, 7)).is_none());
+            // and replaces them when it keeps its own
+            keep("AK", g(2, 1), &sample("AK"));
+            assert!(credential("AK", g(2, 1)).is_some());
+            assert!(credential("AK", b).is_none());
         }
 
         #[test]
         fn the_copy_owns_its_caller() {
             let shared = sample("AK");
-            keep("AK", (3, 1), &shared);
-            let mine = credential("AK", (3, 1)).unwrap();
+            keep("AK", g(3, 1), &shared);
+            let mine = credential("AK", g(3, 1)).unwrap();
             assert!(!Arc::ptr_eq(&mine.caller, &shared.caller));
             assert_eq!(mine.caller.urn, shared.caller.urn);
         }
 
         #[test]
         fn calls_are_remembered_within_bounds() {
-            let g = (4, 1);
-            // nothing is remembered for a credential this thread does not hold
-            remember_allowed("AK", g, "GET", "/x", 1);
-            keep("AK", g, &sample("AK"));
-            assert_eq!(allowed("AK", g, "GET", "/x"), None);
-            let long = format!("/{}", "p".repeat(PATH_MAX));
+            let g = g(4, 1);
+            let long = format!("/{}", "p".repeat(ALLOWED_CALL_PATH_MAX));
             remember_allowed("AK", g, "GET", &long, 1);
             assert_eq!(allowed("AK", g, "GET", &long), None);
-            for i in 0..CALLS_MAX + 10 {
+            for i in 0..THREAD_ALLOWED_CALLS_MAX + 10 {
                 remember_allowed("AK", g, "GET", &format!("/v5/users/{i}"), 1);
             }
-            let kept = (0..CALLS_MAX + 10)
+            let kept = (0..THREAD_ALLOWED_CALLS_MAX + 10)
                 .filter(|i| allowed("AK", g, "GET", &format!("/v5/users/{i}")).is_some())
                 .count();
-            assert_eq!(kept, CALLS_MAX);
-            for i in 0..ENTRIES_MAX + 10 {
+            assert_eq!(kept, THREAD_ALLOWED_CALLS_MAX);
+            for i in 0..THREAD_CREDENTIALS_MAX + 10 {
                 keep(&format!("K{i}"), g, &sample("K"));
             }
-            let held = (0..ENTRIES_MAX + 10)
+            let held = (0..THREAD_CREDENTIALS_MAX + 10)
                 .filter(|i| credential(&format!("K{i}"), g).is_some())
                 .count();
-            assert_eq!(held, ENTRIES_MAX - 1); // "AK" holds one place
+            assert_eq!(held, THREAD_CREDENTIALS_MAX);
         }
 
         #[test]
         fn call_keys_find_the_owned_entries_they_equal() {
-            let mut calls = hashbrown::HashMap::new();
-            calls.insert(("GET".to_owned(), "/v5/users".to_owned()), 1_usize);
-            calls.insert(("POST".to_owned(), "/v5/users".to_owned()), 2);
-            assert_eq!(calls.get(&CallKey("GET", "/v5/users")), Some(&1));
-            assert_eq!(calls.get(&CallKey("POST", "/v5/users")), Some(&2));
-            for (method, path) in [
-                ("DELETE", "/v5/users"),
-                ("GET", "/v5/users/"),
-                ("GET/", "v5/users"),
-                ("", "GET/v5/users"),
+            let mut calls: RevisionCache<i64, CallKey, usize> = RevisionCache::new(8);
+            let own = |m: &str, p: &str| ("AK".to_owned(), m.to_owned(), p.to_owned());
+            calls.insert(1, own("GET", "/v5/users"), 1);
+            calls.insert(1, own("POST", "/v5/users"), 2);
+            assert_eq!(calls.get(1, &Call("AK", "GET", "/v5/users")), Some(&1));
+            assert_eq!(calls.get(1, &Call("AK", "POST", "/v5/users")), Some(&2));
+            for (ak, method, path) in [
+                ("AK", "DELETE", "/v5/users"),
+                ("AK", "GET", "/v5/users/"),
+                ("AK", "GET/", "v5/users"),
+                ("AK", "", "GET/v5/users"),
+                ("AKGET", "", "/v5/users"),
+                ("AK2", "GET", "/v5/users"),
             ] {
-                assert_eq!(calls.get(&CallKey(method, path)), None, "{method} {path}");
+                assert_eq!(
+                    calls.get(1, &Call(ak, method, path)),
+                    None,
+                    "{ak} {method} {path}"
+                );
             }
         }
     }
@@ -508,7 +498,10 @@ async fn lookup(
     now: OffsetDateTime,
 ) -> Result<Option<Arc<CachedCredential>>, ApiError> {
     let revision = state.current().revision();
-    let generation = (state.instance(), revision);
+    let generation = local::Generation {
+        instance: state.instance(),
+        revision,
+    };
     if let Some(c) = local::credential(ak, generation) {
         return Ok(Some(c));
     }
@@ -527,8 +520,7 @@ async fn lookup_shared(
     revision: i64,
 ) -> Result<Option<Arc<CachedCredential>>, ApiError> {
     if let Ok(cache) = state.credentials().read()
-        && cache.revision == revision
-        && let Some(c) = cache.entries.get(ak)
+        && let Some(c) = cache.get(revision, ak)
     {
         return Ok(Some(Arc::clone(c)));
     }
@@ -589,13 +581,7 @@ async fn lookup_shared(
     if let Some(c) = &found
         && let Ok(mut cache) = state.credentials().write()
     {
-        if cache.revision != revision {
-            cache.entries.clear();
-            cache.revision = revision;
-        }
-        if cache.entries.len() < 10_000 {
-            cache.entries.insert(ak.to_owned(), Arc::clone(c));
-        }
+        cache.insert(revision, ak.to_owned(), Arc::clone(c));
     }
     Ok(found)
 }
@@ -613,7 +599,10 @@ fn authorize_route(
     sources: Sources,
 ) -> Result<(), ApiError> {
     let snapshot = state.current();
-    let generation = (state.instance(), snapshot.revision());
+    let generation = local::Generation {
+        instance: state.instance(),
+        revision: snapshot.revision(),
+    };
     // The remembered answers are keyed by method and canonical path: only for targets named by
     // the path (a body target differs from call to call).
     let cacheable_target = sources.target == Target::Path;
@@ -625,11 +614,7 @@ fn authorize_route(
             call.canonical_path,
         )
     {
-        crate::telemetry::count_decisions(
-            crate::telemetry::Source::Api,
-            iam_policy::Decision::Allow,
-            actions,
-        );
+        crate::telemetry::count_decisions(crate::telemetry::Source::Api, Decision::Allow, actions);
         return Ok(());
     }
     let catalog = iam_catalog::Catalog::builtin();
@@ -680,9 +665,9 @@ fn authorize_route(
                 )
             }
         };
-        snapshot.authorize_api_call_in(caller, action, &resource, &ctx)?;
+        state.authorize_api_call_in(&snapshot, caller, action, &resource, &ctx)?;
     }
-    if cacheable_target && snapshot.api_calls_cacheable(caller) {
+    if cacheable_target && state.api_calls_cacheable(&snapshot, caller) {
         let actions = resolved.actions.len();
         local::remember_allowed(
             &caller.access_key_id,
@@ -699,7 +684,7 @@ fn authorize_route(
 /// with that id in the caller's account, or the catalog's rendering (with the decoded id) when
 /// there is none (the handler then answers 404 and acts on nothing).
 fn path_resource(
-    snapshot: &crate::snapshot::Snapshot,
+    snapshot: &Snapshot,
     resolved: &iam_catalog::ResolvedRoute<'_>,
     action: Option<&iam_catalog::Action>,
     rendered: &str,
@@ -725,5 +710,114 @@ fn body_member(body: &[u8], field: &str) -> Result<String, ApiError> {
         _ => Err(ApiError::bad_request(format!(
             "invalid request body: `{field}` (a non-empty string) is required"
         ))),
+    }
+}
+
+/// Decisions on API calls, on a snapshot with the state's caches and store.
+impl AppState {
+    /// The engine principal of an API caller with its policy set: the stored user, or for an
+    /// agency session the set compiled once per revision (the sessions cache).
+    pub(crate) fn caller_set(
+        &self,
+        snapshot: &Snapshot,
+        caller: &Caller,
+    ) -> Result<Arc<Principal>, ApiError> {
+        match &caller.kind {
+            CallerKind::User { user_id, .. } => snapshot.user_principal(user_id),
+            CallerKind::Session { .. } => {
+                let revision = snapshot.revision();
+                if let Ok(cache) = self.sessions().read()
+                    && let Some(p) = cache.get(revision, caller.access_key_id.as_str())
+                {
+                    return Ok(Arc::clone(p));
+                }
+                let p = Arc::new(snapshot.session_principal(caller)?);
+                if let Ok(mut cache) = self.sessions().write() {
+                    cache.insert(revision, caller.access_key_id.clone(), Arc::clone(&p));
+                }
+                Ok(p)
+            }
+        }
+    }
+
+    /// Authorizes one action of an API call on the current snapshot with the request's keys;
+    /// a deny is the 403 answer.
+    pub(crate) fn authorize_api_call(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        let ctx = crate::context::base(caller, &crate::context::current_facts());
+        self.authorize_api_call_in(&self.current(), caller, action, resource, &ctx)
+    }
+
+    /// [`AppState::authorize_api_call`] on `snapshot` with the request context given.
+    pub(crate) fn authorize_api_call_in(
+        &self,
+        snapshot: &Snapshot,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> Result<(), ApiError> {
+        let principal = self.caller_set(snapshot, caller)?;
+        let set = &principal.policies;
+        let req = iam_policy::Request {
+            action,
+            resource,
+            context: ctx,
+        };
+        let started = std::time::Instant::now();
+        let decision = set.decide(&principal.engine, &req);
+        crate::telemetry::record_decision(
+            crate::telemetry::Source::Api,
+            decision,
+            started.elapsed().as_secs_f64(),
+        );
+        if decision == Decision::Allow {
+            return Ok(());
+        }
+        let explanation = set.explain(&principal.engine, &req);
+        let message = explanation.message.clone().unwrap_or_else(|| {
+            iam_policy::denial_message(decision, iam_policy::Layer::Identity, &principal.urn, &req)
+        });
+        let encoded = crate::api::sts::seal_denial(
+            self.store(),
+            &caller.account_id,
+            &principal.urn,
+            action,
+            resource,
+            &explanation,
+            ctx,
+        );
+        Err(ApiError::forbidden(message, encoded))
+    }
+
+    /// The decision on one action of an API call on the current snapshot, with the request's
+    /// keys (no answer, no log): for callers that must tell an explicit deny from an implicit
+    /// one.
+    pub(crate) fn api_call_decision(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+    ) -> Result<Decision, ApiError> {
+        let principal = self.caller_set(&self.current(), caller)?;
+        let ctx = crate::context::base(caller, &crate::context::current_facts());
+        let req = iam_policy::Request {
+            action,
+            resource,
+            context: &ctx,
+        };
+        Ok(principal.policies.decide(&principal.engine, &req))
+    }
+
+    /// Whether the answers to `caller`'s API calls may be remembered until the next snapshot:
+    /// its policies hold no condition, so the request context (the only input besides the
+    /// snapshot) cannot change them.
+    fn api_calls_cacheable(&self, snapshot: &Snapshot, caller: &Caller) -> bool {
+        self.caller_set(snapshot, caller)
+            .is_ok_and(|principal| !principal.conditional)
     }
 }

@@ -23,6 +23,7 @@
 mod api;
 mod audit;
 mod auth;
+mod cache;
 mod canonical_request;
 pub mod config;
 mod context;

@@ -4,6 +4,10 @@
 //! each user gets a ready [`PolicySet`] (its own and its groups' identity policies, plus the SCP
 //! levels of its account). A decision is then a map lookup and `PolicySet::decide`.
 //!
+//! The snapshot is plain data: no lock, no cache, no store handle. What is derived from it per
+//! caller (the compiled policy set of an agency session) is cached in `AppState` by revision
+//! (`crate::cache`).
+//!
 //! **Fail closed:** a stored document the engine cannot parse (it was validated on write, so this
 //! only happens if the grammar changed) is replaced by a deny-everything policy and logged.
 
@@ -11,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use iam_policy::case::{Case, CaseResult, RouteAction, RouteResolver, run_case};
-use iam_policy::{Context, Decision, Policy, PolicyId, PolicyKind, PolicySet, Request};
+use iam_policy::{Context, Policy, PolicyId, PolicyKind, PolicySet, Request};
 use iam_store::{OrgPolicyType, PrincipalType, Store, StoreError, StoreState};
 use serde_json::Value;
 
@@ -62,12 +66,6 @@ pub struct Snapshot {
     principal_accounts: HashMap<(PrincipalType, String), String>,
     /// (path parameter, id) -> URN of the entity, for resource URNs of API calls
     entity_urns: HashMap<(EntityKind, String), String>,
-    /// Seals `encoded_authorization_message`s with the store's master key (`None` in
-    /// snapshots built without a store).
-    sealer: Option<Store>,
-    /// Compiled policy sets of agency sessions seen at this revision, by access key (a new
-    /// snapshot starts empty, so sessions always follow the agency's current policies).
-    sessions: std::sync::RwLock<HashMap<String, Arc<Principal>>>,
 }
 
 fn compile(id: &str, doc: &str, kind: PolicyKind) -> Option<(PolicyId, Arc<Policy>)> {
@@ -86,9 +84,7 @@ impl Snapshot {
     /// Loads and compiles the store's current state.
     pub async fn load(store: &Store, _region: &str) -> Result<Self, StoreError> {
         let state = store.load_state().await?;
-        let mut snapshot = Self::build(&state);
-        snapshot.sealer = Some(store.clone());
-        Ok(snapshot)
+        Ok(Self::build(&state))
     }
 
     /// Compiles a loaded state.
@@ -294,8 +290,6 @@ impl Snapshot {
             members,
             principal_accounts,
             entity_urns,
-            sealer: None,
-            sessions: std::sync::RwLock::default(),
         }
     }
 
@@ -321,143 +315,59 @@ impl Snapshot {
         )
     }
 
-    /// The engine principal of an API caller with its policy set (for agency sessions the
-    /// agency's policies, the session policies and the SCPs, compiled once per snapshot).
-    pub(crate) fn caller_set(&self, caller: &Caller) -> Result<Arc<Principal>, ApiError> {
-        match &caller.kind {
-            CallerKind::User { user_id, .. } => self.users.get(user_id).cloned().ok_or_else(|| {
-                ApiError::unauthenticated("the user no longer exists or is disabled")
-            }),
-            CallerKind::Session {
-                agency_id,
-                session_policy,
-                ..
-            } => {
-                if let Ok(cache) = self.sessions.read()
-                    && let Some(p) = cache.get(&caller.access_key_id)
-                {
-                    return Ok(Arc::clone(p));
-                }
-                let agency = self.agencies.get(agency_id).ok_or_else(|| {
-                    ApiError::unauthenticated("the assumed agency no longer exists")
-                })?;
-                let session = match session_policy {
-                    Some(stored) => crate::api::sts::decode_session_policies(stored)
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, doc)| {
-                            compile(&format!("session-{i}"), doc, PolicyKind::Session)
-                        })
-                        .collect(),
-                    None => Vec::new(),
-                };
-                let levels = self
-                    .scp_levels
-                    .get(&agency.account_id)
-                    .cloned()
-                    .unwrap_or_default();
-                let set = PolicySet::new(agency.identity.clone(), levels, session);
-                let p = Arc::new(Principal {
-                    urn: caller.urn.clone(),
-                    user_id: None,
-                    account_id: caller.account_id.clone(),
-                    engine: iam_policy::Principal {
-                        urn: caller.urn.clone(),
-                        account_id: caller.account_id.clone(),
-                        is_root_user: false,
-                        is_management_account: self.management.contains(&caller.account_id),
-                    },
-                    conditional: set.has_conditions(),
-                    policies: set,
-                });
-                if let Ok(mut cache) = self.sessions.write()
-                    && cache.len() < 10_000
-                {
-                    cache.insert(caller.access_key_id.clone(), Arc::clone(&p));
-                }
-                Ok(p)
-            }
-        }
+    /// The stored (enabled) user an API caller signs as, with its policy set.
+    pub(crate) fn user_principal(&self, user_id: &str) -> Result<Arc<Principal>, ApiError> {
+        self.users
+            .get(user_id)
+            .cloned()
+            .ok_or_else(|| ApiError::unauthenticated("the user no longer exists or is disabled"))
     }
 
-    /// Authorizes one action of an API call; a deny is the 403 answer.
-    pub fn authorize_api_call(
-        &self,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-    ) -> Result<(), ApiError> {
-        let ctx = crate::context::base(caller, &crate::context::current_facts());
-        self.authorize_api_call_in(caller, action, resource, &ctx)
-    }
-
-    /// [`Snapshot::authorize_api_call`] with the request context given.
-    pub fn authorize_api_call_in(
-        &self,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-        ctx: &Context,
-    ) -> Result<(), ApiError> {
-        let principal = self.caller_set(caller)?;
-        let set = &principal.policies;
-        let req = Request {
-            action,
-            resource,
-            context: ctx,
+    /// The engine principal of an agency session with its policy set, compiled: the agency's
+    /// policies, the session policies and the SCPs of its account (`AppState::caller_set`
+    /// caches it for the revision).
+    pub(crate) fn session_principal(&self, caller: &Caller) -> Result<Principal, ApiError> {
+        let CallerKind::Session {
+            agency_id,
+            session_policy,
+            ..
+        } = &caller.kind
+        else {
+            return Err(ApiError::unauthenticated(
+                "the caller is not an agency session",
+            ));
         };
-        let started = std::time::Instant::now();
-        let decision = set.decide(&principal.engine, &req);
-        crate::telemetry::record_decision(
-            crate::telemetry::Source::Api,
-            decision,
-            started.elapsed().as_secs_f64(),
-        );
-        if decision == Decision::Allow {
-            return Ok(());
-        }
-        let explanation = set.explain(&principal.engine, &req);
-        let message = explanation.message.clone().unwrap_or_else(|| {
-            iam_policy::denial_message(decision, iam_policy::Layer::Identity, &principal.urn, &req)
-        });
-        let encoded = self.sealer.as_ref().and_then(|store| {
-            crate::api::sts::seal_denial(
-                store,
-                &caller.account_id,
-                &principal.urn,
-                action,
-                resource,
-                &explanation,
-                ctx,
-            )
-        });
-        Err(ApiError::forbidden(message, encoded))
-    }
-
-    /// The decision on one action of an API call, with the request's keys (no answer, no log):
-    /// for callers that must tell an explicit deny from an implicit one.
-    pub(crate) fn api_call_decision(
-        &self,
-        caller: &Caller,
-        action: &str,
-        resource: &str,
-    ) -> Result<Decision, ApiError> {
-        let principal = self.caller_set(caller)?;
-        let ctx = crate::context::base(caller, &crate::context::current_facts());
-        let req = Request {
-            action,
-            resource,
-            context: &ctx,
+        let agency = self
+            .agencies
+            .get(agency_id)
+            .ok_or_else(|| ApiError::unauthenticated("the assumed agency no longer exists"))?;
+        let session = match session_policy {
+            Some(stored) => crate::api::sts::decode_session_policies(stored)
+                .iter()
+                .enumerate()
+                .filter_map(|(i, doc)| compile(&format!("session-{i}"), doc, PolicyKind::Session))
+                .collect(),
+            None => Vec::new(),
         };
-        Ok(principal.policies.decide(&principal.engine, &req))
-    }
-
-    /// Whether the answers to `caller`'s API calls may be remembered until the next snapshot:
-    /// its policies hold no condition, so the request context (the only input besides the
-    /// snapshot) cannot change them.
-    pub(crate) fn api_calls_cacheable(&self, caller: &Caller) -> bool {
-        self.caller_set(caller)
-            .is_ok_and(|principal| !principal.conditional)
+        let levels = self
+            .scp_levels
+            .get(&agency.account_id)
+            .cloned()
+            .unwrap_or_default();
+        let set = PolicySet::new(agency.identity.clone(), levels, session);
+        Ok(Principal {
+            urn: caller.urn.clone(),
+            user_id: None,
+            account_id: caller.account_id.clone(),
+            engine: iam_policy::Principal {
+                urn: caller.urn.clone(),
+                account_id: caller.account_id.clone(),
+                is_root_user: false,
+                is_management_account: self.management.contains(&caller.account_id),
+            },
+            conditional: set.has_conditions(),
+            policies: set,
+        })
     }
 
     /// Whether a principal of `kind` and `id` belongs to `account`.
@@ -531,25 +441,34 @@ pub(crate) fn add_defaults(ctx: &mut Context) {
 }
 
 /// The time for `g:CurrentTime`: RFC 3339 UTC to the second (`2026-11-23T13:30:05Z`), the
-/// precision of AWS's `aws:CurrentTime`. Formatted once a second per thread, not per decision.
+/// precision of AWS's `aws:CurrentTime`. Formatted once a second per thread, not per decision:
+/// a [`RevisionCache`](crate::cache::RevisionCache) whose generation is the second.
 pub fn current_time() -> String {
+    use crate::cache::{RevisionCache, TIME_STRINGS_MAX};
     thread_local! {
-        static CACHE: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+        static CACHE: std::cell::RefCell<RevisionCache<i64, (), String>> =
+            std::cell::RefCell::new(RevisionCache::new(TIME_STRINGS_MAX));
     }
     let now = time::OffsetDateTime::now_utc();
     let second = now.unix_timestamp();
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.0 != second {
-            let (y, m, d) = (now.year(), u8::from(now.month()), now.day());
-            let (h, min, s) = (now.hour(), now.minute(), now.second());
-            *cache = (
-                second,
-                format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}Z"),
-            );
-        }
-        cache.1.clone()
-    })
+    let format = || {
+        let (y, m, d) = (now.year(), u8::from(now.month()), now.day());
+        let (h, min, s) = (now.hour(), now.minute(), now.second());
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}Z")
+    };
+    CACHE
+        .try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            if let Some(t) = cache.get(second, &()) {
+                return Some(t.clone());
+            }
+            let t = format();
+            cache.insert(second, (), t.clone());
+            Some(t)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(format)
 }
 
 /// The catalog's route table as the case runner's route resolver.

@@ -5,7 +5,6 @@
 //! snapshot is rebuilt from `Store::load_state` and swapped in *before* the write answers, so the
 //! next request of any client sees it (read-your-writes).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -14,8 +13,10 @@ use arc_swap::ArcSwap;
 use iam_store::{Store, StoreError};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::auth::CachedCredential;
+use crate::cache::{PROJECTS_MAX, RevisionCache, SESSIONS_MAX, SHARED_CREDENTIALS_MAX};
 use crate::error::ApiError;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Principal, Snapshot};
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -32,20 +33,23 @@ struct Inner {
     write_lock: tokio::sync::Mutex<()>,
     metrics: Option<PrometheusHandle>,
     region: String,
-    /// Verified-credential cache: access key id -> secret and owner, cleared on every write.
-    credentials: RwLock<CredentialCache>,
+    /// Credentials: access key id -> secret and caller, by revision (docs/server.md "Caches").
+    credentials: RwLock<RevisionCache<i64, String, Arc<CachedCredential>>>,
+    /// Agency sessions: access key id -> compiled policy set, by revision.
+    sessions: RwLock<RevisionCache<i64, String, Arc<Principal>>>,
+    /// Projects: project id -> (account, region), by revision.
+    projects: RwLock<RevisionCache<i64, String, Project>>,
     /// Decision-log writer of enforced requests (gateway, STS).
     audit: crate::audit::AuditLog,
-    /// The gateway's project cache (project id -> account and region).
-    projects: crate::gateway::Projects,
 }
 
 static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-#[derive(Default)]
-pub(crate) struct CredentialCache {
-    pub(crate) revision: i64,
-    pub(crate) entries: HashMap<String, Arc<crate::auth::CachedCredential>>,
+/// A project: the account it belongs to and its region.
+#[derive(Debug, Clone)]
+pub(crate) struct Project {
+    pub(crate) account_id: String,
+    pub(crate) region: String,
 }
 
 impl std::fmt::Debug for AppState {
@@ -71,9 +75,10 @@ impl AppState {
                 write_lock: tokio::sync::Mutex::new(()),
                 metrics: crate::telemetry::metrics_handle(),
                 region,
-                credentials: RwLock::new(CredentialCache::default()),
+                credentials: RwLock::new(RevisionCache::new(SHARED_CREDENTIALS_MAX)),
+                sessions: RwLock::new(RevisionCache::new(SESSIONS_MAX)),
+                projects: RwLock::new(RevisionCache::new(PROJECTS_MAX)),
                 audit,
-                projects: crate::gateway::Projects::default(),
             }),
         })
     }
@@ -113,12 +118,36 @@ impl AppState {
         &self.inner.audit
     }
 
-    pub(crate) fn projects(&self) -> &crate::gateway::Projects {
-        &self.inner.projects
+    pub(crate) fn credentials(&self) -> &RwLock<RevisionCache<i64, String, Arc<CachedCredential>>> {
+        &self.inner.credentials
     }
 
-    pub(crate) fn credentials(&self) -> &RwLock<CredentialCache> {
-        &self.inner.credentials
+    pub(crate) fn sessions(&self) -> &RwLock<RevisionCache<i64, String, Arc<Principal>>> {
+        &self.inner.sessions
+    }
+
+    /// The project `id` (`None` when there is none), through the projects cache.
+    pub(crate) async fn project(&self, id: &str) -> Result<Option<Project>, ApiError> {
+        let revision = self.current().revision();
+        if let Ok(cache) = self.inner.projects.read()
+            && let Some(p) = cache.get(revision, id)
+        {
+            return Ok(Some(p.clone()));
+        }
+        match self.inner.store.get_project(id).await {
+            Ok(p) => {
+                let project = Project {
+                    account_id: p.account_id,
+                    region: p.region,
+                };
+                if let Ok(mut cache) = self.inner.projects.write() {
+                    cache.insert(revision, id.to_owned(), project.clone());
+                }
+                Ok(Some(project))
+            }
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Runs one store write, then rebuilds and swaps the snapshot before returning. Writes are
@@ -148,10 +177,8 @@ impl AppState {
             .await
             .map_err(ApiError::internal)?;
         metrics::gauge!(crate::telemetry::SNAPSHOT_REVISION).set(snapshot.revision() as f64);
+        // every cache is keyed by revision: entries of the previous one are unreachable now
         self.inner.snapshot.store(Arc::new(snapshot));
-        if let Ok(mut cache) = self.inner.credentials.write() {
-            cache.entries.clear();
-        }
         metrics::histogram!(crate::telemetry::SNAPSHOT_REBUILD_SECONDS)
             .record(started.elapsed().as_secs_f64());
         Ok(())

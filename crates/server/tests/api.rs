@@ -510,6 +510,38 @@ async fn a_granted_user_may_call_the_api() {
     assert!(no.body["encoded_authorization_message"].is_string());
 }
 
+/// Every cache a signed call goes through (the shared and the per-thread credential caches, the
+/// remembered allowed calls, on the router and on the `/v1/authorize` fast lane) is filled, then
+/// the key is deleted: the very next call with it is refused (docs/server.md, "Caches").
+#[tokio::test]
+async fn a_deleted_access_key_is_refused_at_once() {
+    let app = TestApp::new().await;
+    let (uid, urn, key) = app.user_with_key("gina").await;
+    let doc = json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["iam:users:listUsersV5", "iam:decisions:authorize"]}]});
+    app.grant(&uid, "list-and-decide", doc).await;
+    let decide = json!({"principal": urn, "action": "modelarts:notebook:create"});
+    for _ in 0..3 {
+        let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let d = app
+            .call(&key, "POST", "/v1/authorize", &[], decide.clone())
+            .await;
+        assert_eq!(d.status, 200, "{}", d.body);
+    }
+    let del = app
+        .root(
+            "DELETE",
+            &format!("/v5/users/{uid}/access-keys/{}", key.ak),
+            Value::Null,
+        )
+        .await;
+    assert!(del.status.is_success(), "{}", del.body);
+    let a = app.call(&key, "GET", "/v5/users", &[], Value::Null).await;
+    assert_huawei_error(&a, 401, "APIGW.0301");
+    let d = app.call(&key, "POST", "/v1/authorize", &[], decide).await;
+    assert_huawei_error(&d, 401, "APIGW.0301");
+}
+
 /// Allowed API calls are remembered per snapshot for callers whose policies hold no condition:
 /// a write that takes the permission away denies the very next call, and a permission under a
 /// condition is decided afresh on every call.

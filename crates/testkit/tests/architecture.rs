@@ -1,6 +1,11 @@
 //! ARCHITECTURE.md's dependency table is true: every crate of the workspace is in it, with
 //! exactly the workspace crates its `Cargo.toml` lists under `[dependencies]`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -72,9 +77,15 @@ fn libraries_depend_on_no_binary_and_the_store_on_no_policy_crate() {
             assert!(!deps.contains("iam-cli"), "{krate} depends on the CLI");
         }
         if krate != "iam-cli" && krate != "iam-server" {
-            assert!(!deps.contains("iam-server"), "{krate} depends on the server");
+            assert!(
+                !deps.contains("iam-server"),
+                "{krate} depends on the server"
+            );
         }
-        assert!(!deps.contains("iam-testkit"), "{krate} depends on the testkit");
+        assert!(
+            !deps.contains("iam-testkit"),
+            "{krate} depends on the testkit"
+        );
     }
     for policy_crate in ["iam-policy", "iam-catalog", "iam-analyzer", "iam-assistant"] {
         assert!(!actual["iam-store"].contains(policy_crate));

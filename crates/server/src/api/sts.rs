@@ -526,14 +526,10 @@ const ASSUME_ACTIONS: [&str; 3] = [
 ];
 
 /// Refuses when the caller's policies explicitly deny any of [`ASSUME_ACTIONS`] on the agency.
-fn refuse_denied_assume(
-    snapshot: &crate::snapshot::Snapshot,
-    caller: &Caller,
-    agency_urn: &str,
-) -> ApiResult<()> {
+fn refuse_denied_assume(st: &AppState, caller: &Caller, agency_urn: &str) -> ApiResult<()> {
     for action in ASSUME_ACTIONS {
-        if snapshot.api_call_decision(caller, action, agency_urn)? == Decision::ExplicitDeny {
-            return snapshot.authorize_api_call(caller, action, agency_urn);
+        if st.api_call_decision(caller, action, agency_urn)? == Decision::ExplicitDeny {
+            return st.authorize_api_call(caller, action, agency_urn);
         }
     }
     Ok(())
@@ -549,9 +545,8 @@ pub(crate) async fn assume_agency(
     let now = OffsetDateTime::now_utc();
     let agency_urn = req.agency.urn.clone();
     // 1. the caller's own policies
-    let snapshot = st.snapshot();
-    if let Err(e) = refuse_denied_assume(&snapshot, caller, &agency_urn)
-        .and_then(|()| snapshot.authorize_api_call(caller, req.action, &agency_urn))
+    if let Err(e) = refuse_denied_assume(st, caller, &agency_urn)
+        .and_then(|()| st.authorize_api_call(caller, req.action, &agency_urn))
     {
         log_assume(st, caller, &req, "deny", Some("identity"), None, request_id).await;
         return Err(e);
@@ -1007,8 +1002,7 @@ async fn legacy_assume(
     let policy_text = id.policy.map(|p| p.to_string());
     // Either legacy action grants the call (reference §5.1: `iam:agencies:assume` for agencies,
     // `iam:tokens:assume` in ModelArts' dependency tables).
-    let snapshot = st.snapshot();
-    let action = if snapshot
+    let action = if st
         .authorize_api_call(&caller, "iam:agencies:assume", &agency.urn)
         .is_ok()
     {

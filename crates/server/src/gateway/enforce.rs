@@ -18,24 +18,8 @@ use crate::state::AppState;
 impl Gateway {
     /// The account and region of a project id.
     async fn project(&self, id: &str) -> Result<Option<RouteTarget>, ApiError> {
-        if let Ok(cache) = self.projects.read()
-            && let Some(t) = cache.get(id)
-        {
-            return Ok(Some(t.clone()));
-        }
-        match self.state.store().get_project(id).await {
-            Ok(p) => {
-                let t = RouteTarget::new(p.region, p.account_id);
-                if let Ok(mut cache) = self.projects.write()
-                    && cache.len() < 100_000
-                {
-                    cache.insert(id.to_owned(), t.clone());
-                }
-                Ok(Some(t))
-            }
-            Err(iam_store::StoreError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let project = self.state.project(id).await?;
+        Ok(project.map(|p| RouteTarget::new(p.region, p.account_id)))
     }
 }
 
@@ -142,7 +126,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     };
     // 4. decide every action
     let snapshot = st.snapshot();
-    let principal = snapshot.caller_set(&caller)?;
+    let principal = st.caller_set(&snapshot, &caller)?;
     let set = &principal.policies;
     let mut first_resource = "";
     for (i, (action, resource)) in resolved

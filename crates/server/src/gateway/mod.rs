@@ -45,17 +45,16 @@ mod metrics;
 mod nginx;
 mod proxy;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
 use axum::extract::State;
+use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use http::HeaderMap;
 use iam_canonical::Canonical;
-use iam_catalog::{Catalog, RouteTarget};
+use iam_catalog::Catalog;
 use iam_signing::Payload;
 
 use crate::auth::Caller;
@@ -64,7 +63,6 @@ use crate::state::AppState;
 pub use headers::{REMOVED_HEADERS, Removed, is_removed_header};
 pub use metrics::{ENFORCE_SECONDS, REQUESTS};
 pub use proxy::{BUFFERED_ANSWER, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UpstreamError};
-
 
 use proxy::{Dispatch, Upstream, dispatch};
 
@@ -76,8 +74,6 @@ pub const AUTH_PATH: &str = "/v1/gateway/authorize";
 struct Gateway {
     state: AppState,
     upstream: Option<Arc<Upstream>>,
-    /// project id -> (account, region); projects never change owner.
-    projects: Projects,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -173,15 +169,11 @@ struct Allowed {
     resource: String,
 }
 
-/// The project cache: project id -> (account, region); projects never change owner.
-pub(crate) type Projects = Arc<RwLock<HashMap<String, RouteTarget>>>;
-
 /// The `auth_request` endpoint (`GET`/`POST /v1/gateway/authorize`, routed from its rows in
 /// `crate::api::gateway`), outside the signing middleware: it verifies the *original*
 /// request's signature itself.
 pub(crate) async fn auth_endpoint(State(state): State<AppState>, req: Request) -> Response {
     let gw = Gateway {
-        projects: state.projects().clone(),
         state,
         upstream: None,
     };
@@ -195,7 +187,6 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
     // unlayered: the common layers wrap the dispatch below once, for both sides
     let local = crate::routes(state.clone());
     let gw = Gateway {
-        projects: state.projects().clone(),
         state,
         upstream: Some(Arc::new(upstream)),
     };
