@@ -11,7 +11,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Required,
@@ -59,6 +59,19 @@ pub fn openapi_document() -> OpenApi {
         .build()
 }
 
+/// An id in a path: what the server issues (hex ids, `v1`, `ou-...`, access key ids, ...). A
+/// segment outside it is refused by the canonical form (`crates/canonical`: controls, separators,
+/// `;`, dot segments, white space at the ends) or names no entity.
+const ID_PATTERN: &str = "^[A-Za-z0-9_:@+=-][A-Za-z0-9_.:@+=-]{0,127}$";
+
+fn id_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(ID_PATTERN))
+        .build()
+        .into()
+}
+
 fn http_method(m: Method) -> HttpMethod {
     match m {
         Method::Get => HttpMethod::Get,
@@ -104,7 +117,7 @@ fn operation(
                 .name(param)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(String::schema())),
+                .schema(Some(id_schema())),
         );
     }
     if let Some(query) = e.query {

@@ -188,6 +188,7 @@ trait PrincipalBody: serde::de::DeserializeOwned + Send {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct UserIdBody {
     /// The user's id.
+    #[schema(min_length = 1)]
     pub(crate) user_id: String,
 }
 impl PrincipalBody for UserIdBody {
@@ -200,6 +201,7 @@ impl PrincipalBody for UserIdBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 struct GroupIdBody {
     /// The group's id.
+    #[schema(min_length = 1)]
     group_id: String,
 }
 impl PrincipalBody for GroupIdBody {
@@ -212,6 +214,7 @@ impl PrincipalBody for GroupIdBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 struct AgencyIdBody {
     /// The agency's id.
+    #[schema(min_length = 1)]
     agency_id: String,
 }
 impl PrincipalBody for AgencyIdBody {
