@@ -83,7 +83,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         tag: "iam",
         summary: "Add a user to a group",
         authz: Authz::Catalog(Sources::PATH),
-        route: |m| on(m, add_user),
+        route: |m| on(m, member::<true>),
         query: None,
         request: Some(Body::of::<GroupMemberBody>()),
         response: Reply::NO_CONTENT,
@@ -95,7 +95,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         tag: "iam",
         summary: "Remove a user from a group",
         authz: Authz::Catalog(Sources::PATH),
-        route: |m| on(m, remove_user),
+        route: |m| on(m, member::<false>),
         query: None,
         request: Some(Body::of::<GroupMemberBody>()),
         response: Reply::NO_CONTENT,
@@ -234,7 +234,9 @@ struct GroupMemberBody {
     user_id: String,
 }
 
-async fn add_user(
+/// `add-user` (`ADD`) and `remove-user`: the group and the user must both be the caller's
+/// account's.
+async fn member<const ADD: bool>(
     State(st): State<AppState>,
     caller: Caller,
     Path(group_id): Path<String>,
@@ -242,20 +244,13 @@ async fn add_user(
 ) -> ApiResult<Response> {
     own_group(st.store(), &caller, &group_id).await?;
     own_user(st.store(), &caller, &b.user_id).await?;
-    st.write(|s| async move { s.add_user_to_group(&group_id, &b.user_id).await })
-        .await?;
-    Ok(no_content())
-}
-
-async fn remove_user(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(group_id): Path<String>,
-    JsonBody(b): JsonBody<GroupMemberBody>,
-) -> ApiResult<Response> {
-    own_group(st.store(), &caller, &group_id).await?;
-    own_user(st.store(), &caller, &b.user_id).await?;
-    st.write(|s| async move { s.remove_user_from_group(&group_id, &b.user_id).await })
-        .await?;
+    st.write(|s| async move {
+        if ADD {
+            s.add_user_to_group(&group_id, &b.user_id).await
+        } else {
+            s.remove_user_from_group(&group_id, &b.user_id).await
+        }
+    })
+    .await?;
     Ok(no_content())
 }

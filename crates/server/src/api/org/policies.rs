@@ -91,7 +91,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         tag: "organizations",
         summary: "Attach an SCP to a root, OU or account",
         authz: Authz::Catalog(Sources::PATH),
-        route: |m| on(m, attach_policy),
+        route: |m| on(m, attach_policy::<true>),
         query: None,
         request: Some(Body::of::<ScpEntityBody>()),
         response: Reply::NO_CONTENT,
@@ -103,7 +103,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         tag: "organizations",
         summary: "Detach an SCP",
         authz: Authz::Catalog(Sources::PATH),
-        route: |m| on(m, detach_policy),
+        route: |m| on(m, attach_policy::<false>),
         query: None,
         request: Some(Body::of::<ScpEntityBody>()),
         response: Reply::NO_CONTENT,
@@ -343,7 +343,9 @@ struct ScpEntityBody {
     entity_id: String,
 }
 
-async fn attach_policy(
+/// `attach` (`ATTACH`) and `detach`: the SCP and the entity must both be of the caller's
+/// organization.
+async fn attach_policy<const ATTACH: bool>(
     State(st): State<AppState>,
     caller: Caller,
     Path(policy_id): Path<String>,
@@ -352,22 +354,14 @@ async fn attach_policy(
     let org = managed_org(&st, &caller).await?;
     own_scp(&st, &org, &policy_id).await?;
     entity(&st, &org, &b.entity_id).await?;
-    st.write(|s| async move { s.attach_scp(&policy_id, &b.entity_id).await })
-        .await?;
-    Ok(no_content())
-}
-
-async fn detach_policy(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(policy_id): Path<String>,
-    JsonBody(b): JsonBody<ScpEntityBody>,
-) -> ApiResult<Response> {
-    let org = managed_org(&st, &caller).await?;
-    own_scp(&st, &org, &policy_id).await?;
-    entity(&st, &org, &b.entity_id).await?;
-    st.write(|s| async move { s.detach_scp(&policy_id, &b.entity_id).await })
-        .await?;
+    st.write(|s| async move {
+        if ATTACH {
+            s.attach_scp(&policy_id, &b.entity_id).await
+        } else {
+            s.detach_scp(&policy_id, &b.entity_id).await
+        }
+    })
+    .await?;
     Ok(no_content())
 }
 
