@@ -175,15 +175,29 @@ async fn a_failed_write_inside_a_transaction_is_undone_and_the_transaction_goes_
 async fn a_write_dropped_half_way_leaves_the_transaction_unusable() {
     let (s, a) = setup().await;
     let before = contents(&s, &a.id).await;
-    let mut tx = s.begin().await.unwrap();
-    // Polled once, then dropped while it waits for the database.
-    {
+    // A write polled once and dropped while it waits for the database. The database runs on its
+    // own thread: on a busy machine a write can finish within its first poll, so try again with a
+    // fresh transaction (rolled back) until one is caught half-way.
+    let mut attempts = 0;
+    let mut tx = loop {
+        attempts += 1;
+        assert!(
+            attempts <= 200,
+            "no write was ever pending after its first poll"
+        );
+        let mut tx = s.begin().await.unwrap();
         let alice = user("alice");
-        let mut write = Box::pin(tx.create_user(&a.id, &alice));
-        let first =
-            std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
-        assert!(first.is_pending(), "the write finished on its first poll");
-    }
+        let pending = {
+            let mut write = Box::pin(tx.create_user(&a.id, &alice));
+            std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx)))
+                .await
+                .is_pending()
+        };
+        if pending {
+            break tx;
+        }
+        tx.rollback().await.unwrap();
+    };
     let next = tx.create_group(&a.id, "team", "").await;
     assert!(matches!(next, Err(StoreError::Transaction(_))), "{next:?}");
     let commit = tx.commit().await;
