@@ -134,7 +134,9 @@ mod fast_lane {
                     }));
                 }
             };
-            if req.method() == http::Method::POST && req.uri().path() == "/v1/authorize" {
+            if req.method() == http::Method::POST
+                && req.uri().path() == crate::api::decisions::AUTHORIZE_PATH
+            {
                 let state = self.state.clone();
                 Either::Left(Box::pin(async move {
                     Ok(crate::api::decisions::authorize_directly(state, req).await)

@@ -39,11 +39,15 @@ use crate::telemetry;
 /// Largest batch.
 pub const MAX_BATCH: usize = 100;
 
+/// The path of `POST /v1/authorize`: its row, and the fast lane that serves it beside the router
+/// (`crate::fast_lane`).
+pub(crate) const AUTHORIZE_PATH: &str = "/v1/authorize";
+
 /// The endpoints of this module.
 pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: Method::Post,
-        path: "/v1/authorize",
+        path: AUTHORIZE_PATH,
         operation_id: "Authorize",
         tag: "decisions",
         summary: "Decide one request or a batch for a stored principal",
