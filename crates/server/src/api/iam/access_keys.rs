@@ -195,15 +195,17 @@ mod tests {
     #[test]
     fn answers_keep_the_wire_shape() {
         let k = samples::access_key();
-        let created = serde_json::to_value(CreateAccessKeyResponse {
-            access_key: CreatedAccessKeyView {
-                key: (&k).into(),
-                secret_access_key: "s".into(),
+        samples::assert_beside(
+            CreateAccessKeyResponse {
+                access_key: CreatedAccessKeyView {
+                    key: (&k).into(),
+                    secret_access_key: "s".into(),
+                },
             },
-        })
-        .unwrap();
-        let mut expected = serde_json::to_value(AccessKeyView::from(&k)).unwrap();
-        expected["secret_access_key"] = serde_json::json!("s");
-        assert_eq!(created, serde_json::json!({ "access_key": expected }));
+            "access_key",
+            AccessKeyView::from(&k),
+            "secret_access_key",
+            serde_json::json!("s"),
+        );
     }
 }

@@ -280,15 +280,17 @@ mod tests {
     #[test]
     fn answers_keep_the_wire_shape() {
         let a = samples::agency();
-        let shown = serde_json::to_value(ShowAgencyResponse {
-            agency: AgencyWithTags {
-                agency: (&a).into(),
-                tags: Vec::new(),
+        samples::assert_beside(
+            ShowAgencyResponse {
+                agency: AgencyWithTags {
+                    agency: (&a).into(),
+                    tags: Vec::new(),
+                },
             },
-        })
-        .unwrap();
-        let mut expected = serde_json::to_value(AgencyView::from(&a)).unwrap();
-        expected["tags"] = serde_json::json!([]);
-        assert_eq!(shown, serde_json::json!({ "agency": expected }));
+            "agency",
+            AgencyView::from(&a),
+            "tags",
+            serde_json::json!([]),
+        );
     }
 }

@@ -382,6 +382,25 @@ mod policy_shapes {
 pub(crate) mod samples {
     use iam_store::{AccessKey, AccessKeyStatus, Agency, User};
 
+    /// Asserts that `answer` is `{"<key>": <view's members> + {"<member>": extra}}`: an entity
+    /// answered with one more member beside its own (`tags`, `secret_access_key`).
+    pub(crate) fn assert_beside(
+        answer: impl serde::Serialize,
+        key: &str,
+        view: impl serde::Serialize,
+        member: &str,
+        extra: serde_json::Value,
+    ) {
+        let mut expected = serde_json::to_value(view).unwrap();
+        expected[member] = extra;
+        let mut wrapped = serde_json::Map::new();
+        wrapped.insert(key.to_owned(), expected);
+        assert_eq!(
+            serde_json::to_value(answer).unwrap(),
+            serde_json::Value::Object(wrapped)
+        );
+    }
+
     pub(crate) fn user() -> User {
         User {
             id: "u1".into(),

@@ -262,16 +262,18 @@ mod tests {
     #[test]
     fn answers_keep_the_wire_shape() {
         let u = samples::user();
-        let shown = serde_json::to_value(ShowUserResponse {
-            user: UserWithTags {
-                user: (&u).into(),
-                tags: Vec::new(),
+        samples::assert_beside(
+            ShowUserResponse {
+                user: UserWithTags {
+                    user: (&u).into(),
+                    tags: Vec::new(),
+                },
             },
-        })
-        .unwrap();
-        let mut expected = serde_json::to_value(UserView::from(&u)).unwrap();
-        expected["tags"] = serde_json::json!([]);
-        assert_eq!(shown, serde_json::json!({ "user": expected }));
+            "user",
+            UserView::from(&u),
+            "tags",
+            serde_json::json!([]),
+        );
         let list = serde_json::to_value(ListUsersResponse {
             users: vec![(&u).into()],
             page_info: PageInfo {
