@@ -29,9 +29,10 @@
 use std::borrow::Cow;
 
 use iam_canonical::{
-    Canonical, MAX_PATH_BYTES, MAX_QUERY_BYTES, MAX_SEGMENTS, Part, Reason, Rejection,
-    canonical_method, canonicalize, canonicalize_target, forbidden_char,
+    Canonical, MAX_PATH_BYTES, MAX_QUERY_BYTES, MAX_SEGMENTS, Reason, Rejection, canonicalize,
+    canonicalize_target,
 };
+use iam_testkit::canonical::{self, reference_path, reference_query};
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, RngSeed, TestRunner};
 
@@ -50,49 +51,6 @@ fn config() -> ProptestConfig {
 
 // ---------------------------------------------------------------------------------------------
 // A reference of the canonical spelling, written from the documentation (not from the crate).
-
-/// Huawei's signer encoding: all but `A-Z a-z 0-9 - _ . ~` as `%XX`, upper-case hex; in a query a
-/// space is `+`.
-fn reference_encode(decoded: &str, query: bool) -> String {
-    let mut out = String::new();
-    for &b in decoded.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else if query && b == b' ' {
-            out.push('+');
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn reference_path(segments: &[String]) -> String {
-    if segments.is_empty() {
-        return "/".to_owned();
-    }
-    segments
-        .iter()
-        .map(|s| format!("/{}", reference_encode(s, false)))
-        .collect()
-}
-
-fn reference_query(pairs: &[(String, String)]) -> Option<String> {
-    if pairs.is_empty() {
-        return None;
-    }
-    let pieces: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                reference_encode(k, true),
-                reference_encode(v, true)
-            )
-        })
-        .collect();
-    Some(pieces.join("&"))
-}
 
 /// Bytes that RFC 3986 allows raw in a path segment (`pchar` less `%`, and less `;`, which the
 /// rules refuse).
@@ -121,181 +79,19 @@ fn percent(c: char, case: u32) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Invariants of accepted outputs and of rejections.
+// Invariants of accepted outputs and of rejections: `iam_testkit::canonical`, shared with the
+// fuzz target, as property-test failures.
 
-/// The canonical alphabet: `A-Za-z0-9-_.~`, `%XX` with upper-case hex, and `extra`.
-fn in_canonical_alphabet(s: &str, extra: &[u8]) -> Result<(), String> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'%' {
-            let upper_hex =
-                |x: Option<&u8>| x.is_some_and(|x| matches!(x, b'0'..=b'9' | b'A'..=b'F'));
-            if !(upper_hex(b.get(i + 1)) && upper_hex(b.get(i + 2))) {
-                return Err(format!(
-                    "{s:?}: '%' at {i} without two upper-case hex digits"
-                ));
-            }
-            i += 3;
-        } else if c.is_ascii_alphanumeric() || b"-_.~".contains(&c) || extra.contains(&c) {
-            i += 1;
-        } else {
-            return Err(format!(
-                "{s:?}: byte 0x{c:02X} at {i} outside the canonical alphabet"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Everything an accepted target must satisfy, the fixed point included.
 fn check_canonical(c: &Canonical) -> Result<(), TestCaseError> {
-    let path = c.path();
-    prop_assert!(path.starts_with('/'), "{path:?}");
-    in_canonical_alphabet(path, b"/").map_err(TestCaseError::fail)?;
-    prop_assert_eq!(path, reference_path(c.segments()));
-    prop_assert!(c.segments().len() <= MAX_SEGMENTS);
-    for s in c.segments() {
-        prop_assert!(!s.is_empty(), "empty segment in {c:?}");
-        prop_assert!(s != "." && s != "..", "dot segment in {c:?}");
-        prop_assert!(!s.ends_with('.'), "segment ending in '.' in {c:?}");
-        prop_assert!(
-            !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace),
-            "segment with white space at an end in {c:?}"
-        );
-        prop_assert!(
-            !s.contains(['/', '\\', '%', ';']),
-            "separator, '%' or ';' in segment {s:?} of {c:?}"
-        );
-        prop_assert!(
-            !s.chars().any(forbidden_char),
-            "forbidden character in segment {s:?} of {c:?}"
-        );
-    }
-    let decoded = c.decoded_path();
-    if c.segments().is_empty() {
-        prop_assert_eq!(decoded.as_str(), "/");
-    } else {
-        let split: Vec<&str> = decoded.split('/').collect();
-        prop_assert_eq!(split[0], "");
-        prop_assert_eq!(&split[1..], c.segments());
-    }
-
-    let pairs = c.query_pairs();
-    prop_assert_eq!(c.query().map(str::to_owned), reference_query(pairs));
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        prop_assert!(
-            pairs[..i].iter().all(|(seen, _)| seen != k),
-            "key {k:?} twice in {c:?}"
-        );
-        prop_assert_eq!(c.query_value(k), Some(v.as_str()));
-        for text in [k, v] {
-            prop_assert!(!text.contains('%'), "'%' in query text {text:?} of {c:?}");
-            prop_assert!(
-                !text.chars().any(forbidden_char),
-                "forbidden character in query text {text:?} of {c:?}"
-            );
-        }
-    }
-    if let Some(q) = c.query() {
-        prop_assert!(!q.is_empty());
-        in_canonical_alphabet(q, b"=&+").map_err(TestCaseError::fail)?;
-        let again = canonicalize("/", Some(q)).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(again.query_pairs(), pairs);
-    }
-    let pq = match c.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_owned(),
-    };
-    prop_assert_eq!(c.path_and_query(), pq);
-
-    // Fixed point: the canonical form is its own canonical form, both through `canonicalize`
-    // and through `canonicalize_target` (what the gateway forwards is what the server reads).
-    let again = canonicalize(c.path(), c.query());
-    prop_assert_eq!(again.as_ref(), Ok(c));
-    let again = canonicalize_target(&c.path_and_query());
-    prop_assert_eq!(again.as_ref(), Ok(c));
-    Ok(())
+    canonical::check_canonical(c).map_err(TestCaseError::fail)
 }
 
-/// Everything a rejection of `path` / `query` must satisfy: it is about the path or the query,
-/// and its offset points at the offending byte.
 fn check_rejection(e: &Rejection, path: &str, query: Option<&str>) -> Result<(), TestCaseError> {
-    prop_assert!(!e.to_string().is_empty());
-    let raw = match e.part {
-        Part::Path => path,
-        Part::Query => {
-            prop_assert!(
-                query.is_some_and(|q| !q.is_empty()),
-                "{e:?} without a query"
-            );
-            // The path is checked first: a query rejection means the path was fine.
-            prop_assert!(
-                canonicalize(path, None).is_ok(),
-                "{e:?} but the path is bad"
-            );
-            query.unwrap_or_default()
-        }
-        Part::Method => return Err(TestCaseError::fail(format!("{e:?} from canonicalize"))),
-    };
-    let at = raw.as_bytes().get(e.offset).copied();
-    match &e.reason {
-        Reason::TooLong(max) => {
-            let limit = if e.part == Part::Path {
-                MAX_PATH_BYTES
-            } else {
-                MAX_QUERY_BYTES
-            };
-            prop_assert_eq!(*max, limit);
-            // the raw form is over the limit, or its canonical spelling is (offset: the end)
-            prop_assert!(raw.len() > limit || e.offset == raw.len());
-        }
-        Reason::NotAbsolute => {
-            prop_assert_eq!(e.offset, 0);
-            prop_assert!(!path.starts_with('/'));
-        }
-        Reason::RawByte(b) => prop_assert_eq!(at, Some(*b), "{:?}", e),
-        Reason::BadEscape
-        | Reason::EncodedSeparator
-        | Reason::EncodedDelimiter
-        | Reason::DoubleEncoding => {
-            prop_assert_eq!(at, Some(b'%'), "{:?}", e);
-        }
-        Reason::Semicolon => prop_assert!(matches!(at, Some(b';' | b'%')), "{e:?}"),
-        Reason::EmptySegment => prop_assert!(
-            matches!(at, None | Some(b'/')) && raw.as_bytes()[e.offset - 1] == b'/',
-            "{e:?}"
-        ),
-        Reason::Method(_) => return Err(TestCaseError::fail(format!("{e:?}"))),
-        Reason::TooManySegments
-        | Reason::NotUtf8
-        | Reason::Control(_)
-        | Reason::DotSegment
-        | Reason::TrailingDot
-        | Reason::EdgeWhitespace
-        | Reason::DuplicateKey(_) => prop_assert!(e.offset <= raw.len(), "{e:?}"),
-    }
-    Ok(())
+    canonical::check_rejection(e, path, query).map_err(TestCaseError::fail)
 }
 
-/// Canonicalizes `path` and `query` every way the crate offers and checks the outcome.
 fn check_any(path: &str, query: Option<&str>) -> Result<(), TestCaseError> {
-    let result = canonicalize(path, query);
-    match &result {
-        Ok(c) => check_canonical(c)?,
-        Err(e) => check_rejection(e, path, query)?,
-    }
-    if !path.contains('?') {
-        let target = match query {
-            Some(q) => format!("{path}?{q}"),
-            None => path.to_owned(),
-        };
-        prop_assert_eq!(&canonicalize_target(&target), &result, "{:?}", target);
-    }
-    let _ = canonicalize_target(path);
-    let _ = canonical_method(path);
-    Ok(())
+    canonical::check_any(path, query).map_err(TestCaseError::fail)
 }
 
 // ---------------------------------------------------------------------------------------------

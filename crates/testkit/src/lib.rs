@@ -1,11 +1,13 @@
 //! Test helpers shared by the workspace: the plain reference evaluator (an independent oracle for
-//! the policy engine, written straight from `docs/policy-language.md`) and the golden-corpus loader.
+//! the policy engine, written straight from `docs/policy-language.md`), the golden-corpus loader,
+//! and the invariants of the canonical request form (`canonical`).
 //!
 //! The reference evaluator is deliberately naive: it works on [`serde_json::Value`] directly,
 //! re-parses every document on every call, has no indexes and uses its own tiny recursive glob
 //! matcher. Section numbers (§) refer to `docs/policy-language.md`.
 #![deny(missing_docs)]
 
+pub mod canonical;
 pub mod mutate;
 
 use std::net::IpAddr;
