@@ -9,25 +9,10 @@
 )]
 
 use iam_store::names::NameKind;
+mod common;
+
+use common::{pol, user};
 use iam_store::*;
-
-fn user(name: &str) -> NewUser {
-    NewUser {
-        name: name.into(),
-        enabled: true,
-        description: String::new(),
-    }
-}
-
-fn pol(name: &str) -> NewPolicy {
-    NewPolicy {
-        name: name.into(),
-        document: r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["obs:*:*"]}]}"#
-            .into(),
-        path: String::new(),
-        description: String::new(),
-    }
-}
 
 fn agency(name: &str) -> NewAgency {
     NewAgency {

@@ -7,26 +7,10 @@
     reason = "test helpers fail loudly"
 )]
 
+mod common;
+
+use common::{pol, user};
 use iam_store::*;
-
-fn user(name: &str) -> NewUser {
-    NewUser {
-        name: name.into(),
-        enabled: true,
-        description: String::new(),
-    }
-}
-
-fn pol(name: &str) -> NewPolicy {
-    NewPolicy {
-        name: name.into(),
-        document:
-            r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:*:*"]}]}"#
-                .into(),
-        path: String::new(),
-        description: String::new(),
-    }
-}
 
 async fn setup() -> Result<(Store, Account, User)> {
     let s = Store::open_in_memory().await?;

@@ -8,27 +8,11 @@
     reason = "test helpers fail loudly"
 )]
 
+mod common;
+
+use common::{pol, user};
 use iam_store::*;
 use std::future::Future as _;
-
-fn user(name: &str) -> NewUser {
-    NewUser {
-        name: name.into(),
-        enabled: true,
-        description: String::new(),
-    }
-}
-
-fn pol(name: &str) -> NewPolicy {
-    NewPolicy {
-        name: name.into(),
-        document:
-            r#"{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["modelarts:*:*"]}]}"#
-                .into(),
-        path: String::new(),
-        description: String::new(),
-    }
-}
 
 async fn setup() -> (Store, Account) {
     let s = Store::open_in_memory().await.unwrap();
