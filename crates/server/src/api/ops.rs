@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::on;
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa::openapi::OpenApi;
 
 use crate::error::{ApiError, code};
 use crate::state::AppState;
@@ -41,9 +40,19 @@ pub(crate) async fn metrics(State(st): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, METRICS_MEDIA_TYPE)], body).into_response()
 }
 
-/// `GET /openapi.json`.
-pub(crate) async fn openapi() -> Json<OpenApi> {
-    Json(crate::openapi::openapi_document())
+/// `GET /openapi.json`: the document is built from the endpoint rows, which are constants, so it
+/// is serialized once per process.
+pub(crate) async fn openapi() -> Response {
+    static BODY: std::sync::OnceLock<Result<axum::body::Bytes, String>> =
+        std::sync::OnceLock::new();
+    match BODY.get_or_init(|| {
+        serde_json::to_vec(&crate::openapi::openapi_document())
+            .map(axum::body::Bytes::from)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 /// Unknown path: Huawei API Gateway's `APIGW.0101`.
