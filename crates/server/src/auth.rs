@@ -360,7 +360,7 @@ async fn check(state: &AppState, req: Request) -> Result<Request, ApiError> {
 
 /// Steps 1-4 of the middleware for one request (already in its canonical form: see
 /// [`crate::canonical_request`]): its parts, its buffered body and the caller, once the call
-/// itself is authorized by its row of [`crate::endpoints::ENDPOINTS`].
+/// itself is authorized by its endpoint row (`crate::endpoints::find`).
 pub(crate) async fn authenticate_request(
     state: &AppState,
     req: Request,

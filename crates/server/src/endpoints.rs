@@ -1,17 +1,3 @@
-//! Every endpoint of the server, declared once with how it is authorized.
-//!
-//! [`ENDPOINTS`] is the one table of the HTTP API: the OpenAPI document is built from it, and the
-//! authentication middleware authorizes every request from its row. A request whose method and
-//! canonical path match no row is refused before any handler runs, so an API cannot be reached
-//! without a row saying how it is authorized (`Authz`); a test sends every row through the
-//! router and checks that the router serves nothing else.
-//!
-//! For [`Authz::Catalog`] rows the actions come from the catalog's route table, and each
-//! action's resource is the URN of the entity the request names, looked up by id in the current
-//! snapshot: a path parameter (the route's `resource_params`), or a body member for the
-//! attach/detach APIs, whose target is in the body. Request keys are filled from the request
-//! (`crate::context`), and the row's [`Key`]s add the action-specific ones.
-
 //! Every endpoint of the server, declared once: method, path, handler, how it is authorized,
 //! and its request and response types.
 //!

@@ -12,7 +12,7 @@
 //! 2. the `SDK-HMAC-SHA256` signature is verified against the caller's secret over the raw
 //!    target the client signed (401 `APIGW.0301`);
 //! 3. the caller (a user of some account) is resolved from the access key;
-//! 4. the endpoint's row in [`ENDPOINTS`] says how the call is authorized (no row: 404); for
+//! 4. the endpoint's row ([`endpoints()`]) says how the call is authorized (no row: 404); for
 //!    catalog rows the request is resolved through the catalog's route table to its actions, each
 //!    decided on the URN of the entity the request names, with the request keys of `context`
 //!    (403 with Huawei's text);

@@ -198,7 +198,7 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
 
 /// Whether a request is a ModelArts API call to forward: a route of the catalog's `modelarts`
 /// service that modelarts-iam does not serve itself (the ModelArts agency and authorization
-/// APIs are its own: `crate::endpoints::ENDPOINTS`, with the tenant-administrator rule).
+/// APIs are its own: their rows in `crate::api::modelarts`, with the tenant-administrator rule).
 fn is_modelarts(method: &str, path: &str) -> bool {
     Catalog::builtin()
         .find_route(method, path)
