@@ -23,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod agency_use;
 mod model;
 mod route;
 
@@ -31,6 +32,7 @@ use std::sync::OnceLock;
 
 use iam_wildcard::{Case, Pattern};
 
+pub use agency_use::AgencyUse;
 pub use model::{
     AccessLevel, Action, ActionResource, AgencyScopeRow, CatalogNote, ConditionKey, DependencyRow,
     ParseAccessLevelError, PolicyRef, PolicyRefKind, ResourceType, Route, Service, Source,
@@ -71,6 +73,7 @@ const GLOBAL_KEYS: &str = include_str!("../data/global-condition-keys.json");
 const DEPENDENCIES: &str = include_str!("../data/dependencies.json");
 const AGENCY_SCOPES: &str = include_str!("../data/agency-scopes.json");
 const SYSTEM_POLICIES: &str = include_str!("../data/system-policies.json");
+const AGENCY_USE: &str = include_str!("../data/agency-use.json");
 const NOTES: &str = include_str!("../data/notes.json");
 
 /// The JSON texts a catalog is built from (see [`Catalog::from_sources`]).
@@ -86,6 +89,8 @@ pub struct CatalogSources<'a> {
     pub agency_scopes: &'a str,
     /// System policies (array of [`SystemPolicy`]).
     pub system_policies: &'a str,
+    /// Operations that make ModelArts act with the user's agency (array of [`AgencyUse`]).
+    pub agency_use: &'a str,
     /// Notes (array of [`CatalogNote`]).
     pub notes: &'a str,
 }
@@ -99,6 +104,7 @@ impl CatalogSources<'static> {
             dependencies: DEPENDENCIES,
             agency_scopes: AGENCY_SCOPES,
             system_policies: SYSTEM_POLICIES,
+            agency_use: AGENCY_USE,
             notes: NOTES,
         }
     }
@@ -140,6 +146,7 @@ pub struct Catalog {
     dependencies: Vec<DependencyRow>,
     agency_scopes: Vec<AgencyScopeRow>,
     system_policies: Vec<SystemPolicy>,
+    agency_use: Vec<AgencyUse>,
     notes: Vec<CatalogNote>,
     load_error: Option<CatalogError>,
 }
@@ -221,6 +228,7 @@ impl Catalog {
         c.dependencies = parse("dependencies.json", src.dependencies)?;
         c.agency_scopes = parse("agency-scopes.json", src.agency_scopes)?;
         c.system_policies = parse("system-policies.json", src.system_policies)?;
+        c.agency_use = parse("agency-use.json", src.agency_use)?;
         c.notes = parse("notes.json", src.notes)?;
         c.router = route::Router::build(&c.routes).map_err(CatalogError::Invalid)?;
         c.route_actions = c
@@ -273,6 +281,24 @@ impl Catalog {
                         )));
                     }
                 }
+            }
+        }
+        for u in &self.agency_use {
+            if self.action(&u.action).is_none() {
+                return Err(CatalogError::Invalid(format!(
+                    "agency-use row names unknown action `{}`",
+                    u.action
+                )));
+            }
+            if let Some(t) = u
+                .tables
+                .iter()
+                .find(|t| !self.agency_scopes.iter().any(|r| r.table == **t))
+            {
+                return Err(CatalogError::Invalid(format!(
+                    "agency-use row `{}` names table {t}, which has no agency scope rows",
+                    u.action
+                )));
             }
         }
         for r in &self.routes {
@@ -566,6 +592,20 @@ impl Catalog {
     /// Rows of seed 000 Tables 10-14 (basic agency authorization scopes).
     pub fn agency_scopes(&self) -> &[AgencyScopeRow] {
         &self.agency_scopes
+    }
+
+    /// The operations after which ModelArts works on the user's resources in the background, with
+    /// the agency a tenant administrator authorized for the user (seed 000, "Agency
+    /// authorization"), and the Tables 10-14 whose scope that work needs.
+    pub fn agency_use(&self) -> &[AgencyUse] {
+        &self.agency_use
+    }
+
+    /// The [`AgencyUse`] row of an action (case-insensitive), if the action needs the agency.
+    pub fn agency_use_of(&self, action: &str) -> Option<&AgencyUse> {
+        self.agency_use
+            .iter()
+            .find(|u| u.action.eq_ignore_ascii_case(action))
     }
 
     /// System-defined policies the seeds name.

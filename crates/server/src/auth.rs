@@ -78,6 +78,14 @@ pub enum CallerKind {
         /// Session tags (key, value).
         tags: Vec<(String, String)>,
     },
+    /// A cloud service principal (`service.ModelArts`) with its service credential. It may do
+    /// one thing: open an agency session for a user through `AssumeAgency`, under a ModelArts
+    /// authorization a tenant administrator made (docs/agencies.md, "ModelArts acts with the
+    /// agency"). Every other API refuses it ([`Caller::refuse_service`]).
+    Service {
+        /// The service principal name (`service.ModelArts`).
+        service: String,
+    },
 }
 
 impl Caller {
@@ -90,7 +98,29 @@ impl Caller {
     pub fn user_id(&self) -> Option<&str> {
         match &self.kind {
             CallerKind::User { user_id, .. } => Some(user_id),
-            CallerKind::Session { .. } => None,
+            CallerKind::Session { .. } | CallerKind::Service { .. } => None,
+        }
+    }
+
+    /// The service principal name, for a cloud service's credential.
+    pub fn service(&self) -> Option<&str> {
+        match &self.kind {
+            CallerKind::Service { service } => Some(service),
+            CallerKind::User { .. } | CallerKind::Session { .. } => None,
+        }
+    }
+
+    /// 403 for a cloud service principal, which may call nothing but `AssumeAgency`; `Ok` for
+    /// users and agency sessions. `what` names the API refused.
+    pub(crate) fn refuse_service(&self, what: &str) -> Result<(), ApiError> {
+        match self.service() {
+            None => Ok(()),
+            Some(service) => Err(ApiError::forbidden(
+                format!(
+                    "Service principal {service} is not authorized to call {what}: a cloud service credential may only obtain agency credentials for a user a tenant administrator authorized (POST /v5/agencies/assume)."
+                ),
+                None,
+            )),
         }
     }
 }
@@ -401,6 +431,10 @@ pub(crate) async fn authenticate_request(
     let Some(endpoint) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
         return Err(crate::api::ops::no_such_api_error());
     };
+    // a cloud service's credential opens exactly one API
+    if endpoint.operation_id != crate::api::sts::SERVICE_OPERATION {
+        caller.refuse_service(&format!("{} {}", parts.method, decoded))?;
+    }
     match endpoint.authz {
         Authz::Open(_) | Authz::Authenticated | Authz::Handler(_) => {}
         Authz::Catalog(sources) => {
@@ -490,6 +524,17 @@ pub(crate) async fn verify_incoming(
     Ok(Arc::clone(&cred.caller))
 }
 
+/// The agency session of the temporary access key `ak`, if it is one and has not expired.
+pub(crate) async fn temporary_caller(
+    state: &AppState,
+    ak: &str,
+) -> Result<Option<Arc<Caller>>, ApiError> {
+    let found = lookup(state, ak, OffsetDateTime::now_utc()).await?;
+    Ok(found
+        .filter(|c| matches!(c.caller.kind, CallerKind::Session { .. }))
+        .map(|c| Arc::clone(&c.caller)))
+}
+
 /// Finds the credential of `ak`: the cache, then the store (permanent keys, then sessions).
 /// `Ok(None)` when the key is unknown, inactive, or its user is disabled.
 async fn lookup(
@@ -573,6 +618,18 @@ async fn lookup_shared(
                 },
             }),
             session: Some(sess),
+        })
+    } else if let Some((service, secret)) = store.service_credential(ak).await? {
+        Some(CachedCredential {
+            secret: SecretInfo::new(secret),
+            caller: Arc::new(Caller {
+                // a cloud service belongs to no account
+                account_id: String::new(),
+                urn: service.clone(),
+                access_key_id: ak.to_owned(),
+                kind: CallerKind::Service { service },
+            }),
+            session: None,
         })
     } else {
         None
@@ -737,6 +794,13 @@ impl AppState {
                 }
                 Ok(p)
             }
+            CallerKind::Service { .. } => Err(ApiError::forbidden(
+                format!(
+                    "Service principal {} has no identity policies: it is not authorized to perform any action itself.",
+                    caller.urn
+                ),
+                None,
+            )),
         }
     }
 

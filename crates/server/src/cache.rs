@@ -24,6 +24,8 @@ pub(crate) const THREAD_ALLOWED_CALLS_MAX: usize = 16_384;
 pub(crate) const ALLOWED_CALL_PATH_MAX: usize = 256;
 /// Most agency sessions with their compiled policy set.
 pub(crate) const SESSIONS_MAX: usize = 10_000;
+/// Most (project, user) agency credentials of jobs the gateway keeps.
+pub(crate) const JOB_CREDENTIALS_MAX: usize = 10_000;
 /// Most projects (project id -> account and region) of the gateway.
 pub(crate) const PROJECTS_MAX: usize = 100_000;
 /// The formatted `g:CurrentTime` of one second, per thread.

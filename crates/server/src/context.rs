@@ -116,6 +116,7 @@ pub fn principal_id(caller: &Caller) -> String {
             session_name,
             ..
         } => format!("{agency_id}:{session_name}"),
+        CallerKind::Service { service } => service.clone(),
     }
 }
 
@@ -151,6 +152,10 @@ pub fn add_principal_keys(ctx: &mut Context, caller: &Caller) {
             for (k, v) in tags {
                 ctx.insert(&format!("g:PrincipalTag/{k}"), v.clone());
             }
+        }
+        CallerKind::Service { .. } => {
+            ctx.insert("g:PrincipalType", "Service");
+            ctx.insert("g:PrincipalIsRootUser", "false");
         }
     }
 }

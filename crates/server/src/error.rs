@@ -30,6 +30,9 @@ pub mod code {
     pub const LIMIT: &str = "IAM.0007";
     /// A policy document failed validation; the findings are in the body.
     pub const INVALID_POLICY: &str = "IAM.0008";
+    /// ModelArts needs an agency for the operation and no tenant administrator authorized one
+    /// for the user (Huawei publishes no code for it; docs/agencies.md).
+    pub const NO_AGENCY_AUTHORIZATION: &str = "ModelArts.6802";
     /// A bug: a handler panicked or an internal step failed. Nothing of the cause is shown.
     pub const INTERNAL: &str = "IAM.0500";
 }

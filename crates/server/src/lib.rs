@@ -36,6 +36,7 @@ pub mod gateway;
 mod openapi;
 mod page;
 pub mod serve;
+pub mod service;
 mod snapshot;
 mod state;
 pub mod telemetry;

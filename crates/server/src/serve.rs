@@ -100,6 +100,35 @@ pub async fn bootstrap(
     }))
 }
 
+/// Makes sure the ModelArts service principal has its credential: created on first start, or
+/// replaced (the old one stops working at once) when `rotate`, and written to
+/// [`crate::service::SERVICE_KEY_FILE`] (mode 0600). Returns the file's path when it wrote one.
+/// As with the root key, the file is written before the commit.
+pub async fn service_credential(
+    store: &Store,
+    data_dir: &Path,
+    rotate: bool,
+) -> Result<Option<PathBuf>, ServeError> {
+    use crate::service::{MODELARTS_SERVICE, SERVICE_KEY_FILE};
+    if !rotate && store.service_access_key(MODELARTS_SERVICE).await?.is_some() {
+        return Ok(None);
+    }
+    let mut tx = store.begin().await?;
+    let created = tx.put_service_credential(MODELARTS_SERVICE).await?;
+    let path = data_dir.join(SERVICE_KEY_FILE);
+    let doc = {
+        use secrecy::ExposeSecret as _;
+        json!({
+            "service": created.service,
+            "access_key_id": created.access_key_id,
+            "secret_access_key": created.secret_access_key.expose_secret(),
+        })
+    };
+    write_private(&path, &serde_json::to_vec_pretty(&doc).unwrap_or_default())?;
+    tx.commit().await?;
+    Ok(Some(path))
+}
+
 /// Writes a file readable only by its owner (0600 on Unix), replacing any existing one.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     let mut opts = std::fs::OpenOptions::new();
@@ -127,7 +156,10 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
 
 /// Runs the server until SIGINT/SIGTERM. `ready` is called with the bound address once the
 /// socket listens (and after the first-start messages were printed).
-pub async fn run(config: Config) -> Result<(), ServeError> {
+///
+/// `rotate_service_key` replaces the ModelArts service credential before serving
+/// ([`service_credential`]).
+pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeError> {
     crate::telemetry::init_logging(config.log_format);
     if !config.data_dir.exists() {
         std::fs::create_dir_all(&config.data_dir)
@@ -161,6 +193,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         );
     }
     let first = bootstrap(&store, &config.data_dir, &config.region).await?;
+    let service_key = service_credential(&store, &config.data_dir, rotate_service_key).await?;
     let state = AppState::new(store.clone(), config.region.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -185,6 +218,13 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         }
     } else if config.demo {
         println!("--demo ignored: the data directory is not empty.");
+    }
+    if let Some(path) = &service_key {
+        println!(
+            "ModelArts service credential ({}) written to {} (readable only by you).",
+            crate::service::MODELARTS_SERVICE,
+            path.display()
+        );
     }
     println!("modelarts-iam listening on http://{addr}");
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");

@@ -14,8 +14,11 @@ use iam_store::{Store, StoreError};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::CachedCredential;
-use crate::cache::{PROJECTS_MAX, RevisionCache, SESSIONS_MAX, SHARED_CREDENTIALS_MAX};
+use crate::cache::{
+    JOB_CREDENTIALS_MAX, PROJECTS_MAX, RevisionCache, SESSIONS_MAX, SHARED_CREDENTIALS_MAX,
+};
 use crate::error::ApiError;
+use crate::gateway::JobCredentials;
 use crate::snapshot::{Principal, Snapshot};
 
 /// Everything a handler needs. Cheap to clone.
@@ -39,6 +42,8 @@ struct Inner {
     sessions: RwLock<RevisionCache<i64, String, Arc<Principal>>>,
     /// Projects: project id -> (account, region), by revision.
     projects: RwLock<RevisionCache<i64, String, Project>>,
+    /// Agency credentials of jobs: (project id, user id) -> credentials, by revision.
+    job_credentials: RwLock<RevisionCache<i64, (String, String), Arc<JobCredentials>>>,
     /// Decision-log writer of enforced requests (gateway, STS).
     audit: crate::audit::AuditLog,
 }
@@ -78,6 +83,7 @@ impl AppState {
                 credentials: RwLock::new(RevisionCache::new(SHARED_CREDENTIALS_MAX)),
                 sessions: RwLock::new(RevisionCache::new(SESSIONS_MAX)),
                 projects: RwLock::new(RevisionCache::new(PROJECTS_MAX)),
+                job_credentials: RwLock::new(RevisionCache::new(JOB_CREDENTIALS_MAX)),
                 audit,
             }),
         })
@@ -120,6 +126,12 @@ impl AppState {
 
     pub(crate) fn credentials(&self) -> &RwLock<RevisionCache<i64, String, Arc<CachedCredential>>> {
         &self.inner.credentials
+    }
+
+    pub(crate) fn job_credentials(
+        &self,
+    ) -> &RwLock<RevisionCache<i64, (String, String), Arc<JobCredentials>>> {
+        &self.inner.job_credentials
     }
 
     pub(crate) fn sessions(&self) -> &RwLock<RevisionCache<i64, String, Arc<Principal>>> {

@@ -129,6 +129,8 @@ async fn world() -> World {
     )
     .await;
     let (_, _, bob) = app.user_with_key("bob").await;
+    // creating notebooks and jobs makes ModelArts act with the agency
+    app.authorize_modelarts_for_all().await;
     World {
         app,
         seen,

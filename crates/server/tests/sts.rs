@@ -11,39 +11,10 @@
 
 mod common;
 
-use axum::body::Body;
-use common::{Answer, HOST, Key, TestApp, assert_error_msg_contains, assert_huawei_error};
-use http::Request;
+use common::{
+    Answer, Key, Temp, TestApp, assert_error_msg_contains, assert_huawei_error, call_temp, temp_of,
+};
 use serde_json::{Value, json};
-
-/// Temporary credentials.
-#[derive(Clone)]
-struct Temp {
-    key: Key,
-    token: String,
-}
-
-async fn call_temp(app: &TestApp, t: &Temp, method: &str, path: &str, body: Value) -> Answer {
-    let payload = if body.is_null() {
-        Vec::new()
-    } else {
-        serde_json::to_vec(&body).unwrap()
-    };
-    let headers = [
-        ("Host", HOST),
-        ("Content-Type", "application/json"),
-        ("X-Security-Token", t.token.as_str()),
-    ];
-    let (signed, uri) = common::sign_now(&t.key, method, path, &[], &headers, &payload);
-    let mut req = Request::builder().method(method).uri(uri);
-    for (n, v) in headers {
-        req = req.header(n, v);
-    }
-    for (n, v) in &signed.headers {
-        req = req.header(*n, v);
-    }
-    app.send(req.body(Body::from(payload)).unwrap()).await
-}
 
 struct World {
     app: TestApp,
@@ -113,17 +84,6 @@ async fn assume(w: &World, extra: Value) -> Answer {
     w.app
         .call(&w.alice, "POST", "/v5/agencies/assume", &[], body)
         .await
-}
-
-fn temp_of(a: &Answer) -> Temp {
-    let c = &a.body["credentials"];
-    Temp {
-        key: Key {
-            ak: c["access_key_id"].as_str().unwrap().to_owned(),
-            sk: c["secret_access_key"].as_str().unwrap().to_owned(),
-        },
-        token: c["security_token"].as_str().unwrap().to_owned(),
-    }
 }
 
 #[tokio::test]
@@ -502,6 +462,7 @@ async fn wrong_tampered_and_expired_credentials_answer_401() {
             tags: "[]".into(),
             caller_urn: w.alice_urn.clone(),
             expires_at: time::OffsetDateTime::now_utc() - time::Duration::seconds(5),
+            grant: None,
         })
         .await
         .unwrap();

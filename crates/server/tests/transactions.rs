@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{TestApp, assert_huawei_error};
+use common::{TempDir, TestApp, assert_huawei_error};
 use iam_store::{NewPolicy, PageRequest, PolicyFilter, StoreError};
 use serde_json::json;
 
@@ -142,30 +142,6 @@ async fn the_demo_fails_whole_when_a_middle_step_fails() {
 }
 
 /// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let p = std::env::temp_dir().join(format!("iam-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[tokio::test]
 async fn a_first_start_that_cannot_write_the_key_file_creates_no_account() {
     let dir = TempDir::new("first-start");

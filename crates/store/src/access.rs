@@ -531,6 +531,11 @@ impl Conn<'_> {
             .bind(id)
             .execute(&mut **tx)
             .await?;
+        // the sessions a service opened to act for the user end with the user
+        sqlx::query("DELETE FROM session_credentials WHERE acting_for_user_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
         // group_members and access_keys cascade
         sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)

@@ -50,7 +50,8 @@ pub struct DecisionFilter {
     pub since: Option<OffsetDateTime>,
     /// Strictly before.
     pub until: Option<OffsetDateTime>,
-    /// Principals of this account (`iam::<account>:...` or `sts::<account>:...` URNs).
+    /// Principals of this account (`iam::<account>:...` or `sts::<account>:...` URNs), and cloud
+    /// services (`service.*`) acting on its resources.
     pub account_id: Option<String>,
     /// Exact agency id (agency sessions and AssumeAgency calls).
     pub agency_id: Option<String>,
@@ -175,13 +176,18 @@ impl Store {
             qb.push(" AND decision = ").push_bind(v.clone());
         }
         if let Some(v) = &filter.account_id {
-            qb.push(" AND (substr(principal_urn, 1, ")
+            qb.push(" AND ((substr(principal_urn, 1, ")
                 .push_bind(i64::try_from(v.len() + 6).unwrap_or(i64::MAX))
                 .push(") IN (")
                 .push_bind(format!("iam::{v}:"))
                 .push(", ")
                 .push_bind(format!("sts::{v}:"))
-                .push("))");
+                // a cloud service acting in the account: on the account's resources
+                .push(") OR (substr(principal_urn, 1, 8) = 'service.' AND substr(resource, 1, ")
+                .push_bind(i64::try_from(v.len() + 6).unwrap_or(i64::MAX))
+                .push(") = ")
+                .push_bind(format!("iam::{v}:"))
+                .push(")))");
         }
         if let Some(v) = &filter.agency_id {
             qb.push(" AND agency_id = ").push_bind(v.clone());

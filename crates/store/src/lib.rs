@@ -95,7 +95,7 @@ pub use error::{Result, StoreError};
 pub use model::*;
 pub use orgs::{NewScp, ScpUpdate};
 pub use policies::{NewPolicy, PolicyFilter};
-pub use sessions::NewSessionCredential;
+pub use sessions::{CreatedServiceCredential, NewSessionCredential, ServiceGrant};
 pub use state::{PolicyWithDocument, StoreState};
 pub use upgrade::LookalikeName;
 pub use util::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_POLICY_DOCUMENT_BYTES, format_timestamp};

@@ -27,6 +27,31 @@ pub struct NewSessionCredential {
     pub caller_urn: String,
     /// Expiry.
     pub expires_at: OffsetDateTime,
+    /// For a session a cloud service opens for a user: the authorization it acts under.
+    pub grant: Option<ServiceGrant>,
+}
+
+/// The ModelArts authorization a service session is issued under, and the user it acts for.
+/// Changing or removing that authorization, or deleting the user, revokes the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceGrant {
+    /// Project of the authorization.
+    pub project_id: String,
+    /// Its user key: the user's id, or `all`.
+    pub user_key: String,
+    /// The user the service acts for.
+    pub user_id: String,
+}
+
+/// A cloud service's access key, as issued: the only time the secret is handed out.
+#[derive(Debug)]
+pub struct CreatedServiceCredential {
+    /// The service (`service.ModelArts`).
+    pub service: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// The 40-character secret (redacted in `Debug`).
+    pub secret_access_key: SecretString,
 }
 
 impl Store {
@@ -105,6 +130,63 @@ impl Store {
         Ok(r.rows_affected())
     }
 
+    /// For the signature verifier: the service a service access key belongs to, and its
+    /// decrypted secret (`None` if the key is unknown).
+    pub async fn service_credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, SecretString)>> {
+        let row: Option<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT service, secret_nonce, secret_ciphertext FROM service_credentials \
+             WHERE access_key_id = $1",
+        )
+        .bind(access_key_id)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some((service, nonce, ct)) = row else {
+            return Ok(None);
+        };
+        let pt = self.key().decrypt(access_key_id, &nonce, &ct)?;
+        let secret =
+            String::from_utf8(pt).map_err(|_| StoreError::Decrypt(access_key_id.into()))?;
+        Ok(Some((service, SecretString::from(secret))))
+    }
+
+    /// The access key id of a service's credential, if it has one.
+    pub async fn service_access_key(&self, service: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT access_key_id FROM service_credentials WHERE service = $1")
+                .bind(service)
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// The authorization under which ModelArts may act for `user_id` with `agency_id`: in some
+    /// project of the agency's account, the user's own authorization names that agency, or the
+    /// user has none there and the `all` one names it. `None` when no tenant administrator
+    /// authorized it (or the user is not of the agency's account).
+    pub async fn service_grant(
+        &self,
+        user_id: &str,
+        agency_id: &str,
+    ) -> Result<Option<Authorization>> {
+        Ok(sqlx::query_as::<_, Authorization>(
+            "SELECT a.project_id, a.user_key AS user_id, a.agency_id, a.created_at \
+             FROM authorizations a \
+             JOIN projects p ON p.id = a.project_id \
+             JOIN agencies g ON g.id = a.agency_id AND g.account_id = p.account_id \
+             JOIN users u ON u.id = $1 AND u.account_id = p.account_id \
+             WHERE a.agency_id = $2 AND (a.user_key = $1 OR (a.user_key = 'all' AND NOT EXISTS \
+                 (SELECT 1 FROM authorizations b WHERE b.project_id = a.project_id AND b.user_key = $1))) \
+             ORDER BY CASE WHEN a.user_key = 'all' THEN 1 ELSE 0 END, a.project_id LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(agency_id)
+        .fetch_optional(self.reader())
+        .await?)
+    }
+
     /// A project's authorizations.
     pub async fn list_authorizations(&self, project_id: &str) -> Result<Vec<Authorization>> {
         Ok(sqlx::query_as::<_, Authorization>(
@@ -178,8 +260,9 @@ impl Conn<'_> {
         sqlx::query(
             "INSERT INTO session_credentials (access_key_id, account_id, agency_id, session_name, \
              secret_nonce, secret_ciphertext, security_token_hash, session_policy, \
-             source_identity, tags, caller_urn, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             source_identity, tags, caller_urn, created_at, expires_at, grant_project_id, \
+             grant_user_key, acting_for_user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&cred.access_key_id)
         .bind(&cred.account_id)
@@ -194,6 +277,9 @@ impl Conn<'_> {
         .bind(&cred.caller_urn)
         .bind(&cred.created_at)
         .bind(&cred.expires_at)
+        .bind(c.grant.as_ref().map(|g| &g.project_id))
+        .bind(c.grant.as_ref().map(|g| &g.user_key))
+        .bind(c.grant.as_ref().map(|g| &g.user_id))
         .execute(&mut **tx)
         .await?;
         Ok(CreatedSessionCredential {
@@ -246,6 +332,17 @@ impl Conn<'_> {
             agency_id: agency_id.to_owned(),
             created_at: util::now(),
         };
+        // Service sessions that would now be issued under another agency are revoked: those
+        // under this row, and (for one user's row) those of that user under the `all` row.
+        sqlx::query(
+            "DELETE FROM session_credentials WHERE grant_project_id = $1 AND agency_id <> $3 \
+             AND (grant_user_key = $2 OR ($2 <> 'all' AND acting_for_user_id = $2))",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .bind(agency_id)
+        .execute(&mut **tx)
+        .await?;
         sqlx::query(
             "INSERT INTO authorizations (project_id, user_key, agency_id, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, user_key) \
@@ -273,7 +370,46 @@ impl Conn<'_> {
                 format!("{project_id}/{user_id}"),
             ));
         }
+        // the service sessions issued under it end with it
+        sqlx::query(
+            "DELETE FROM session_credentials WHERE grant_project_id = $1 AND grant_user_key = $2",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
+    }
+
+    async fn put_service_credential(&mut self, service: &str) -> Result<CreatedServiceCredential> {
+        util::check_len("service", service, 1, 64)?;
+        let secret = util::new_secret_key()?;
+        let access_key_id = util::new_access_key_id()?;
+        let (nonce, ct) = self
+            .store
+            .key()
+            .encrypt(&access_key_id, secret.as_bytes())?;
+        let tx = &mut *self.tx;
+        sqlx::query("DELETE FROM service_credentials WHERE service = $1")
+            .bind(service)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO service_credentials (access_key_id, service, secret_nonce, \
+             secret_ciphertext, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&access_key_id)
+        .bind(service)
+        .bind(nonce)
+        .bind(ct)
+        .bind(util::now())
+        .execute(&mut **tx)
+        .await?;
+        Ok(CreatedServiceCredential {
+            service: service.to_owned(),
+            access_key_id,
+            secret_access_key: SecretString::from(secret),
+        })
     }
 }
 
@@ -282,8 +418,12 @@ store_writes! {
     /// secret, and a security token of which only the SHA-256 is stored.
     fn create_session_credential(c: &NewSessionCredential) -> CreatedSessionCredential;
     /// Sets which agency ModelArts uses for `user_id` (or `"all"` users) in a project,
-    /// replacing any previous one.
+    /// replacing any previous one; service sessions that would now be issued under another
+    /// agency are revoked.
     fn put_authorization(project_id: &str, user_id: &str, agency_id: &str) -> Authorization;
-    /// Removes an authorization (`user_id` or `all`).
+    /// Removes an authorization (`user_id` or `all`), revoking the service sessions issued
+    /// under it.
     fn delete_authorization(project_id: &str, user_id: &str) -> ();
+    /// Issues a new access key for a cloud service, replacing (revoking) the one it had.
+    fn put_service_credential(service: &str) -> CreatedServiceCredential;
 }

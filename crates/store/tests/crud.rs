@@ -489,6 +489,7 @@ async fn sessions_and_authorizations() {
             tags: "[]".into(),
             caller_urn: root.urn.clone(),
             expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            grant: None,
         })
         .await
         .unwrap();

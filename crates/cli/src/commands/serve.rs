@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// (`http://host:port`): the gateway's reverse-proxy mode.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
+    /// Replace the ModelArts service credential (`service-modelarts-key.json` in the data
+    /// directory) before serving; the old one stops working at once.
+    #[arg(long)]
+    pub rotate_service_key: bool,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -44,7 +48,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config =
         Config::load(args.config.as_deref(), &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(iam_server::serve::run(config))?;
+    runtime.block_on(iam_server::serve::run(config, args.rotate_service_key))?;
     Ok(ExitCode::SUCCESS)
 }
 

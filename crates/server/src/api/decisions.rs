@@ -294,19 +294,68 @@ async fn authorize(
     caller: Caller,
     BufferedBody(body): BufferedBody,
 ) -> ApiResult<Response> {
-    decide_body(&st, &caller, &body)
+    decide_with_sessions(&st, &caller, &body).await
 }
 
 /// `POST /v1/authorize` in one step, outside the router (see [`crate::fast_lane`]): the same
 /// authentication and call authorization as the middleware, then the same handler.
 pub(crate) async fn authorize_directly(st: AppState, req: axum::extract::Request) -> Response {
     match crate::auth::authenticate_request(&st, req).await {
-        Ok((_, body, caller)) => decide_body(&st, &caller, &body).into_response(),
+        Ok((_, body, caller)) => decide_with_sessions(&st, &caller, &body)
+            .await
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-fn decide_body(st: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Response> {
+/// Temporary credentials named by `access_key_id`: their agency sessions' principals.
+type Sessions = std::collections::HashMap<String, std::sync::Arc<crate::snapshot::Principal>>;
+
+/// [`decide_body`], and when a request names by `access_key_id` a principal the snapshot does
+/// not hold, the agency sessions of the temporary credentials named (for example the agency
+/// credentials a job got): decided with the session's permissions (the agency's policies, the
+/// session policies and the SCPs), as the gateway decides its requests.
+async fn decide_with_sessions(st: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Response> {
+    let none = Sessions::new();
+    let first = decide_body(st, caller, body, &none);
+    if !matches!(&first, Err(e) if e.status() == http::StatusCode::NOT_FOUND)
+        || !body.windows(15).any(|w| w == b"\"access_key_id\"")
+    {
+        return first;
+    }
+    let Ok(raw) = crate::extract::parse_json::<Value>(body) else {
+        return first;
+    };
+    let items = match raw.get("requests").and_then(Value::as_array) {
+        Some(items) => items.iter().collect::<Vec<_>>(),
+        None => vec![&raw],
+    };
+    let snapshot = st.snapshot();
+    let mut sessions = Sessions::new();
+    for ak in items
+        .iter()
+        .filter_map(|r| r.get("access_key_id").and_then(Value::as_str))
+        .take(MAX_BATCH)
+    {
+        if snapshot.principal_by_access_key(ak).is_some() || sessions.contains_key(ak) {
+            continue;
+        }
+        if let Some(session) = crate::auth::temporary_caller(st, ak).await? {
+            sessions.insert(ak.to_owned(), st.caller_set(&snapshot, &session)?);
+        }
+    }
+    if sessions.is_empty() {
+        return first;
+    }
+    decide_body(st, caller, body, &sessions)
+}
+
+fn decide_body(
+    st: &AppState,
+    caller: &Caller,
+    body: &[u8],
+    sessions: &Sessions,
+) -> ApiResult<Response> {
     let snapshot = st.current();
     // Fast path: a single request is parsed in one typed pass. A body that mentions
     // `"requests"` is looked at as a value first: a batch, or a single request after all.
@@ -318,7 +367,7 @@ fn decide_body(st: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Respons
     };
     let Some(raw) = batch else {
         let r: AuthorizeRequest = crate::extract::parse_json(body)?;
-        return json_answer(&decide_one(&snapshot, caller, r)?);
+        return json_answer(&decide_one(&snapshot, caller, r, sessions)?);
     };
     if let Some(items) = raw.get("requests").and_then(Value::as_array)
         && let Some(i) = items.iter().position(|r| !r.is_object())
@@ -337,7 +386,7 @@ fn decide_body(st: &AppState, caller: &Caller, body: &[u8]) -> ApiResult<Respons
     }
     let mut results = Vec::with_capacity(requests.len());
     for (i, r) in requests.into_iter().enumerate() {
-        let out = decide_one(&snapshot, caller, r).map_err(|e| {
+        let out = decide_one(&snapshot, caller, r, sessions).map_err(|e| {
             ApiError::new(
                 e.status(),
                 e.code(),
@@ -416,10 +465,13 @@ fn decide_one<'a>(
     snapshot: &'a crate::snapshot::Snapshot,
     caller: &Caller,
     r: AuthorizeRequest<'a>,
+    sessions: &'a Sessions,
 ) -> ApiResult<Answer<'a>> {
     let principal = match (&r.principal, &r.access_key_id) {
         (Some(urn), None) => snapshot.principal_by_urn(urn),
-        (None, Some(ak)) => snapshot.principal_by_access_key(ak),
+        (None, Some(ak)) => snapshot
+            .principal_by_access_key(ak)
+            .or_else(|| sessions.get::<str>(ak)),
         _ => {
             return Err(ApiError::bad_request(
                 "invalid request body: exactly one of `principal` and `access_key_id` is required",

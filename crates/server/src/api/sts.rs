@@ -52,12 +52,15 @@ pub const MAX_SESSION_POLICY: usize = 4096;
 /// Most `policy_ids`, tags, transitive tag keys.
 pub const MAX_LIST: usize = 20;
 
+/// The operation a cloud service's credential may call, and nothing else (`Caller::refuse_service`).
+pub(crate) const SERVICE_OPERATION: &str = "AssumeAgencyV5";
+
 /// The endpoints of this module.
 pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: Method::Post,
         path: "/v5/agencies/assume",
-        operation_id: "AssumeAgencyV5",
+        operation_id: SERVICE_OPERATION,
         tag: "sts",
         summary: "Assume an agency: temporary credentials (STS v5)",
         authz: Authz::Handler(
@@ -335,16 +338,16 @@ pub(crate) struct AssumeRequest {
 /// Issued credentials and the session's URN.
 #[derive(Debug)]
 pub(crate) struct Issued {
-    access_key_id: String,
-    secret_access_key: String,
-    security_token: String,
-    expiration: OffsetDateTime,
-    session_urn: String,
-    session_id: String,
-    source_identity: Option<String>,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+    pub(crate) security_token: String,
+    pub(crate) expiration: OffsetDateTime,
+    pub(crate) session_urn: String,
+    pub(crate) session_id: String,
+    pub(crate) source_identity: Option<String>,
 }
 
-fn expiration_text(t: OffsetDateTime) -> String {
+pub(crate) fn expiration_text(t: OffsetDateTime) -> String {
     let t = t
         .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
         .unwrap_or(t);
@@ -536,28 +539,45 @@ fn refuse_denied_assume(st: &AppState, caller: &Caller, agency_urn: &str) -> Api
 }
 
 /// Runs both checks and issues the credentials. Every outcome is written to the decision log.
+///
+/// A cloud service caller has no identity policies: `grant` is the ModelArts authorization it
+/// acts under (checked by [`crate::service`]), and only the trust policy is evaluated, with the
+/// service principal.
 pub(crate) async fn assume_agency(
     st: &AppState,
     caller: &Caller,
     req: AssumeRequest,
+    grant: Option<iam_store::ServiceGrant>,
     request_id: Option<String>,
 ) -> ApiResult<Issued> {
     let now = OffsetDateTime::now_utc();
     let agency_urn = req.agency.urn.clone();
-    // 1. the caller's own policies
-    if let Err(e) = refuse_denied_assume(st, caller, &agency_urn)
-        .and_then(|()| st.authorize_api_call(caller, req.action, &agency_urn))
-    {
-        log_assume(st, caller, &req, "deny", Some("identity"), None, request_id).await;
-        return Err(e);
-    }
+    let who = match (caller.service(), &grant) {
+        (Some(service), Some(_)) => TrustCaller::Service {
+            name: service.to_owned(),
+        },
+        (Some(_), None) => {
+            return Err(ApiError::internal(
+                "a service session without its authorization",
+            ));
+        }
+        (None, _) => {
+            // 1. the caller's own policies
+            if let Err(e) = refuse_denied_assume(st, caller, &agency_urn)
+                .and_then(|()| st.authorize_api_call(caller, req.action, &agency_urn))
+            {
+                log_assume(st, caller, &req, "deny", Some("identity"), None, request_id).await;
+                return Err(e);
+            }
+            TrustCaller::Iam {
+                urn: caller.urn.clone(),
+                account_id: caller.account_id.clone(),
+            }
+        }
+    };
     // 2. the agency's trust policy
     let trust = Policy::parse(&req.agency.trust_policy, PolicyKind::Trust)
         .map_err(|e| ApiError::internal(format!("stored trust policy does not parse: {e}")))?;
-    let who = TrustCaller::Iam {
-        urn: caller.urn.clone(),
-        account_id: caller.account_id.clone(),
-    };
     let ctx = trust_context(caller, &req, now);
     let verdict = evaluate_trust(&trust, &who, &ctx);
     if verdict.decision != Decision::Allow {
@@ -607,6 +627,7 @@ pub(crate) async fn assume_agency(
         tags: tags_text,
         caller_urn: caller.urn.clone(),
         expires_at: expires,
+        grant,
     };
     if new
         .session_policy
@@ -656,7 +677,13 @@ async fn log_assume(
         session: Some(req.session_name.clone()),
         agency_id: Some(req.agency.id.clone()),
         request_id,
-        extra: Some(json!({"source": "sts"}).to_string()),
+        extra: Some(
+            match &req.source_identity {
+                Some(si) => json!({"source": "sts", "source_identity": si}),
+                None => json!({"source": "sts"}),
+            }
+            .to_string(),
+        ),
         ..NewDecision::default()
     };
     crate::audit::record(st, d);
@@ -671,7 +698,7 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// Common validation of both assume shapes.
 #[expect(clippy::too_many_arguments, reason = "one place for the shared checks")]
-async fn build_request(
+pub(crate) async fn build_request(
     st: &AppState,
     caller: &Caller,
     agency: Agency,
@@ -801,6 +828,28 @@ async fn assume(
     let transitive = b.transitive_tag_keys.unwrap_or_default();
     check_tags(&tags, &transitive)?;
     let agency = agency_by_urn(st.store(), &caller, &b.agency_urn).await?;
+    if caller.service().is_some() {
+        // ModelArts acting for a user: the authorization decides, not identity policies
+        let options = crate::service::SessionOptions {
+            duration,
+            external_id: b.external_id,
+            policy: b.policy,
+            policy_ids: b.policy_ids.unwrap_or_default(),
+            tags,
+            transitive,
+        };
+        let issued = crate::service::assume_for_user(
+            &st,
+            &caller,
+            agency,
+            b.source_identity.as_deref(),
+            Some(&b.agency_session_name),
+            options,
+            request_id(&headers),
+        )
+        .await?;
+        return Ok(assumed(issued));
+    }
     let req = build_request(
         &st,
         &caller,
@@ -816,7 +865,12 @@ async fn assume(
         "sts:agencies:assume",
     )
     .await?;
-    let issued = assume_agency(&st, &caller, req, request_id(&headers)).await?;
+    let issued = assume_agency(&st, &caller, req, None, request_id(&headers)).await?;
+    Ok(assumed(issued))
+}
+
+/// `AssumeAgency`'s 201 answer for issued credentials.
+pub(crate) fn assumed(issued: Issued) -> Response {
     let body = AssumeAgencyResponse {
         assumed_agency: AssumedAgency {
             urn: issued.session_urn,
@@ -830,7 +884,7 @@ async fn assume(
         },
         source_identity: issued.source_identity,
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    (StatusCode::CREATED, Json(body)).into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1025,7 +1079,7 @@ async fn legacy_assume(
         action,
     )
     .await?;
-    let issued = assume_agency(&st, &caller, req, request_id(&headers)).await?;
+    let issued = assume_agency(&st, &caller, req, None, request_id(&headers)).await?;
     let body = LegacyAssumeResponse {
         credential: LegacyCredential {
             access: issued.access_key_id,
@@ -1052,14 +1106,7 @@ struct CallerIdentity {
 }
 
 async fn caller_identity(caller: Caller) -> Json<CallerIdentity> {
-    let principal_id = match &caller.kind {
-        CallerKind::User { user_id, .. } => user_id.clone(),
-        CallerKind::Session {
-            agency_id,
-            session_name,
-            ..
-        } => format!("{agency_id}:{session_name}"),
-    };
+    let principal_id = crate::context::principal_id(&caller);
     Json(CallerIdentity {
         account_id: caller.account_id,
         principal_urn: caller.urn,

@@ -52,6 +52,13 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
             return Err(e);
         }
     };
+    // a cloud service's credential opens no ModelArts API (only AssumeAgency)
+    if let Err(e) = caller.refuse_service(&format!(
+        "{} {} through the gateway",
+        o.reading.method, o.reading.path
+    )) {
+        return Err(implicit_deny(st, &o.site, &caller, e.message().to_owned()));
+    }
     // 2. what
     let catalog = Catalog::builtin();
     let probe = RouteTarget::new(st.region(), caller.account_id.clone());
@@ -185,11 +192,38 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
             return Err(ApiError::forbidden(message, encoded));
         }
     }
+    // 5. the agency credentials of the job it starts, if it starts one
+    let agency = match super::agency::for_request(
+        gw,
+        &caller,
+        resolved.project_id(),
+        resolved.actions.as_slice(),
+        o.site.request_id.clone(),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            count(o.site.mode, Outcome::Denied);
+            log(
+                st,
+                &o.site,
+                Some(&caller),
+                "-",
+                None,
+                "implicit_deny",
+                None,
+                Some(e.message().to_owned()),
+            );
+            return Err(e);
+        }
+    };
     count(o.site.mode, Outcome::Allowed);
     Ok(Allowed {
         actions: resolved.actions.iter().map(|a| (*a).to_owned()).collect(),
         resource: first_resource.to_owned(),
         caller,
+        agency,
     })
 }
 

@@ -35,6 +35,19 @@ pub const AGENCY_ID: &str = "x-iam-agency-id";
 pub const SESSION_NAME: &str = "x-iam-session-name";
 /// Source identity of an agency session.
 pub const SOURCE_IDENTITY: &str = "x-iam-source-identity";
+/// Name of the agency whose credentials a job gets (a request that starts ModelArts work on the
+/// user's resources: `crate::gateway`, "Agency credentials for jobs").
+pub const AGENCY_NAME: &str = "x-iam-agency-name";
+/// URN of that agency.
+pub const AGENCY_URN: &str = "x-iam-agency-urn";
+/// Temporary access key id of the job's agency session.
+pub const AGENCY_ACCESS_KEY_ID: &str = "x-iam-agency-access-key-id";
+/// Its secret access key.
+pub const AGENCY_SECRET_ACCESS_KEY: &str = "x-iam-agency-secret-access-key";
+/// Its security token (sent as `X-Security-Token` with requests signed by the key).
+pub const AGENCY_SECURITY_TOKEN: &str = "x-iam-agency-security-token";
+/// When it expires (RFC 3339).
+pub const AGENCY_EXPIRATION: &str = "x-iam-agency-expiration";
 /// The canonical path and query of an allowed request, which nginx forwards
 /// (`proxy_pass http://modelarts$iam_canonical_uri`).
 pub const CANONICAL_URI: &str = "x-iam-canonical-uri";
@@ -53,6 +66,12 @@ pub const IDENTITY: &[&str] = &[
     AGENCY_ID,
     SESSION_NAME,
     SOURCE_IDENTITY,
+    AGENCY_NAME,
+    AGENCY_URN,
+    AGENCY_ACCESS_KEY_ID,
+    AGENCY_SECRET_ACCESS_KEY,
+    AGENCY_SECURITY_TOKEN,
+    AGENCY_EXPIRATION,
     ERROR_BODY,
     CANONICAL_URI,
     STATUS,
@@ -201,5 +220,13 @@ pub(super) fn identity_headers(a: &Allowed, h: &mut HeaderMap) {
         if let Some(si) = source_identity {
             set(h, SOURCE_IDENTITY, si);
         }
+    }
+    if let Some(c) = &a.agency {
+        set(h, AGENCY_NAME, &c.agency_name);
+        set(h, AGENCY_URN, &c.agency_urn);
+        set(h, AGENCY_ACCESS_KEY_ID, &c.access_key_id);
+        set(h, AGENCY_SECRET_ACCESS_KEY, &c.secret_access_key);
+        set(h, AGENCY_SECURITY_TOKEN, &c.security_token);
+        set(h, AGENCY_EXPIRATION, &c.expiration);
     }
 }

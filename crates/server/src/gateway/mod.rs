@@ -38,6 +38,7 @@
 //! the TCP peer and `X-Forwarded-Proto`; nginx does the same by its configuration
 //! (`docs/gateway.md`, "Headers an upstream may trust").
 
+mod agency;
 mod enforce;
 pub mod headers;
 mod log;
@@ -60,6 +61,8 @@ use iam_signing::Payload;
 use crate::auth::Caller;
 use crate::state::AppState;
 
+pub(crate) use agency::JobCredentials;
+pub use agency::{JOB_SESSION_SECONDS, MIN_REMAINING};
 pub use headers::{REMOVED_HEADERS, Removed, is_removed_header};
 pub use metrics::{ENFORCE_SECONDS, REQUESTS};
 pub use proxy::{BUFFERED_ANSWER, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UpstreamError};
@@ -167,6 +170,8 @@ struct Allowed {
     caller: Arc<Caller>,
     actions: Vec<String>,
     resource: String,
+    /// Agency credentials for the job the request starts (`agency`).
+    agency: Option<Arc<JobCredentials>>,
 }
 
 /// The `auth_request` endpoint (`GET`/`POST /v1/gateway/authorize`, routed from its rows in

@@ -122,6 +122,27 @@ impl TestApp {
         self.call(&key, method, path, &[], body).await
     }
 
+    /// As the tenant administrator: one-click ModelArts agency (`modelarts_agency`) authorized
+    /// for every IAM user of the first project, so operations that start ModelArts work (jobs)
+    /// get agency credentials. Returns the agency name.
+    pub async fn authorize_modelarts_for_all(&self) -> String {
+        let p = &self.project_id;
+        let a = self
+            .root("POST", &format!("/v2/{p}/agency"), json!({}))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let name = a.body["agency_name"].as_str().unwrap().to_owned();
+        let a = self
+            .root(
+                "POST",
+                &format!("/v2/{p}/authorizations"),
+                json!({"user_id": "all", "user_type": "all-users", "type": "agency", "content": name}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        name
+    }
+
     /// Creates a user with an access key; returns (user id, urn, key).
     pub async fn user_with_key(&self, name: &str) -> (String, String, Key) {
         let u = self
@@ -354,4 +375,70 @@ pub fn spellings(segment: &str, seed: u64, count: usize) -> Vec<String> {
         });
     }
     out
+}
+
+/// Temporary credentials.
+#[derive(Clone)]
+pub struct Temp {
+    pub key: Key,
+    pub token: String,
+}
+
+pub async fn call_temp(app: &TestApp, t: &Temp, method: &str, path: &str, body: Value) -> Answer {
+    let payload = if body.is_null() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&body).unwrap()
+    };
+    let headers = [
+        ("Host", HOST),
+        ("Content-Type", "application/json"),
+        ("X-Security-Token", t.token.as_str()),
+    ];
+    let (signed, uri) = sign_now(&t.key, method, path, &[], &headers, &payload);
+    let mut req = Request::builder().method(method).uri(uri);
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    app.send(req.body(Body::from(payload)).unwrap()).await
+}
+
+/// The temporary credentials of an `AssumeAgency` answer.
+pub fn temp_of(a: &Answer) -> Temp {
+    let c = &a.body["credentials"];
+    Temp {
+        key: Key {
+            ak: c["access_key_id"].as_str().unwrap().to_owned(),
+            sk: c["secret_access_key"].as_str().unwrap().to_owned(),
+        },
+        token: c["security_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let p = std::env::temp_dir().join(format!("iam-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
