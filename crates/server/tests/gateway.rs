@@ -357,6 +357,32 @@ async fn iam_apis_stay_local_in_proxy_mode_and_a_dead_upstream_is_502() {
     let mut w = world().await;
     let u = w.app.root("GET", "/v5/users", Value::Null).await;
     assert_eq!(u.status, 200, "{}", u.body);
+    // the ModelArts agency and authorization APIs are modelarts-iam's own (`world` created the
+    // agency and the `all` authorization through this proxy): answered here, never forwarded
+    let auths = format!("/v2/{}/authorizations", w.project);
+    let l = w.app.root("GET", &auths, Value::Null).await;
+    assert_eq!(l.status, 200, "{}", l.body);
+    assert_eq!(l.body["total_count"], 1, "{}", l.body);
+    let d = w
+        .app
+        .call(
+            &w.app.root,
+            "DELETE",
+            &auths,
+            &[("user_id", "all")],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let a = w
+        .app
+        .root(
+            "POST",
+            &format!("/v2/{}/agency", w.project),
+            json!({"agency_name_suffix": "x"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(seen_count(&w), 0);
     // an upstream nobody listens on
     let port = {
