@@ -10,7 +10,7 @@ use crate::util::{self, finish_page, page_args};
 use crate::{Conn, Store, Tx, WriteTx};
 
 pub(crate) const POLICY_COLS: &str = "p.id, p.account_id, p.name, \
-     CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
+     CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
           ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, \
      p.path, p.policy_type, 'v' || p.default_version AS default_version_id, \
      (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) AS attachment_count, \
@@ -71,6 +71,21 @@ async fn fetch_version(
     .fetch_optional(exec)
     .await?
     .ok_or_else(|| StoreError::not_found("policy version", format!("{policy_id}/v{version}")))
+}
+
+/// The policy if it is a custom one: a system policy cannot be modified, deleted or given
+/// versions by anyone ([`StoreError::Unmodifiable`]).
+fn custom_only(p: Policy, what: &str) -> Result<Policy> {
+    if p.policy_type == PolicyType::System {
+        return Err(StoreError::Unmodifiable {
+            kind: "policy",
+            detail: format!(
+                "`{}` is a system policy: it cannot be {what}, whoever asks",
+                p.name
+            ),
+        });
+    }
+    Ok(p)
 }
 
 /// Returns the account of the principal (and checks it exists).
@@ -213,7 +228,7 @@ impl Store {
         let p = page_args(page, 2)?;
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "SELECT a.policy_id, p.name AS policy_name, \
-             CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
+             CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
                   ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, a.attached_at \
              FROM policy_attachments a JOIN policies p ON p.id = a.policy_id \
              WHERE a.principal_type = ",
@@ -266,12 +281,7 @@ impl Store {
 // them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
 // in a transaction of its own).
 impl Conn<'_> {
-    async fn insert_policy(
-        &mut self,
-        account_id: Option<&str>,
-        p: &NewPolicy,
-        policy_type: PolicyType,
-    ) -> Result<Policy> {
+    async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
         util::validate_policy_name(&p.name)?;
         util::validate_path(&p.path)?;
         util::validate_description(&p.description)?;
@@ -281,22 +291,32 @@ impl Conn<'_> {
             util::MAX_POLICY_DOCUMENT_BYTES,
         )?;
         let tx = &mut *self.tx;
-        if let Some(acct) = account_id {
-            crate::access::require_exists(tx, "account", "accounts", acct).await?;
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
-                    .bind(acct)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            let max = self.store.limits().max_policies_per_account;
-            if n >= i64::from(max) {
-                return Err(StoreError::limit("custom policies per account", max));
-            }
+        crate::access::require_exists(tx, "account", "accounts", account_id).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let max = self.store.limits().max_policies_per_account;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("custom policies per account", max));
+        }
+        // A custom policy may not take the name of a system policy (nor a look-alike of it):
+        // every account sees both in one list and attaches by what the name says.
+        let system: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM policies WHERE account_id IS NULL AND name_key = $1")
+                .bind(crate::names::name_key(&p.name))
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some((existing,)) = system {
+            return Err(StoreError::conflict(
+                "policy",
+                format!("`{}` is the name of the system policy `{existing}`", p.name),
+            ));
         }
         crate::access::require_name_free(
             tx,
             crate::names::NameKind::Policy,
-            account_id,
+            Some(account_id),
             &p.name,
             None,
         )
@@ -312,7 +332,7 @@ impl Conn<'_> {
         .bind(account_id)
         .bind(&p.name)
         .bind(&p.path)
-        .bind(policy_type)
+        .bind(PolicyType::Custom)
         .bind(&p.description)
         .bind(&now)
         .bind(crate::names::name_key(&p.name))
@@ -331,19 +351,10 @@ impl Conn<'_> {
         Ok(policy)
     }
 
-    async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
-        self.insert_policy(Some(account_id), p, PolicyType::Custom)
-            .await
-    }
-
-    async fn create_system_policy(&mut self, p: &NewPolicy) -> Result<Policy> {
-        self.insert_policy(None, p, PolicyType::System).await
-    }
-
     async fn update_policy_description(&mut self, id: &str, description: &str) -> Result<Policy> {
         util::validate_description(description)?;
         let tx = &mut *self.tx;
-        fetch_policy(&mut **tx, id).await?;
+        custom_only(fetch_policy(&mut **tx, id).await?, "modified")?;
         sqlx::query("UPDATE policies SET description = $1, updated_at = $2 WHERE id = $3")
             .bind(description)
             .bind(util::now())
@@ -356,7 +367,7 @@ impl Conn<'_> {
 
     async fn delete_policy(&mut self, id: &str) -> Result<()> {
         let tx = &mut *self.tx;
-        let p = fetch_policy(&mut **tx, id).await?;
+        let p = custom_only(fetch_policy(&mut **tx, id).await?, "deleted")?;
         if p.attachment_count > 0 {
             return Err(StoreError::conflict(
                 "policy",
@@ -381,6 +392,10 @@ impl Conn<'_> {
     ) -> Result<PolicyVersion> {
         util::validate_document("policy_document", document, util::MAX_POLICY_DOCUMENT_BYTES)?;
         let tx = &mut *self.tx;
+        custom_only(
+            fetch_policy(&mut **tx, policy_id).await?,
+            "given a new version",
+        )?;
         let row: Option<(i64,)> = sqlx::query_as("SELECT next_version FROM policies WHERE id = $1")
             .bind(policy_id)
             .fetch_optional(&mut **tx)
@@ -423,6 +438,7 @@ impl Conn<'_> {
     async fn delete_policy_version(&mut self, policy_id: &str, version_id: &str) -> Result<()> {
         let n = parse_version_id(version_id)?;
         let tx = &mut *self.tx;
+        custom_only(fetch_policy(&mut **tx, policy_id).await?, "changed")?;
         let v = fetch_version(&mut **tx, policy_id, n).await?;
         if v.is_default {
             return Err(StoreError::conflict(
@@ -450,6 +466,7 @@ impl Conn<'_> {
     ) -> Result<Policy> {
         let n = parse_version_id(version_id)?;
         let tx = &mut *self.tx;
+        custom_only(fetch_policy(&mut **tx, policy_id).await?, "changed")?;
         fetch_version(&mut **tx, policy_id, n).await?;
         sqlx::query("UPDATE policies SET default_version = $1, updated_at = $2 WHERE id = $3")
             .bind(n)
@@ -543,8 +560,6 @@ impl Conn<'_> {
 store_writes! {
     /// Creates a custom identity policy with version `v1` as default.
     fn create_policy(account_id: &str, p: &NewPolicy) -> Policy;
-    /// Creates a system policy (visible to and attachable by every account).
-    fn create_system_policy(p: &NewPolicy) -> Policy;
     /// Updates a policy's description.
     fn update_policy_description(id: &str, description: &str) -> Policy;
     /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.
