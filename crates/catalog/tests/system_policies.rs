@@ -235,3 +235,33 @@ fn dependency_access_is_the_dependency_rows_other_services() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// docs/system-policies.md lists every system policy with its kind, version, id and URN.
+#[test]
+fn the_docs_table_is_the_data() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/system-policies.md"
+    ))
+    .unwrap();
+    let c = Catalog::builtin();
+    let rows: Vec<&str> = docs
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("`system-"))
+        .collect();
+    assert_eq!(rows.len(), c.system_policies().len());
+    for p in c.system_policies() {
+        let start = format!(
+            "| {} | {} | {} | `{}` | `{}` |",
+            p.name,
+            p.kind.as_str().replace('_', " "),
+            p.document["Version"].as_str().unwrap(),
+            p.policy_id(),
+            p.urn()
+        );
+        assert!(
+            rows.iter().any(|r| r.starts_with(&start)),
+            "docs/system-policies.md: no row {start}"
+        );
+    }
+}

@@ -38,6 +38,7 @@ mod page;
 pub mod serve;
 mod snapshot;
 mod state;
+pub mod system_policies;
 pub mod telemetry;
 
 pub use api::assistant::{World, parse_time};
@@ -53,6 +54,7 @@ pub use openapi::openapi_document;
 pub use page::{PageInfo, PageQuery};
 pub use snapshot::{Snapshot, current_time};
 pub use state::AppState;
+pub use system_policies::{system_policy_id, system_policy_urn};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

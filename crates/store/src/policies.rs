@@ -9,12 +9,36 @@ use crate::model::{
 use crate::util::{self, finish_page, page_args};
 use crate::{Conn, Store, Tx, WriteTx};
 
-pub(crate) const POLICY_COLS: &str = "p.id, p.account_id, p.name, \
-     CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
-          ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, \
-     p.path, p.policy_type, 'v' || p.default_version AS default_version_id, \
-     (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) AS attachment_count, \
-     p.description, p.created_at, p.updated_at";
+/// The columns of a [`Policy`] but `attachment_count` (a macro, so that both lists below are
+/// constants).
+macro_rules! policy_base_cols {
+    () => {
+        "p.id, p.account_id, p.name, \
+         CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
+              ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, \
+         p.path, p.policy_type, 'v' || p.default_version AS default_version_id, \
+         p.description, p.created_at, p.updated_at"
+    };
+}
+
+/// The columns of a [`Policy`] but `attachment_count`, which the query adds for its viewer.
+const POLICY_BASE_COLS: &str = policy_base_cols!();
+
+/// The columns of a [`Policy`], `attachment_count` counting the attachments of every account
+/// (what the store itself needs; an account is shown only its own, see [`viewer_count`]).
+pub(crate) const POLICY_COLS: &str = concat!(
+    policy_base_cols!(),
+    ", (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) AS attachment_count"
+);
+
+/// `attachment_count` as `account` sees it, `account` bound as parameter `$n`: a custom
+/// policy's attachments are all in its account; of a system policy, only the account's own.
+fn viewer_count(n: u8) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id \
+         AND (p.account_id IS NOT NULL OR a.account_id = ${n})) AS attachment_count"
+    )
+}
 
 const VERSION_COLS: &str = "v.policy_id, 'v' || v.version AS version_id, v.document, \
      (v.version = p.default_version) AS is_default, v.created_at";
@@ -110,6 +134,19 @@ impl Store {
         fetch_policy(self.reader(), id).await
     }
 
+    /// Gets a policy as `account_id` sees it: its `attachment_count` counts only the account's
+    /// own attachments (a system policy's attachments in other accounts are theirs).
+    pub async fn get_policy_for(&self, account_id: &str, id: &str) -> Result<Policy> {
+        let count = viewer_count(2);
+        let sql = sqlf!("SELECT {POLICY_BASE_COLS}, {count} FROM policies p WHERE p.id = $1");
+        sqlx::query_as::<_, Policy>(sql)
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("policy", id))
+    }
+
     /// Gets a custom policy by account and name, or a system policy by name if
     /// `account_id` is `None`.
     pub async fn get_policy_by_name(&self, account_id: Option<&str>, name: &str) -> Result<Policy> {
@@ -132,10 +169,15 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Policy>> {
         let p = page_args(page, 2)?;
+        // attachment counts and `only_attached` as the account sees them: its own attachments
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {POLICY_COLS} FROM policies p WHERE (p.account_id IS NULL OR p.account_id = "
+            "SELECT {POLICY_BASE_COLS}, (SELECT COUNT(*) FROM policy_attachments a \
+             WHERE a.policy_id = p.id AND a.account_id = "
         ));
-        qb.push_bind(account_id.to_owned()).push(")");
+        qb.push_bind(account_id.to_owned())
+            .push(") AS attachment_count FROM policies p WHERE (p.account_id IS NULL OR p.account_id = ")
+            .push_bind(account_id.to_owned())
+            .push(")");
         if let Some(t) = filter.policy_type {
             qb.push(" AND p.policy_type = ").push_bind(t);
         }
@@ -146,7 +188,12 @@ impl Store {
                 .push_bind(pp.clone());
         }
         if filter.only_attached {
-            qb.push(" AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id)");
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id \
+                 AND a.account_id = ",
+            )
+            .push_bind(account_id.to_owned())
+            .push(")");
         }
         push_after(&mut qb, "p.created_at", "p.id", p.after);
         qb.push(" ORDER BY p.created_at, p.id LIMIT ")
@@ -248,11 +295,13 @@ impl Store {
         }))
     }
 
-    /// Principals a policy is attached to, optionally of one kind.
+    /// Principals a policy is attached to, optionally of one kind, optionally only those of
+    /// one account (what that account may see of a system policy).
     pub async fn list_policy_attachments(
         &self,
         policy_id: &str,
         kind: Option<PrincipalType>,
+        account_id: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<PolicyAttachment>> {
         let p = page_args(page, 2)?;
@@ -261,6 +310,9 @@ impl Store {
              WHERE policy_id = ",
         );
         qb.push_bind(policy_id.to_owned());
+        if let Some(a) = account_id {
+            qb.push(" AND account_id = ").push_bind(a.to_owned());
+        }
         if let Some(k) = kind {
             qb.push(" AND principal_type = ").push_bind(k);
         }
@@ -282,6 +334,21 @@ impl Store {
 // in a transaction of its own).
 impl Conn<'_> {
     async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
+        // A custom policy may not take the name of a system policy (nor a look-alike of it):
+        // every account sees both in one list and attaches by what the name says. Checked
+        // first, so that a system policy's name is a conflict even where it is no valid custom
+        // name (`ModelArts CommonOperations`).
+        let system: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM policies WHERE account_id IS NULL AND name_key = $1")
+                .bind(crate::names::name_key(&p.name))
+                .fetch_optional(&mut **self.tx)
+                .await?;
+        if let Some((existing,)) = system {
+            return Err(StoreError::conflict(
+                "policy",
+                format!("`{}` is the name of the system policy `{existing}`", p.name),
+            ));
+        }
         util::validate_policy_name(&p.name)?;
         util::validate_path(&p.path)?;
         util::validate_description(&p.description)?;
@@ -299,19 +366,6 @@ impl Conn<'_> {
         let max = self.store.limits().max_policies_per_account;
         if n >= i64::from(max) {
             return Err(StoreError::limit("custom policies per account", max));
-        }
-        // A custom policy may not take the name of a system policy (nor a look-alike of it):
-        // every account sees both in one list and attaches by what the name says.
-        let system: Option<(String,)> =
-            sqlx::query_as("SELECT name FROM policies WHERE account_id IS NULL AND name_key = $1")
-                .bind(crate::names::name_key(&p.name))
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some((existing,)) = system {
-            return Err(StoreError::conflict(
-                "policy",
-                format!("`{}` is the name of the system policy `{existing}`", p.name),
-            ));
         }
         crate::access::require_name_free(
             tx,
@@ -519,13 +573,14 @@ impl Conn<'_> {
             return Err(StoreError::limit("policies attached to one principal", max));
         }
         sqlx::query(
-            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at, \
+             account_id) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(policy_id)
         .bind(kind)
         .bind(principal_id)
         .bind(util::now())
+        .bind(&acct)
         .execute(&mut **tx)
         .await?;
         Ok(())

@@ -153,6 +153,18 @@ async fn system_policies_attach_in_every_account_and_survive_an_upgrade() {
         "iam::system:policy:ModelArts-CommonOperations"
     );
     assert_eq!(s.get_policy(id).await.unwrap().attachment_count, 2);
+    // each account sees its own attachments only
+    for acct in [&a, &b] {
+        assert_eq!(
+            s.get_policy_for(acct, id).await.unwrap().attachment_count,
+            1
+        );
+        let mine = s
+            .list_policy_attachments(id, None, Some(acct), &PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(mine.items.len(), 1);
+    }
 
     // A new binary: CommonOperations' document changed, OBSReadOnlyPolicy is gone (but attached),
     // a third one is new.
