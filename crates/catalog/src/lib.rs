@@ -36,7 +36,7 @@ pub use agency_use::AgencyUse;
 pub use model::{
     AccessLevel, Action, ActionResource, AgencyScopeRow, CatalogNote, ConditionKey, DependencyRow,
     ParseAccessLevelError, PolicyRef, PolicyRefKind, ResourceType, Route, Service, Source,
-    SystemPolicy, ValueType,
+    SystemPolicy, SystemPolicyKind, ValueType,
 };
 pub use route::{ProjectMap, ResolvedRoute, RouteError, RouteTarget};
 
@@ -608,7 +608,8 @@ impl Catalog {
             .find(|u| u.action.eq_ignore_ascii_case(action))
     }
 
-    /// System-defined policies the seeds name.
+    /// System-defined policies and roles: every one the seeds' dependency and agency rows name,
+    /// and the ModelArts-related ones of huawei-more §1.2 and §1.4 (docs/system-policies.md).
     pub fn system_policies(&self) -> &[SystemPolicy] {
         &self.system_policies
     }

@@ -481,24 +481,78 @@ pub struct AgencyScopeRow {
     pub source: Source,
 }
 
-/// A system-defined policy the seeds name.
+/// Which of Huawei's catalogues a system-defined permission comes from (reference: huawei-more
+/// §1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemPolicyKind {
+    /// An IAM 3.0 system role (published as `Version "1.0"`, kept here as its `1.1` equivalent).
+    Role,
+    /// An IAM 3.0 fine-grained system policy (`Version "1.1"`).
+    Policy,
+    /// An IAM 5.0 system identity policy (`Version "5.0"`).
+    IdentityPolicy,
+}
+
+impl SystemPolicyKind {
+    /// `role`, `policy` or `identity_policy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SystemPolicyKind::Role => "role",
+            SystemPolicyKind::Policy => "policy",
+            SystemPolicyKind::IdentityPolicy => "identity_policy",
+        }
+    }
+}
+
+/// A system-defined policy or role: present in every account (docs/system-policies.md).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SystemPolicy {
-    /// Policy name (`SWR Admin`).
+    /// Policy name as Huawei displays it (`SWR Admin`, `ModelArtsFullAccessPolicy`): letters and
+    /// digits, words separated by single spaces.
     pub name: String,
-    /// Service it belongs to.
+    /// The catalogue it comes from.
+    pub kind: SystemPolicyKind,
+    /// Service it belongs to (`all` for cross-service ones).
     pub service: String,
     /// Description.
     pub description: String,
-    /// Policy document.
+    /// Policy document (`Version "1.1"` for 3.0 roles and policies, `"5.0"` for identity
+    /// policies).
     pub document: serde_json::Value,
-    /// True when the document is inferred (the seeds give names only).
+    /// True when the document is reconstructed (Huawei does not publish it); `notes` says from
+    /// what.
     pub inferred: bool,
-    /// Seed table naming it.
+    /// Where the name is published (`000 Table 3`, `huawei-more §1.2`).
     pub published_in: String,
-    /// Remarks.
+    /// Remarks: how the document was made.
     pub notes: String,
+}
+
+impl SystemPolicy {
+    /// The name with each space replaced by `-` (`ModelArts-CommonOperations`): the form the id
+    /// and the URN carry (both exclude spaces).
+    fn encoded_name(&self) -> String {
+        self.name.replace(' ', "-")
+    }
+
+    /// The policy id every account sees: `system-` + the name with spaces as `-`
+    /// (`system-ModelArts-CommonOperations`; 1-64 of `[A-Za-z0-9-]`).
+    pub fn policy_id(&self) -> String {
+        format!("system-{}", self.encoded_name())
+    }
+
+    /// The URN: `iam::system:policy:` + the name with spaces as `-`
+    /// (`iam::system:policy:ModelArts-CommonOperations`).
+    pub fn urn(&self) -> String {
+        format!("iam::system:policy:{}", self.encoded_name())
+    }
+
+    /// The document as compact JSON text (what the store keeps as the policy's version).
+    pub fn document_text(&self) -> String {
+        self.document.to_string()
+    }
 }
 
 /// A note about the catalog: an oddity of the published tables or a decision made.

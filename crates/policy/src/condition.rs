@@ -297,10 +297,18 @@ pub(crate) struct Env<'a> {
     pub(crate) urn: Option<&'a str>,
     pub(crate) account: Option<&'a str>,
     pub(crate) root: Option<bool>,
+    /// `g:ServiceName`: the service of the request's action (`iam` of `iam:users:listUsersV5`);
+    /// always the action's, whatever the context says (spec §4.1).
+    pub(crate) service: Option<&'a str>,
 }
 
 impl<'a> Env<'a> {
     pub(crate) fn values(&self, key_lower: &str) -> Values<'a> {
+        if key_lower == "g:servicename"
+            && let Some(service) = self.service
+        {
+            return Values::One(service);
+        }
         if let Some(v) = self.ctx.get_lower(key_lower)
             && !v.is_empty()
         {

@@ -448,7 +448,7 @@ impl PolicySet {
     /// Decides a request (spec §6). Visits only statements indexed under the request's service
     /// (plus those whose action patterns may match any service); allocates nothing.
     pub fn decide(&self, principal: &Principal, req: &Request<'_>) -> Decision {
-        let env = env_for(principal, req.context);
+        let env = env_for(principal, req);
         let mut buf = [0u8; LOWER_BUF];
         let action = lowercase_action(req.action, &mut buf);
         let scps_apply = !self.scps.is_empty() && !principal.is_management_account;
@@ -489,7 +489,7 @@ impl PolicySet {
     /// Decides a request and explains the decision (spec §6.2). Evaluates every statement;
     /// allocates freely.
     pub fn explain(&self, principal: &Principal, req: &Request<'_>) -> Explanation {
-        let env = env_for(principal, req.context);
+        let env = env_for(principal, req);
         let scps_apply = !self.scps.is_empty() && !principal.is_management_account;
         let session_applies = !self.session.policies.is_empty();
         let mut notes = Vec::new();
@@ -607,9 +607,10 @@ impl PolicySet {
     }
 }
 
-fn env_for<'a>(principal: &'a Principal, ctx: &'a Context) -> Env<'a> {
+fn env_for<'a>(principal: &'a Principal, req: &Request<'a>) -> Env<'a> {
     Env {
-        ctx,
+        ctx: req.context,
+        service: req.action.split(':').next(),
         urn: Some(&principal.urn),
         account: Some(&principal.account_id),
         root: Some(principal.is_root_user),

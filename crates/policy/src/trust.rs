@@ -79,12 +79,14 @@ pub fn evaluate_trust(trust: &Policy, caller: &TrustCaller, ctx: &Context) -> Tr
             urn: Some(urn),
             account: Some(account_id),
             root: None,
+            service: None,
         },
         _ => Env {
             ctx,
             urn: None,
             account: None,
             root: None,
+            service: None,
         },
     };
     let mut denies = Vec::new();

@@ -39,6 +39,7 @@ pub mod serve;
 pub mod service;
 mod snapshot;
 mod state;
+pub mod system_policies;
 pub mod telemetry;
 
 pub use api::assistant::{World, parse_time};
@@ -54,6 +55,7 @@ pub use openapi::openapi_document;
 pub use page::{PageInfo, PageQuery};
 pub use snapshot::{Snapshot, current_time};
 pub use state::AppState;
+pub use system_policies::{system_policy_id, system_policy_urn};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

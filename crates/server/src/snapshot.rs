@@ -298,11 +298,16 @@ impl Snapshot {
         self.revision
     }
 
-    /// The URN of the entity of `kind` with id `id` in `account`, if there is one.
+    /// The URN of the entity of `kind` with id `id` in `account` (or of the system policy with
+    /// that id: system policies are every account's), if there is one.
     pub fn entity_urn(&self, kind: EntityKind, id: &str, account: &str) -> Option<&str> {
         self.entity_urns
             .get(&(kind, id.to_owned()))
-            .filter(|urn| urn.split(':').nth(2) == Some(account))
+            .filter(|urn| {
+                let owner = urn.split(':').nth(2);
+                // system policies (`iam::system:policy:<name>`) are every account's
+                owner == Some(account) || (kind == EntityKind::Policy && owner == Some("system"))
+            })
             .map(String::as_str)
     }
 

@@ -67,9 +67,12 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Builds the state over an opened store and compiles the first snapshot.
+    /// Builds the state over an opened store and compiles the first snapshot, after bringing
+    /// the store's system policies up to date with this binary's catalog
+    /// ([`crate::system_policies::sync`]): every state, the server's and the tests', has them.
     pub async fn new(store: Store, region: impl Into<String>) -> Result<Self, StoreError> {
         let region = region.into();
+        crate::system_policies::sync(&store).await?;
         let snapshot = Snapshot::load(&store, &region).await?;
         let audit = crate::audit::AuditLog::new(store.clone());
         Ok(Self {

@@ -1163,3 +1163,69 @@ async fn review_a_deny_of_any_assume_action_refuses_every_assume_api() {
         .await;
     assert_eq!(a.status, 403, "{}", a.body);
 }
+
+/// The escalation matrix and the encodings property over every policy API, on a system policy:
+/// reads and attachments are authorized on the system policy's URN like a custom one's (a Deny on
+/// it refuses in every spelling, an Allow scoped to it authorizes); the writes that would change
+/// it are refused even to a caller allowed exactly them.
+#[tokio::test]
+async fn escalation_matrix_of_the_policy_apis_on_a_system_policy() {
+    let system = (
+        iam_server::system_policy_id("ModelArts CommonOperations").unwrap(),
+        iam_server::system_policy_urn("ModelArts CommonOperations").unwrap(),
+    );
+    let mut checked = 0;
+    for e in iam_server::endpoints() {
+        let iam_server::Authz::Catalog(_) = e.authz else {
+            continue;
+        };
+        if !e.path.starts_with("/v5/policies/{policy_id}") || e.path.contains("{version_id}") {
+            continue;
+        }
+        let app = TestApp::new().await;
+        let mut v = victims(&app).await;
+        v.policy = system.clone();
+        let (path, body, target) = call_on(e, &v);
+        let actions = actions_of(e.method.as_str(), &path);
+        assert!(!actions.is_empty(), "{} {}", e.method.as_str(), e.path);
+        let method = e.method.as_str();
+        let body = if method == "GET" || method == "DELETE" {
+            Value::Null
+        } else {
+            body
+        };
+        let writes = matches!(method, "PUT" | "DELETE")
+            || (method == "POST" && e.path.ends_with("/versions"));
+        if writes {
+            let (_, _, allowed) = user_with(
+                &app,
+                "allowed",
+                json!([{"Effect": "Allow", "Action": actions, "Resource": [target]}]),
+            )
+            .await;
+            let body = match method {
+                "POST" => json!({"policy_document": admin_doc().to_string()}),
+                "PUT" => json!({"description": "mine"}),
+                _ => body,
+            };
+            let a = app.call(&allowed, method, &path, &[], body).await;
+            assert_huawei_error(&a, 403, iam_server::error_code::FORBIDDEN);
+            checked += 1;
+            continue;
+        }
+        let mut keys = vec![("StringEquals", "g:RequestedRegion", json!([common::REGION]))];
+        if e.path.contains("/attach-") || e.path.contains("/detach-") {
+            keys.push(("StringEquals", "iam:PolicyURN", json!([system.1.clone()])));
+        }
+        let call = MatrixCall {
+            endpoint: e,
+            path: &path,
+            body: &body,
+            target: &target,
+            actions: &actions,
+        };
+        escalation_matrix(&app, &call, &keys, 0x5157 + checked as u64).await;
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} APIs checked");
+}

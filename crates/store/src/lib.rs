@@ -84,6 +84,7 @@ mod orgs;
 mod policies;
 mod sessions;
 mod state;
+mod system_policies;
 mod upgrade;
 mod util;
 
@@ -97,6 +98,7 @@ pub use orgs::{NewScp, ScpUpdate};
 pub use policies::{NewPolicy, PolicyFilter};
 pub use sessions::{CreatedServiceCredential, NewSessionCredential, ServiceGrant};
 pub use state::{PolicyWithDocument, StoreState};
+pub use system_policies::{SystemPolicyRow, SystemPolicySync};
 pub use upgrade::LookalikeName;
 pub use util::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_POLICY_DOCUMENT_BYTES, format_timestamp};
 

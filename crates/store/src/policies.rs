@@ -9,12 +9,36 @@ use crate::model::{
 use crate::util::{self, finish_page, page_args};
 use crate::{Conn, Store, Tx, WriteTx};
 
-pub(crate) const POLICY_COLS: &str = "p.id, p.account_id, p.name, \
-     CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
-          ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, \
-     p.path, p.policy_type, 'v' || p.default_version AS default_version_id, \
-     (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) AS attachment_count, \
-     p.description, p.created_at, p.updated_at";
+/// The columns of a [`Policy`] but `attachment_count` (a macro, so that both lists below are
+/// constants).
+macro_rules! policy_base_cols {
+    () => {
+        "p.id, p.account_id, p.name, \
+         CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
+              ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, \
+         p.path, p.policy_type, 'v' || p.default_version AS default_version_id, \
+         p.description, p.created_at, p.updated_at"
+    };
+}
+
+/// The columns of a [`Policy`] but `attachment_count`, which the query adds for its viewer.
+const POLICY_BASE_COLS: &str = policy_base_cols!();
+
+/// The columns of a [`Policy`], `attachment_count` counting the attachments of every account
+/// (what the store itself needs; an account is shown only its own, see [`viewer_count`]).
+pub(crate) const POLICY_COLS: &str = concat!(
+    policy_base_cols!(),
+    ", (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) AS attachment_count"
+);
+
+/// `attachment_count` as `account` sees it, `account` bound as parameter `$n`: a custom
+/// policy's attachments are all in its account; of a system policy, only the account's own.
+fn viewer_count(n: u8) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id \
+         AND (p.account_id IS NOT NULL OR a.account_id = ${n})) AS attachment_count"
+    )
+}
 
 const VERSION_COLS: &str = "v.policy_id, 'v' || v.version AS version_id, v.document, \
      (v.version = p.default_version) AS is_default, v.created_at";
@@ -73,6 +97,21 @@ async fn fetch_version(
     .ok_or_else(|| StoreError::not_found("policy version", format!("{policy_id}/v{version}")))
 }
 
+/// The policy if it is a custom one: a system policy cannot be modified, deleted or given
+/// versions by anyone ([`StoreError::Unmodifiable`]).
+fn custom_only(p: Policy, what: &str) -> Result<Policy> {
+    if p.policy_type == PolicyType::System {
+        return Err(StoreError::Unmodifiable {
+            kind: "policy",
+            detail: format!(
+                "`{}` is a system policy: it cannot be {what}, whoever asks",
+                p.name
+            ),
+        });
+    }
+    Ok(p)
+}
+
 /// Returns the account of the principal (and checks it exists).
 async fn principal_account(tx: &mut Tx, kind: PrincipalType, id: &str) -> Result<String> {
     let table = match kind {
@@ -93,6 +132,19 @@ impl Store {
     /// Gets a policy.
     pub async fn get_policy(&self, id: &str) -> Result<Policy> {
         fetch_policy(self.reader(), id).await
+    }
+
+    /// Gets a policy as `account_id` sees it: its `attachment_count` counts only the account's
+    /// own attachments (a system policy's attachments in other accounts are theirs).
+    pub async fn get_policy_for(&self, account_id: &str, id: &str) -> Result<Policy> {
+        let count = viewer_count(2);
+        let sql = sqlf!("SELECT {POLICY_BASE_COLS}, {count} FROM policies p WHERE p.id = $1");
+        sqlx::query_as::<_, Policy>(sql)
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or_else(|| StoreError::not_found("policy", id))
     }
 
     /// Gets a custom policy by account and name, or a system policy by name if
@@ -117,10 +169,15 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Policy>> {
         let p = page_args(page, 2)?;
+        // attachment counts and `only_attached` as the account sees them: its own attachments
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {POLICY_COLS} FROM policies p WHERE (p.account_id IS NULL OR p.account_id = "
+            "SELECT {POLICY_BASE_COLS}, (SELECT COUNT(*) FROM policy_attachments a \
+             WHERE a.policy_id = p.id AND a.account_id = "
         ));
-        qb.push_bind(account_id.to_owned()).push(")");
+        qb.push_bind(account_id.to_owned())
+            .push(") AS attachment_count FROM policies p WHERE (p.account_id IS NULL OR p.account_id = ")
+            .push_bind(account_id.to_owned())
+            .push(")");
         if let Some(t) = filter.policy_type {
             qb.push(" AND p.policy_type = ").push_bind(t);
         }
@@ -131,7 +188,12 @@ impl Store {
                 .push_bind(pp.clone());
         }
         if filter.only_attached {
-            qb.push(" AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id)");
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.id \
+                 AND a.account_id = ",
+            )
+            .push_bind(account_id.to_owned())
+            .push(")");
         }
         push_after(&mut qb, "p.created_at", "p.id", p.after);
         qb.push(" ORDER BY p.created_at, p.id LIMIT ")
@@ -213,7 +275,7 @@ impl Store {
         let p = page_args(page, 2)?;
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "SELECT a.policy_id, p.name AS policy_name, \
-             CASE WHEN p.account_id IS NULL THEN 'iam::system:policy:' || p.name \
+             CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
                   ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, a.attached_at \
              FROM policy_attachments a JOIN policies p ON p.id = a.policy_id \
              WHERE a.principal_type = ",
@@ -233,11 +295,13 @@ impl Store {
         }))
     }
 
-    /// Principals a policy is attached to, optionally of one kind.
+    /// Principals a policy is attached to, optionally of one kind, optionally only those of
+    /// one account (what that account may see of a system policy).
     pub async fn list_policy_attachments(
         &self,
         policy_id: &str,
         kind: Option<PrincipalType>,
+        account_id: Option<&str>,
         page: &PageRequest,
     ) -> Result<Page<PolicyAttachment>> {
         let p = page_args(page, 2)?;
@@ -246,6 +310,9 @@ impl Store {
              WHERE policy_id = ",
         );
         qb.push_bind(policy_id.to_owned());
+        if let Some(a) = account_id {
+            qb.push(" AND account_id = ").push_bind(a.to_owned());
+        }
         if let Some(k) = kind {
             qb.push(" AND principal_type = ").push_bind(k);
         }
@@ -266,12 +333,22 @@ impl Store {
 // them and makes them the `WriteTx` methods (each in a savepoint) and the `Store` methods (each
 // in a transaction of its own).
 impl Conn<'_> {
-    async fn insert_policy(
-        &mut self,
-        account_id: Option<&str>,
-        p: &NewPolicy,
-        policy_type: PolicyType,
-    ) -> Result<Policy> {
+    async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
+        // A custom policy may not take the name of a system policy (nor a look-alike of it):
+        // every account sees both in one list and attaches by what the name says. Checked
+        // first, so that a system policy's name is a conflict even where it is no valid custom
+        // name (`ModelArts CommonOperations`).
+        let system: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM policies WHERE account_id IS NULL AND name_key = $1")
+                .bind(crate::names::name_key(&p.name))
+                .fetch_optional(&mut **self.tx)
+                .await?;
+        if let Some((existing,)) = system {
+            return Err(StoreError::conflict(
+                "policy",
+                format!("`{}` is the name of the system policy `{existing}`", p.name),
+            ));
+        }
         util::validate_policy_name(&p.name)?;
         util::validate_path(&p.path)?;
         util::validate_description(&p.description)?;
@@ -281,22 +358,19 @@ impl Conn<'_> {
             util::MAX_POLICY_DOCUMENT_BYTES,
         )?;
         let tx = &mut *self.tx;
-        if let Some(acct) = account_id {
-            crate::access::require_exists(tx, "account", "accounts", acct).await?;
-            let (n,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
-                    .bind(acct)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            let max = self.store.limits().max_policies_per_account;
-            if n >= i64::from(max) {
-                return Err(StoreError::limit("custom policies per account", max));
-            }
+        crate::access::require_exists(tx, "account", "accounts", account_id).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM policies WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let max = self.store.limits().max_policies_per_account;
+        if n >= i64::from(max) {
+            return Err(StoreError::limit("custom policies per account", max));
         }
         crate::access::require_name_free(
             tx,
             crate::names::NameKind::Policy,
-            account_id,
+            Some(account_id),
             &p.name,
             None,
         )
@@ -312,7 +386,7 @@ impl Conn<'_> {
         .bind(account_id)
         .bind(&p.name)
         .bind(&p.path)
-        .bind(policy_type)
+        .bind(PolicyType::Custom)
         .bind(&p.description)
         .bind(&now)
         .bind(crate::names::name_key(&p.name))
@@ -331,19 +405,10 @@ impl Conn<'_> {
         Ok(policy)
     }
 
-    async fn create_policy(&mut self, account_id: &str, p: &NewPolicy) -> Result<Policy> {
-        self.insert_policy(Some(account_id), p, PolicyType::Custom)
-            .await
-    }
-
-    async fn create_system_policy(&mut self, p: &NewPolicy) -> Result<Policy> {
-        self.insert_policy(None, p, PolicyType::System).await
-    }
-
     async fn update_policy_description(&mut self, id: &str, description: &str) -> Result<Policy> {
         util::validate_description(description)?;
         let tx = &mut *self.tx;
-        fetch_policy(&mut **tx, id).await?;
+        custom_only(fetch_policy(&mut **tx, id).await?, "modified")?;
         sqlx::query("UPDATE policies SET description = $1, updated_at = $2 WHERE id = $3")
             .bind(description)
             .bind(util::now())
@@ -356,7 +421,7 @@ impl Conn<'_> {
 
     async fn delete_policy(&mut self, id: &str) -> Result<()> {
         let tx = &mut *self.tx;
-        let p = fetch_policy(&mut **tx, id).await?;
+        let p = custom_only(fetch_policy(&mut **tx, id).await?, "deleted")?;
         if p.attachment_count > 0 {
             return Err(StoreError::conflict(
                 "policy",
@@ -381,6 +446,10 @@ impl Conn<'_> {
     ) -> Result<PolicyVersion> {
         util::validate_document("policy_document", document, util::MAX_POLICY_DOCUMENT_BYTES)?;
         let tx = &mut *self.tx;
+        custom_only(
+            fetch_policy(&mut **tx, policy_id).await?,
+            "given a new version",
+        )?;
         let row: Option<(i64,)> = sqlx::query_as("SELECT next_version FROM policies WHERE id = $1")
             .bind(policy_id)
             .fetch_optional(&mut **tx)
@@ -423,6 +492,7 @@ impl Conn<'_> {
     async fn delete_policy_version(&mut self, policy_id: &str, version_id: &str) -> Result<()> {
         let n = parse_version_id(version_id)?;
         let tx = &mut *self.tx;
+        custom_only(fetch_policy(&mut **tx, policy_id).await?, "changed")?;
         let v = fetch_version(&mut **tx, policy_id, n).await?;
         if v.is_default {
             return Err(StoreError::conflict(
@@ -450,6 +520,7 @@ impl Conn<'_> {
     ) -> Result<Policy> {
         let n = parse_version_id(version_id)?;
         let tx = &mut *self.tx;
+        custom_only(fetch_policy(&mut **tx, policy_id).await?, "changed")?;
         fetch_version(&mut **tx, policy_id, n).await?;
         sqlx::query("UPDATE policies SET default_version = $1, updated_at = $2 WHERE id = $3")
             .bind(n)
@@ -502,13 +573,14 @@ impl Conn<'_> {
             return Err(StoreError::limit("policies attached to one principal", max));
         }
         sqlx::query(
-            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO policy_attachments (policy_id, principal_type, principal_id, attached_at, \
+             account_id) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(policy_id)
         .bind(kind)
         .bind(principal_id)
         .bind(util::now())
+        .bind(&acct)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -543,8 +615,6 @@ impl Conn<'_> {
 store_writes! {
     /// Creates a custom identity policy with version `v1` as default.
     fn create_policy(account_id: &str, p: &NewPolicy) -> Policy;
-    /// Creates a system policy (visible to and attachable by every account).
-    fn create_system_policy(p: &NewPolicy) -> Policy;
     /// Updates a policy's description.
     fn update_policy_description(id: &str, description: &str) -> Policy;
     /// Deletes a policy and its versions. Fails with `Conflict` while it is attached.

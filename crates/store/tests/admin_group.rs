@@ -187,7 +187,18 @@ async fn look_alike_names_conflict_per_kind_and_account() {
     // Policies and agencies.
     s.create_policy(&a.id, &pol("obs-read")).await.unwrap();
     conflict_detail(s.create_policy(&a.id, &pol("OBS-Read")).await);
-    s.create_system_policy(&pol("OBS-READ")).await.unwrap();
+    // System policies are a namespace of their own, and no custom policy may take a system
+    // policy's name (or a look-alike of it) afterwards.
+    s.sync_system_policies(&[SystemPolicyRow {
+        id: "system-OBS-READ".into(),
+        name: "OBS-READ".into(),
+        urn: "iam::system:policy:OBS-READ".into(),
+        description: String::new(),
+        document: pol("x").document,
+    }])
+    .await
+    .unwrap();
+    conflict_detail(s.create_policy(&b.id, &pol("obs-read")).await);
     s.create_agency(&a.id, &agency("ma_agency")).await.unwrap();
     conflict_detail(s.create_agency(&a.id, &agency("MA_Agency")).await);
 }

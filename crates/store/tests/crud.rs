@@ -277,7 +277,7 @@ async fn attachments_limits_and_cascades() {
     assert_eq!(att.items.len(), 4);
     assert!(att.next_marker.is_some());
     let ents = s
-        .list_policy_attachments(&ps[0].id, None, &PageRequest::default())
+        .list_policy_attachments(&ps[0].id, None, None, &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(ents.items.len(), 2);

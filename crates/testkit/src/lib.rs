@@ -319,7 +319,7 @@ fn decide_one(
     resource: &str,
     raw_context: &Map<String, Value>,
 ) -> Result<&'static str, String> {
-    let ctx = build_context(raw_context, principal)?;
+    let ctx = build_context(raw_context, principal, action)?;
     let req = Req {
         action,
         resource,
@@ -382,10 +382,12 @@ struct Req<'a> {
     ctx: &'a [(String, Vec<String>)],
 }
 
-/// §4.1: keys are case-insensitive; the evaluator adds the principal keys when missing.
+/// §4.1: keys are case-insensitive; the evaluator adds the principal keys when missing, and
+/// `g:ServiceName` is always the action's service.
 fn build_context(
     raw: &Map<String, Value>,
     principal: &Principal,
+    action: &str,
 ) -> Result<Vec<(String, Vec<String>)>, String> {
     let mut ctx: Vec<(String, Vec<String>)> = Vec::new();
     for (k, v) in raw {
@@ -412,6 +414,9 @@ fn build_context(
             ctx.push((k.to_string(), vec![v]));
         }
     }
+    ctx.retain(|(k, _)| k != "g:servicename");
+    let service = action.split(':').next().unwrap_or(action);
+    ctx.push(("g:servicename".to_owned(), vec![service.to_owned()]));
     Ok(ctx)
 }
 

@@ -458,8 +458,8 @@ async fn session_policies(
             Err(iam_store::StoreError::NotFound { .. }) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
-        // Managed policies of the caller's or the agency's account (this server stores no
-        // system policies; see docs/agencies.md).
+        // System policies, or custom policies of the caller's or the agency's account
+        // (docs/agencies.md).
         let owner_ok = p
             .account_id
             .as_deref()

@@ -337,7 +337,7 @@ async fn list_entities(
     let page = store_page(q.limit, q.marker)?;
     let p = st
         .store()
-        .list_policy_attachments(&policy_id, kind, &page)
+        .list_policy_attachments(&policy_id, kind, Some(&caller.account_id), &page)
         .await?;
     let snapshot = st.snapshot();
     let (mut users, mut groups, mut agencies) = (Vec::new(), Vec::new(), Vec::new());

@@ -280,8 +280,10 @@ pub(crate) fn not_found(kind: &'static str, id: &str) -> ApiError {
     .into()
 }
 
+/// A policy of the caller's account or a system policy, as the caller's account sees it (a
+/// system policy's attachment count is the account's own); another account's is 404.
 async fn own_policy(store: &Store, caller: &Caller, id: &str) -> ApiResult<Policy> {
-    let p = store.get_policy(id).await?;
+    let p = store.get_policy_for(&caller.account_id, id).await?;
     match &p.account_id {
         Some(a) if a == &caller.account_id => Ok(p),
         None => Ok(p),
@@ -289,12 +291,19 @@ async fn own_policy(store: &Store, caller: &Caller, id: &str) -> ApiResult<Polic
     }
 }
 
+/// A custom policy of the caller's account. A system policy is refused with 403 `IAM.0003`
+/// whoever asks, the root user included (it cannot be modified, deleted or given versions; the
+/// store refuses too): like the built-in `admin` group, it is not the caller's to change.
 async fn own_custom_policy(store: &Store, caller: &Caller, id: &str) -> ApiResult<Policy> {
     let p = own_policy(store, caller, id).await?;
     if p.policy_type == PolicyType::System {
-        return Err(ApiError::bad_request(format!(
-            "policy `{id}` is a system policy and cannot be changed"
-        )));
+        return Err(ApiError::forbidden(
+            format!(
+                "`{}` ({id}) is a system policy: it cannot be modified, deleted or given versions, whoever asks.",
+                p.name
+            ),
+            None,
+        ));
     }
     Ok(p)
 }
