@@ -35,6 +35,8 @@ ROUTES = [
                       "ai_project": "default-ai-project", "train_type": "", "items": [_job("job-1")]}),
     ("GET", re.compile(r"^/v2/[^/]+/training-jobs/(?P<id>[^/]+)/?$"),
      lambda m, body: _job(m.group("id"))),
+    ("POST", re.compile(r"^/v2/[^/]+/training-jobs/?$"),
+     lambda m, body: _job("job-new")),
 ]
 
 

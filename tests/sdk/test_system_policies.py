@@ -58,8 +58,10 @@ def test_tenant_admin_attaches_modelarts_common_operations_by_name(server):
         assert server.authorize(user.urn, action)["decision"] == "allow", action
     # except managing dedicated resource pools
     assert server.authorize(user.urn, "modelarts:pool:create")["decision"] == "explicit_deny"
+    # only_attached lists it now (other tests on this shared server may attach other system
+    # policies, such as one-click agencies do)
     attached = all_policies(iam, policy_type="system", only_attached=True)
-    assert [p.policy_id for p in attached] == [ops.policy_id]
+    assert ops.policy_id in [p.policy_id for p in attached]
 
 
 def test_system_policies_cannot_be_changed_even_by_root(server):

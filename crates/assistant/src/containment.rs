@@ -358,6 +358,11 @@ pub fn new_access(catalog: &Catalog, granting: Side<'_>, bounding: &Compiled) ->
         }
         let piece_res = piece_resources(&s.resource);
         for action in actions_of(catalog, &s.action) {
+            // a condition on the action's own service that excludes it: never granted
+            let service = action.split(':').next().unwrap_or_default();
+            if s.condition.iter().any(|e| e.excludes_service(service)) {
+                continue;
+            }
             if let Some(reason) = uncovered(catalog, granting, bounding, action, s, piece_res) {
                 out.push(Finding {
                     action: action.to_owned(),

@@ -51,6 +51,9 @@ fn conditions() -> Vec<Value> {
         json!({"StringEquals": {"g:EnterpriseProjectId": ["ep1", "ep2"]}}),
         json!({"Bool": {"g:MFAPresent": ["true"]}}),
         json!({"StringNotEquals": {"g:EnterpriseProjectId": ["ep2"]}}),
+        // keys the action alone decides (the engine fills g:ServiceName from the action)
+        json!({"StringNotEqualsIgnoreCase": {"g:ServiceName": ["obs"]}}),
+        json!({"StringEquals": {"g:ServiceName": ["modelarts"]}}),
     ]
 }
 const SAMPLE_RESOURCES: &[&str] = &[
@@ -251,6 +254,32 @@ proptest! {
         assert_sound(&d.removed, &w_removed, "diff removed");
         prop_assert_eq!(d.added.is_empty(), res.check_result == "pass");
     }
+}
+
+#[test]
+fn a_grant_whose_service_condition_excludes_an_action_does_not_grant_it() {
+    let catalog = Catalog::builtin();
+    // Huawei's Tenant Administrator: everything except IAM
+    let tenant_admin = vec![(
+        PolicyId::new("ta"),
+        Arc::new(
+            Policy::parse(
+                r#"{"Version":"1.1","Statement":[{"Action":["obs:*:*"],"Effect":"Allow"},{"Condition":{"StringNotEqualsIgnoreCase":{"g:ServiceName":["iam"]}},"Action":["*:*:*"],"Effect":"Allow"}]}"#,
+                PolicyKind::Identity,
+            )
+            .unwrap(),
+        ),
+    )];
+    let user = Subject::from_documents(Principal::default(), &[], &[]).unwrap();
+    let o = containment::overreach(catalog, &user, "ta", &tenant_admin);
+    assert!(!o.ok);
+    let actions: Vec<&str> = o.findings.iter().map(|f| f.action.as_str()).collect();
+    assert!(actions.contains(&"obs:object:PutObject"), "{actions:?}");
+    assert!(actions.contains(&"vpc:vpcs:create"), "{actions:?}");
+    assert!(
+        !actions.iter().any(|a| a.starts_with("iam:")),
+        "{actions:?}"
+    );
 }
 
 #[test]

@@ -92,6 +92,24 @@ impl ConditionEntry {
         &self.key_lower
     }
 
+    /// Whether this entry, being on `g:ServiceName`, can never hold for a request of `service`:
+    /// the engine always takes that key from the request's action (spec §4.1), so a statement
+    /// with such an entry never applies to that service's actions. `false` for other keys.
+    pub fn excludes_service(&self, service: &str) -> bool {
+        if self.key_lower.as_ref() != "g:servicename" {
+            return false;
+        }
+        let ctx = Context::new();
+        let env = Env {
+            ctx: &ctx,
+            urn: None,
+            account: None,
+            root: None,
+            service: Some(service),
+        };
+        matches!(self.eval(&env), Outcome::False)
+    }
+
     /// Evaluates the entry against the request values of its key (spec §4.3).
     pub(crate) fn eval(&self, env: &Env<'_>) -> Outcome {
         let vals = env.values(&self.key_lower);

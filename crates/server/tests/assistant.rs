@@ -228,7 +228,8 @@ async fn preflight_and_audit_use_the_configured_agency() {
         .await;
     assert_eq!(p.body["ok"], true, "{}", p.body);
     assert_eq!(p.body["agency"], "modelarts_agency");
-    // Audit: bob's agency grants far more than bob (OBS writes, LTS, VPC ...); carol has `*`.
+    // Audit: bob's one-click agency grants far more than bob (OBS writes, ModelArts, LTS, VPC ...);
+    // carol has `*`.
     let key_root = app.root.clone();
     let a = app
         .call(
@@ -252,7 +253,15 @@ async fn preflight_and_audit_use_the_configured_agency() {
         .map(|f| f["action"].as_str().unwrap())
         .collect();
     assert!(actions.contains(&"obs:object:PutObject"));
-    assert!(!actions.iter().any(|a| a.starts_with("modelarts:trainJob")));
+    // the one-click agency's system policies (ModelArts CommonOperations, Tenant Administrator)
+    // grant ModelArts itself and the other dependent services too, none of which bob has
+    assert!(actions.iter().any(|a| a.starts_with("modelarts:trainJob")));
+    assert!(actions.iter().any(|a| a.starts_with("lts:")), "{actions:?}");
+    // and never IAM: Tenant Administrator excludes it
+    assert!(
+        !actions.iter().any(|a| a.starts_with("iam:")),
+        "{actions:?}"
+    );
     // Coverage of a stored user and of documents; unknown principal is 404.
     let c = app
         .root(

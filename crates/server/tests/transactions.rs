@@ -60,9 +60,14 @@ async fn occupy_policy_name(app: &TestApp, name: &str) {
 async fn modelarts_agency_with_a_failing_policy_step_leaves_no_agency() {
     let app = TestApp::new().await;
     let path = format!("/v2/{}/agency", app.project_id);
-    // How many scope policies one agency gets: the failing step is the last of them.
+    // How many scope policies one custom agency gets: the failing step is the last of them.
+    let scopes = json!(["t11-training-jobs", "t4-training-management"]);
     let ok = app
-        .root("POST", &path, json!({"agency_name_suffix": "t1"}))
+        .root(
+            "POST",
+            &path,
+            json!({"agency_name_suffix": "t1", "agency_scopes": scopes}),
+        )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let n = ok.body["policy_ids"].as_array().unwrap().len();
@@ -77,7 +82,11 @@ async fn modelarts_agency_with_a_failing_policy_step_leaves_no_agency() {
     let revision_before = app.state.store().revision().await.unwrap();
 
     let failed = app
-        .root("POST", &path, json!({"agency_name_suffix": "t2"}))
+        .root(
+            "POST",
+            &path,
+            json!({"agency_name_suffix": "t2", "agency_scopes": scopes}),
+        )
         .await;
     assert_eq!(failed.status, 409, "{}", failed.body);
     assert_huawei_error(&failed, 409, failed.body["error_code"].as_str().unwrap());

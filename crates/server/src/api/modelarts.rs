@@ -2,10 +2,11 @@
 //!
 //! - `POST /v2/{project_id}/agency` `{"agency_name_suffix": "user01"}`: one-click authorization.
 //!   Creates the agency `ma_agency_<suffix>` (`modelarts_agency` without a suffix) trusted by
-//!   `service.ModelArts`, with an identity policy granting the basic agency authorization scope
-//!   of seed 000 Tables 10-14. The extension member `agency_scopes` (scenario ids such as
-//!   `t11-training-jobs`, or names such as `Training jobs`) builds a custom agency limited to
-//!   those scenarios.
+//!   `service.ModelArts`, with the dependent services' system policies attached
+//!   ([`ONE_CLICK_SYSTEM_POLICIES`], as Huawei's console does). The extension member
+//!   `agency_scopes` (scenario ids such as `t11-training-jobs`, or names such as `Training jobs`)
+//!   builds a custom agency instead: generated identity policies granting the basic agency
+//!   authorization scope of seed 000 Tables 10-14 for those scenarios only.
 //! - `POST /v2/{project_id}/authorizations` `{"user_id", "type": "agency", "content": <agency
 //!   name>}`: which agency ModelArts uses for a user (`user_id: "all"` = every IAM user);
 //!   `GET` lists them (`{"total_count", "auth": [...]}`), `DELETE ?user_id=` removes one.
@@ -180,8 +181,30 @@ fn agency_name(suffix: Option<&str>) -> ApiResult<String> {
     }
 }
 
-/// The identity policies of a ModelArts agency: the basic scope of Tables 10-14, or the named
-/// scenarios of it.
+/// The system policies one-click authorization attaches to the agency it creates, by name: what
+/// Huawei's console attaches to the agency it creates ("Permissions: ModelArts CommonOperations,
+/// OBS OperateAccess, Tenant Administrator", the last "required for using other dependent
+/// services": huawei-more.md §6). Tenant Administrator allows every service but IAM.
+pub const ONE_CLICK_SYSTEM_POLICIES: &[&str] = &[
+    "ModelArts CommonOperations",
+    "OBS OperateAccess",
+    "Tenant Administrator",
+];
+
+/// The ids of [`ONE_CLICK_SYSTEM_POLICIES`].
+fn one_click_policy_ids() -> ApiResult<Vec<String>> {
+    ONE_CLICK_SYSTEM_POLICIES
+        .iter()
+        .map(|name| {
+            crate::system_policies::system_policy_id(name).ok_or_else(|| {
+                ApiError::internal(format!("the catalog has no system policy `{name}`"))
+            })
+        })
+        .collect()
+}
+
+/// The identity policies of a custom ModelArts agency: the basic scope of Tables 10-14, or the
+/// named scenarios of it.
 pub fn agency_scope_policies(scopes: Option<&[String]>) -> Result<Vec<String>, String> {
     let catalog = Catalog::builtin();
     let all = iam_assistant::agency_scope_scenarios(catalog);
@@ -252,7 +275,17 @@ async fn create_agency(
     own_project(st.store(), &caller, &project_id).await?;
     require_admin(st.store(), &caller, "create ModelArts agencies").await?;
     let name = agency_name(b.agency_name_suffix.as_deref())?;
-    let docs = agency_scope_policies(b.agency_scopes.as_deref()).map_err(ApiError::bad_request)?;
+    // One-click: the dependent services' system policies (seed 000: "the authorization scope is
+    // specified based on the preset system policies of dependent services … almost all
+    // permissions of dependent services"). Custom (`agency_scopes`): generated least-privilege
+    // policies for the chosen scenarios of Tables 10-14.
+    let (docs, system_ids) = match b.agency_scopes.as_deref() {
+        None => (Vec::new(), one_click_policy_ids()?),
+        Some(scopes) => (
+            agency_scope_policies(Some(scopes)).map_err(ApiError::bad_request)?,
+            Vec::new(),
+        ),
+    };
     let account = caller.account_id.clone();
     let agency_name = name.clone();
     let (agency, policy_ids) = st
@@ -273,6 +306,11 @@ async fn create_agency(
                 )
                 .await?;
             let mut ids: Vec<String> = Vec::new();
+            for id in &system_ids {
+                tx.attach_policy(id, PrincipalType::Agency, &agency.id)
+                    .await?;
+                ids.push(id.clone());
+            }
             for (i, doc) in docs.iter().enumerate() {
                 let pname = if docs.len() == 1 {
                     format!("{agency_name}_policy")
