@@ -176,6 +176,86 @@ async fn answers_of_every_size_and_framing_arrive_whole() {
     }
 }
 
+/// A raw upstream: for each connection, reads requests and answers the first `answers` of them
+/// (`{}` with a length), then closes the connection; counts the requests it read.
+async fn raw_upstream(answers: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::clone(&seen);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut answered = 0;
+                loop {
+                    let mut chunk = [0u8; 4096];
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    // the gateway's requests here have no body: a request ends with a blank line
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if answered == answers {
+                            return; // close without answering
+                        }
+                        answered += 1;
+                        let _ = sock
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}")
+                            .await;
+                        if answered == answers {
+                            // close a moment after the last answer (no `Connection: close`), when
+                            // the gateway has put the connection back in its pool
+                            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// The proxy's pooled upstream connections: a connection the upstream closed while idle is not
+/// used again (the next request goes on a new one), and a request the upstream read but never
+/// answered is a 502, never sent twice.
+#[tokio::test]
+async fn upstream_connections_closed_by_the_upstream_are_replaced_and_nothing_is_sent_twice() {
+    let mut w = world().await;
+    let path = format!("/v2/{}/training-jobs/job-1", w.project);
+    // one answer per connection: every request after the first finds its pooled connection closed
+    let (url, seen) = raw_upstream(1).await;
+    w.app.router = iam_server::gateway::proxy_app(w.app.state.clone(), &url).unwrap();
+    for i in 0..4 {
+        let a = w.as_alice("GET", &path, Value::Null).await;
+        assert_eq!(a.status, 200, "request {i}: {}", a.body);
+        // let the upstream's close reach the gateway's idle connection
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 4);
+    // an upstream that reads the request and hangs up without answering
+    let (url, seen) = raw_upstream(0).await;
+    w.app.router = iam_server::gateway::proxy_app(w.app.state.clone(), &url).unwrap();
+    let a = w.as_alice("GET", &path, Value::Null).await;
+    assert_huawei_error(&a, 502, "APIGW.0502");
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "sent once"
+    );
+}
+
 #[tokio::test]
 async fn allowed_requests_are_forwarded_with_the_callers_identity() {
     let w = world().await;
