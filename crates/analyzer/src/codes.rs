@@ -204,6 +204,10 @@ codes! {
     UnsupportedConditionKey = ("UNSUPPORTED_CONDITION_KEY", Warning,
         "A service condition key is not supported by any of the statement's actions, so the condition never sees a value.",
         "Use a key the actions support, or move the condition to a statement with the actions that support it.");
+    /// Key that cannot be known for an action on one of its routes.
+    ConditionKeyUnknowable = ("CONDITION_KEY_UNKNOWABLE", Warning,
+        "An `Allow` statement conditions on a key that no enforcement point can know for one of its actions on some route (the catalog's request-key table), so the statement never matches those requests.",
+        "Move the action to a statement without the condition, or scope it another way (a resource URN); `modelarts-iam catalog` lists where each key comes from.");
     /// Operator family vs key type.
     ConditionTypeMismatch = ("CONDITION_TYPE_MISMATCH", Warning,
         "The operator's type does not match the condition key's value type (for example `StringEquals` on the date key `g:CurrentTime`).",
@@ -266,6 +270,10 @@ codes! {
     AllowWithNotPrincipal = ("ALLOW_WITH_NOT_PRINCIPAL", SecurityWarning,
         "An `Allow` statement of a trust policy uses `NotPrincipal`: every other principal may assume the agency.",
         "Name the trusted principals in `Principal`.");
+    /// Deny on a key that cannot be known.
+    DenyConditionKeyUnknowable = ("DENY_CONDITION_KEY_UNKNOWABLE", SecurityWarning,
+        "A `Deny` statement conditions on a key that no enforcement point can know for one of its actions on some route (the catalog's request-key table), so the Deny never applies to those requests.",
+        "Deny those actions without the condition, or by resource URN; do not rely on this Deny for them.");
     /// ForAllValues in Allow.
     ForAllValuesWithAllow = ("FOR_ALL_VALUES_WITH_ALLOW", SecurityWarning,
         "`ForAllValues:` in an `Allow` statement holds when the request carries no value for the key, so the statement also allows such requests.",

@@ -1295,6 +1295,55 @@ impl<'a> Validator<'a> {
                 );
             }
         }
+        // Keys no enforcement point can fill for an action on one of its routes
+        // (`data/request-keys.json`): an Allow never matches there, a Deny never applies.
+        if family != Family::Null
+            && !not_action
+            && let Some(actions) = known_actions
+        {
+            let mut gaps: Vec<String> = Vec::new();
+            for a in actions {
+                for row in catalog.unknowable_routes(&a.name, &k.key) {
+                    gaps.push(format!(
+                        "{} on {} {} ({})",
+                        a.name,
+                        row.method,
+                        row.path,
+                        row.unknowable_reason().unwrap_or("no source")
+                    ));
+                }
+            }
+            if !gaps.is_empty() {
+                let more = gaps.len().saturating_sub(3);
+                let shown = gaps.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                let tail = if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                };
+                if allow {
+                    self.at_key(
+                        Code::ConditionKeyUnknowable,
+                        format!(
+                            "No enforcement point can know {} for: {shown}{tail}. This Allow statement never matches those requests.",
+                            k.key
+                        ),
+                        op_path,
+                        k,
+                    );
+                } else {
+                    self.at_key(
+                        Code::DenyConditionKeyUnknowable,
+                        format!(
+                            "No enforcement point can know {} for: {shown}{tail}. This Deny statement never applies to those requests.",
+                            k.key
+                        ),
+                        op_path,
+                        k,
+                    );
+                }
+            }
+        }
     }
 
     fn scalar_value(&mut self, v: &Node, p: Path, out: &mut Vec<(String, Path, usize, usize)>) {

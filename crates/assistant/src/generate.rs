@@ -40,6 +40,11 @@ pub struct Generated {
     pub system_policies: Vec<String>,
     /// Scenario ids the policies are for (empty for observed use).
     pub scenarios: Vec<String>,
+    /// Names the tables give that match no catalog action (1.1 names such as
+    /// `modelarts:trainJobLog:*`): left out of the policies, since no request carries them and
+    /// `validate` would report them as matching nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<String>,
 }
 
 /// A generation that cannot be done.
@@ -172,11 +177,18 @@ pub fn from_scenarios(
 ) -> Result<Generated, GenerateError> {
     let mut actions: Vec<String> = Vec::new();
     let mut system_policies: Vec<String> = Vec::new();
+    let mut omitted: Vec<String> = Vec::new();
     for sc in scenarios {
         for r in &sc.requirements {
             if r.kind == crate::RequirementKind::SystemPolicy && !system_policies.contains(&r.name)
             {
                 system_policies.push(r.name.clone());
+            }
+            if r.kind == crate::RequirementKind::Pattern
+                && r.actions.is_empty()
+                && !omitted.contains(&r.name)
+            {
+                omitted.push(r.name.clone());
             }
         }
         for a in sc.actions() {
@@ -221,6 +233,7 @@ pub fn from_scenarios(
         actions,
         system_policies,
         scenarios: scenarios.iter().map(|s| s.id.clone()).collect(),
+        omitted,
     })
 }
 
@@ -297,6 +310,7 @@ pub fn from_observed(
         actions: per_action.into_iter().map(|(a, _)| a).collect(),
         system_policies: Vec::new(),
         scenarios: Vec::new(),
+        omitted: Vec::new(),
     })
 }
 
@@ -319,6 +333,13 @@ impl Generated {
                 s,
                 "{}",
                 serde_json::to_string_pretty(&p.document).unwrap_or_default()
+            );
+        }
+        if !self.omitted.is_empty() {
+            let _ = writeln!(
+                s,
+                "# left out: {} (named by the tables, but no catalog action matches, so no request carries them)",
+                self.omitted.join(", ")
             );
         }
         if !self.system_policies.is_empty() {

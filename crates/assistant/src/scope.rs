@@ -141,13 +141,16 @@ fn fill(template: &str, region: &str, account: &str, bucket: &str, path: &str) -
         .replace("<path>", path)
 }
 
-/// True when `action` (catalog spelling) supports the enterprise-project condition key.
+/// True when `action` (catalog spelling) supports the enterprise-project condition key and
+/// the gateway can know it on every route of the action (the catalog's request-key table): an
+/// action with a route where it cannot (`modelarts:pool:get` on `GET /v1/{project_id}/events`)
+/// is not scoped by enterprise project, since the condition would never match there.
 fn supports_ep(catalog: &Catalog, action: &str) -> bool {
     catalog.action(action).is_some_and(|a| {
         a.all_condition_keys()
             .iter()
             .any(|k| k.eq_ignore_ascii_case(ep_key()))
-    })
+    }) && catalog.unknowable_routes(action, ep_key()).next().is_none()
 }
 
 impl Scope {

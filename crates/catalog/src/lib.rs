@@ -25,6 +25,7 @@
 
 mod agency_use;
 mod model;
+mod request_keys;
 mod route;
 
 use foldhash::HashMap;
@@ -38,6 +39,7 @@ pub use model::{
     ParseAccessLevelError, PolicyRef, PolicyRefKind, ResourceType, Route, Service, Source,
     SystemPolicy, SystemPolicyKind, ValueType,
 };
+pub use request_keys::{KeySource, Location, RequestKey};
 pub use route::{ProjectMap, ResolvedRoute, RouteError, RouteTarget};
 
 /// The embedded data files, by name.
@@ -74,6 +76,7 @@ const DEPENDENCIES: &str = include_str!("../data/dependencies.json");
 const AGENCY_SCOPES: &str = include_str!("../data/agency-scopes.json");
 const SYSTEM_POLICIES: &str = include_str!("../data/system-policies.json");
 const AGENCY_USE: &str = include_str!("../data/agency-use.json");
+const REQUEST_KEYS: &str = include_str!("../data/request-keys.json");
 const NOTES: &str = include_str!("../data/notes.json");
 
 /// The JSON texts a catalog is built from (see [`Catalog::from_sources`]).
@@ -91,6 +94,8 @@ pub struct CatalogSources<'a> {
     pub system_policies: &'a str,
     /// Operations that make ModelArts act with the user's agency (array of [`AgencyUse`]).
     pub agency_use: &'a str,
+    /// Where request keys come from, per route (array of [`RequestKey`]).
+    pub request_keys: &'a str,
     /// Notes (array of [`CatalogNote`]).
     pub notes: &'a str,
 }
@@ -105,6 +110,7 @@ impl CatalogSources<'static> {
             agency_scopes: AGENCY_SCOPES,
             system_policies: SYSTEM_POLICIES,
             agency_use: AGENCY_USE,
+            request_keys: REQUEST_KEYS,
             notes: NOTES,
         }
     }
@@ -147,6 +153,7 @@ pub struct Catalog {
     agency_scopes: Vec<AgencyScopeRow>,
     system_policies: Vec<SystemPolicy>,
     agency_use: Vec<AgencyUse>,
+    request_keys: Vec<RequestKey>,
     notes: Vec<CatalogNote>,
     load_error: Option<CatalogError>,
 }
@@ -229,6 +236,7 @@ impl Catalog {
         c.agency_scopes = parse("agency-scopes.json", src.agency_scopes)?;
         c.system_policies = parse("system-policies.json", src.system_policies)?;
         c.agency_use = parse("agency-use.json", src.agency_use)?;
+        c.request_keys = parse("request-keys.json", src.request_keys)?;
         c.notes = parse("notes.json", src.notes)?;
         c.router = route::Router::build(&c.routes).map_err(CatalogError::Invalid)?;
         c.route_actions = c
@@ -236,6 +244,7 @@ impl Catalog {
             .iter()
             .map(|r| r.actions.iter().map(|a| c.action_location(a)).collect())
             .collect();
+        c.attach_request_keys()?;
         c.check()?;
         Ok(c)
     }
@@ -254,6 +263,57 @@ impl Catalog {
         if k.is_template() {
             self.key_templates
                 .push((k.template_prefix().to_ascii_lowercase(), at));
+        }
+        Ok(())
+    }
+
+    /// Gives each route its request-key rows, checking that each row names a route, a
+    /// condition key the catalog knows, and locations that parse, once per (route, key).
+    fn attach_request_keys(&mut self) -> Result<(), CatalogError> {
+        for row in &self.request_keys {
+            let Some(ri) = self
+                .routes
+                .iter()
+                .position(|r| r.method == row.method && r.path == row.path)
+            else {
+                return Err(CatalogError::Invalid(format!(
+                    "request-key row `{}` names no route `{} {}`",
+                    row.key, row.method, row.path
+                )));
+            };
+            if !self.key_index.contains_key(&row.key.to_ascii_lowercase()) {
+                return Err(CatalogError::Invalid(format!(
+                    "request-key row of `{} {}` names unknown condition key `{}`",
+                    row.method, row.path, row.key
+                )));
+            }
+            if row.from.is_empty() {
+                return Err(CatalogError::Invalid(format!(
+                    "request-key row `{}` of `{} {}` has no source",
+                    row.key, row.method, row.path
+                )));
+            }
+            for src in &row.from {
+                let locs: &[String] = match src {
+                    KeySource::Field(l) => std::slice::from_ref(l),
+                    KeySource::Tags(ls) => ls,
+                    _ => &[],
+                };
+                if let Some(bad) = locs.iter().find(|l| Location::parse(l).is_none()) {
+                    return Err(CatalogError::Invalid(format!(
+                        "request-key row `{}` of `{} {}`: `{bad}` is not a location (query:, path:, body:)",
+                        row.key, row.method, row.path
+                    )));
+                }
+            }
+            let route = &mut self.routes[ri];
+            if route.request_keys.iter().any(|k| k.key == row.key) {
+                return Err(CatalogError::Invalid(format!(
+                    "request-key row `{}` of `{} {}` is there twice",
+                    row.key, row.method, row.path
+                )));
+            }
+            route.request_keys.push(row.clone());
         }
         Ok(())
     }
@@ -599,6 +659,26 @@ impl Catalog {
     /// authorization"), and the Tables 10-14 whose scope that work needs.
     pub fn agency_use(&self) -> &[AgencyUse] {
         &self.agency_use
+    }
+
+    /// Where each request key comes from, per route (`data/request-keys.json`); a route's own
+    /// rows are [`Route::request_keys`].
+    pub fn request_keys(&self) -> &[RequestKey] {
+        &self.request_keys
+    }
+
+    /// The rows where `key` cannot be known on a route of `action` (the validator's
+    /// `CONDITION_KEY_UNKNOWABLE` findings).
+    pub fn unknowable_routes<'s>(
+        &'s self,
+        action: &'s str,
+        key: &'s str,
+    ) -> impl Iterator<Item = &'s RequestKey> + 's {
+        self.routes_for_action(action).flat_map(move |r| {
+            r.request_keys
+                .iter()
+                .filter(move |row| row.is_unknowable() && row.matches_key(key))
+        })
     }
 
     /// The [`AgencyUse`] row of an action (case-insensitive), if the action needs the agency.

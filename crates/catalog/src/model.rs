@@ -388,6 +388,10 @@ pub struct Route {
     /// Service the route belongs to (set when the catalog is built).
     #[serde(default)]
     pub service: String,
+    /// Where the route's request keys come from (`data/request-keys.json`, attached when the
+    /// catalog is built).
+    #[serde(skip)]
+    pub request_keys: Vec<crate::RequestKey>,
 }
 
 impl Route {

@@ -185,3 +185,20 @@ fn errors_are_clear() {
         let _ = c.resolve_route(m, p, &t);
     }
 }
+
+/// docs/gateway.md's table of where request keys come from is the catalog's data, row for row.
+#[test]
+fn the_request_key_table_in_the_docs_is_the_data() {
+    let c = Catalog::builtin();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/gateway.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let start = "<!-- request-keys: generated from crates/catalog/data/request-keys.json -->\n";
+    let end = "<!-- /request-keys -->";
+    let from = doc.find(start).expect("the table's start marker") + start.len();
+    let to = from + doc[from..].find(end).expect("the table's end marker");
+    let expected = iam_catalog::RequestKey::table(c.request_keys());
+    assert!(
+        doc[from..to] == expected,
+        "docs/gateway.md's request-key table differs from the data; replace it with:\n{expected}"
+    );
+}

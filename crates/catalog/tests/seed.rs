@@ -588,3 +588,55 @@ fn catalog_holds_exactly_what_the_seeds_publish() {
     );
     println!("catalog: {} notes", c.notes().len());
 }
+
+/// Every (action, condition key) pair of seed 004 Table 1 has a request-key row on every route
+/// of the action (`data/request-keys.json`): where the enforcement point reads the value, or
+/// that it cannot (then `validate` reports policies that condition on it there).
+#[test]
+fn every_table1_key_has_a_source_on_every_route_of_its_action() {
+    let Some([l004]) = seeds(["004_c47cc31385bcbbf8.txt"]) else {
+        return;
+    };
+    let c = Catalog::builtin();
+    let mut pairs = 0;
+    let mut routes = 0;
+    let mut unknowable = 0;
+    for row in parse_table1(&l004) {
+        let keys: Vec<String> = row
+            .resources
+            .iter()
+            .flat_map(|r| r.2.iter().cloned())
+            .chain(row.action_wide.iter().cloned())
+            .collect();
+        for key in keys {
+            pairs += 1;
+            for route in c.routes_for_action(&row.name) {
+                routes += 1;
+                let found: Vec<_> = route.request_keys.iter().filter(|k| k.key == key).collect();
+                assert_eq!(
+                    found.len(),
+                    1,
+                    "{} declares {key} (Table 1) but route {} {} has {} request-key rows for it",
+                    row.name,
+                    route.method,
+                    route.path,
+                    found.len()
+                );
+                if found[0].is_unknowable() {
+                    unknowable += 1;
+                    assert!(
+                        c.unknowable_routes(&row.name, &key).next().is_some(),
+                        "unknowable rows are what the validator reads"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        pairs, 54,
+        "Table 1 pairs (31 g:EnterpriseProjectId, 23 g:ResourceTag)"
+    );
+    eprintln!(
+        "{pairs} Table 1 (action, key) pairs on {routes} (route, key) rows, {unknowable} unknowable"
+    );
+}

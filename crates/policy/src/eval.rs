@@ -433,6 +433,19 @@ impl PolicySet {
             .any(|(_, p)| p.statements().iter().any(|s| !s.condition.is_empty()))
     }
 
+    /// Whether a `Condition` of any statement of the set names a key for which `matches` holds
+    /// (key names as written). An enforcement point that must ask another system for a key's
+    /// value asks only when a policy can read it.
+    pub fn mentions_key(&self, matches: impl Fn(&str) -> bool) -> bool {
+        std::iter::once(&self.identity)
+            .chain(&self.scps)
+            .chain(std::iter::once(&self.session))
+            .flat_map(|u| &u.policies)
+            .flat_map(|(_, p)| p.statements())
+            .flat_map(|s| s.condition.iter())
+            .any(|c| matches(&c.key))
+    }
+
     /// Looks up the statement a [`StatementRef`] names.
     pub fn statement(&self, r: &StatementRef) -> Option<&Statement> {
         let unit = match r.layer {

@@ -26,6 +26,8 @@ pub(crate) const ALLOWED_CALL_PATH_MAX: usize = 256;
 pub(crate) const SESSIONS_MAX: usize = 10_000;
 /// Most (project, user) agency credentials of jobs the gateway keeps.
 pub(crate) const JOB_CREDENTIALS_MAX: usize = 10_000;
+/// Most resources whose attributes (enterprise project, workspace, tags) the gateway keeps.
+pub(crate) const RESOURCE_ATTRIBUTES_MAX: usize = 100_000;
 /// Most projects (project id -> account and region) of the gateway.
 pub(crate) const PROJECTS_MAX: usize = 100_000;
 /// The formatted `g:CurrentTime` of one second, per thread.

@@ -15,7 +15,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::CachedCredential;
 use crate::cache::{
-    JOB_CREDENTIALS_MAX, PROJECTS_MAX, RevisionCache, SESSIONS_MAX, SHARED_CREDENTIALS_MAX,
+    JOB_CREDENTIALS_MAX, PROJECTS_MAX, RESOURCE_ATTRIBUTES_MAX, RevisionCache, SESSIONS_MAX,
+    SHARED_CREDENTIALS_MAX,
 };
 use crate::error::ApiError;
 use crate::gateway::JobCredentials;
@@ -44,6 +45,9 @@ struct Inner {
     projects: RwLock<RevisionCache<i64, String, Project>>,
     /// Agency credentials of jobs: (project id, user id) -> credentials, by revision.
     job_credentials: RwLock<RevisionCache<i64, (String, String), Arc<JobCredentials>>>,
+    /// Attributes of upstream resources: URN -> what the upstream's lookup answered, by
+    /// `LOOKUP_TTL_SECONDS` window of the clock (`gateway/lookup.rs`).
+    resource_attributes: RwLock<RevisionCache<u64, String, Arc<crate::gateway::Attributes>>>,
     /// Decision-log writer of enforced requests (gateway, STS).
     audit: crate::audit::AuditLog,
 }
@@ -87,6 +91,7 @@ impl AppState {
                 sessions: RwLock::new(RevisionCache::new(SESSIONS_MAX)),
                 projects: RwLock::new(RevisionCache::new(PROJECTS_MAX)),
                 job_credentials: RwLock::new(RevisionCache::new(JOB_CREDENTIALS_MAX)),
+                resource_attributes: RwLock::new(RevisionCache::new(RESOURCE_ATTRIBUTES_MAX)),
                 audit,
             }),
         })
@@ -135,6 +140,12 @@ impl AppState {
         &self,
     ) -> &RwLock<RevisionCache<i64, (String, String), Arc<JobCredentials>>> {
         &self.inner.job_credentials
+    }
+
+    pub(crate) fn resource_attributes(
+        &self,
+    ) -> &RwLock<RevisionCache<u64, String, Arc<crate::gateway::Attributes>>> {
+        &self.inner.resource_attributes
     }
 
     pub(crate) fn sessions(&self) -> &RwLock<RevisionCache<i64, String, Arc<Principal>>> {

@@ -107,14 +107,11 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
         );
         return Err(implicit_deny(st, &o.site, &caller, msg));
     }
-    // 3. context
-    let ctx = match request_context(
-        &caller,
-        o,
-        &resolved.params,
-        resolved.actions.as_slice(),
-        &target,
-    ) {
+    // 3. context (the caller's policies say which looked-up keys are worth asking for)
+    let snapshot = st.snapshot();
+    let principal = st.caller_set(&snapshot, &caller)?;
+    let set = &principal.policies;
+    let ctx = match request_context(gw, &caller, o, &resolved, &target, set).await {
         Ok(ctx) => ctx,
         Err(e) => {
             count(o.site.mode, Outcome::Rejected);
@@ -132,9 +129,6 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
         }
     };
     // 4. decide every action
-    let snapshot = st.snapshot();
-    let principal = st.caller_set(&snapshot, &caller)?;
-    let set = &principal.policies;
     let mut first_resource = "";
     for (i, (action, resource)) in resolved
         .actions
@@ -290,13 +284,6 @@ pub(super) fn refuse(st: &AppState, site: &Site<'_>, message: String) -> ApiErro
     ApiError::bad_request(message)
 }
 
-/// Create actions whose request context carries `modelarts:poolType` (reference §9).
-pub(super) const POOL_TYPED: &[&str] = &[
-    "modelarts:notebook:create",
-    "modelarts:trainJob:create",
-    "modelarts:service:create",
-];
-
 /// Names under which a request names the pool it runs on (Huawei's APIs: `pool_id`, services'
 /// `pool_name` and `cluster_id`, and the `pool.id` object), in the query, the path or anywhere in
 /// the JSON body (`spec.resource.pool_id`, `config[].cluster_id`, `tasks[].task_resource.pool_id`,
@@ -312,6 +299,7 @@ pub(super) const POOL_KEYS: &[&str] = &["pool_id", "pool_name", "cluster_id"];
 pub(super) fn pool_of(
     o: &Original<'_>,
     params: &[(String, String)],
+    body: Option<&Value>,
 ) -> Result<Option<String>, ApiError> {
     let mut found: Vec<String> = Vec::new();
     for key in POOL_KEYS {
@@ -324,18 +312,16 @@ pub(super) fn pool_of(
             found.push(v.clone());
         }
     }
-    if let Some(body) = o.body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(v) => body_pools(&v, &mut found),
-            Err(_) => {
-                let lower = body.to_ascii_lowercase();
-                let mentions = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
-                if mentions(b"pool") || mentions(b"cluster") {
-                    return Err(ApiError::bad_request(
-                        "invalid request body: it names a pool but is not strict JSON (RFC 8259, UTF-8 without a byte-order mark), so the pool the service would read cannot be known; send plain JSON",
-                    ));
-                }
-            }
+    if let Some(v) = body {
+        body_pools(v, &mut found);
+    } else if let Some(body) = o.body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
+        // a body that is there but not strict JSON (`body` is its strict reading when it is)
+        let lower = body.to_ascii_lowercase();
+        let mentions = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
+        if mentions(b"pool") || mentions(b"cluster") {
+            return Err(ApiError::bad_request(
+                "invalid request body: it names a pool but is not strict JSON (RFC 8259, UTF-8 without a byte-order mark, no member twice in one object), so the pool the service would read cannot be known; send plain JSON",
+            ));
         }
     }
     found.retain(|v| !v.is_empty());
@@ -379,13 +365,15 @@ pub(super) fn body_pools(v: &Value, found: &mut Vec<String>) {
     }
 }
 
-/// The request context of an enforced request (docs/gateway.md lists every key).
-pub(super) fn request_context(
+/// The request context of an enforced request (docs/gateway.md lists every key and where it
+/// comes from).
+pub(super) async fn request_context(
+    gw: &Gateway,
     caller: &Caller,
     o: &Original<'_>,
-    params: &[(String, String)],
-    actions: &[&str],
+    resolved: &iam_catalog::ResolvedRoute<'_>,
     target: &RouteTarget,
+    set: &iam_policy::PolicySet,
 ) -> Result<Context, ApiError> {
     // the keys every decision gets (crate::context), then the ModelArts request's own
     let facts = crate::context::RequestFacts {
@@ -400,14 +388,20 @@ pub(super) fn request_context(
             .map(str::to_owned),
     };
     let mut ctx = crate::context::base(caller, &facts);
-    if let Some(pid) = params.iter().find(|(k, _)| k == "project_id") {
-        ctx.insert("g:ProjectId", pid.1.clone());
+    if let Some(pid) = resolved.project_id() {
+        ctx.insert("g:ProjectId", pid.to_owned());
     }
-    let pool = pool_of(o, params)?;
+    let inputs = super::keys::Inputs::new(o, resolved, target)?;
+    let pool = pool_of(o, &resolved.params, inputs.body.as_ref())?;
     if let Some(p) = &pool {
         ctx.insert("modelarts:poolId", p.clone());
     }
-    if actions.iter().any(|a| POOL_TYPED.contains(a)) || pool.is_some() {
+    let runs_on_pool = resolved
+        .route
+        .request_keys
+        .iter()
+        .any(|k| k.key == "modelarts:poolType");
+    if runs_on_pool || pool.is_some() {
         ctx.insert(
             "modelarts:poolType",
             if pool.is_some() {
@@ -417,5 +411,6 @@ pub(super) fn request_context(
             },
         );
     }
+    super::keys::fill(gw, &inputs, set, &mut ctx).await?;
     Ok(ctx)
 }

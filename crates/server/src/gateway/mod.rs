@@ -39,9 +39,12 @@
 //! (`docs/gateway.md`, "Headers an upstream may trust").
 
 mod agency;
+mod body;
 mod enforce;
 pub mod headers;
+mod keys;
 mod log;
+mod lookup;
 mod metrics;
 mod nginx;
 mod proxy;
@@ -64,6 +67,8 @@ use crate::state::AppState;
 pub(crate) use agency::JobCredentials;
 pub use agency::{JOB_SESSION_SECONDS, MIN_REMAINING};
 pub use headers::{REMOVED_HEADERS, Removed, is_removed_header};
+pub(crate) use lookup::Attributes;
+pub use lookup::{LOOKUP_PATH, LOOKUP_TIMEOUT, LOOKUP_TTL_SECONDS};
 pub use metrics::{ENFORCE_SECONDS, REQUESTS};
 pub use proxy::{BUFFERED_ANSWER, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UpstreamError};
 

@@ -86,6 +86,43 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// `GET` of one of the upstream's own endpoints (`path_and_query` after the URL's prefix),
+    /// answered whole within `timeout`: the status and at most [`BUFFERED_ANSWER`] bytes of body.
+    pub(super) async fn get(
+        &self,
+        path_and_query: &str,
+        timeout: Duration,
+    ) -> Result<(StatusCode, Bytes), String> {
+        let uri = http::Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(format!("{}{path_and_query}", self.prefix))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut req = http::Request::builder()
+            .method(http::Method::GET)
+            .uri(uri)
+            .body(Body::empty())
+            .map_err(|e| e.to_string())?;
+        req.headers_mut().insert(header::HOST, self.host.clone());
+        let fetch = async {
+            let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
+            let status = resp.status();
+            let limited = http_body_util::Limited::new(resp.into_body(), BUFFERED_ANSWER as usize);
+            let body = limited
+                .collect()
+                .await
+                .map_err(|e| format!("reading the answer: {e}"))?
+                .to_bytes();
+            Ok::<_, String>((status, body))
+        };
+        tokio::time::timeout(timeout, fetch)
+            .await
+            .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+    }
+}
+
 /// The state of [`dispatch`], shared by every request (held in an `Arc`: nothing of it is
 /// cloned per request).
 pub(super) struct Dispatch {

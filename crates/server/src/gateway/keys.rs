@@ -1,0 +1,311 @@
+//! The request keys of an enforced request, filled from the catalog's request-key table
+//! (`iam_catalog::RequestKey`, `data/request-keys.json`; docs/gateway.md, "Where request keys
+//! come from"): for each row of the resolved route, the first of its sources that yields a
+//! value. One reading of everything: the canonical query, the route's path parameters, the body
+//! as strict JSON ([`super::body`]), the server's registries, the upstream's resource lookup.
+
+use std::sync::Arc;
+
+use iam_catalog::{Catalog, KeySource, Location, RequestKey, ResolvedRoute, RouteTarget};
+use iam_policy::Context;
+use serde_json::Value;
+
+use super::lookup::Attributes;
+use super::{Gateway, Original};
+use crate::error::ApiError;
+
+/// The places a request names its workspace (huawei-more §5, "Where `workspace_id` travels"):
+/// the query (`workspace_id`; the pools list's `workspaceId`), the body (`workspace_id`,
+/// `metadata.workspace_id`) and a pool's label.
+const WORKSPACE_QUERY: &[&str] = &["workspace_id", "workspaceId"];
+const WORKSPACE_BODY: &[&str] = &["workspace_id", "metadata.workspace_id"];
+const WORKSPACE_LABEL: &str = "os.modelarts/workspace.id";
+
+/// The default workspace and enterprise project.
+pub(super) const DEFAULT: &str = "0";
+
+/// What the request says, read once.
+pub(super) struct Inputs<'r, 'o> {
+    pub(super) o: &'r Original<'o>,
+    pub(super) resolved: &'r ResolvedRoute<'r>,
+    pub(super) target: &'r RouteTarget,
+    /// The body as strict JSON, when the route reads keys from it.
+    pub(super) body: Option<Value>,
+}
+
+impl<'r, 'o> Inputs<'r, 'o> {
+    /// Reads the body when a row of the route (or the pool and workspace readings, which look
+    /// at every body) needs it; a body that is not strict JSON is refused only where a key
+    /// would come from it.
+    pub(super) fn new(
+        o: &'r Original<'o>,
+        resolved: &'r ResolvedRoute<'r>,
+        target: &'r RouteTarget,
+    ) -> Result<Self, ApiError> {
+        let body = match super::body::strict_json(o.body) {
+            Ok(b) => b,
+            Err(e) => {
+                if let Some(row) = resolved.route.request_keys.iter().find(|r| reads_body(r)) {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid request body: {e}. The gateway reads {} of {} {} from the body, so it must be strict JSON (RFC 8259, UTF-8 without a byte-order mark, no member twice in one object)",
+                        row.key, row.method, row.path
+                    )));
+                }
+                None
+            }
+        };
+        Ok(Self {
+            o,
+            resolved,
+            target,
+            body,
+        })
+    }
+
+    /// The one string at a location; 400 when the request gives it twice with different
+    /// values or as another JSON type.
+    fn at(&self, loc: Location<'_>) -> Result<Option<String>, ApiError> {
+        match loc {
+            Location::Query(name) => Ok(self.o.reading.target.query_value(name).map(str::to_owned)),
+            Location::Path(name) => Ok(self.resolved.param(name).map(str::to_owned)),
+            Location::Body(path) => {
+                let Some(body) = &self.body else {
+                    return Ok(None);
+                };
+                let mut found: Vec<&str> = Vec::new();
+                for v in super::body::at_path(body, path) {
+                    match v {
+                        Value::String(s) => found.push(s),
+                        Value::Null => {}
+                        other => {
+                            return Err(ApiError::bad_request(format!(
+                                "invalid request body: {path} is {other}, not a string"
+                            )));
+                        }
+                    }
+                }
+                found.sort_unstable();
+                found.dedup();
+                match found.as_slice() {
+                    [] => Ok(None),
+                    [one] => Ok(Some((*one).to_owned())),
+                    many => Err(ApiError::bad_request(format!(
+                        "invalid request body: {path} names {} different values ({}); name one",
+                        many.len(),
+                        many.join(", ")
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// The workspace the request names (every place of [`WORKSPACE_QUERY`], [`WORKSPACE_BODY`]
+    /// and the pool label), `None` when it names none; 400 when it names two.
+    pub(super) fn workspace(&self) -> Result<Option<String>, ApiError> {
+        let mut found: Vec<String> = Vec::new();
+        for q in WORKSPACE_QUERY {
+            found.extend(self.at(Location::Query(q))?);
+        }
+        for b in WORKSPACE_BODY {
+            found.extend(self.at(Location::Body(b))?);
+        }
+        if let Some(Value::String(s)) = self
+            .body
+            .as_ref()
+            .and_then(|b| b.get("metadata"))
+            .and_then(|m| m.get("labels"))
+            .and_then(|l| l.get(WORKSPACE_LABEL))
+        {
+            found.push(s.clone());
+        }
+        found.retain(|w| !w.is_empty());
+        found.sort();
+        found.dedup();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(ApiError::bad_request(format!(
+                "the request names more than one workspace ({}): name the workspace once",
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// The URN of the resource the route's path names (its first `resource_params` entry).
+    fn named_resource(&self) -> Option<String> {
+        let route = self.resolved.route;
+        let catalog = Catalog::builtin();
+        route.resource_params.iter().find_map(|(ty, param)| {
+            let id = self.resolved.param(param)?;
+            let rt = catalog.resource_type(&route.service, ty)?;
+            Some(rt.render(&self.target.region, &self.target.account_id, id))
+        })
+    }
+}
+
+fn reads_body(row: &RequestKey) -> bool {
+    row.from.iter().any(|s| match s {
+        KeySource::Field(l) => l.starts_with("body:"),
+        KeySource::Tags(_) | KeySource::Workspace => true,
+        _ => false,
+    })
+}
+
+/// The enterprise project of a workspace of the account, from the server's registry; 400 when
+/// the account has no such workspace.
+pub(super) fn workspace_enterprise_project(
+    _gw: &Gateway,
+    _account_id: &str,
+    workspace_id: &str,
+) -> Result<String, ApiError> {
+    if workspace_id == DEFAULT {
+        return Ok(DEFAULT.to_owned());
+    }
+    Err(ApiError::bad_request(format!(
+        "the workspace {workspace_id} does not exist: create it with POST /v1/{{project_id}}/workspaces, or name the default workspace 0"
+    )))
+}
+
+/// Fills `ctx` with the keys of the route's request-key rows. The upstream is asked for a
+/// resource's attributes only when a statement of the caller's policies `set` names a key that
+/// comes from them: a key no statement reads cannot change the decision.
+pub(super) async fn fill(
+    gw: &Gateway,
+    inputs: &Inputs<'_, '_>,
+    set: &iam_policy::PolicySet,
+    ctx: &mut Context,
+) -> Result<(), ApiError> {
+    let mut looked_up: Option<Option<Arc<Attributes>>> = None;
+    for row in &inputs.resolved.route.request_keys {
+        for source in &row.from {
+            let filled = match source {
+                KeySource::Field(loc) => match Location::parse(loc) {
+                    Some(l) => match inputs.at(l)? {
+                        Some(v) => {
+                            ctx.insert(&row.key, v);
+                            true
+                        }
+                        None => false,
+                    },
+                    None => false,
+                },
+                KeySource::Workspace => {
+                    let ws = inputs.workspace()?.unwrap_or_else(|| DEFAULT.to_owned());
+                    let ep = workspace_enterprise_project(gw, &inputs.target.account_id, &ws)?;
+                    ctx.insert(&row.key, ep);
+                    true
+                }
+                KeySource::Resource if !set.mentions_key(|k| row.matches_key(k)) => false,
+                KeySource::Resource => {
+                    if looked_up.is_none() {
+                        looked_up = Some(match inputs.named_resource() {
+                            Some(urn) => super::lookup::attributes(gw, &urn).await?,
+                            None => None,
+                        });
+                    }
+                    match looked_up.as_ref().and_then(Option::as_ref) {
+                        Some(a) => resource_keys(gw, inputs, row, a, ctx)?,
+                        None => false,
+                    }
+                }
+                // the pool keys are read by `enforce::pool_of` for every route
+                KeySource::Pool => true,
+                KeySource::Tags(locs) => request_tags(inputs, locs, ctx)?,
+                KeySource::Default(v) => {
+                    ctx.insert(&row.key, v.clone());
+                    true
+                }
+                KeySource::Unknowable(_) => false,
+            };
+            if filled {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The keys of `row` from a looked-up resource: its enterprise project (its own, else its
+/// workspace's, else the default one) or its tags.
+fn resource_keys(
+    gw: &Gateway,
+    inputs: &Inputs<'_, '_>,
+    row: &RequestKey,
+    a: &Attributes,
+    ctx: &mut Context,
+) -> Result<bool, ApiError> {
+    if row.key.eq_ignore_ascii_case("g:EnterpriseProjectId") {
+        let ep = match (&a.enterprise_project_id, &a.workspace_id) {
+            (Some(ep), _) => ep.clone(),
+            (None, Some(ws)) => workspace_enterprise_project(gw, &inputs.target.account_id, ws)?,
+            (None, None) => DEFAULT.to_owned(),
+        };
+        ctx.insert(&row.key, ep);
+        return Ok(true);
+    }
+    if let Some(prefix) = row.key.strip_suffix("<tag-key>") {
+        for t in &a.tags {
+            ctx.insert(&format!("{prefix}{}", t.key), t.value.clone());
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// `g:RequestTag/<key>` and `g:TagKeys` from the tag arrays at `locs`; 400 when an array is not
+/// of `{"key", "value"}` string objects or names a key twice with different values.
+fn request_tags(
+    inputs: &Inputs<'_, '_>,
+    locs: &[String],
+    ctx: &mut Context,
+) -> Result<bool, ApiError> {
+    let Some(body) = &inputs.body else {
+        return Ok(false);
+    };
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for loc in locs {
+        let Some(Location::Body(path)) = Location::parse(loc) else {
+            continue;
+        };
+        for v in super::body::at_path(body, path) {
+            let Value::Array(items) = v else {
+                return Err(ApiError::bad_request(format!(
+                    "invalid request body: {path} must be an array of {{\"key\", \"value\"}} objects"
+                )));
+            };
+            for item in items {
+                let (Some(Value::String(k)), value) = (item.get("key"), item.get("value")) else {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid request body: every item of {path} needs a string \"key\""
+                    )));
+                };
+                let value = match value {
+                    Some(Value::String(v)) => v.clone(),
+                    None | Some(Value::Null) => String::new(),
+                    Some(other) => {
+                        return Err(ApiError::bad_request(format!(
+                            "invalid request body: the value of tag {k:?} in {path} is {other}, not a string"
+                        )));
+                    }
+                };
+                if let Some((_, v)) = tags.iter().find(|(x, _)| x == k) {
+                    if *v != value {
+                        return Err(ApiError::bad_request(format!(
+                            "invalid request body: tag {k:?} is given twice with different values"
+                        )));
+                    }
+                    continue;
+                }
+                tags.push((k.clone(), value));
+            }
+        }
+    }
+    if tags.is_empty() {
+        return Ok(false);
+    }
+    for (k, v) in &tags {
+        ctx.insert(&format!("g:RequestTag/{k}"), v.clone());
+    }
+    ctx.set("g:TagKeys", tags.iter().map(|(k, _)| k.clone()));
+    Ok(true)
+}

@@ -1,0 +1,372 @@
+//! Every request key the catalog declares is filled where the gateway decides: for every row of
+//! the catalog's request-key table (`data/request-keys.json`) whose key can be known, a real
+//! signed request on the row's route, giving the value the way the row says, is allowed by a
+//! policy that requires that value, denied by one that requires another, and denied by a `Deny`
+//! on that value (the Deny applies). Resource attributes come from the upstream's lookup
+//! (`/iam/resource-attributes`), which is asked only when a policy reads such a key.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use common::{TestApp, assert_huawei_error};
+use http::StatusCode;
+use iam_catalog::{Catalog, KeySource, Location, RequestKey};
+use serde_json::{Value, json};
+
+const REGION: &str = "cn-north-4";
+const EP: &str = "5c2f3b1e-8d4a-4f1b-9c7e-0a1b2c3d4e5f";
+
+/// The fake upstream: resource attributes by URN, and what it was asked.
+#[derive(Clone, Default)]
+struct Upstream {
+    attributes: Arc<Mutex<HashMap<String, Value>>>,
+    lookups: Arc<Mutex<Vec<String>>>,
+    forwarded: Arc<Mutex<usize>>,
+}
+
+async fn lookup(
+    State(u): State<Upstream>,
+    Query(q): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    let urn = q.get("resource").cloned().unwrap_or_default();
+    u.lookups.lock().unwrap().push(urn.clone());
+    match u.attributes.lock().unwrap().get(&urn) {
+        Some(a) => axum::Json(a.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn forward(State(u): State<Upstream>) -> axum::response::Response {
+    *u.forwarded.lock().unwrap() += 1;
+    axum::Json(json!({})).into_response()
+}
+
+async fn spawn_upstream() -> (String, Upstream) {
+    let u = Upstream::default();
+    let app = Router::new()
+        .route(iam_server::gateway::LOOKUP_PATH, axum::routing::get(lookup))
+        .fallback(forward)
+        .with_state(u.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}"), u)
+}
+
+/// One request built from a row: where to put the value, and the value the key then has.
+struct Case {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Value,
+    /// The condition key as a policy names it, and the value the gateway must fill.
+    key: String,
+    value: String,
+    /// Resource attributes to register upstream for this URN.
+    attributes: Option<(String, Value)>,
+}
+
+fn set_at(body: &mut Value, path: &str, v: Value) {
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut cur = body;
+    for (i, s) in segs.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        let obj = cur.as_object_mut().unwrap();
+        if i + 1 == segs.len() {
+            obj.insert((*s).to_owned(), v.clone());
+            return;
+        }
+        cur = obj.entry((*s).to_owned()).or_insert_with(|| json!({}));
+    }
+}
+
+fn case(row: &RequestKey, project: &str, account: &str) -> Option<Case> {
+    let route = Catalog::builtin()
+        .routes()
+        .find(|r| r.method == row.method && r.path == row.path)
+        .unwrap();
+    let path = row
+        .path
+        .split('/')
+        .map(|s| match s {
+            "{project_id}" => project.to_owned(),
+            s if s.starts_with('{') => "x1".to_owned(),
+            s => s.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let key = row.key.replace("<tag-key>", "team");
+    let mut c = Case {
+        method: row.method.clone(),
+        path,
+        query: Vec::new(),
+        body: Value::Null,
+        key,
+        value: String::new(),
+        attributes: None,
+    };
+    let source = row
+        .from
+        .iter()
+        .find(|s| !matches!(s, KeySource::Unknowable(_)))?;
+    match source {
+        KeySource::Field(loc) => {
+            c.value = EP.to_owned();
+            match Location::parse(loc).unwrap() {
+                Location::Query(q) => c.query.push((q.to_owned(), EP.to_owned())),
+                Location::Body(p) => {
+                    c.body = json!({});
+                    set_at(&mut c.body, p, json!(EP));
+                }
+                Location::Path(_) => c.value = "x1".to_owned(),
+            }
+        }
+        // no workspace named: the default workspace, in the default enterprise project
+        KeySource::Workspace => c.value = "0".to_owned(),
+        KeySource::Resource => {
+            let (ty, _) = route.resource_params.iter().next().unwrap();
+            let urn = format!("modelarts:{REGION}:{account}:{ty}:x1");
+            c.attributes = Some((
+                urn,
+                json!({"enterprise_project_id": EP, "tags": [{"key": "team", "value": "ml"}]}),
+            ));
+            c.value = if row.key == "g:EnterpriseProjectId" {
+                EP.to_owned()
+            } else {
+                "ml".to_owned()
+            };
+        }
+        KeySource::Pool => {
+            c.body = json!({"pool_id": "pool-d"});
+            c.value = if row.key == "modelarts:poolId" {
+                "pool-d".to_owned()
+            } else {
+                "dedicated".to_owned()
+            };
+        }
+        KeySource::Tags(locs) => {
+            let Location::Body(p) = Location::parse(&locs[0]).unwrap() else {
+                panic!("tags in the body");
+            };
+            c.body = json!({});
+            set_at(&mut c.body, p, json!([{"key": "team", "value": "ml"}]));
+            c.value = if row.key == "g:TagKeys" {
+                "team".to_owned()
+            } else {
+                "ml".to_owned()
+            };
+        }
+        KeySource::Default(v) => c.value = v.clone(),
+        KeySource::Unknowable(_) => unreachable!(),
+    }
+    Some(c)
+}
+
+fn condition(key: &str, value: &str) -> Value {
+    let op = if key == "g:TagKeys" {
+        "ForAnyValue:StringEquals"
+    } else {
+        "StringEquals"
+    };
+    json!({op: {key: [value]}})
+}
+
+#[tokio::test]
+async fn every_knowable_request_key_is_filled_on_its_route_and_a_deny_on_it_applies() {
+    let mut app = TestApp::new().await;
+    let (url, upstream) = spawn_upstream().await;
+    app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
+    app.authorize_modelarts_for_all().await;
+    let project = app.project_id.clone();
+    let account = app.account_id.clone();
+    let rows = Catalog::builtin().request_keys();
+    let mut checked = 0;
+    let mut unknowable = 0;
+    for (i, row) in rows.iter().enumerate() {
+        let Some(c) = case(row, &project, &account) else {
+            unknowable += 1;
+            continue;
+        };
+        if let Some((urn, a)) = &c.attributes {
+            upstream
+                .attributes
+                .lock()
+                .unwrap()
+                .insert(urn.clone(), a.clone());
+        }
+        let what = format!("{} on {} {}", row.key, row.method, row.path);
+        let query: Vec<(&str, &str)> = c
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (uid, _, key) = app.user_with_key(&format!("u{i}")).await;
+        // 1. allowed only with the value the row gives
+        let allow = app
+            .grant(
+                &uid,
+                &format!("allow-{i}"),
+                json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:*"], "Condition": condition(&c.key, &c.value)}]}),
+            )
+            .await;
+        let a = app
+            .call(&key, &c.method, &c.path, &query, c.body.clone())
+            .await;
+        assert_eq!(a.status, 200, "{what}: {}", a.body);
+        app.revoke(&uid, &allow).await;
+        let other = app
+            .grant(
+                &uid,
+                &format!("other-{i}"),
+                json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:*"], "Condition": condition(&c.key, "another-value")}]}),
+            )
+            .await;
+        let a = app
+            .call(&key, &c.method, &c.path, &query, c.body.clone())
+            .await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+        app.revoke(&uid, &other).await;
+        // 2. a Deny on the value applies
+        app.grant(
+            &uid,
+            &format!("deny-{i}"),
+            json!({"Version": "5.0", "Statement": [
+                {"Effect": "Allow", "Action": ["modelarts:*"]},
+                {"Effect": "Deny", "Action": ["modelarts:*"], "Condition": condition(&c.key, &c.value)}
+            ]}),
+        )
+        .await;
+        let a = app
+            .call(&key, &c.method, &c.path, &query, c.body.clone())
+            .await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+        checked += 1;
+    }
+    assert!(checked >= 80, "{checked} rows checked");
+    eprintln!("{checked} (route, key) rows filled and enforced, {unknowable} unknowable");
+}
+
+/// The upstream is asked for a resource's attributes only when a policy reads a key that comes
+/// from them; a lookup that fails closes the request (502, not forwarded); a 404 leaves the keys
+/// out (an Allow that needs them does not match).
+#[tokio::test]
+async fn the_resource_lookup_is_asked_only_when_needed_and_fails_closed() {
+    let mut app = TestApp::new().await;
+    let (url, upstream) = spawn_upstream().await;
+    app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
+    let path = format!("/v1/{}/notebooks/nb-1", app.project_id);
+    let urn = format!("modelarts:{REGION}:{}:notebook:nb-1", app.account_id);
+    let (uid, _, key) = app.user_with_key("plain").await;
+    app.grant(
+        &uid,
+        "plain",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:notebook:get"]}]}),
+    )
+    .await;
+    let a = app.call(&key, "GET", &path, &[], Value::Null).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        upstream.lookups.lock().unwrap().is_empty(),
+        "no policy reads a tag"
+    );
+    // a policy that reads a tag: the lookup is asked, by the notebook's URN
+    let (uid, _, key) = app.user_with_key("tagged").await;
+    app.grant(
+        &uid,
+        "tagged",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:notebook:get"], "Condition": {"StringEquals": {"g:ResourceTag/team": "ml"}}}]}),
+    )
+    .await;
+    let a = app.call(&key, "GET", &path, &[], Value::Null).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    assert_eq!(*upstream.lookups.lock().unwrap(), vec![urn.clone()]);
+    upstream.attributes.lock().unwrap().insert(
+        urn.clone(),
+        json!({"tags": [{"key": "team", "value": "ml"}]}),
+    );
+    let a = app.call(&key, "GET", &path, &[], Value::Null).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // an answer that is not the documented shape fails closed, and nothing is forwarded
+    let before = *upstream.forwarded.lock().unwrap();
+    upstream.attributes.lock().unwrap().insert(
+        format!("modelarts:{REGION}:{}:notebook:nb-2", app.account_id),
+        json!({"tags": "team=ml"}),
+    );
+    let a = app
+        .call(
+            &key,
+            "GET",
+            &format!("/v1/{}/notebooks/nb-2", app.project_id),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 502, "APIGW.0502");
+    assert_eq!(*upstream.forwarded.lock().unwrap(), before);
+}
+
+/// Bodies the keys are read from are strict JSON with one value per key: a member twice, a
+/// byte-order mark, two different enterprise projects or workspaces, or tags that are not
+/// `{"key", "value"}` objects are refused with 400 and never forwarded.
+#[tokio::test]
+async fn ambiguous_bodies_are_refused() {
+    let mut app = TestApp::new().await;
+    let (url, upstream) = spawn_upstream().await;
+    app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
+    app.authorize_modelarts_for_all().await;
+    let (uid, _, key) = app.user_with_key("dev").await;
+    app.grant(
+        &uid,
+        "dev",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:*"]}]}),
+    )
+    .await;
+    let p = &app.project_id;
+    let cases: Vec<(String, Vec<u8>)> = vec![
+        (
+            format!("/v1/{p}/dev-servers"),
+            br#"{"enterprise_project_id":"a","enterprise_project_id":"b"}"#.to_vec(),
+        ),
+        (
+            format!("/v1/{p}/images"),
+            br#"{"workspace_id":"0","metadata":{"workspace_id":"1f2e3d4c5b6a79880f1e2d3c4b5a6978"}}"#.to_vec(),
+        ),
+        (
+            format!("/v1/{p}/images"),
+            b"\xef\xbb\xbf{\"workspace_id\":\"0\"}".to_vec(),
+        ),
+        (
+            format!("/v1/{p}/notebooks"),
+            br#"{"tags":{"team":"ml"}}"#.to_vec(),
+        ),
+        (
+            format!("/v1/{p}/notebooks"),
+            br#"{"tags":[{"key":"team","value":"ml"},{"key":"team","value":"ops"}]}"#.to_vec(),
+        ),
+        (
+            format!("/v1/{p}/dev-servers"),
+            br#"{"enterprise_project_id":7}"#.to_vec(),
+        ),
+    ];
+    for (path, body) in cases {
+        let a = app.call_raw(&key, "POST", &path, &[], body.clone()).await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+        let _ = String::from_utf8_lossy(&body);
+    }
+    assert_eq!(*upstream.forwarded.lock().unwrap(), 0);
+}
