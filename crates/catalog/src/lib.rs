@@ -61,6 +61,7 @@ const SERVICE_FILES: &[(&str, &str)] = &[
     ("dli", include_str!("../data/services/dli.json")),
     ("dws", include_str!("../data/services/dws.json")),
     ("ecs", include_str!("../data/services/ecs.json")),
+    ("eps", include_str!("../data/services/eps.json")),
     ("ief", include_str!("../data/services/ief.json")),
     ("lts", include_str!("../data/services/lts.json")),
     ("mrs", include_str!("../data/services/mrs.json")),

@@ -202,3 +202,42 @@ fn the_request_key_table_in_the_docs_is_the_data() {
         "docs/gateway.md's request-key table differs from the data; replace it with:\n{expected}"
     );
 }
+
+#[test]
+fn enterprise_project_routes_name_the_enterprise_project() {
+    let c = Catalog::builtin();
+    let t = RouteTarget::new("cn-north-4", "acc-1");
+    let r = c
+        .resolve_route("GET", "/v1.0/enterprise-projects/ep-1", &t)
+        .unwrap();
+    assert_eq!(r.actions, ["eps:enterpriseProjects:get"]);
+    assert_eq!(r.resources, ["eps::acc-1:enterpriseProject:ep-1"]);
+    // the static `quotas` segment is not an enterprise project id; it needs no action (Huawei)
+    let q = c
+        .resolve_route("GET", "/v1.0/enterprise-projects/quotas", &t)
+        .unwrap();
+    assert!(q.actions.is_empty(), "{:?}", q.actions);
+    let l = c
+        .resolve_route("GET", "/v1.0/enterprise-projects", &t)
+        .unwrap();
+    assert_eq!(l.actions, ["eps:enterpriseProjects:list"]);
+    assert_eq!(l.resources, ["*"]);
+    let a = c
+        .resolve_route("POST", "/v1.0/enterprise-projects/ep-1/action", &t)
+        .unwrap();
+    assert_eq!(
+        a.actions,
+        [
+            "eps:enterpriseProjects:enable",
+            "eps:enterpriseProjects:disable"
+        ]
+    );
+    let enable = c.action("eps:enterpriseProjects:enable").unwrap();
+    assert!(!enable.inferred, "documented by Huawei");
+    assert_eq!(
+        c.action("eps:enterpriseProjects:delete")
+            .map(|a| a.inferred),
+        Some(true)
+    );
+    assert_eq!(c.service("eps").map(|s| s.source), Some(Source::HuaweiDocs));
+}

@@ -705,6 +705,13 @@ fn authorize_route(
                     ctx.insert(key.name(), urn.to_owned());
                 }
             }
+            Key::EnterpriseProjectId => {
+                if let Some(id) =
+                    enterprise_project_key(&snapshot, &resolved, call, &caller.account_id)
+                {
+                    ctx.insert(key.name(), id);
+                }
+            }
         }
     }
     for (i, action) in resolved.actions.iter().enumerate() {
@@ -757,6 +764,42 @@ fn path_resource(
             snapshot.entity_urn(kind, id, account)
         });
     entity.map_or_else(|| rendered.to_owned(), str::to_owned)
+}
+
+/// `g:EnterpriseProjectId` of a call ([`Key::EnterpriseProjectId`]): the enterprise project of the
+/// workspace or the enterprise project the path names (none when it names nothing of the
+/// caller's account: the handler answers 404), else the body's (`POST`, default `0`) or the
+/// query's `enterprise_project_id`. A body that is not JSON gives none (the handler answers 400).
+fn enterprise_project_key(
+    snapshot: &Snapshot,
+    resolved: &iam_catalog::ResolvedRoute<'_>,
+    call: &Call<'_>,
+    account: &str,
+) -> Option<String> {
+    if let Some(id) = resolved.param("workspace_id") {
+        return snapshot
+            .workspace(account, id)
+            .map(|w| w.enterprise_project_id.clone());
+    }
+    if let Some(id) = resolved.param("enterprise_project_id") {
+        return snapshot
+            .enterprise_project(account, id)
+            .map(|p| p.id.clone());
+    }
+    if call.method == "POST" {
+        let body: serde_json::Value = crate::extract::parse_json(call.body).ok()?;
+        return match body.get("enterprise_project_id") {
+            None | Some(serde_json::Value::Null) => Some(iam_store::DEFAULT_ID.to_owned()),
+            Some(serde_json::Value::String(s)) if s.is_empty() => {
+                Some(iam_store::DEFAULT_ID.to_owned())
+            }
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => None,
+        };
+    }
+    let query: axum::extract::Query<std::collections::HashMap<String, String>> =
+        axum::extract::Query::try_from_uri(&call.parts.uri).ok()?;
+    query.0.get("enterprise_project_id").cloned()
 }
 
 /// The string member `field` of a JSON body (400 when absent).

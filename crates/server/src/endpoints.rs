@@ -314,6 +314,12 @@ impl EntityKind {
 pub enum Key {
     /// `iam:PolicyURN`: the URN of the policy named by the `policy_id` path parameter.
     PolicyUrn,
+    /// `g:EnterpriseProjectId`: the enterprise project of the workspace named by the
+    /// `workspace_id` path parameter, the enterprise project named by the
+    /// `enterprise_project_id` path parameter, else the request's `enterprise_project_id` (body
+    /// member of a `POST`, where absent means the default `0`; query parameter of a `GET`,
+    /// where absent means no key).
+    EnterpriseProjectId,
 }
 
 impl Key {
@@ -321,6 +327,7 @@ impl Key {
     pub fn name(self) -> &'static str {
         match self {
             Key::PolicyUrn => "iam:PolicyURN",
+            Key::EnterpriseProjectId => "g:EnterpriseProjectId",
         }
     }
 }

@@ -53,7 +53,10 @@ pub use error::{ApiError, ApiResult, code as error_code};
 pub use extract::{JsonBody, QueryParams};
 pub use openapi::openapi_document;
 pub use page::{PageInfo, PageQuery};
-pub use snapshot::{Snapshot, current_time};
+pub use snapshot::{
+    EnterpriseProjectView, Snapshot, WorkspaceAccess, WorkspaceView, current_time,
+    may_use_workspace,
+};
 pub use state::AppState;
 pub use system_policies::{system_policy_id, system_policy_urn};
 

@@ -66,6 +66,106 @@ pub struct Snapshot {
     principal_accounts: HashMap<(PrincipalType, String), String>,
     /// (path parameter, id) -> URN of the entity, for resource URNs of API calls
     entity_urns: HashMap<(EntityKind, String), String>,
+    /// account -> workspace id -> workspace (the default `0` of every account included)
+    workspaces: HashMap<String, HashMap<String, WorkspaceView>>,
+    /// account -> enterprise project id -> enterprise project (the default `0` included)
+    enterprise_projects: HashMap<String, HashMap<String, EnterpriseProjectView>>,
+    /// ids of the users who are their account's tenant administrator (root users and members
+    /// of the account's system group `admin`)
+    tenant_admins: HashSet<String>,
+}
+
+/// How a workspace is shared (ModelArts `auth_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceAccess {
+    /// Everyone in the account.
+    Public,
+    /// The creator and the tenant administrator.
+    Private,
+    /// The creator, the tenant administrator and the granted users.
+    Internal,
+}
+
+impl WorkspaceAccess {
+    /// From the stored `auth_type` (`PUBLIC`, `PRIVATE`, `INTERNAL`); anything else reads as
+    /// `PRIVATE`, the narrowest (fail closed).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "PUBLIC" => WorkspaceAccess::Public,
+            "INTERNAL" => WorkspaceAccess::Internal,
+            _ => WorkspaceAccess::Private,
+        }
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceAccess::Public => "PUBLIC",
+            WorkspaceAccess::Private => "PRIVATE",
+            WorkspaceAccess::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// A ModelArts workspace as decisions see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceView {
+    /// `0` or 32 lower-case hex digits.
+    pub id: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The name.
+    pub name: String,
+    /// `0` or the id of an enterprise project of the account.
+    pub enterprise_project_id: String,
+    /// Who may use it.
+    pub auth_type: WorkspaceAccess,
+    /// The creator's user id (empty for the default workspace, and when an agency session
+    /// created it).
+    pub owner_user_id: String,
+    /// The users an `INTERNAL` workspace is shared with, sorted.
+    pub granted_user_ids: Vec<String>,
+}
+
+/// An enterprise project as decisions see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseProjectView {
+    /// `0` or a UUID.
+    pub id: String,
+    /// The owning account.
+    pub account_id: String,
+    /// The name (`default` for `0`).
+    pub name: String,
+    /// Whether it is enabled (disabled ones receive no new resources).
+    pub enabled: bool,
+}
+
+/// Whether a caller may use (see, work in) a workspace, by Huawei's access model: `PUBLIC`, everyone
+/// in the account; `PRIVATE`, its creator and the tenant administrator; `INTERNAL`, its creator,
+/// the tenant administrator and the granted users (docs/workspaces.md). `caller_user_id` is the
+/// IAM user's id (`None` for an agency session, which is neither creator nor grantee);
+/// `is_tenant_admin` from [`Snapshot::is_tenant_admin`]. The caller must be of the workspace's
+/// account: this function does not look at accounts ([`Snapshot::workspace`] only finds the
+/// caller's account's workspaces).
+pub fn may_use_workspace(
+    ws: &WorkspaceView,
+    caller_user_id: Option<&str>,
+    is_tenant_admin: bool,
+) -> bool {
+    if ws.auth_type == WorkspaceAccess::Public || is_tenant_admin {
+        return true;
+    }
+    let Some(user) = caller_user_id.filter(|u| !u.is_empty()) else {
+        return false;
+    };
+    if ws.owner_user_id == user {
+        return true;
+    }
+    ws.auth_type == WorkspaceAccess::Internal
+        && ws
+            .granted_user_ids
+            .binary_search_by(|g| g.as_str().cmp(user))
+            .is_ok()
 }
 
 fn compile(id: &str, doc: &str, kind: PolicyKind) -> Option<(PolicyId, Arc<Policy>)> {
@@ -279,6 +379,24 @@ impl Snapshot {
                 );
             }
         }
+        let (workspaces, enterprise_projects) = registries(s);
+        let system_groups: HashSet<&str> = s
+            .groups
+            .iter()
+            .filter(|g| g.is_system)
+            .map(|g| g.id.as_str())
+            .collect();
+        let mut tenant_admins: HashSet<String> = s
+            .users
+            .iter()
+            .filter(|u| u.is_root_user)
+            .map(|u| u.id.clone())
+            .collect();
+        for (g, u) in &s.group_members {
+            if system_groups.contains(g.as_str()) {
+                tenant_admins.insert(u.clone());
+            }
+        }
         Self {
             revision: s.revision,
             users,
@@ -290,7 +408,36 @@ impl Snapshot {
             members,
             principal_accounts,
             entity_urns,
+            workspaces,
+            enterprise_projects,
+            tenant_admins,
         }
+    }
+
+    /// A workspace of `account_id` (`0`, the default workspace, exists in every account); `None`
+    /// for an id of another account or of nothing.
+    pub fn workspace(&self, account_id: &str, workspace_id: &str) -> Option<&WorkspaceView> {
+        self.workspaces.get(account_id)?.get(workspace_id)
+    }
+
+    /// An enterprise project of `account_id` (`0`, the default one, exists in every account).
+    pub fn enterprise_project(&self, account_id: &str, id: &str) -> Option<&EnterpriseProjectView> {
+        self.enterprise_projects.get(account_id)?.get(id)
+    }
+
+    /// Whether `user_id` is the tenant administrator of `account_id`: its root user, or a member
+    /// of its built-in system group `admin` (found by the store's mark, never by name). Agency
+    /// sessions are never tenant administrators.
+    pub fn is_tenant_admin(&self, account_id: &str, user_id: &str) -> bool {
+        self.tenant_admins.contains(user_id)
+            && self.principal_in_account(PrincipalType::User, user_id, account_id)
+    }
+
+    /// [`may_use_workspace`] for an API caller.
+    pub fn caller_may_use_workspace(&self, caller: &Caller, ws: &WorkspaceView) -> bool {
+        let user = caller.user_id();
+        let admin = user.is_some_and(|u| self.is_tenant_admin(&caller.account_id, u));
+        ws.account_id == caller.account_id && may_use_workspace(ws, user, admin)
     }
 
     /// The store revision this snapshot was built from.
@@ -438,6 +585,73 @@ impl Snapshot {
     }
 }
 
+type Registries = (
+    HashMap<String, HashMap<String, WorkspaceView>>,
+    HashMap<String, HashMap<String, EnterpriseProjectView>>,
+);
+
+/// The workspaces and enterprise projects of every account, with the implicit defaults `0`.
+fn registries(s: &StoreState) -> Registries {
+    let mut workspaces: HashMap<String, HashMap<String, WorkspaceView>> = HashMap::new();
+    let mut projects: HashMap<String, HashMap<String, EnterpriseProjectView>> = HashMap::new();
+    for a in &s.accounts {
+        let d = iam_store::Workspace::default_of(&a.id, &a.created_at);
+        workspaces
+            .entry(a.id.clone())
+            .or_default()
+            .insert(d.id.clone(), workspace_view(&d, Vec::new()));
+        projects.entry(a.id.clone()).or_default().insert(
+            iam_store::DEFAULT_ID.to_owned(),
+            EnterpriseProjectView {
+                id: iam_store::DEFAULT_ID.to_owned(),
+                account_id: a.id.clone(),
+                name: iam_store::DEFAULT_NAME.to_owned(),
+                enabled: true,
+            },
+        );
+    }
+    let mut grants: HashMap<&str, Vec<String>> = HashMap::new();
+    for g in &s.workspace_grants {
+        grants
+            .entry(g.workspace_id.as_str())
+            .or_default()
+            .push(g.user_id.clone());
+    }
+    for w in &s.workspaces {
+        let mut granted = grants.remove(w.id.as_str()).unwrap_or_default();
+        granted.sort();
+        granted.dedup();
+        workspaces
+            .entry(w.account_id.clone())
+            .or_default()
+            .insert(w.id.clone(), workspace_view(w, granted));
+    }
+    for p in &s.enterprise_projects {
+        projects.entry(p.account_id.clone()).or_default().insert(
+            p.id.clone(),
+            EnterpriseProjectView {
+                id: p.id.clone(),
+                account_id: p.account_id.clone(),
+                name: p.name.clone(),
+                enabled: p.enabled(),
+            },
+        );
+    }
+    (workspaces, projects)
+}
+
+fn workspace_view(w: &iam_store::Workspace, granted_user_ids: Vec<String>) -> WorkspaceView {
+    WorkspaceView {
+        id: w.id.clone(),
+        account_id: w.account_id.clone(),
+        name: w.name.clone(),
+        enterprise_project_id: w.enterprise_project_id.clone(),
+        auth_type: WorkspaceAccess::parse(&w.auth_type),
+        owner_user_id: w.owner_user_id.clone(),
+        granted_user_ids,
+    }
+}
+
 /// Adds `g:CurrentTime` when the request does not give one (the engine has no clock).
 pub(crate) fn add_defaults(ctx: &mut Context) {
     if !ctx.contains("g:CurrentTime") {
@@ -532,6 +746,52 @@ pub fn simulate(case: Value, region: &str) -> Result<CaseResult, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ws(auth: WorkspaceAccess) -> WorkspaceView {
+        WorkspaceView {
+            id: "w".repeat(32),
+            account_id: "acct".into(),
+            name: "team".into(),
+            enterprise_project_id: "0".into(),
+            auth_type: auth,
+            owner_user_id: "owner".into(),
+            granted_user_ids: vec!["granted".into(), "x-granted".into()],
+        }
+    }
+
+    #[test]
+    fn the_workspace_access_model() {
+        use WorkspaceAccess::*;
+        // (access, caller, tenant admin) -> may use
+        let table: &[(WorkspaceAccess, Option<&str>, bool, bool)] = &[
+            (Public, Some("anyone"), false, true),
+            (Public, None, false, true),
+            (Private, Some("owner"), false, true),
+            (Private, Some("anyone"), true, true),
+            (Private, Some("granted"), false, false),
+            (Private, Some("anyone"), false, false),
+            (Private, None, false, false),
+            (Internal, Some("owner"), false, true),
+            (Internal, Some("granted"), false, true),
+            (Internal, Some("x-granted"), false, true),
+            (Internal, Some("anyone"), true, true),
+            (Internal, Some("anyone"), false, false),
+            (Internal, Some(""), false, false),
+            (Internal, None, false, false),
+        ];
+        for (access, caller, admin, expected) in table {
+            assert_eq!(
+                may_use_workspace(&ws(*access), *caller, *admin),
+                *expected,
+                "{access:?} {caller:?} admin={admin}"
+            );
+        }
+        // an agency-created workspace (no owner) is not everyone's
+        let mut orphan = ws(Private);
+        orphan.owner_user_id.clear();
+        assert!(!may_use_workspace(&orphan, Some(""), false));
+        assert_eq!(WorkspaceAccess::parse("bogus"), Private);
+    }
 
     #[test]
     fn the_fail_closed_replacement_parses_for_every_kind() {

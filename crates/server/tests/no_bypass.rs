@@ -1229,3 +1229,86 @@ async fn escalation_matrix_of_the_policy_apis_on_a_system_policy() {
     }
     assert!(checked >= 10, "only {checked} APIs checked");
 }
+
+/// The escalation matrix and the encodings property over every workspace and enterprise-project
+/// API that names one in its path: a Deny on the entity's URN (`modelarts:<region>:<account>:
+/// workspace:<id>`, `eps::<account>:enterpriseProject:<id>`) refuses in every spelling, a Deny
+/// conditioned on its `g:EnterpriseProjectId` refuses, an Allow scoped to exactly it authorizes.
+/// Not here, tested in `workspaces.rs`: `DELETE …/workspaces/{id}` (it also needs the delete
+/// actions of what the workspace holds, on other URNs) and `POST …/{id}/action` (`Handler`: the
+/// body names the action).
+#[tokio::test]
+async fn escalation_matrix_and_encodings_of_the_workspace_and_enterprise_project_apis() {
+    let mut checked = 0;
+    for e in iam_server::endpoints() {
+        let iam_server::Authz::Catalog(_) = e.authz else {
+            continue;
+        };
+        let workspace = e.path.contains("{workspace_id}");
+        let project = e.path.contains("{enterprise_project_id}");
+        if !(workspace || project) || (workspace && e.method.as_str() == "DELETE") {
+            continue;
+        }
+        let app = TestApp::new().await;
+        let ep = app
+            .root(
+                "POST",
+                "/v1.0/enterprise-projects",
+                json!({"name": "victim-ep"}),
+            )
+            .await;
+        let ep_id = ep.body["enterprise_project"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let ws = app
+            .root(
+                "POST",
+                &format!("/v1/{}/workspaces", app.project_id),
+                json!({"name": "victim-ws", "enterprise_project_id": ep_id}),
+            )
+            .await;
+        assert_eq!(ws.status, 200, "{}", ws.body);
+        let ws_id = ws.body["id"].as_str().unwrap().to_owned();
+        let path = e
+            .path
+            .replace("{project_id}", &app.project_id)
+            .replace("{workspace_id}", &ws_id)
+            .replace("{enterprise_project_id}", &ep_id);
+        let target = if workspace {
+            format!(
+                "modelarts:{}:{}:workspace:{ws_id}",
+                common::REGION,
+                app.account_id
+            )
+        } else {
+            format!("eps::{}:enterpriseProject:{ep_id}", app.account_id)
+        };
+        let actions = actions_of(e.method.as_str(), &path);
+        assert!(!actions.is_empty(), "{} {}", e.method.as_str(), e.path);
+        let body = match (e.method.as_str(), e.path.ends_with("/quotas")) {
+            ("GET" | "DELETE", _) => Value::Null,
+            ("PUT", true) => json!({"quotas": [{"resource": "notebook", "quota": 2}]}),
+            (_, _) if workspace => json!({"description": "changed"}),
+            _ => json!({"name": "renamed-ep"}),
+        };
+        let keys = [
+            ("StringEquals", "g:RequestedRegion", json!([common::REGION])),
+            (
+                "StringEquals",
+                "g:EnterpriseProjectId",
+                json!([ep_id.clone()]),
+            ),
+        ];
+        let call = MatrixCall {
+            endpoint: e,
+            path: &path,
+            body: &body,
+            target: &target,
+            actions: &actions,
+        };
+        escalation_matrix(&app, &call, &keys, 0xeb5 + checked as u64).await;
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} APIs checked");
+}

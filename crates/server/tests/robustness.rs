@@ -79,7 +79,26 @@ async fn world() -> World {
         json!({"name": "w-member"}),
     )
     .await;
+    let ep = ok(
+        &app,
+        "POST",
+        "/v1.0/enterprise-projects",
+        json!({"name": "w-ep"}),
+    )
+    .await;
+    let ws = ok(
+        &app,
+        "POST",
+        &format!("/v1/{}/workspaces", app.project_id),
+        json!({"name": "w-workspace"}),
+    )
+    .await;
     let mut ids = HashMap::new();
+    ids.insert(
+        "enterprise_project_id",
+        ep["enterprise_project"]["id"].as_str().unwrap().to_owned(),
+    );
+    ids.insert("workspace_id", ws["id"].as_str().unwrap().to_owned());
     ids.insert("project_id", app.project_id.clone());
     ids.insert("user_id", uid);
     ids.insert("access_key_id", key.ak);
@@ -217,6 +236,24 @@ impl World {
                 json!({"name": "w-ou2"})
             }
             ("POST", "/v1/organizations/accounts") => json!({"name": "fresh"}),
+            ("POST", "/v1.0/enterprise-projects") => {
+                json!({"name": "fresh-ep", "description": "d", "type": "prod"})
+            }
+            ("PUT", "/v1.0/enterprise-projects/{enterprise_project_id}") => {
+                json!({"name": "w-ep2", "description": "d"})
+            }
+            ("POST", "/v1.0/enterprise-projects/{enterprise_project_id}/action") => {
+                json!({"action": "disable"})
+            }
+            ("POST", "/v1/{project_id}/workspaces") => {
+                json!({"name": "fresh-ws", "description": "d", "auth_type": "PUBLIC", "enterprise_project_id": "0"})
+            }
+            ("PUT", "/v1/{project_id}/workspaces/{workspace_id}") => {
+                json!({"name": "w-workspace2", "description": "d"})
+            }
+            ("PUT", "/v1/{project_id}/workspaces/{workspace_id}/quotas") => {
+                json!({"quotas": [{"resource": "notebook", "quota": 5}]})
+            }
             ("POST", "/v1/organizations/accounts/{account_id}/move") => {
                 json!({"source_parent_id": id("root_id"), "destination_parent_id": id("organizational_unit_id")})
             }
@@ -508,6 +545,8 @@ const OPEN_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v1/gateway/authorize"),
     ("POST", "/v1/gateway/authorize"),
     ("GET", "/v5/caller-identity"),
+    // Huawei: "no identity policy-based permission required for calling this API"
+    ("GET", "/v1.0/enterprise-projects/quotas"),
 ];
 
 #[tokio::test]

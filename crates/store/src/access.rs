@@ -120,6 +120,8 @@ pub(crate) async fn require_name_free(
         NameKind::Group => ("groups", "account_id = $1"),
         NameKind::Agency => ("agencies", "account_id = $1"),
         NameKind::Policy => ("policies", "COALESCE(account_id, '') = COALESCE($1, '')"),
+        NameKind::EnterpriseProject => ("enterprise_projects", "account_id = $1"),
+        NameKind::Workspace => ("workspaces", "account_id = $1"),
     };
     let found: Option<(String, String)> = sqlx::query_as(sqlf!(
         "SELECT id, name FROM {table} WHERE {account} AND name_key = $2 AND id <> $3"

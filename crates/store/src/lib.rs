@@ -87,6 +87,7 @@ mod state;
 mod system_policies;
 mod upgrade;
 mod util;
+mod workspaces;
 
 pub use access::{AgencyUpdate, GroupUpdate, NewAgency, NewUser, UserUpdate};
 pub use accounts::ADMIN_GROUP;
@@ -101,6 +102,12 @@ pub use state::{PolicyWithDocument, StoreState};
 pub use system_policies::{SystemPolicyRow, SystemPolicySync};
 pub use upgrade::LookalikeName;
 pub use util::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_POLICY_DOCUMENT_BYTES, format_timestamp};
+pub use workspaces::{
+    DEFAULT_ID, DEFAULT_NAME, EnterpriseProject, EnterpriseProjectUpdate, GrantInput,
+    MAX_ENTERPRISE_PROJECTS, MAX_WORKSPACE_GRANTS, NewEnterpriseProject, NewWorkspace, Workspace,
+    WorkspaceGrant, WorkspaceQuota, WorkspaceUpdate, is_enterprise_project_id, is_workspace_id,
+    parse_auth_type,
+};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

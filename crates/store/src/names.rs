@@ -27,6 +27,12 @@ pub enum NameKind {
     Agency,
     /// Identity policy: 1-128 of `[A-Za-z0-9_+=.@-]`.
     Policy,
+    /// Enterprise project (EPS): 1-64 Chinese characters, ASCII letters, digits, `_` and `-`;
+    /// never `default` in any letter case (checked by the store).
+    EnterpriseProject,
+    /// ModelArts workspace: 4-64 Chinese characters, ASCII letters, digits, `-` and `_`; never
+    /// `default` in any letter case (checked by the store; the minimum by the store too).
+    Workspace,
 }
 
 impl NameKind {
@@ -37,6 +43,7 @@ impl NameKind {
             NameKind::Group => "group_name",
             NameKind::Agency => "agency_name",
             NameKind::Policy => "policy_name",
+            NameKind::EnterpriseProject | NameKind::Workspace => "name",
         }
     }
 
@@ -47,13 +54,18 @@ impl NameKind {
             NameKind::Group => "group",
             NameKind::Agency => "agency",
             NameKind::Policy => "policy",
+            NameKind::EnterpriseProject => "enterprise project",
+            NameKind::Workspace => "workspace",
         }
     }
 
     /// Maximum length in characters.
     pub fn max_len(self) -> usize {
         match self {
-            NameKind::User | NameKind::Agency => 64,
+            NameKind::User
+            | NameKind::Agency
+            | NameKind::EnterpriseProject
+            | NameKind::Workspace => 64,
             NameKind::Group | NameKind::Policy => 128,
         }
     }
@@ -66,6 +78,9 @@ impl NameKind {
             }
             NameKind::Agency => c.is_ascii_alphanumeric() || "_+=,.@-".contains(c),
             NameKind::Policy => c.is_ascii_alphanumeric() || "_+=.@-".contains(c),
+            NameKind::EnterpriseProject | NameKind::Workspace => {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '-') || is_han(c)
+            }
         }
     }
 
@@ -75,6 +90,9 @@ impl NameKind {
             NameKind::Group => "Chinese characters, letters, digits, space, `_`, `-`, `{` and `}`",
             NameKind::Agency => "letters, digits and `_+=,.@-`",
             NameKind::Policy => "letters, digits and `_+=.@-`",
+            NameKind::EnterpriseProject | NameKind::Workspace => {
+                "Chinese characters, letters, digits, `_` and `-`"
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::model::{
     AccessKey, Account, Agency, Authorization, Group, OrgAccount, Organization, OrganizationalUnit,
     Policy, PolicyAttachment, Project, Root, ScpAttachment, ScpPolicy, User,
 };
+use crate::workspaces::{EnterpriseProject, Workspace, WorkspaceGrant};
 use serde::Serialize;
 
 /// A policy with the document of its default version.
@@ -55,6 +56,12 @@ pub struct StoreState {
     pub scps: Vec<ScpPolicy>,
     /// SCP attachments.
     pub scp_attachments: Vec<ScpAttachment>,
+    /// Enterprise projects (not the implicit default `0` of each account).
+    pub enterprise_projects: Vec<EnterpriseProject>,
+    /// ModelArts workspaces (not the implicit default `0` of each account).
+    pub workspaces: Vec<Workspace>,
+    /// Workspace grants.
+    pub workspace_grants: Vec<WorkspaceGrant>,
 }
 
 impl Store {
@@ -157,6 +164,26 @@ impl Store {
         ))
         .fetch_all(&mut *tx)
         .await?;
+        let enterprise_projects = sqlx::query_as::<_, EnterpriseProject>(
+            "SELECT id, account_id, name, description, status, type, created_at, updated_at \
+             FROM enterprise_projects ORDER BY account_id, created_at, id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let workspaces = sqlx::query_as::<_, Workspace>(
+            "SELECT id, account_id, name, description, owner_user_id, owner_name, auth_type, \
+             enterprise_project_id, status, created_at, updated_at \
+             FROM workspaces ORDER BY account_id, created_at, id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let workspace_grants = sqlx::query_as::<_, WorkspaceGrant>(
+            "SELECT g.workspace_id, g.user_id, u.name AS user_name, g.user_type \
+             FROM workspace_grants g JOIN users u ON u.id = g.user_id \
+             ORDER BY g.workspace_id, g.user_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(StoreState {
             revision,
@@ -176,6 +203,9 @@ impl Store {
             org_accounts,
             scps,
             scp_attachments,
+            enterprise_projects,
+            workspaces,
+            workspace_grants,
         })
     }
 }

@@ -5,12 +5,14 @@ pub(crate) mod analyzer;
 pub(crate) mod assistant;
 pub(crate) mod audit;
 pub(crate) mod decisions;
+pub(crate) mod eps;
 pub(crate) mod gateway;
 pub(crate) mod iam;
 pub(crate) mod modelarts;
 pub(crate) mod ops;
 pub(crate) mod org;
 pub(crate) mod sts;
+pub(crate) mod workspaces;
 
 use crate::endpoints::Endpoint;
 
@@ -33,5 +35,7 @@ pub(crate) const FAMILIES: &[&[Endpoint]] = &[
     audit::ENDPOINTS,
     gateway::ENDPOINTS,
     modelarts::ENDPOINTS,
+    workspaces::ENDPOINTS,
+    eps::ENDPOINTS,
     assistant::ENDPOINTS,
 ];
