@@ -420,6 +420,14 @@ impl Snapshot {
         self.workspaces.get(account_id)?.get(workspace_id)
     }
 
+    /// Whether `account_id` has a `PRIVATE` or `INTERNAL` workspace (then the gateway finds the
+    /// workspace of every resource a request names).
+    pub fn has_restricted_workspaces(&self, account_id: &str) -> bool {
+        self.workspaces
+            .get(account_id)
+            .is_some_and(|m| m.values().any(|w| w.auth_type != WorkspaceAccess::Public))
+    }
+
     /// An enterprise project of `account_id` (`0`, the default one, exists in every account).
     pub fn enterprise_project(&self, account_id: &str, id: &str) -> Option<&EnterpriseProjectView> {
         self.enterprise_projects.get(account_id)?.get(id)

@@ -111,23 +111,22 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     let snapshot = st.snapshot();
     let principal = st.caller_set(&snapshot, &caller)?;
     let set = &principal.policies;
-    let ctx = match request_context(gw, &caller, o, &resolved, &target, set).await {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            count(o.site.mode, Outcome::Rejected);
-            log(
-                st,
-                &o.site,
-                Some(&caller),
-                "-",
-                None,
-                "rejected",
-                None,
-                Some(e.message().to_owned()),
-            );
-            return Err(e);
-        }
+    let mut looked = super::keys::Looked::default();
+    let inputs = match super::keys::Inputs::new(o, &resolved, &target) {
+        Ok(i) => i,
+        Err(e) => return Err(reject(st, o, &caller, e)),
     };
+    let ctx = match request_context(gw, &caller, o, &inputs, set, &mut looked).await {
+        Ok(ctx) => ctx,
+        Err(e) => return Err(reject(st, o, &caller, e)),
+    };
+    // the workspace it acts in, whatever the policies say
+    if let Err(e) = super::keys::check_workspace(gw, &caller, &inputs, &mut looked).await {
+        if e.status() == http::StatusCode::FORBIDDEN {
+            return Err(implicit_deny(st, &o.site, &caller, e.message().to_owned()));
+        }
+        return Err(reject(st, o, &caller, e));
+    }
     // 4. decide every action
     let mut first_resource = "";
     for (i, (action, resource)) in resolved
@@ -219,6 +218,23 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
         caller,
         agency,
     })
+}
+
+/// A request refused for what it says (a body, a workspace, a pool that cannot be read one way):
+/// counted and logged as `rejected`, answered with `e`.
+fn reject(st: &AppState, o: &Original<'_>, caller: &Caller, e: ApiError) -> ApiError {
+    count(o.site.mode, Outcome::Rejected);
+    log(
+        st,
+        &o.site,
+        Some(caller),
+        "-",
+        None,
+        "rejected",
+        None,
+        Some(e.message().to_owned()),
+    );
+    e
 }
 
 /// A call the gateway refuses before any policy is consulted (no such API of the upstream, a
@@ -371,10 +387,11 @@ pub(super) async fn request_context(
     gw: &Gateway,
     caller: &Caller,
     o: &Original<'_>,
-    resolved: &iam_catalog::ResolvedRoute<'_>,
-    target: &RouteTarget,
+    inputs: &super::keys::Inputs<'_, '_>,
     set: &iam_policy::PolicySet,
+    looked: &mut super::keys::Looked,
 ) -> Result<Context, ApiError> {
+    let (resolved, target) = (inputs.resolved, inputs.target);
     // the keys every decision gets (crate::context), then the ModelArts request's own
     let facts = crate::context::RequestFacts {
         region: target.region.clone(),
@@ -391,7 +408,6 @@ pub(super) async fn request_context(
     if let Some(pid) = resolved.project_id() {
         ctx.insert("g:ProjectId", pid.to_owned());
     }
-    let inputs = super::keys::Inputs::new(o, resolved, target)?;
     let pool = pool_of(o, &resolved.params, inputs.body.as_ref())?;
     if let Some(p) = &pool {
         ctx.insert("modelarts:poolId", p.clone());
@@ -411,6 +427,6 @@ pub(super) async fn request_context(
             },
         );
     }
-    super::keys::fill(gw, &inputs, set, &mut ctx).await?;
+    super::keys::fill(gw, inputs, set, looked, &mut ctx).await?;
     Ok(ctx)
 }

@@ -154,16 +154,119 @@ fn reads_body(row: &RequestKey) -> bool {
 /// The enterprise project of a workspace of the account, from the server's registry; 400 when
 /// the account has no such workspace.
 pub(super) fn workspace_enterprise_project(
-    _gw: &Gateway,
-    _account_id: &str,
+    gw: &Gateway,
+    account_id: &str,
     workspace_id: &str,
 ) -> Result<String, ApiError> {
     if workspace_id == DEFAULT {
         return Ok(DEFAULT.to_owned());
     }
-    Err(ApiError::bad_request(format!(
-        "the workspace {workspace_id} does not exist: create it with POST /v1/{{project_id}}/workspaces, or name the default workspace 0"
-    )))
+    match gw.state.current().workspace(account_id, workspace_id) {
+        Some(w) => Ok(w.enterprise_project_id.clone()),
+        None => Err(no_such_workspace(workspace_id)),
+    }
+}
+
+fn no_such_workspace(workspace_id: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "the workspace {workspace_id} does not exist in this account: create it with POST /v1/{{project_id}}/workspaces, or name the default workspace 0"
+    ))
+}
+
+/// The upstream's attributes of the resource the route names, asked at most once per request.
+#[derive(Default)]
+pub(super) struct Looked(Option<Option<Arc<Attributes>>>);
+
+impl Looked {
+    async fn get(
+        &mut self,
+        gw: &Gateway,
+        inputs: &Inputs<'_, '_>,
+    ) -> Result<Option<Arc<Attributes>>, ApiError> {
+        if let Some(a) = &self.0 {
+            return Ok(a.clone());
+        }
+        let a = match inputs.named_resource() {
+            Some(urn) => super::lookup::attributes(gw, &urn).await?,
+            None => None,
+        };
+        self.0 = Some(a.clone());
+        Ok(a)
+    }
+}
+
+/// Huawei's workspace access model at the gateway (docs/workspaces.md): a request that acts in a
+/// workspace — the one it names, or, for a route that names an existing resource in an account
+/// that has a private or internal workspace, the resource's workspace from the upstream's
+/// lookup — is refused (403) unless the caller may use that workspace: everyone for `PUBLIC`
+/// and the default workspace `0`; the creator, the tenant administrator and, for `INTERNAL`, the
+/// granted users otherwise. Whatever the caller's `modelarts:*` permissions.
+pub(super) async fn check_workspace(
+    gw: &Gateway,
+    caller: &crate::auth::Caller,
+    inputs: &Inputs<'_, '_>,
+    looked: &mut Looked,
+) -> Result<(), ApiError> {
+    let account = inputs.target.account_id.as_str();
+    let named = inputs.workspace()?;
+    let (workspace, from_lookup) = match named {
+        Some(w) => (w, false),
+        None if !inputs.resolved.route.resource_params.is_empty()
+            && gw.state.current().has_restricted_workspaces(account) =>
+        {
+            if gw.upstream.is_none() {
+                // the auth_request endpoint cannot ask which workspace the resource is in
+                return Err(ApiError::forbidden(
+                    format!(
+                        "User: {} is not authorized to call {} {} here: account {account} has private or internal workspaces, and the workspace of the resource can only be looked up by the gateway's proxy mode (docs/gateway.md, \"Resource lookup\")",
+                        caller.urn, inputs.o.reading.method, inputs.o.reading.path
+                    ),
+                    None,
+                ));
+            }
+            let ws = looked
+                .get(gw, inputs)
+                .await?
+                .and_then(|a| a.workspace_id.clone())
+                .unwrap_or_else(|| DEFAULT.to_owned());
+            (ws, true)
+        }
+        None => return Ok(()),
+    };
+    if workspace == DEFAULT {
+        return Ok(());
+    }
+    let snapshot = gw.state.snapshot();
+    let Some(ws) = snapshot.workspace(account, &workspace) else {
+        if from_lookup {
+            return Err(ApiError::forbidden(
+                format!(
+                    "User: {} is not authorized to act in workspace {workspace}: the upstream places the resource in a workspace this account does not have",
+                    caller.urn
+                ),
+                None,
+            ));
+        }
+        return Err(no_such_workspace(&workspace));
+    };
+    if snapshot.caller_may_use_workspace(caller, ws) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        format!(
+            "User: {} is not authorized to act in workspace {} ({}, {}): only its creator, the tenant administrator{} may use it, whatever their ModelArts permissions",
+            caller.urn,
+            ws.name,
+            ws.id,
+            ws.auth_type.as_str(),
+            if ws.auth_type.as_str() == "INTERNAL" {
+                " and the users it is granted to"
+            } else {
+                ""
+            }
+        ),
+        None,
+    ))
 }
 
 /// Fills `ctx` with the keys of the route's request-key rows. The upstream is asked for a
@@ -173,9 +276,9 @@ pub(super) async fn fill(
     gw: &Gateway,
     inputs: &Inputs<'_, '_>,
     set: &iam_policy::PolicySet,
+    looked: &mut Looked,
     ctx: &mut Context,
 ) -> Result<(), ApiError> {
-    let mut looked_up: Option<Option<Arc<Attributes>>> = None;
     for row in &inputs.resolved.route.request_keys {
         for source in &row.from {
             let filled = match source {
@@ -196,18 +299,10 @@ pub(super) async fn fill(
                     true
                 }
                 KeySource::Resource if !set.mentions_key(|k| row.matches_key(k)) => false,
-                KeySource::Resource => {
-                    if looked_up.is_none() {
-                        looked_up = Some(match inputs.named_resource() {
-                            Some(urn) => super::lookup::attributes(gw, &urn).await?,
-                            None => None,
-                        });
-                    }
-                    match looked_up.as_ref().and_then(Option::as_ref) {
-                        Some(a) => resource_keys(gw, inputs, row, a, ctx)?,
-                        None => false,
-                    }
-                }
+                KeySource::Resource => match looked.get(gw, inputs).await? {
+                    Some(a) => resource_keys(gw, inputs, row, &a, ctx)?,
+                    None => false,
+                },
                 // the pool keys are read by `enforce::pool_of` for every route
                 KeySource::Pool => true,
                 KeySource::Tags(locs) => request_tags(inputs, locs, ctx)?,
@@ -222,8 +317,18 @@ pub(super) async fn fill(
             }
         }
     }
+    // beyond the table: every request that names a workspace is in its enterprise project
+    if !ctx.contains(EP_KEY)
+        && let Some(ws) = inputs.workspace()?
+    {
+        let ep = workspace_enterprise_project(gw, &inputs.target.account_id, &ws)?;
+        ctx.insert(EP_KEY, ep);
+    }
     Ok(())
 }
+
+/// The enterprise-project key.
+const EP_KEY: &str = "g:EnterpriseProjectId";
 
 /// The keys of `row` from a looked-up resource: its enterprise project (its own, else its
 /// workspace's, else the default one) or its tags.
@@ -234,7 +339,7 @@ fn resource_keys(
     a: &Attributes,
     ctx: &mut Context,
 ) -> Result<bool, ApiError> {
-    if row.key.eq_ignore_ascii_case("g:EnterpriseProjectId") {
+    if row.key.eq_ignore_ascii_case(EP_KEY) {
         let ep = match (&a.enterprise_project_id, &a.workspace_id) {
             (Some(ep), _) => ep.clone(),
             (None, Some(ws)) => workspace_enterprise_project(gw, &inputs.target.account_id, ws)?,
