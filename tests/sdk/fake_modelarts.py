@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 def _notebook(i: int) -> dict:
@@ -37,7 +37,19 @@ ROUTES = [
      lambda m, body: _job(m.group("id"))),
     ("POST", re.compile(r"^/v2/[^/]+/training-jobs/?$"),
      lambda m, body: _job("job-new")),
+    ("POST", re.compile(r"^/v1/[^/]+/notebooks/?$"),
+     lambda m, body: _notebook(9) | {"workspace_id": body.get("workspace_id", "0")}),
+    ("POST", re.compile(r"^/v1/[^/]+/services/?$"),
+     lambda m, body: {"service_id": "svc-1", "resource_ids": []}),
+    ("POST", re.compile(r"^/v2/[^/]+/services/?$"),
+     lambda m, body: {"id": "svc-2", "name": body.get("name", "svc"), "workspace_id": "0",
+                      "type": "REAL_TIME", "deploy_type": "REAL_TIME", "status": "DEPLOYING"}),
 ]
+
+# The gateway's resource lookup (docs/gateway.md, "Resource lookup"): answered from
+# `FakeModelArts.attributes` (URN -> {"enterprise_project_id", "workspace_id", "tags"}), 404 for
+# any other resource; lookups are listed in `FakeModelArts.lookups`, not in `records`.
+LOOKUP_PATH = "/iam/resource-attributes"
 
 
 class FakeModelArts:
@@ -45,6 +57,8 @@ class FakeModelArts:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.records: list[dict] = []
+        self.attributes: dict[str, dict] = {}
+        self.lookups: list[str] = []
         self.lock = threading.Lock()
         outer = self
 
@@ -56,6 +70,16 @@ class FakeModelArts:
 
             def _handle(self):
                 parts = urlsplit(self.path)
+                if parts.path == LOOKUP_PATH and self.command == "GET":
+                    urn = parse_qs(parts.query).get("resource", [""])[0]
+                    with outer.lock:
+                        outer.lookups.append(urn)
+                        found = outer.attributes.get(urn)
+                    if found is None:
+                        self._send(404, {"error_code": "ModelArts.0404", "error_msg": f"no resource {urn}"})
+                    else:
+                        self._send(200, found)
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 # `target` is the request target exactly as received; `header_list` every header

@@ -507,7 +507,8 @@ fn catalog_holds_exactly_what_the_seeds_publish() {
     }
 
     // Everything in the ModelArts file is from the seeds, except the agency/authorization API
-    // routes of huawei-iam.md 5.5, which are marked and authorize with IAM actions.
+    // routes of huawei-iam.md 5.5, which are marked and authorize with IAM actions, and the
+    // SDK's real-time service v2 creation (CreateInferService), authorized as service creation.
     assert!(ma.actions.iter().all(|a| a.source == Source::Seed));
     assert!(ma.resource_types.iter().all(|t| t.source == Source::Seed));
     assert!(ma.condition_keys.iter().all(|k| k.source == Source::Seed));
@@ -523,6 +524,7 @@ fn catalog_holds_exactly_what_the_seeds_publish() {
             "POST /v2/{project_id}/authorizations",
             "GET /v2/{project_id}/authorizations",
             "DELETE /v2/{project_id}/authorizations",
+            "POST /v2/{project_id}/services",
         ]
     );
 
