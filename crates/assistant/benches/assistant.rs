@@ -31,6 +31,7 @@ fn scope() -> Scope {
         pools: vec!["pool-a".into()],
         workspace: None,
         enterprise_project: Some("ep-1".into()),
+        resource_tags: Default::default(),
     }
 }
 

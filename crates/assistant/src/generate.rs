@@ -65,6 +65,7 @@ impl std::error::Error for GenerateError {}
 struct Group {
     resources: Option<Vec<String>>,
     ep: Option<String>,
+    tags: Vec<(String, String)>,
     actions: Vec<String>,
 }
 
@@ -75,11 +76,15 @@ fn statement(g: &Group, actions: &[String], resources: Option<&[String]>) -> Val
     if let Some(r) = resources {
         m.insert("Resource".into(), json!(r));
     }
+    let mut equals = Map::new();
     if let Some(ep) = &g.ep {
-        m.insert(
-            "Condition".into(),
-            json!({"StringEquals": {"g:EnterpriseProjectId": [ep]}}),
-        );
+        equals.insert("g:EnterpriseProjectId".into(), json!([ep]));
+    }
+    for (k, v) in &g.tags {
+        equals.insert(format!("{}{k}", crate::scope::TAG_PREFIX), json!([v]));
+    }
+    if !equals.is_empty() {
+        m.insert("Condition".into(), json!({ "StringEquals": equals }));
     }
     Value::Object(m)
 }
@@ -212,14 +217,19 @@ pub fn from_scenarios(
             Some(r)
         };
         let ep = targets.first().and_then(|t| t.enterprise_project.clone());
+        let tags = targets
+            .first()
+            .map(|t| t.resource_tags.clone())
+            .unwrap_or_default();
         match groups
             .iter_mut()
-            .find(|g| g.resources == resources && g.ep == ep)
+            .find(|g| g.resources == resources && g.ep == ep && g.tags == tags)
         {
             Some(g) => g.actions.push(a.clone()),
             None => groups.push(Group {
                 resources,
                 ep,
+                tags,
                 actions: vec![a.clone()],
             }),
         }
@@ -301,6 +311,7 @@ pub fn from_observed(
             None => groups.push(Group {
                 resources: res,
                 ep: None,
+                tags: Vec::new(),
                 actions: vec![a],
             }),
         }

@@ -26,6 +26,10 @@ struct StepDef {
     resource: String,
     #[serde(default)]
     id_param: Option<String>,
+    /// The catalog route the user calls (`POST /v2/{project_id}/training-jobs`): the gateway
+    /// decides every action the catalog lists for it, so the preflight checks them all.
+    #[serde(default)]
+    route: Option<String>,
     why: String,
     #[serde(default)]
     inferred: bool,
@@ -373,6 +377,51 @@ fn parse_paths(paths: &[String]) -> Result<Vec<ObsPath>, PreflightError> {
         .collect()
 }
 
+/// The other actions the gateway decides for a step's route (the catalog lists some method and
+/// path twice: `POST /v2/{project_id}/training-jobs` is also `modelarts:trainJob:logExport`, 004
+/// Table 2 row 140), each on its own resource type with the step's id.
+fn route_companions(
+    catalog: &Catalog,
+    def: &StepDef,
+    req: &OperationRequest,
+    account: &str,
+) -> Vec<Req> {
+    let Some((method, path)) = def.route.as_deref().and_then(|r| r.split_once(' ')) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for row in catalog
+        .routes()
+        .filter(|r| r.method == method && r.path == path)
+    {
+        for a in row.actions.iter().filter(|a| **a != def.action) {
+            let resource = catalog
+                .action(a)
+                .and_then(|x| x.primary_resource())
+                .map_or_else(
+                    || "none".to_owned(),
+                    |r| format!("modelarts:{}", r.resource_type),
+                );
+            let companion = StepDef {
+                action: a.clone(),
+                resource,
+                id_param: def.id_param.clone(),
+                route: None,
+                why: format!(
+                    "the gateway also decides {a} for {method} {path}{}",
+                    row.published_in
+                        .as_deref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default()
+                ),
+                inferred: false,
+            };
+            out.extend(resolve(catalog, &companion, req, &[], account));
+        }
+    }
+    out
+}
+
 fn resolve(
     catalog: &Catalog,
     def: &StepDef,
@@ -548,7 +597,10 @@ pub fn run(
             Some(p) => parse_paths(request.paths(p).unwrap_or(&[]))?,
         };
         for d in &f.user {
-            for r in resolve(catalog, d, request, &paths, &account) {
+            for r in resolve(catalog, d, request, &paths, &account)
+                .into_iter()
+                .chain(route_companions(catalog, d, request, &account))
+            {
                 if !user_reqs
                     .iter()
                     .any(|o| o.action == r.action && o.resource == r.resource)

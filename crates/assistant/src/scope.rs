@@ -70,6 +70,10 @@ pub struct Scope {
     /// `StringEquals` condition on it.
     #[serde(default)]
     pub enterprise_project: Option<String>,
+    /// Resource tags (key -> value): actions on existing resources that support
+    /// `g:ResourceTag/<key>` get a `StringEquals` condition on each.
+    #[serde(default)]
+    pub resource_tags: std::collections::BTreeMap<String, String>,
 }
 
 /// One request a required action stands for under a scope, and how a generated statement
@@ -85,14 +89,21 @@ pub struct Target {
     pub pattern: Option<String>,
     /// Enterprise project condition value, when the action supports it and the scope names one.
     pub enterprise_project: Option<String>,
+    /// Resource tag conditions (key, value), when the action supports them and the scope names
+    /// some.
+    pub resource_tags: Vec<(String, String)>,
 }
 
 impl Target {
-    /// The request context: `base` plus `g:EnterpriseProjectId` when scoped.
+    /// The request context: `base` plus `g:EnterpriseProjectId` and `g:ResourceTag/<key>` when
+    /// scoped.
     pub fn context(&self, base: &Context) -> Context {
         let mut ctx = base.clone();
         if let Some(ep) = &self.enterprise_project {
             ctx.insert(ep_key(), ep.clone());
+        }
+        for (k, v) in &self.resource_tags {
+            ctx.insert(&format!("{TAG_PREFIX}{k}"), v.clone());
         }
         ctx
     }
@@ -153,6 +164,21 @@ fn supports_ep(catalog: &Catalog, action: &str) -> bool {
     }) && catalog.unknowable_routes(action, ep_key()).next().is_none()
 }
 
+/// The resource-tag key prefix.
+pub const TAG_PREFIX: &str = "g:ResourceTag/";
+
+/// True when `action` supports `g:ResourceTag/<key>` and the gateway can know it on every route
+/// of the action (`modelarts:service:get` cannot be tag-scoped: `GET
+/// /v1/{project_id}/services/tms/tags` names no service).
+fn supports_tags(catalog: &Catalog, action: &str) -> bool {
+    let probe = format!("{TAG_PREFIX}k");
+    catalog.action(action).is_some_and(|a| {
+        a.all_condition_keys()
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case("g:ResourceTag/<tag-key>"))
+    }) && catalog.unknowable_routes(action, &probe).next().is_none()
+}
+
 impl Scope {
     /// True when nothing is scoped.
     pub fn is_empty(&self) -> bool {
@@ -166,11 +192,20 @@ impl Scope {
             .enterprise_project
             .clone()
             .filter(|_| supports_ep(catalog, action));
+        let tags: Vec<(String, String)> = if supports_tags(catalog, action) {
+            self.resource_tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mk = |resource: String, pattern: Option<String>| Target {
             action: action.to_owned(),
             resource,
             pattern,
             enterprise_project: ep.clone(),
+            resource_tags: tags.clone(),
         };
         let service = action.split(':').next().unwrap_or("");
         let segment = action.split(':').nth(1).unwrap_or("");
@@ -217,9 +252,16 @@ impl Scope {
         else {
             return vec![mk("*".into(), None)];
         };
+        // an action whose requests never name the resource (a list, a create: the route has no
+        // id for it, so the request is on `<type>:*`) cannot be limited to ids
+        let names_it = catalog
+            .routes_for_action(action)
+            .any(|r| r.resource_params.contains_key(&rt.name));
         let ids: Vec<String> = match rt.name.as_str() {
-            "pool" if !self.pools.is_empty() => self.pools.clone(),
-            "workspace" if self.workspace.is_some() => self.workspace.iter().cloned().collect(),
+            "pool" if names_it && !self.pools.is_empty() => self.pools.clone(),
+            "workspace" if names_it && self.workspace.is_some() => {
+                self.workspace.iter().cloned().collect()
+            }
             _ => vec!["*".into()],
         };
         let scoped = self.region.is_some() || ids.iter().any(|i| i != "*");

@@ -23,7 +23,7 @@ proptest! {
     fn obs_paths_and_targets(path in ".{0,80}", action in "[a-zA-Z:*?]{0,40}", region in "[a-z0-9*-]{0,12}") {
         let catalog = Catalog::builtin();
         let obs: Vec<ObsPath> = ObsPath::parse(&path).into_iter().collect();
-        let scope = Scope { region: Some(region), obs, pools: vec!["p".into()], workspace: Some("w".into()), enterprise_project: Some("e".into()) };
+        let scope = Scope { region: Some(region), obs, pools: vec!["p".into()], workspace: Some("w".into()), enterprise_project: Some("e".into()), resource_tags: [("team".to_owned(), "ml".to_owned())].into() };
         let targets = scope.targets(catalog, &action, "acc");
         prop_assert!(!targets.is_empty());
     }

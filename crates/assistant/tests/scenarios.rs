@@ -68,6 +68,7 @@ fn scopes() -> Vec<(&'static str, Scope)> {
                 pools: vec!["pool-a".into(), "pool-b".into()],
                 workspace: Some("ws-1".into()),
                 enterprise_project: Some("ep-1".into()),
+                resource_tags: [("team".to_owned(), "ml".to_owned())].into(),
             },
         ),
     ]

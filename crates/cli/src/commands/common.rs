@@ -42,6 +42,10 @@ pub struct ScopeArgs {
     /// Enterprise project id (`g:EnterpriseProjectId` condition).
     #[arg(long)]
     pub enterprise_project: Option<String>,
+    /// Resource tag `key=value` (`g:ResourceTag/<key>` condition on actions on existing
+    /// resources), repeatable.
+    #[arg(long = "resource-tag", value_name = "KEY=VALUE")]
+    pub resource_tags: Vec<String>,
 }
 
 impl ScopeArgs {
@@ -62,6 +66,18 @@ impl ScopeArgs {
             pools: self.pools.clone(),
             workspace: self.workspace.clone(),
             enterprise_project: self.enterprise_project.clone(),
+            resource_tags: self
+                .resource_tags
+                .iter()
+                .map(|t| match t.split_once('=') {
+                    Some((k, v)) if !k.is_empty() && !k.contains(['*', '?']) => {
+                        Ok((k.to_owned(), v.to_owned()))
+                    }
+                    _ => anyhow::bail!(
+                        "`{t}` is not a resource tag: write KEY=VALUE (a non-empty key without wildcards)"
+                    ),
+                })
+                .collect::<anyhow::Result<_>>()?,
         })
     }
 }
