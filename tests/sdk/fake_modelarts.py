@@ -47,8 +47,9 @@ ROUTES = [
 ]
 
 # The gateway's resource lookup (docs/gateway.md, "Resource lookup"): answered from
-# `FakeModelArts.attributes` (URN -> {"enterprise_project_id", "workspace_id", "tags"}), 404 for
-# any other resource; lookups are listed in `FakeModelArts.lookups`, not in `records`.
+# `FakeModelArts.attributes` (URN -> {"enterprise_project_id", "workspace_id", "tags"}), with the
+# URN echoed in `resource`; 404 `{"resource": <URN>}` for any other resource. Lookups are listed
+# in `FakeModelArts.lookups`, not in `records`.
 LOOKUP_PATH = "/iam/resource-attributes"
 
 
@@ -76,9 +77,9 @@ class FakeModelArts:
                         outer.lookups.append(urn)
                         found = outer.attributes.get(urn)
                     if found is None:
-                        self._send(404, {"error_code": "ModelArts.0404", "error_msg": f"no resource {urn}"})
+                        self._send(404, {"resource": urn})
                     else:
-                        self._send(200, found)
+                        self._send(200, {"resource": urn} | found)
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""

@@ -68,6 +68,9 @@ pub struct Snapshot {
     entity_urns: HashMap<(EntityKind, String), String>,
     /// account -> workspace id -> workspace (the default `0` of every account included)
     workspaces: HashMap<String, HashMap<String, WorkspaceView>>,
+    /// Accounts with a `PRIVATE` or `INTERNAL` workspace (computed once per snapshot: the
+    /// gateway asks on every request).
+    restricted_workspace_accounts: HashSet<String>,
     /// account -> enterprise project id -> enterprise project (the default `0` included)
     enterprise_projects: HashMap<String, HashMap<String, EnterpriseProjectView>>,
     /// ids of the users who are their account's tenant administrator (root users and members
@@ -380,6 +383,11 @@ impl Snapshot {
             }
         }
         let (workspaces, enterprise_projects) = registries(s);
+        let restricted_workspace_accounts: HashSet<String> = workspaces
+            .iter()
+            .filter(|(_, m)| m.values().any(|w| w.auth_type != WorkspaceAccess::Public))
+            .map(|(a, _)| a.clone())
+            .collect();
         let system_groups: HashSet<&str> = s
             .groups
             .iter()
@@ -409,6 +417,7 @@ impl Snapshot {
             principal_accounts,
             entity_urns,
             workspaces,
+            restricted_workspace_accounts,
             enterprise_projects,
             tenant_admins,
         }
@@ -423,9 +432,7 @@ impl Snapshot {
     /// Whether `account_id` has a `PRIVATE` or `INTERNAL` workspace (then the gateway finds the
     /// workspace of every resource a request names).
     pub fn has_restricted_workspaces(&self, account_id: &str) -> bool {
-        self.workspaces
-            .get(account_id)
-            .is_some_and(|m| m.values().any(|w| w.auth_type != WorkspaceAccess::Public))
+        self.restricted_workspace_accounts.contains(account_id)
     }
 
     /// An enterprise project of `account_id` (`0`, the default one, exists in every account).

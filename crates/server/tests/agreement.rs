@@ -43,8 +43,12 @@ async fn lookup(
 ) -> axum::response::Response {
     let urn = q.get("resource").cloned().unwrap_or_default();
     match u.attributes.lock().unwrap().get(&urn) {
-        Some(a) => axum::Json(a.clone()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        Some(a) => {
+            let mut a = a.clone();
+            a["resource"] = json!(urn);
+            axum::Json(a).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, axum::Json(json!({"resource": urn}))).into_response(),
     }
 }
 

@@ -36,8 +36,12 @@ async fn lookup(
 ) -> axum::response::Response {
     let urn = q.get("resource").cloned().unwrap_or_default();
     match u.attributes.lock().unwrap().get(&urn) {
-        Some(a) => axum::Json(a.clone()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        Some(a) => {
+            let mut a = a.clone();
+            a["resource"] = json!(urn);
+            axum::Json(a).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, axum::Json(json!({"resource": urn}))).into_response(),
     }
 }
 
@@ -238,7 +242,57 @@ async fn existing_resources_are_in_the_workspace_the_upstream_says() {
         "{}",
         a.body
     );
-    // unknown to the upstream: the default workspace
+    // naming another workspace (the default one, a public one) does not move the resource
+    for named in ["0", w.public.as_str()] {
+        let a = w
+            .app
+            .call(
+                &w.bob,
+                "GET",
+                &path,
+                &[("workspace_id", named)],
+                Value::Null,
+            )
+            .await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+        let a = w
+            .app
+            .call(&w.bob, "PUT", &path, &[], json!({"workspace_id": named}))
+            .await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+    }
+    // naming the resource's own workspace changes nothing either
+    let a = w
+        .app
+        .call(
+            &w.bob,
+            "GET",
+            &path,
+            &[("workspace_id", w.internal.as_str())],
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    // a dataset route names the dataset (and its annotations) with one id: the dataset's URN
+    // is looked up
+    let ds = format!("modelarts:{REGION}:{}:dataset:ds-1", w.app.account_id);
+    w.upstream
+        .attributes
+        .lock()
+        .unwrap()
+        .insert(ds, json!({"workspace_id": w.private}));
+    let a = w
+        .app
+        .call(
+            &w.bob,
+            "GET",
+            &format!("/v2/{p}/datasets/ds-1"),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    // unknown to the upstream (its 404 names the resource): the default workspace
     let a = w
         .app
         .call(
@@ -250,6 +304,15 @@ async fn existing_resources_are_in_the_workspace_the_upstream_says() {
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        w.upstream
+            .forwarded
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|t| !t.contains("ds-1")),
+        "refused requests are never forwarded"
+    );
 }
 
 /// A request in a workspace is in its enterprise project: a Deny on the enterprise project

@@ -42,8 +42,12 @@ async fn lookup(
     let urn = q.get("resource").cloned().unwrap_or_default();
     u.lookups.lock().unwrap().push(urn.clone());
     match u.attributes.lock().unwrap().get(&urn) {
-        Some(a) => axum::Json(a.clone()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        Some(a) => {
+            let mut a = a.clone();
+            a["resource"] = json!(urn);
+            axum::Json(a).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, axum::Json(json!({"resource": urn}))).into_response(),
     }
 }
 
@@ -362,11 +366,181 @@ async fn ambiguous_bodies_are_refused() {
             format!("/v1/{p}/dev-servers"),
             br#"{"enterprise_project_id":7}"#.to_vec(),
         ),
+        (
+            format!("/v1/{p}/notebooks"),
+            br#"{"tags":[{"key":"env","value":"prod"},{"key":"ENV","value":"dev"}]}"#.to_vec(),
+        ),
+        // routes whose keys come from nowhere in the body: the workspace it names still must
+        // be the one the upstream reads
+        (
+            format!("/v1/{p}/models"),
+            br#"{"model_name":"m","workspace_id":"0","workspace_id":"0"}"#.to_vec(),
+        ),
+        (
+            format!("/v2/{p}/workflows"),
+            b"\xef\xbb\xbf{\"workspace_id\":\"0\"}".to_vec(),
+        ),
+        (format!("/v2/{p}/datasets"), b"workspace_id=0".to_vec()),
     ];
     for (path, body) in cases {
         let a = app.call_raw(&key, "POST", &path, &[], body.clone()).await;
+        assert_eq!(
+            a.status,
+            400,
+            "{path} {}: {}",
+            String::from_utf8_lossy(&body),
+            a.body
+        );
         assert_huawei_error(&a, 400, "IAM.0001");
-        let _ = String::from_utf8_lossy(&body);
     }
+    // a compressed body is not read as the upstream would read it
+    let body = br#"{"model_name":"m"}"#.to_vec();
+    let headers = [
+        ("Host", common::HOST),
+        ("Content-Type", "application/json"),
+        ("Content-Encoding", "gzip"),
+    ];
+    let path = format!("/v1/{p}/models");
+    let (signed, uri) = common::sign_now(&key, "POST", &path, &[], &headers, &body);
+    let mut req = http::Request::builder().method("POST").uri(uri);
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    for (n, v) in &signed.headers {
+        req = req.header(*n, v);
+    }
+    let a = app
+        .send(req.body(axum::body::Body::from(body)).unwrap())
+        .await;
+    assert_huawei_error(&a, 400, "IAM.0001");
     assert_eq!(*upstream.forwarded.lock().unwrap(), 0);
+}
+
+/// The lookup's answer must be about the resource asked: an upstream that does not implement
+/// the lookup (a catch-all 404 or 200), an answer about another URN, with other members, or
+/// with a tag key twice (without letter case) fails closed, and nothing is forwarded.
+#[tokio::test]
+async fn lookup_answers_that_are_not_about_the_resource_fail_closed() {
+    let app_router = |url: String| async move {
+        let mut app = TestApp::new().await;
+        app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
+        app
+    };
+    let cases: Vec<(StatusCode, Value)> = vec![
+        (
+            StatusCode::NOT_FOUND,
+            json!({"error_code": "ModelArts.0404"}),
+        ),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"resource": "modelarts:cn-north-4:x:notebook:other"}),
+        ),
+        (StatusCode::OK, json!({})),
+        (
+            StatusCode::OK,
+            json!({"resource": "modelarts:cn-north-4:x:notebook:other", "tags": []}),
+        ),
+        (
+            StatusCode::OK,
+            json!({"resource": "SELF", "tags": [], "labels": {}}),
+        ),
+        (
+            StatusCode::OK,
+            json!({"resource": "SELF", "tags": [{"key": "team", "value": "ml"}, {"key": "TEAM", "value": "ops"}]}),
+        ),
+    ];
+    for (status, answer) in cases {
+        let forwarded = Arc::new(Mutex::new(0usize));
+        let f = Arc::clone(&forwarded);
+        let answer2 = answer.clone();
+        let router = Router::new()
+            .route(
+                iam_server::gateway::LOOKUP_PATH,
+                axum::routing::get(move |Query(q): Query<HashMap<String, String>>| {
+                    let mut a = answer2.clone();
+                    if a["resource"] == "SELF" {
+                        a["resource"] = json!(q.get("resource").cloned().unwrap_or_default());
+                    }
+                    async move { (status, axum::Json(a)).into_response() }
+                }),
+            )
+            .fallback(move || {
+                *f.lock().unwrap() += 1;
+                async { axum::Json(json!({})) }
+            });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let app = app_router(format!("http://{addr}")).await;
+        let (uid, _, key) = app.user_with_key("tagged").await;
+        app.grant(
+            &uid,
+            "tagged",
+            json!({"Version": "5.0", "Statement": [
+                {"Effect": "Allow", "Action": ["modelarts:notebook:get"]},
+                {"Effect": "Deny", "Action": ["modelarts:notebook:get"], "Condition": {"StringEquals": {"g:ResourceTag/team": "secret"}}}
+            ]}),
+        )
+        .await;
+        let a = app
+            .call(
+                &key,
+                "GET",
+                &format!("/v1/{}/notebooks/nb-1", app.project_id),
+                &[],
+                Value::Null,
+            )
+            .await;
+        assert_huawei_error(&a, 502, "APIGW.0502");
+        assert_eq!(*forwarded.lock().unwrap(), 0, "{status} {answer}");
+    }
+}
+
+/// The auth_request endpoint cannot ask the upstream: a policy that reads a key from the lookup
+/// gets a refusal there (a Deny on it could not apply), one that does not is decided as usual.
+#[tokio::test]
+async fn auth_request_refuses_what_only_the_lookup_could_decide() {
+    let app = TestApp::new().await;
+    let path = format!("/v1/{}/notebooks/nb-1", app.project_id);
+    let send = |key: common::Key| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            let headers = [("Host", common::HOST), ("Content-Type", "application/json")];
+            let (signed, uri) = common::sign_now(&key, "GET", &path, &[], &headers, &[]);
+            let mut req = http::Request::builder()
+                .method("GET")
+                .uri(iam_server::gateway::AUTH_PATH)
+                .header("X-Original-Method", "GET")
+                .header("X-Original-URI", uri);
+            for (n, v) in headers {
+                req = req.header(n, v);
+            }
+            for (n, v) in &signed.headers {
+                req = req.header(*n, v);
+            }
+            app.send(req.body(axum::body::Body::empty()).unwrap()).await
+        }
+    };
+    let (uid, _, plain) = app.user_with_key("plain").await;
+    app.grant(
+        &uid,
+        "plain",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:notebook:get"]}]}),
+    )
+    .await;
+    let a = send(plain).await;
+    assert!(a.status.is_success(), "{} {}", a.status, a.body);
+    let (uid, _, denied) = app.user_with_key("denied").await;
+    app.grant(
+        &uid,
+        "denied",
+        json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": ["modelarts:notebook:get"]},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:get"], "Condition": {"StringEquals": {"g:ResourceTag/team": "secret"}}}
+        ]}),
+    )
+    .await;
+    let a = send(denied).await;
+    assert_eq!(a.status, 403, "{}", a.body);
 }

@@ -580,7 +580,7 @@ async fn the_workspace_access_model_through_the_api() {
     let (alice_id, alice) = user_with(&app, "alice", all.clone()).await;
     let (bob_id, bob) = user_with(&app, "bob", all.clone()).await;
     let (carol_id, carol) = user_with(&app, "carol", all.clone()).await;
-    let (_, dave) = user_with(&app, "dave", all.clone()).await;
+    let (dave_id, dave) = user_with(&app, "dave", all.clone()).await;
     // carol is a tenant administrator (member of the built-in admin group)
     let groups = app.root("GET", "/v5/groups", Value::Null).await;
     let admin_group = groups.body["groups"]
@@ -673,6 +673,59 @@ async fn the_workspace_access_model_through_the_api() {
     ] {
         let a = app.call(&dave, method, &path, &[], body).await;
         assert_eq!(a.status, 403, "{method} {path}: {}", a.body);
+    }
+    // bob works in the internal workspace he is granted, but does not administer it: he may
+    // neither open it to everyone, nor delete it, nor set its quotas; he reads its quotas
+    let before = revision(&app).await;
+    for (method, path, body) in [
+        (
+            "PUT",
+            format!("{base}/{internal}"),
+            json!({"auth_type": "PUBLIC"}),
+        ),
+        (
+            "PUT",
+            format!("{base}/{internal}"),
+            json!({"grants": [{"user_id": dave_id}]}),
+        ),
+        ("DELETE", format!("{base}/{internal}"), Value::Null),
+        (
+            "PUT",
+            format!("{base}/{internal}/quotas"),
+            json!({"quotas": [{"resource": "notebook", "quota": 1}]}),
+        ),
+    ] {
+        let a = app.call(&bob, method, &path, &[], body).await;
+        assert_huawei_error(&a, 403, iam_server::error_code::FORBIDDEN);
+        assert!(
+            a.body["error_msg"].as_str().unwrap().contains("creator"),
+            "{}",
+            a.body
+        );
+    }
+    assert_eq!(revision(&app).await, before, "nothing changed");
+    let q = app
+        .call(
+            &bob,
+            "GET",
+            &format!("{base}/{internal}/quotas"),
+            &[],
+            Value::Null,
+        )
+        .await;
+    assert_eq!(q.status, 200, "{}", q.body);
+    // its creator and the tenant administrator do
+    for (who, key) in [("alice", &alice), ("carol", &carol)] {
+        let a = app
+            .call(
+                key,
+                "PUT",
+                &format!("{base}/{internal}/quotas"),
+                &[],
+                json!({"quotas": [{"resource": "notebook", "quota": 5}]}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{who}: {}", a.body);
     }
     // filter_accessible lists only what the caller may use
     let l = app

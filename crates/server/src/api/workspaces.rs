@@ -416,6 +416,37 @@ async fn usable(
     Ok(ws.clone())
 }
 
+/// [`usable`], for a change of the workspace itself (update, delete, quotas): a `PRIVATE` or
+/// `INTERNAL` workspace is administered only by its creator and the tenant administrator — the
+/// users it is shared with may work in it, not reconfigure it (open it to everyone, change its
+/// grants, delete it). A `PUBLIC` one by whoever the policies allow.
+async fn administrable(
+    st: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    workspace_id: &str,
+) -> ApiResult<WorkspaceView> {
+    let ws = usable(st, caller, project_id, workspace_id).await?;
+    if ws.auth_type == crate::snapshot::WorkspaceAccess::Public {
+        return Ok(ws);
+    }
+    let snapshot = st.current();
+    let user = caller.user_id();
+    let owner = user.is_some_and(|u| u == ws.owner_user_id);
+    let admin = user.is_some_and(|u| snapshot.is_tenant_admin(&caller.account_id, u));
+    if owner || admin {
+        return Ok(ws);
+    }
+    Err(ApiError::forbidden(
+        format!(
+            "User: {} may not change workspace {workspace_id}: it is {}, and only its creator and the tenant administrator change it (the users it is shared with work in it)",
+            caller.urn,
+            ws.auth_type.as_str()
+        ),
+        None,
+    ))
+}
+
 /// The creator of a new workspace: the user's id and name, or for an agency session no id and
 /// the session's name.
 fn owner(caller: &Caller) -> (String, String) {
@@ -590,7 +621,7 @@ async fn update(
     Path((project_id, workspace_id)): Path<(String, String)>,
     JsonBody(b): JsonBody<UpdateBody>,
 ) -> ApiResult<Json<WorkspaceId>> {
-    usable(&st, &caller, &project_id, &workspace_id).await?;
+    administrable(&st, &caller, &project_id, &workspace_id).await?;
     let u = WorkspaceUpdate {
         name: b.name,
         description: b.description,
@@ -609,7 +640,7 @@ async fn delete(
     caller: Caller,
     Path((project_id, workspace_id)): Path<(String, String)>,
 ) -> ApiResult<Json<WorkspaceId>> {
-    usable(&st, &caller, &project_id, &workspace_id).await?;
+    administrable(&st, &caller, &project_id, &workspace_id).await?;
     if workspace_id == iam_store::DEFAULT_ID {
         return Err(ApiError::forbidden(
             "workspace cannot be modified: `0` is the account's default workspace: it cannot be deleted",
@@ -671,7 +702,7 @@ async fn update_quotas(
     Path((project_id, workspace_id)): Path<(String, String)>,
     JsonBody(b): JsonBody<UpdateQuotasBody>,
 ) -> ApiResult<Json<Quotas>> {
-    usable(&st, &caller, &project_id, &workspace_id).await?;
+    administrable(&st, &caller, &project_id, &workspace_id).await?;
     if b.quotas.is_empty() {
         return Err(ApiError::bad_request(
             "invalid request body at `quotas`: at least one quota is required",

@@ -308,10 +308,10 @@ pub(super) const POOL_KEYS: &[&str] = &["pool_id", "pool_name", "cluster_id"];
 
 /// The pool a request names, read the way no upstream can read otherwise: every place a pool
 /// can be named is looked at (the decoded query, `{pool_name}`/`{pool_id}` path parameters, and
-/// every member named in [`POOL_KEYS`] or `pool.id` at any depth of the JSON body), and a request
-/// that names two different pools, or whose body mentions a pool but is not strict JSON (what a
-/// lenient parser would read cannot be known), is refused: the decision must be about the pool
-/// the upstream will use.
+/// every member named in [`POOL_KEYS`] or `pool.id` at any depth of the JSON body, which is
+/// strict JSON: `keys::Inputs::new` refused any other), and a request that names two different
+/// pools, or a pool that is not a string, is refused: the decision must be about the pool the
+/// upstream will use.
 pub(super) fn pool_of(
     o: &Original<'_>,
     params: &[(String, String)],
@@ -328,17 +328,9 @@ pub(super) fn pool_of(
             found.push(v.clone());
         }
     }
+    // the body is strict JSON here: `keys::Inputs::new` refused any other
     if let Some(v) = body {
-        body_pools(v, &mut found);
-    } else if let Some(body) = o.body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
-        // a body that is there but not strict JSON (`body` is its strict reading when it is)
-        let lower = body.to_ascii_lowercase();
-        let mentions = |w: &[u8]| lower.windows(w.len()).any(|x| x == w);
-        if mentions(b"pool") || mentions(b"cluster") {
-            return Err(ApiError::bad_request(
-                "invalid request body: it names a pool but is not strict JSON (RFC 8259, UTF-8 without a byte-order mark, no member twice in one object), so the pool the service would read cannot be known; send plain JSON",
-            ));
-        }
+        body_pools(v, &mut found)?;
     }
     found.retain(|v| !v.is_empty());
     found.sort();
@@ -353,32 +345,42 @@ pub(super) fn pool_of(
     }
 }
 
-/// Every pool named in a JSON body: string members named in [`POOL_KEYS`] and `pool.id`, at any
-/// depth, in objects and arrays.
-pub(super) fn body_pools(v: &Value, found: &mut Vec<String>) {
+/// Every pool named in a JSON body: members named in [`POOL_KEYS`] and `pool.id`, at any depth,
+/// in objects and arrays; 400 when one of them is not a string (or null), since an upstream
+/// could read `123` as the pool `"123"` while the decision would be about the public pool.
+pub(super) fn body_pools(v: &Value, found: &mut Vec<String>) -> Result<(), ApiError> {
+    let named = |k: &str, child: &Value, found: &mut Vec<String>| match child {
+        Value::String(s) => {
+            found.push(s.clone());
+            Ok(())
+        }
+        Value::Null => Ok(()),
+        other => Err(ApiError::bad_request(format!(
+            "invalid request body: the pool member {k:?} is {other}, not a string"
+        ))),
+    };
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                if POOL_KEYS.contains(&k.as_str())
-                    && let Value::String(s) = child
-                {
-                    found.push(s.clone());
+                if POOL_KEYS.contains(&k.as_str()) {
+                    named(k, child, found)?;
                 }
                 if k == "pool"
-                    && let Some(Value::String(s)) = child.get("id")
+                    && let Some(id) = child.get("id")
                 {
-                    found.push(s.clone());
+                    named("pool.id", id, found)?;
                 }
-                body_pools(child, found);
+                body_pools(child, found)?;
             }
         }
         Value::Array(items) => {
             for item in items {
-                body_pools(item, found);
+                body_pools(item, found)?;
             }
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// The request context of an enforced request (docs/gateway.md lists every key and where it

@@ -29,31 +29,40 @@ pub(super) struct Inputs<'r, 'o> {
     pub(super) o: &'r Original<'o>,
     pub(super) resolved: &'r ResolvedRoute<'r>,
     pub(super) target: &'r RouteTarget,
-    /// The body as strict JSON, when the route reads keys from it.
+    /// The body as strict JSON (`None`: no body).
     pub(super) body: Option<Value>,
 }
 
 impl<'r, 'o> Inputs<'r, 'o> {
-    /// Reads the body when a row of the route (or the pool and workspace readings, which look
-    /// at every body) needs it; a body that is not strict JSON is refused only where a key
-    /// would come from it.
+    /// Reads the request once. A body is read as strict JSON on every ModelArts route, and one
+    /// that is not (a member twice, a byte-order mark, not JSON), or is sent with a
+    /// `Content-Encoding`, is refused: the workspace, the pool and the keys it names must be
+    /// what the upstream reads, and a lenient or decompressing reader could read another.
     pub(super) fn new(
         o: &'r Original<'o>,
         resolved: &'r ResolvedRoute<'r>,
         target: &'r RouteTarget,
     ) -> Result<Self, ApiError> {
-        let body = match super::body::strict_json(o.body) {
-            Ok(b) => b,
-            Err(e) => {
-                if let Some(row) = resolved.route.request_keys.iter().find(|r| reads_body(r)) {
-                    return Err(ApiError::bad_request(format!(
-                        "invalid request body: {e}. The gateway reads {} of {} {} from the body, so it must be strict JSON (RFC 8259, UTF-8 without a byte-order mark, no member twice in one object)",
-                        row.key, row.method, row.path
-                    )));
-                }
-                None
-            }
-        };
+        let has_body = o
+            .body
+            .is_some_and(|b| !b.iter().all(u8::is_ascii_whitespace));
+        if let Some(enc) = o
+            .site
+            .headers
+            .get(http::header::CONTENT_ENCODING)
+            .filter(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
+            && has_body
+        {
+            return Err(ApiError::bad_request(format!(
+                "the request body is sent with Content-Encoding {:?}: ModelArts API bodies go through the gateway as plain JSON, which it reads as the upstream will; send it without Content-Encoding",
+                String::from_utf8_lossy(enc.as_bytes())
+            )));
+        }
+        let body = super::body::strict_json(o.body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "invalid request body: {e}. ModelArts API bodies must be strict JSON (RFC 8259, UTF-8 without a byte-order mark, no member twice in one object): the gateway decides on the workspace, pool and keys they name, which must be the ones the upstream reads"
+            ))
+        })?;
         Ok(Self {
             o,
             resolved,
@@ -109,14 +118,20 @@ impl<'r, 'o> Inputs<'r, 'o> {
         for b in WORKSPACE_BODY {
             found.extend(self.at(Location::Body(b))?);
         }
-        if let Some(Value::String(s)) = self
+        match self
             .body
             .as_ref()
             .and_then(|b| b.get("metadata"))
             .and_then(|m| m.get("labels"))
             .and_then(|l| l.get(WORKSPACE_LABEL))
         {
-            found.push(s.clone());
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => found.push(s.clone()),
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "invalid request body: metadata.labels[\"{WORKSPACE_LABEL}\"] is {other}, not a string"
+                )));
+            }
         }
         found.retain(|w| !w.is_empty());
         found.sort();
@@ -131,24 +146,36 @@ impl<'r, 'o> Inputs<'r, 'o> {
         }
     }
 
-    /// The URN of the resource the route's path names (its first `resource_params` entry).
+    /// The URN of the resource the route's path names: the one of the primary resource type of
+    /// the route's first action when the path names it, else the first path parameter (in path
+    /// order) that names a resource (dataset routes name both `dataset` and `dataAnnotation`
+    /// with one id; the action says which it is).
     fn named_resource(&self) -> Option<String> {
         let route = self.resolved.route;
         let catalog = Catalog::builtin();
-        route.resource_params.iter().find_map(|(ty, param)| {
-            let id = self.resolved.param(param)?;
-            let rt = catalog.resource_type(&route.service, ty)?;
-            Some(rt.render(&self.target.region, &self.target.account_id, id))
-        })
+        let primary = self
+            .resolved
+            .catalog_actions
+            .first()
+            .copied()
+            .flatten()
+            .and_then(|a| a.primary_resource())
+            .map(|r| r.resource_type.as_str())
+            .filter(|t| route.resource_params.contains_key(*t));
+        let (ty, param) = match primary {
+            Some(t) => (t, route.resource_params.get(t)?.as_str()),
+            None => route.param_names().find_map(|p| {
+                route
+                    .resource_params
+                    .iter()
+                    .find(|(_, q)| q.as_str() == p)
+                    .map(|(t, q)| (t.as_str(), q.as_str()))
+            })?,
+        };
+        let id = self.resolved.param(param)?;
+        let rt = catalog.resource_type(&route.service, ty)?;
+        Some(rt.render(&self.target.region, &self.target.account_id, id))
     }
-}
-
-fn reads_body(row: &RequestKey) -> bool {
-    row.from.iter().any(|s| match s {
-        KeySource::Field(l) => l.starts_with("body:"),
-        KeySource::Tags(_) | KeySource::Workspace => true,
-        _ => false,
-    })
 }
 
 /// The enterprise project of a workspace of the account, from the server's registry; 400 when
@@ -209,29 +236,39 @@ pub(super) async fn check_workspace(
 ) -> Result<(), ApiError> {
     let account = inputs.target.account_id.as_str();
     let named = inputs.workspace()?;
-    let (workspace, from_lookup) = match named {
-        Some(w) => (w, false),
-        None if !inputs.resolved.route.resource_params.is_empty()
-            && gw.state.current().has_restricted_workspaces(account) =>
-        {
-            if gw.upstream.is_none() {
-                // the auth_request endpoint cannot ask which workspace the resource is in
-                return Err(ApiError::forbidden(
-                    format!(
-                        "User: {} is not authorized to call {} {} here: account {account} has private or internal workspaces, and the workspace of the resource can only be looked up by the gateway's proxy mode (docs/gateway.md, \"Resource lookup\")",
-                        caller.urn, inputs.o.reading.method, inputs.o.reading.path
-                    ),
-                    None,
-                ));
-            }
-            let ws = looked
+    // an existing resource is in the workspace the upstream says, whatever the request names
+    let resident = if inputs.named_resource().is_some()
+        && gw.state.current().has_restricted_workspaces(account)
+    {
+        if gw.upstream.is_none() {
+            // the auth_request endpoint cannot ask which workspace the resource is in
+            return Err(ApiError::forbidden(
+                format!(
+                    "User: {} is not authorized to call {} {} here: account {account} has private or internal workspaces, and the workspace of the resource can only be looked up by the gateway's proxy mode (docs/gateway.md, \"Resource lookup\")",
+                    caller.urn, inputs.o.reading.method, inputs.o.reading.path
+                ),
+                None,
+            ));
+        }
+        Some(
+            looked
                 .get(gw, inputs)
                 .await?
                 .and_then(|a| a.workspace_id.clone())
-                .unwrap_or_else(|| DEFAULT.to_owned());
-            (ws, true)
+                .unwrap_or_else(|| DEFAULT.to_owned()),
+        )
+    } else {
+        None
+    };
+    let (workspace, from_lookup) = match (named, resident) {
+        (Some(n), Some(r)) if n != r => {
+            return Err(ApiError::bad_request(format!(
+                "the request names workspace {n}, but the resource it acts on is in workspace {r}: name the resource's workspace, or none"
+            )));
         }
-        None => return Ok(()),
+        (_, Some(r)) => (r, true),
+        (Some(n), None) => (n, false),
+        (None, None) => return Ok(()),
     };
     if workspace == DEFAULT {
         return Ok(());
@@ -299,6 +336,17 @@ pub(super) async fn fill(
                     true
                 }
                 KeySource::Resource if !set.mentions_key(|k| row.matches_key(k)) => false,
+                KeySource::Resource if gw.upstream.is_none() => {
+                    // a policy reads the key and only the proxy mode can look it up: refusing
+                    // is the only answer that cannot let a Deny on it pass
+                    return Err(ApiError::forbidden(
+                        format!(
+                            "{} {}: a policy of the caller conditions on {}, which comes from the upstream's resource lookup, and the auth_request endpoint cannot ask the upstream; send the request through the gateway's proxy mode (docs/gateway.md, \"Resource lookup\")",
+                            inputs.o.reading.method, inputs.o.reading.path, row.key
+                        ),
+                        None,
+                    ));
+                }
                 KeySource::Resource => match looked.get(gw, inputs).await? {
                     Some(a) => resource_keys(gw, inputs, row, &a, ctx)?,
                     None => false,
@@ -317,8 +365,10 @@ pub(super) async fn fill(
             }
         }
     }
-    // beyond the table: every request that names a workspace is in its enterprise project
+    // beyond the table: a create or list that names a workspace is in its enterprise project
+    // (a route naming an existing resource is in the resource's, which only the lookup knows)
     if !ctx.contains(EP_KEY)
+        && inputs.named_resource().is_none()
         && let Some(ws) = inputs.workspace()?
     {
         let ep = workspace_enterprise_project(gw, &inputs.target.account_id, &ws)?;
@@ -393,10 +443,11 @@ fn request_tags(
                         )));
                     }
                 };
-                if let Some((_, v)) = tags.iter().find(|(x, _)| x == k) {
-                    if *v != value {
+                // keys are compared without ASCII case, as the engine compares key names
+                if let Some((x, v)) = tags.iter().find(|(x, _)| x.eq_ignore_ascii_case(k)) {
+                    if *v != value || x != k {
                         return Err(ApiError::bad_request(format!(
-                            "invalid request body: tag {k:?} is given twice with different values"
+                            "invalid request body: tag {k:?} is given twice (keys are compared without letter case) with different spellings or values; give each tag once"
                         )));
                     }
                     continue;

@@ -5,10 +5,13 @@
 //! request-key rows with source `resource`: `g:ResourceTag/<key>`, `g:EnterpriseProjectId` of a
 //! notebook, a pool, a training job, ...), the gateway asks the upstream
 //! `GET {upstream}/iam/resource-attributes?resource=<URN>` and reads
-//! `{"enterprise_project_id"?, "workspace_id"?, "tags"?: [{"key", "value"}]}`. 404 means the
-//! upstream has no such resource: the request is decided without those keys (and the upstream
-//! answers it 404 itself). Any other answer, a body that is not that shape, or no answer within
-//! [`LOOKUP_TIMEOUT`] fails closed: 502, never forwarded. Answers are kept for
+//! `{"resource": <URN>, "enterprise_project_id"?, "workspace_id"?, "tags"?: [{"key", "value"}]}`.
+//! 404 with `{"resource": <URN>}` means the upstream has no such resource: the request is decided
+//! without those keys (and the upstream answers it 404 itself). The answer must name the URN it
+//! is about, so an upstream that does not implement the lookup (a catch-all 404 or 200) is never
+//! read as "no attributes". Any other answer, a body that is not that shape (strict JSON, no
+//! other member, tag keys unique without letter case), or no answer within [`LOOKUP_TIMEOUT`]
+//! fails closed: 502, never forwarded. Answers are kept for
 //! [`LOOKUP_TTL_SECONDS`] (docs/server.md, "Caches"), so a tag changed upstream is seen within
 //! that time.
 
@@ -31,7 +34,10 @@ pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the upstream says of a resource.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Attributes {
+    /// The URN the answer is about (must be the one asked).
+    pub(crate) resource: String,
     /// Its enterprise project (`0`: the default one).
     #[serde(default)]
     pub(crate) enterprise_project_id: Option<String>,
@@ -94,7 +100,25 @@ pub(super) async fn attributes(
         .await
         .map_err(|e| failed(urn, &e))?;
     if status == StatusCode::NOT_FOUND {
-        return Ok(None);
+        // only a 404 about this resource says it does not exist
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Absent {
+            resource: String,
+        }
+        return match super::body::strict_json(Some(&body)) {
+            Ok(Some(v)) => match serde_json::from_value::<Absent>(v) {
+                Ok(a) if a.resource == urn => Ok(None),
+                _ => Err(failed(
+                    urn,
+                    "the upstream answered 404 without {\"resource\": <the URN asked>}: it does not implement the lookup",
+                )),
+            },
+            _ => Err(failed(
+                urn,
+                "the upstream answered 404 without {\"resource\": <the URN asked>}: it does not implement the lookup",
+            )),
+        };
     }
     if status != StatusCode::OK {
         return Err(failed(urn, &format!("the upstream answered {status}")));
@@ -106,10 +130,33 @@ pub(super) async fn attributes(
         failed(
             urn,
             &format!(
-                "the answer is not {{\"enterprise_project_id\", \"workspace_id\", \"tags\": [{{\"key\", \"value\"}}]}}: {e}"
+                "the answer is not {{\"resource\", \"enterprise_project_id\", \"workspace_id\", \"tags\": [{{\"key\", \"value\"}}]}}: {e}"
             ),
         )
     })?;
+    if attributes.resource != urn {
+        return Err(failed(
+            urn,
+            &format!(
+                "the answer is about {:?}, not the resource asked",
+                attributes.resource
+            ),
+        ));
+    }
+    for (i, t) in attributes.tags.iter().enumerate() {
+        if attributes.tags[..i]
+            .iter()
+            .any(|o| o.key.eq_ignore_ascii_case(&t.key))
+        {
+            return Err(failed(
+                urn,
+                &format!(
+                    "the tag key {:?} is there twice (keys are compared without letter case)",
+                    t.key
+                ),
+            ));
+        }
+    }
     let attributes = Arc::new(attributes);
     if let Ok(mut c) = cache.write() {
         c.insert(generation, urn.to_owned(), Arc::clone(&attributes));
