@@ -134,6 +134,7 @@ async fn requests_naming_a_workspace_follow_its_access_model() {
     let notebooks = format!("/v1/{p}/notebooks");
     let jobs = format!("/v2/{p}/training-jobs");
     let pools = format!("/v2/{p}/pools");
+    let searches = format!("/v2/{p}/training-job-searches");
     for (ws, alice, bob) in [
         (&w.internal, 200, 403),
         (&w.private, 403, 403),
@@ -164,6 +165,12 @@ async fn requests_naming_a_workspace_follow_its_access_model() {
                 &pools,
                 vec![("workspaceId", ws.as_str())],
                 Value::Null,
+            ),
+            (
+                "POST",
+                &searches,
+                vec![],
+                json!({"limit": 10, "filters": [{"key": "workspace_id", "value": [ws]}]}),
             ),
             (
                 "POST",

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 
 /// The places a request names its workspace (huawei-more §5, "Where `workspace_id` travels"):
 /// the query (`workspace_id`; the pools list's `workspaceId`), the body (`workspace_id`,
-/// `metadata.workspace_id`) and a pool's label.
+/// `metadata.workspace_id`, a `workspace_id` list filter) and a pool's label.
 const WORKSPACE_QUERY: &[&str] = &["workspace_id", "workspaceId"];
 const WORKSPACE_BODY: &[&str] = &["workspace_id", "metadata.workspace_id"];
 const WORKSPACE_LABEL: &str = "os.modelarts/workspace.id";
@@ -117,6 +117,27 @@ impl<'r, 'o> Inputs<'r, 'o> {
         }
         for b in WORKSPACE_BODY {
             found.extend(self.at(Location::Body(b))?);
+        }
+        // list filters (`POST /v2/{project_id}/training-job-searches`:
+        // `filters[{"key": "workspace_id", "value": [...]}]`)
+        if let Some(Value::Array(filters)) = self.body.as_ref().and_then(|b| b.get("filters")) {
+            for f in filters {
+                if f.get("key").and_then(Value::as_str) != Some("workspace_id") {
+                    continue;
+                }
+                match f.get("value") {
+                    Some(Value::String(v)) => found.push(v.clone()),
+                    Some(Value::Array(vs)) if vs.iter().all(Value::is_string) => {
+                        found.extend(vs.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "invalid request body: the workspace_id filter's value is {}, not a string or an array of strings",
+                            other.map_or_else(|| "missing".to_owned(), Value::to_string)
+                        )));
+                    }
+                }
+            }
         }
         match self
             .body
