@@ -112,6 +112,16 @@ pub struct OperationRequest {
     /// OBS buckets mounted as external volumes (deploy-service).
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// The enterprise project of the resources the operation creates or uses: the
+    /// `g:EnterpriseProjectId` of the steps whose actions accept it (Table 1), as the gateway
+    /// fills it.
+    #[serde(default)]
+    pub enterprise_project: Option<String>,
+    /// The tags of the existing resources the operation acts on (the notebook, the AI
+    /// application): the `g:ResourceTag/<key>` of the steps whose actions accept it, as the
+    /// gateway reads them from the upstream's resource lookup.
+    #[serde(default)]
+    pub resource_tags: std::collections::BTreeMap<String, String>,
 }
 
 impl OperationRequest {
@@ -621,8 +631,19 @@ pub fn run(
         }
     }
     let mut steps = Vec::new();
+    // the keys the gateway fills for the user's own calls: the request's enterprise project and
+    // the resource's tags, for the actions that accept them (the scope logic of `generate`)
+    let keyed = Scope {
+        enterprise_project: request.enterprise_project.clone(),
+        resource_tags: request.resource_tags.clone(),
+        ..Scope::default()
+    };
     for r in &user_reqs {
-        let denied = decide(user, r, context);
+        let step_context = keyed
+            .targets(catalog, &r.action, &account)
+            .first()
+            .map_or_else(|| context.clone(), |t| t.context(context));
+        let denied = decide(user, r, &step_context);
         let fix = denied
             .as_ref()
             .map(|d| fix_for(d, r, false))

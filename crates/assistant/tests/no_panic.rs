@@ -50,6 +50,8 @@ proptest! {
             monitoring,
             model_id: Some(id.clone()),
             volumes: vec![input],
+            enterprise_project: Some(id.clone()),
+            resource_tags: [(id.clone(), id.clone())].into(),
         };
         match preflight::run(catalog, &user, None, &req, &Context::new()) {
             Ok(r) => prop_assert!(!r.steps.is_empty()),

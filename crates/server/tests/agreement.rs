@@ -372,86 +372,130 @@ async fn generated_policies_coverage_and_the_gateway_agree() {
         }
     }
     // preflight: the ModelArts calls of each operation it knows, for every scenario's
-    // unscoped policies, get the verdict the gateway gives
-    let ops: [(&str, Vec<(&str, String)>); 3] = [
-        (
-            "create-training-job",
-            vec![("POST", format!("/v2/{project}/training-jobs"))],
-        ),
-        (
-            "start-notebook",
-            vec![
-                ("POST", format!("/v1/{project}/notebooks/nb-1/start")),
-                ("GET", format!("/v1/{project}/notebooks/nb-1")),
-            ],
-        ),
-        (
-            "deploy-service",
-            vec![
-                ("POST", format!("/v1/{project}/services")),
-                ("GET", format!("/v1/{project}/models/m-1")),
-            ],
-        ),
-    ];
+    // policies — unscoped, and limited to resources tagged team=ml with the notebook and the AI
+    // application tagged ml (inside) or ops (outside; other ids: lookups are kept 5 s)
     let mut preflight_checked = 0usize;
     let mut preflight_denied = 0usize;
-    for sc in &all {
-        let gened = generate::from_scenarios(catalog, &[sc], &Scope::default()).unwrap();
-        let subject = Subject::from_documents(
-            Principal {
-                account_id: account.clone(),
-                ..Principal::default()
-            },
-            &gened.documents(),
-            &[],
-        )
-        .unwrap();
-        user += 1;
-        let (uid, _, key) = app.user_with_key(&format!("agree-{user}")).await;
-        for (i, p) in gened.policies.iter().enumerate() {
-            app.grant(&uid, &format!("agree-{user}-{i}"), p.document.clone())
-                .await;
-        }
-        for (op, calls) in &ops {
-            let request = iam_assistant::preflight::OperationRequest {
-                operation: (*op).to_owned(),
-                region: Some(REGION.into()),
-                notebook_id: Some("nb-1".into()),
-                model_id: Some("m-1".into()),
-                ..Default::default()
-            };
-            let report =
-                iam_assistant::preflight::run(catalog, &subject, None, &request, &Context::new())
-                    .unwrap();
-            for (method, path) in calls {
-                let target = iam_catalog::RouteTarget::new(REGION, &account);
-                let decided = catalog
-                    .resolve_route(method, path, &target)
-                    .unwrap()
-                    .actions;
-                let preflight_allows = report
-                    .steps
-                    .iter()
-                    .filter(|s| {
-                        s.kind == iam_assistant::preflight::StepKind::User
-                            && s.action.as_deref().is_some_and(|a| decided.contains(&a))
-                    })
-                    .all(|s| s.status == iam_assistant::preflight::Status::Pass);
-                let a = app.call(&key, method, path, &[], Value::Null).await;
-                let gateway_allows = a.status != StatusCode::FORBIDDEN;
-                assert_eq!(
-                    gateway_allows, preflight_allows,
-                    "preflight {op} for {}: {method} {path}: gateway {} {}",
-                    sc.id, a.status, a.body
+    let variants: [(&str, Option<&str>, &str); 3] = [
+        ("unscoped", None, "1"),
+        ("resource-tags inside", Some("ml"), "2"),
+        ("resource-tags outside", Some("ops"), "3"),
+    ];
+    for (variant, tag, n) in variants {
+        let nb = format!("nb-{n}");
+        let model = format!("m-{n}");
+        let scope = match tag {
+            None => Scope::default(),
+            Some(_) => scope_of(&inside, "resource-tags"),
+        };
+        let tags: BTreeMap<String, String> = tag
+            .map(|t| BTreeMap::from([("team".to_owned(), t.to_owned())]))
+            .unwrap_or_default();
+        if let Some(t) = tag {
+            for (ty, id) in [("notebook", &nb), ("model", &model)] {
+                upstream.attributes.lock().unwrap().insert(
+                    format!("modelarts:{REGION}:{account}:{ty}:{id}"),
+                    json!({"tags": [{"key": "team", "value": t}]}),
                 );
-                preflight_checked += 1;
-                if !gateway_allows {
-                    preflight_denied += 1;
+            }
+        }
+        let ops: [(&str, Vec<(&str, String)>); 3] = [
+            (
+                "create-training-job",
+                vec![("POST", format!("/v2/{project}/training-jobs"))],
+            ),
+            (
+                "start-notebook",
+                vec![
+                    ("POST", format!("/v1/{project}/notebooks/{nb}/start")),
+                    ("GET", format!("/v1/{project}/notebooks/{nb}")),
+                ],
+            ),
+            (
+                "deploy-service",
+                vec![
+                    ("POST", format!("/v1/{project}/services")),
+                    ("GET", format!("/v1/{project}/models/{model}")),
+                ],
+            ),
+        ];
+        for sc in &all {
+            let gened = generate::from_scenarios(catalog, &[sc], &scope).unwrap();
+            let subject = Subject::from_documents(
+                Principal {
+                    account_id: account.clone(),
+                    ..Principal::default()
+                },
+                &gened.documents(),
+                &[],
+            )
+            .unwrap();
+            user += 1;
+            let (uid, _, key) = app.user_with_key(&format!("agree-{user}")).await;
+            for (i, p) in gened.policies.iter().enumerate() {
+                app.grant(&uid, &format!("agree-{user}-{i}"), p.document.clone())
+                    .await;
+            }
+            for (op, calls) in &ops {
+                let request = iam_assistant::preflight::OperationRequest {
+                    operation: (*op).to_owned(),
+                    region: Some(REGION.into()),
+                    notebook_id: Some(nb.clone()),
+                    model_id: Some(model.clone()),
+                    resource_tags: tags.clone(),
+                    ..Default::default()
+                };
+                let report = iam_assistant::preflight::run(
+                    catalog,
+                    &subject,
+                    None,
+                    &request,
+                    &Context::new(),
+                )
+                .unwrap();
+                for (method, path) in calls {
+                    let target = iam_catalog::RouteTarget::new(REGION, &account);
+                    let decided = catalog
+                        .resolve_route(method, path, &target)
+                        .unwrap()
+                        .actions;
+                    let preflight_allows = report
+                        .steps
+                        .iter()
+                        .filter(|s| {
+                            s.kind == iam_assistant::preflight::StepKind::User
+                                && s.action.as_deref().is_some_and(|a| decided.contains(&a))
+                        })
+                        .all(|s| s.status == iam_assistant::preflight::Status::Pass);
+                    let a = app.call(&key, method, path, &[], Value::Null).await;
+                    let gateway_allows = a.status != StatusCode::FORBIDDEN;
+                    assert_eq!(
+                        gateway_allows, preflight_allows,
+                        "preflight {op} ({variant}) for {}: {method} {path}: gateway {} {}",
+                        sc.id, a.status, a.body
+                    );
+                    preflight_checked += 1;
+                    if !gateway_allows {
+                        preflight_denied += 1;
+                        if variant == "resource-tags outside" {
+                            *denied_by_scope
+                                .entry("preflight resource-tags")
+                                .or_default() += 1;
+                        }
+                    }
+                    triples += 1;
                 }
-                triples += 1;
             }
         }
     }
+    assert!(
+        denied_by_scope
+            .get("preflight resource-tags")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "a notebook or AI application tagged otherwise is refused by both"
+    );
     assert!(preflight_denied > 0 && preflight_denied < preflight_checked);
     assert!(denied_outside > 0, "outside the scope, something is denied");
     // every scope that limits requests the gateway sees denies some of them outside it

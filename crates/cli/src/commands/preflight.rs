@@ -50,6 +50,13 @@ pub struct PreflightArgs {
     /// OBS bucket mounted as an external volume, repeatable (deploy-service).
     #[arg(long = "volume", value_name = "PATH")]
     pub volumes: Vec<String>,
+    /// Enterprise project of the resources (`g:EnterpriseProjectId` of the steps that accept it).
+    #[arg(long)]
+    pub enterprise_project: Option<String>,
+    /// Tag `KEY=VALUE` of the notebook or AI application acted on (`g:ResourceTag/<key>` of the
+    /// steps that accept it), repeatable.
+    #[arg(long = "resource-tag", value_name = "KEY=VALUE")]
+    pub resource_tags: Vec<String>,
     #[command(flatten)]
     pub principal: PrincipalArgs,
     /// Project of the stored authorization (with `--data-dir`).
@@ -107,6 +114,15 @@ pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
         monitoring: args.monitoring,
         model_id: args.model_id.clone(),
         volumes: args.volumes.clone(),
+        enterprise_project: args.enterprise_project.clone(),
+        resource_tags: args
+            .resource_tags
+            .iter()
+            .map(|t| match t.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+                _ => anyhow::bail!("`{t}` is not a resource tag: write KEY=VALUE"),
+            })
+            .collect::<anyhow::Result<_>>()?,
     };
     let report = preflight::run(
         Catalog::builtin(),
