@@ -544,3 +544,76 @@ async fn auth_request_refuses_what_only_the_lookup_could_decide() {
     let a = send(denied).await;
     assert_eq!(a.status, 403, "{}", a.body);
 }
+
+/// `POST /v1/authorize-request` decides a described ModelArts call as the gateway does: the
+/// actions of its route, the keys the gateway fills from it (pool, request tags, the workspace's
+/// enterprise project), the lookup's keys from `context`; a key the call determines cannot be
+/// given, and a call outside the principal's account or not of ModelArts is refused.
+#[tokio::test]
+async fn the_decision_api_decides_a_described_call_like_the_gateway() {
+    let app = TestApp::new().await;
+    let p = app.project_id.clone();
+    let (uid, urn, _) = app.user_with_key("described").await;
+    app.grant(
+        &uid,
+        "described",
+        json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": ["modelarts:*"]},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:create"], "Condition": {"StringEquals": {"modelarts:poolType": ["public"]}}},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:get"], "Condition": {"StringEquals": {"g:ResourceTag/team": ["secret"]}}},
+            {"Effect": "Deny", "Action": ["modelarts:trainJob:create"], "Condition": {"StringEquals": {"g:RequestTag/env": ["prod"]}}}
+        ]}),
+    )
+    .await;
+    let ask = |body: Value| {
+        let app = &app;
+        async move { app.root("POST", "/v1/authorize-request", body).await }
+    };
+    let nb = format!("/v1/{p}/notebooks");
+    // the pool decides: public is denied, a dedicated pool allowed
+    let a =
+        ask(json!({"principal": urn, "method": "POST", "path": nb, "body": {"name": "n"}})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["decision"], "explicit_deny", "{}", a.body);
+    assert_eq!(
+        a.body["context"]["modelarts:pooltype"],
+        json!(["public"]),
+        "{}",
+        a.body
+    );
+    let a = ask(json!({"principal": urn, "method": "POST", "path": nb, "body": {"name": "n", "pool_id": "pool-d"}})).await;
+    assert_eq!(a.body["decision"], "allow", "{}", a.body);
+    assert_eq!(a.body["results"][0]["action"], "modelarts:notebook:create");
+    // training jobs: both actions of the route, and the request tags
+    let jobs = format!("/v2/{p}/training-jobs");
+    let a = ask(json!({"principal": urn, "method": "POST", "path": jobs, "body": {"metadata": {"name": "j", "tags": [{"key": "env", "value": "prod"}]}}})).await;
+    assert_eq!(a.body["decision"], "explicit_deny", "{}", a.body);
+    assert_eq!(a.body["results"].as_array().unwrap().len(), 2, "{}", a.body);
+    let a = ask(json!({"principal": urn, "method": "POST", "path": jobs, "body": {"metadata": {"name": "j"}}})).await;
+    assert_eq!(a.body["decision"], "allow", "{}", a.body);
+    // the lookup's keys come from `context`; without them a policy that reads them is refused
+    let get = format!("/v1/{p}/notebooks/nb-1");
+    let a = ask(json!({"principal": urn, "method": "GET", "path": get, "context": {"g:ResourceTag/team": "secret"}})).await;
+    assert_eq!(a.body["decision"], "explicit_deny", "{}", a.body);
+    let a = ask(json!({"principal": urn, "method": "GET", "path": get, "context": {"g:ResourceTag/team": "ml"}})).await;
+    assert_eq!(a.body["decision"], "allow", "{}", a.body);
+    let a = ask(json!({"principal": urn, "method": "GET", "path": get})).await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    // a key the call determines cannot be given; bad calls are precise 400s
+    let a = ask(json!({"principal": urn, "method": "POST", "path": nb, "body": {"pool_id": "pool-d"}, "context": {"modelarts:poolType": "public"}})).await;
+    assert_huawei_error(&a, 400, "IAM.0001");
+    for bad in [
+        json!({"principal": urn, "method": "POST", "path": nb, "body": {"pool_id": 7}}),
+        json!({"principal": urn, "method": "GET", "path": "/v5/users"}),
+        json!({"principal": urn, "method": "GET", "path": format!("/v1/{p}/notebooks/a%2Fb")}),
+        json!({"principal": urn, "method": "GET", "path": "/v1/0123456789abcdef0123456789abcdef/notebooks"}),
+        json!({"principal": urn, "method": "get", "path": nb}),
+        json!({"principal": urn, "method": "GET", "path": nb, "context": {"g:UserName": "root"}}),
+    ] {
+        let a = ask(bad.clone()).await;
+        assert_huawei_error(&a, 400, "IAM.0001");
+    }
+    let a = ask(json!({"principal": "iam::000000000000:user:nobody", "method": "GET", "path": nb}))
+        .await;
+    assert_eq!(a.status, 404, "{}", a.body);
+}

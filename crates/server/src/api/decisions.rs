@@ -59,6 +59,18 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: Method::Post,
+        path: "/v1/authorize-request",
+        operation_id: "AuthorizeModelArtsCall",
+        tag: "decisions",
+        summary: "Decide a described ModelArts API call for a stored principal, as the gateway would",
+        authz: Authz::Catalog(Sources::PATH),
+        route: |m| on(m, authorize_call),
+        query: None,
+        request: Some(Body::of::<DescribedCall>()),
+        response: Reply::ok::<DescribedAnswer>(),
+    },
+    Endpoint {
+        method: Method::Post,
         path: "/v1/simulate",
         operation_id: "Simulate",
         tag: "decisions",
@@ -622,4 +634,187 @@ mod tests {
             assert!(names.contains(&n), "{n} missing from {names:?}");
         }
     }
+}
+
+/// A ModelArts API call to decide as the gateway would (`POST /v1/authorize-request`): the
+/// actions and resources of its catalog route, and the request keys the gateway fills from it
+/// (docs/gateway.md, "Where request keys come from").
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedCall {
+    /// Principal URN (`iam::<account>:user:<name>`).
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// Or the principal's access key id.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// The call's method (`POST`).
+    pub method: String,
+    /// Its path with the project id, percent-encoded as sent
+    /// (`/v2/<project_id>/training-jobs`).
+    pub path: String,
+    /// Its query without `?`, percent-encoded as sent.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Its JSON body.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<Value>,
+    /// Keys the call does not say but the gateway reads elsewhere: the resource lookup's
+    /// (`g:ResourceTag/<key>`, `g:EnterpriseProjectId` of an existing resource), and request
+    /// keys such as `g:SourceIp`. A key the call itself determines, or one describing the
+    /// principal, is refused.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, ContextValue>)]
+    pub context: BTreeMap<String, ContextValue>,
+}
+
+/// One action of a described call.
+#[derive(Serialize, ToSchema)]
+pub struct DescribedResult {
+    /// The action.
+    pub action: String,
+    /// The resource URN.
+    pub resource: String,
+    /// The decision.
+    #[schema(value_type = iam_policy::Decision)]
+    pub decision: &'static str,
+    /// Huawei's denial text; `null` for an allow.
+    #[schema(required = true)]
+    pub message: Option<String>,
+}
+
+/// The decision of a described call: allowed only when every action of its route is.
+#[derive(Serialize, ToSchema)]
+pub struct DescribedAnswer {
+    /// The first refusing decision, or `allow`.
+    #[schema(value_type = iam_policy::Decision)]
+    pub decision: &'static str,
+    /// `decision` is `allow`.
+    pub allowed: bool,
+    /// The stored principal's URN.
+    pub principal: String,
+    /// Every action the gateway decides for the call, in order.
+    pub results: Vec<DescribedResult>,
+    /// The request keys of the call (without the principal's).
+    pub context: BTreeMap<String, Vec<String>>,
+}
+
+async fn authorize_call(
+    State(st): State<AppState>,
+    caller: Caller,
+    crate::extract::JsonBody(call): crate::extract::JsonBody<DescribedCall>,
+) -> ApiResult<Json<DescribedAnswer>> {
+    let snapshot = st.snapshot();
+    let principal = match (&call.principal, &call.access_key_id) {
+        (Some(urn), None) => snapshot.principal_by_urn(urn),
+        (None, Some(ak)) => snapshot.principal_by_access_key(ak),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid request body: exactly one of `principal` and `access_key_id` is required",
+            ));
+        }
+    };
+    let Some(principal) = principal
+        .filter(|p| snapshot.may_query(&caller, p))
+        .cloned()
+    else {
+        return Err(ApiError::not_found(format!(
+            "principal `{}` not found",
+            call.principal
+                .as_deref()
+                .or(call.access_key_id.as_deref())
+                .unwrap_or_default()
+        )));
+    };
+    if let Some(key) = call
+        .context
+        .keys()
+        .find(|k| crate::context::is_principal_key(k))
+    {
+        return Err(ApiError::bad_request(format!(
+            "invalid request body at `context`: `{key}` describes the principal and is taken from the stored principal, never from the request; remove it"
+        )));
+    }
+    // the stored principal as the gateway would see its call
+    let as_caller = Caller {
+        account_id: principal.account_id.clone(),
+        urn: principal.urn.clone(),
+        access_key_id: String::new(),
+        kind: match &principal.user_id {
+            Some(id) => crate::auth::CallerKind::User {
+                user_id: id.clone(),
+                is_root: principal.engine.is_root_user,
+            },
+            None => crate::auth::CallerKind::Session {
+                agency_id: String::new(),
+                session_policy: None,
+                session_name: String::new(),
+                source_identity: None,
+                tags: Vec::new(),
+            },
+        },
+    };
+    let mut given = iam_policy::Context::new();
+    for (k, v) in &call.context {
+        given.set_values(k, v.0.clone());
+    }
+    let body = call
+        .body
+        .as_ref()
+        .map(serde_json::to_vec)
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let described = crate::gateway::describe(
+        &st,
+        &as_caller,
+        &principal.policies,
+        crate::gateway::Call {
+            method: &call.method,
+            path: &call.path,
+            query: call.query.as_deref(),
+            body: body.as_deref(),
+        },
+        given.clone(),
+    )
+    .await?;
+    // the call determines the keys it fills: a given value for one of them is a contradiction
+    for (k, v) in described.context.iter() {
+        if let Some(g) = given.get(k)
+            && g != v
+        {
+            return Err(ApiError::bad_request(format!(
+                "invalid request body at `context`: `{k}` is determined by the call ({}), not given; remove it",
+                v.join(", ")
+            )));
+        }
+    }
+    let mut results = Vec::with_capacity(described.decisions.len());
+    let mut first_refusal: Option<&'static str> = None;
+    let context: Vec<(String, Vec<String>)> = described
+        .context
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_vec()))
+        .collect();
+    for (action, resource) in &described.decisions {
+        let explanation = snapshot.decide(&principal, action, resource, context.iter().cloned());
+        let decision = explanation.decision;
+        if decision != iam_policy::Decision::Allow && first_refusal.is_none() {
+            first_refusal = Some(decision.as_str());
+        }
+        results.push(DescribedResult {
+            action: action.clone(),
+            resource: resource.clone(),
+            decision: decision.as_str(),
+            message: explanation.message,
+        });
+    }
+    let decision = first_refusal.unwrap_or("allow");
+    Ok(Json(DescribedAnswer {
+        decision,
+        allowed: first_refusal.is_none(),
+        principal: principal.urn.clone(),
+        results,
+        context: context.into_iter().collect(),
+    }))
 }

@@ -357,12 +357,14 @@ pub(super) async fn fill(
                     true
                 }
                 KeySource::Resource if !set.mentions_key(|k| row.matches_key(k)) => false,
+                // given by the caller of the decision API (`/v1/authorize-request`)
+                KeySource::Resource if ctx.iter().any(|(k, _)| row.matches_key(k)) => true,
                 KeySource::Resource if gw.upstream.is_none() => {
                     // a policy reads the key and only the proxy mode can look it up: refusing
                     // is the only answer that cannot let a Deny on it pass
                     return Err(ApiError::forbidden(
                         format!(
-                            "{} {}: a policy of the caller conditions on {}, which comes from the upstream's resource lookup, and the auth_request endpoint cannot ask the upstream; send the request through the gateway's proxy mode (docs/gateway.md, \"Resource lookup\")",
+                            "{} {}: a policy of the caller conditions on {}, which comes from the upstream's resource lookup, and only the gateway's proxy mode can ask the upstream (the auth_request endpoint cannot; /v1/authorize-request takes the value in `context`): docs/gateway.md, \"Resource lookup\"",
                             inputs.o.reading.method, inputs.o.reading.path, row.key
                         ),
                         None,

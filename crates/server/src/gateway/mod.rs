@@ -233,3 +233,130 @@ fn peer_ip(req: &Request) -> Option<IpAddr> {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
 }
+
+/// A ModelArts API call described to the decision API (`POST /v1/authorize-request`): the
+/// actions and resources the gateway would decide for it, and the request keys it would fill
+/// (the catalog's request-key table, the pool, the workspace's enterprise project), read the way
+/// the gateway reads a request (canonical target, strict-JSON body). Keys that only the
+/// upstream's resource lookup knows are taken from `context` when given; a policy of `set` that
+/// reads one not given is a 403, as at the auth_request endpoint. The workspace access model is
+/// checked too (403 for a workspace the principal may not use).
+pub(crate) struct Described {
+    /// `(action, resource URN)` in the route's order.
+    pub(crate) decisions: Vec<(String, String)>,
+    /// The request keys filled (without the principal's, which the decision adds).
+    pub(crate) context: iam_policy::Context,
+}
+
+/// A described call: method, path and query as sent, JSON body.
+pub(crate) struct Call<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) body: Option<&'a [u8]>,
+}
+
+/// [`Described`] of a `call` of `principal` (a caller of its account), whose policies are
+/// `set`; `context` holds the keys the caller gave.
+pub(crate) async fn describe(
+    state: &AppState,
+    principal: &Caller,
+    set: &iam_policy::PolicySet,
+    call: Call<'_>,
+    mut context: iam_policy::Context,
+) -> Result<Described, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let Call {
+        method,
+        path,
+        query,
+        body,
+    } = call;
+    let reading = Reading::new(method, iam_canonical::canonicalize(path, query))
+        .map_err(|m| ApiError::bad_request(format!("invalid `path`/`query`: {m}")))?;
+    let catalog = Catalog::builtin();
+    let probe = iam_catalog::RouteTarget::new(state.region(), principal.account_id.clone());
+    let resolved = catalog
+        .resolve_route(reading.method, &reading.path, &probe)
+        .map_err(|e| ApiError::bad_request(format!("{method} {path}: {e}")))?;
+    if !is_modelarts_route(resolved.route, reading.method, &reading.path) {
+        return Err(ApiError::bad_request(format!(
+            "{method} {path} is not an API of the ModelArts upstream: decide modelarts-iam's own APIs with POST /v1/authorize"
+        )));
+    }
+    let target = match resolved.project_id() {
+        Some(pid) => match state.project(pid).await? {
+            Some(p) if p.account_id == principal.account_id => {
+                iam_catalog::RouteTarget::new(p.region, p.account_id)
+            }
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "project {pid} does not exist in account {}",
+                    principal.account_id
+                )));
+            }
+        },
+        None => probe,
+    };
+    let resolved = catalog
+        .resolve_route(reading.method, &reading.path, &target)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let headers = HeaderMap::new();
+    let original = Original {
+        site: Site {
+            mode: Mode::AuthRequest,
+            method: reading.method,
+            path: &reading.path,
+            raw_target: None,
+            headers: &headers,
+            source_ip: None,
+            request_id: None,
+        },
+        reading: &reading,
+        raw_path: path,
+        raw_query: query.unwrap_or(""),
+        payload: Payload::Bytes(body.unwrap_or_default()),
+        body,
+        secure: false,
+    };
+    let gw = Gateway {
+        state: state.clone(),
+        upstream: None,
+    };
+    let inputs = keys::Inputs::new(&original, &resolved, &target)?;
+    if let Some(pid) = resolved.project_id() {
+        context.insert("g:ProjectId", pid.to_owned());
+    }
+    let pool = enforce::pool_of(&original, &resolved.params, inputs.body.as_ref())?;
+    if let Some(p) = &pool {
+        context.insert("modelarts:poolId", p.clone());
+    }
+    if pool.is_some()
+        || resolved
+            .route
+            .request_keys
+            .iter()
+            .any(|k| k.key == "modelarts:poolType")
+    {
+        context.insert(
+            "modelarts:poolType",
+            if pool.is_some() {
+                "dedicated"
+            } else {
+                "public"
+            },
+        );
+    }
+    let mut looked = keys::Looked::default();
+    keys::fill(&gw, &inputs, set, &mut looked, &mut context).await?;
+    keys::check_workspace(&gw, principal, &inputs, &mut looked).await?;
+    Ok(Described {
+        decisions: resolved
+            .actions
+            .iter()
+            .zip(resolved.resources.iter())
+            .map(|(a, r)| ((*a).to_owned(), r.clone()))
+            .collect(),
+        context,
+    })
+}
