@@ -616,4 +616,17 @@ async fn the_decision_api_decides_a_described_call_like_the_gateway() {
     let a = ask(json!({"principal": "iam::000000000000:user:nobody", "method": "GET", "path": nb}))
         .await;
     assert_eq!(a.status, 404, "{}", a.body);
+    // another account's principal does not exist for this caller, and this account's principal
+    // cannot be decided on another account's project
+    let store = app.state.store();
+    let (_, other_root, other_project) = store
+        .bootstrap_account("other", "cn-north-4", None)
+        .await
+        .unwrap();
+    app.state.rebuild().await.unwrap();
+    let other_path = format!("/v1/{}/notebooks", other_project.id);
+    let a = ask(json!({"principal": other_root.urn, "method": "GET", "path": other_path})).await;
+    assert_eq!(a.status, 404, "{}", a.body);
+    let a = ask(json!({"principal": urn, "method": "GET", "path": other_path})).await;
+    assert_huawei_error(&a, 400, "IAM.0001");
 }
