@@ -446,6 +446,20 @@ impl PolicySet {
             .any(|c| matches(&c.key))
     }
 
+    /// [`PolicySet::mentions_key`], counting only the statements whose `Action`/`NotAction`
+    /// applies to one of `actions`: a condition of a statement about other actions cannot
+    /// change their decision.
+    pub fn mentions_key_for(&self, actions: &[&str], matches: impl Fn(&str) -> bool) -> bool {
+        std::iter::once(&self.identity)
+            .chain(&self.scps)
+            .chain(std::iter::once(&self.session))
+            .flat_map(|u| &u.policies)
+            .flat_map(|(_, p)| p.statements())
+            .filter(|s| actions.iter().any(|a| s.action.matches(a)))
+            .flat_map(|s| s.condition.iter())
+            .any(|c| matches(&c.key))
+    }
+
     /// Looks up the statement a [`StatementRef`] names.
     pub fn statement(&self, r: &StatementRef) -> Option<&Statement> {
         let unit = match r.layer {

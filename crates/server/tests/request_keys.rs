@@ -630,3 +630,70 @@ async fn the_decision_api_decides_a_described_call_like_the_gateway() {
     let a = ask(json!({"principal": urn, "method": "GET", "path": other_path})).await;
     assert_huawei_error(&a, 400, "IAM.0001");
 }
+
+/// The auth_request endpoint cannot read bodies: a request with one is refused when the body
+/// could change the decision — a policy statement about the route's actions reads a key a body
+/// gives (the pool, here), or the account has a private or internal workspace the body could
+/// name — and decided as usual otherwise.
+#[tokio::test]
+async fn auth_request_refuses_bodies_that_could_change_the_decision() {
+    let app = TestApp::new().await;
+    let p = app.project_id.clone();
+    let (uid, _, key) = app.user_with_key("nginx-user").await;
+    app.grant(
+        &uid,
+        "nginx-user",
+        json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": ["modelarts:*"]},
+            {"Effect": "Deny", "Action": ["modelarts:notebook:create"], "Condition": {"StringEquals": {"modelarts:poolType": ["public"]}}}
+        ]}),
+    )
+    .await;
+    let send = |path: String| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let body = br#"{"pool_id":"pool-d"}"#;
+            let headers = [
+                ("Host", common::HOST),
+                ("Content-Type", "application/octet-stream"),
+            ];
+            let (signed, _) = common::sign_now(&key, "POST", &path, &[], &headers, body);
+            let mut req = http::Request::builder()
+                .method("GET")
+                .uri(iam_server::gateway::AUTH_PATH)
+                .header("X-Original-Method", "POST")
+                .header("X-Original-URI", &path)
+                .header("X-Original-Content-Length", body.len().to_string());
+            for (n, v) in headers {
+                req = req.header(n, v);
+            }
+            for (n, v) in &signed.headers {
+                req = req.header(*n, v);
+            }
+            app.send(req.body(axum::body::Body::empty()).unwrap()).await
+        }
+    };
+    // the Deny reads the pool of notebook creations: the body could name one (without the
+    // rule the request would be decided on the public pool)
+    let a = send(format!("/v1/{p}/notebooks")).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let msg = a.headers["x-iam-error-body"].to_str().unwrap().to_owned();
+    assert!(msg.contains("cannot read the request body"), "{msg}");
+    // no statement about training-job searches reads a body key: decided as usual
+    let a = send(format!("/v2/{p}/training-job-searches")).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    // with a private workspace in the account, any body could name it
+    let ws = app
+        .root(
+            "POST",
+            &format!("/v1/{p}/workspaces"),
+            json!({"name": "locked", "auth_type": "PRIVATE"}),
+        )
+        .await;
+    assert_eq!(ws.status, 200, "{}", ws.body);
+    let a = send(format!("/v2/{p}/training-job-searches")).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let msg = a.headers["x-iam-error-body"].to_str().unwrap().to_owned();
+    assert!(msg.contains("private or internal workspaces"), "{msg}");
+}

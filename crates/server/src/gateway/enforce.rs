@@ -410,6 +410,7 @@ pub(super) async fn request_context(
     if let Some(pid) = resolved.project_id() {
         ctx.insert("g:ProjectId", pid.to_owned());
     }
+    super::keys::refuse_unread_body(gw, inputs, set)?;
     let pool = pool_of(o, &resolved.params, inputs.body.as_ref())?;
     if let Some(p) = &pool {
         ctx.insert("modelarts:poolId", p.clone());

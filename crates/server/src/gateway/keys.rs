@@ -31,6 +31,8 @@ pub(super) struct Inputs<'r, 'o> {
     pub(super) target: &'r RouteTarget,
     /// The body as strict JSON (`None`: no body).
     pub(super) body: Option<Value>,
+    /// The request has a body the enforcement point cannot read (the auth_request endpoint).
+    pub(super) body_unreadable: bool,
 }
 
 impl<'r, 'o> Inputs<'r, 'o> {
@@ -68,6 +70,7 @@ impl<'r, 'o> Inputs<'r, 'o> {
             resolved,
             target,
             body,
+            body_unreadable: matches!(o.payload, iam_signing::Payload::Unavailable),
         })
     }
 
@@ -356,7 +359,11 @@ pub(super) async fn fill(
                     ctx.insert(&row.key, ep);
                     true
                 }
-                KeySource::Resource if !set.mentions_key(|k| row.matches_key(k)) => false,
+                KeySource::Resource
+                    if !set.mentions_key_for(&inputs.resolved.actions, |k| row.matches_key(k)) =>
+                {
+                    false
+                }
                 // given by the caller of the decision API (`/v1/authorize-request`)
                 KeySource::Resource if ctx.iter().any(|(k, _)| row.matches_key(k)) => true,
                 KeySource::Resource if gw.upstream.is_none() => {
@@ -402,6 +409,56 @@ pub(super) async fn fill(
 
 /// The enterprise-project key.
 const EP_KEY: &str = "g:EnterpriseProjectId";
+
+/// A request whose body the enforcement point cannot read (the auth_request endpoint: nginx
+/// does not pass bodies) is refused when the body could change the decision: when a statement
+/// of the caller's policies about the route's actions reads a key a body gives (the pool, the
+/// enterprise project, request tags, or any key the route's rows read from the body), or when
+/// the account has a private or internal workspace (the body could name it).
+pub(super) fn refuse_unread_body(
+    gw: &Gateway,
+    inputs: &Inputs<'_, '_>,
+    set: &iam_policy::PolicySet,
+) -> Result<(), ApiError> {
+    if !inputs.body_unreadable {
+        return Ok(());
+    }
+    let route = inputs.resolved.route;
+    let from_body = |k: &str| {
+        let lower = k.to_ascii_lowercase();
+        lower == "modelarts:poolid"
+            || lower == "modelarts:pooltype"
+            || lower == EP_KEY.to_ascii_lowercase()
+            || lower.starts_with("g:requesttag/")
+            || lower == "g:tagkeys"
+            || route.request_keys.iter().any(|row| {
+                row.matches_key(k)
+                    && row.from.iter().any(|s| match s {
+                        KeySource::Field(l) => l.starts_with("body:"),
+                        KeySource::Workspace | KeySource::Tags(_) | KeySource::Pool => true,
+                        _ => false,
+                    })
+            })
+    };
+    let why = if set.mentions_key_for(&inputs.resolved.actions, from_body) {
+        "a policy of the caller conditions on a key the body gives (the pool, the enterprise project, request tags)"
+    } else if gw
+        .state
+        .current()
+        .has_restricted_workspaces(&inputs.target.account_id)
+    {
+        "the account has private or internal workspaces, and the body could name one"
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::forbidden(
+        format!(
+            "{} {}: the auth_request endpoint cannot read the request body, and {why}; send requests with a body through the gateway's proxy mode (docs/gateway.md)",
+            inputs.o.reading.method, inputs.o.reading.path
+        ),
+        None,
+    ))
+}
 
 /// The keys of `row` from a looked-up resource: its enterprise project (its own, else its
 /// workspace's, else the default one) or its tags.
