@@ -299,6 +299,20 @@ async fn existing_resources_are_in_the_workspace_the_upstream_says() {
         )
         .await;
     assert_huawei_error(&a, 403, "IAM.0003");
+    // and its annotation routes, whose actions act on `dataAnnotation`, are the dataset's too
+    for (method, path) in [
+        (
+            "GET",
+            format!("/v2/{p}/datasets/ds-1/data-annotations/samples"),
+        ),
+        (
+            "POST",
+            format!("/v2/{p}/datasets/ds-1/data-annotations/samples/delete"),
+        ),
+    ] {
+        let a = w.app.call(&w.bob, method, &path, &[], Value::Null).await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+    }
     // unknown to the upstream (its 404 names the resource): the default workspace
     let a = w
         .app

@@ -599,6 +599,12 @@ async fn the_decision_api_decides_a_described_call_like_the_gateway() {
     assert_eq!(a.body["decision"], "allow", "{}", a.body);
     let a = ask(json!({"principal": urn, "method": "GET", "path": get})).await;
     assert_huawei_error(&a, 403, "IAM.0003");
+    // only what the call leaves open may be given: a request tag the body does not set is not
+    // (the gateway would see none), a request fact is
+    let a = ask(json!({"principal": urn, "method": "POST", "path": jobs, "body": {"metadata": {"name": "j"}}, "context": {"g:RequestTag/env": "dev"}})).await;
+    assert_huawei_error(&a, 400, "IAM.0001");
+    let a = ask(json!({"principal": urn, "method": "POST", "path": jobs, "body": {"metadata": {"name": "j"}}, "context": {"g:SourceIp": "10.0.0.1"}})).await;
+    assert_eq!(a.body["decision"], "allow", "{}", a.body);
     // a key the call determines cannot be given; bad calls are precise 400s
     let a = ask(json!({"principal": urn, "method": "POST", "path": nb, "body": {"pool_id": "pool-d"}, "context": {"modelarts:poolType": "public"}})).await;
     assert_huawei_error(&a, 400, "IAM.0001");

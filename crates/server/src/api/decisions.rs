@@ -636,6 +636,16 @@ mod tests {
     }
 }
 
+/// Keys of a request's environment a described call may give (`g:CurrentTime` is the server's
+/// clock when not given).
+const REQUEST_FACTS: &[&str] = &[
+    "g:SourceIp",
+    "g:CurrentTime",
+    "g:SecureTransport",
+    "g:UserAgent",
+    "g:RequestedRegion",
+];
+
 /// A ModelArts API call to decide as the gateway would (`POST /v1/authorize-request`): the
 /// actions and resources of its catalog route, and the request keys the gateway fills from it
 /// (docs/gateway.md, "Where request keys come from").
@@ -715,8 +725,10 @@ async fn authorize_call(
             ));
         }
     };
+    // a described call is decided for a principal of the caller's own account only: it reads
+    // that account's workspaces and enterprise projects
     let Some(principal) = principal
-        .filter(|p| snapshot.may_query(&caller, p))
+        .filter(|p| p.account_id == caller.account_id)
         .cloned()
     else {
         return Err(ApiError::not_found(format!(
@@ -778,6 +790,27 @@ async fn authorize_call(
         given.clone(),
     )
     .await?;
+    // only what the call leaves open may be given: the lookup's keys of this route, and facts
+    // of the request's environment
+    for k in call.context.keys() {
+        let fact = REQUEST_FACTS.iter().any(|f| f.eq_ignore_ascii_case(k));
+        if !fact && !described.lookup_keys.iter().any(|row| row.matches_key(k)) {
+            return Err(ApiError::bad_request(format!(
+                "invalid request body at `context`: `{k}` is not left open by the call: give only the keys the upstream's resource lookup knows for this route ({}) and request facts ({})",
+                if described.lookup_keys.is_empty() {
+                    "none".to_owned()
+                } else {
+                    described
+                        .lookup_keys
+                        .iter()
+                        .map(|r| r.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                REQUEST_FACTS.join(", ")
+            )));
+        }
+    }
     // the call determines the keys it fills: a given value for one of them is a contradiction
     for (k, v) in described.context.iter() {
         if let Some(g) = given.get(k)

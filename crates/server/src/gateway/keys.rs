@@ -51,8 +51,9 @@ impl<'r, 'o> Inputs<'r, 'o> {
         if let Some(enc) = o
             .site
             .headers
-            .get(http::header::CONTENT_ENCODING)
-            .filter(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .find(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
             && has_body
         {
             return Err(ApiError::bad_request(format!(
@@ -170,32 +171,33 @@ impl<'r, 'o> Inputs<'r, 'o> {
         }
     }
 
-    /// The URN of the resource the route's path names: the one of the primary resource type of
-    /// the route's first action when the path names it, else the first path parameter (in path
-    /// order) that names a resource (dataset routes name both `dataset` and `dataAnnotation`
-    /// with one id; the action says which it is).
+    /// The URN of the resource the route's path names: its first resource parameter in path
+    /// order, and, when several resource types share that parameter (dataset routes name
+    /// `dataset` and `dataAnnotation` with one `{dataset_id}`), the type whose id placeholder is
+    /// the parameter (`<dataset-id>`): the resource that exists upstream and is in a workspace.
     fn named_resource(&self) -> Option<String> {
         let route = self.resolved.route;
         let catalog = Catalog::builtin();
-        let primary = self
-            .resolved
-            .catalog_actions
-            .first()
+        let param = route
+            .param_names()
+            .find(|p| route.resource_params.values().any(|q| q == p))?;
+        let types: Vec<&str> = route
+            .resource_params
+            .iter()
+            .filter(|(_, q)| q.as_str() == param)
+            .map(|(t, _)| t.as_str())
+            .collect();
+        let wanted = param.replace('_', "-");
+        let ty = types
+            .iter()
             .copied()
-            .flatten()
-            .and_then(|a| a.primary_resource())
-            .map(|r| r.resource_type.as_str())
-            .filter(|t| route.resource_params.contains_key(*t));
-        let (ty, param) = match primary {
-            Some(t) => (t, route.resource_params.get(t)?.as_str()),
-            None => route.param_names().find_map(|p| {
-                route
-                    .resource_params
-                    .iter()
-                    .find(|(_, q)| q.as_str() == p)
-                    .map(|(t, q)| (t.as_str(), q.as_str()))
-            })?,
-        };
+            .find(|t| {
+                catalog
+                    .resource_type(&route.service, t)
+                    .and_then(|rt| rt.id_placeholder())
+                    == Some(wanted.as_str())
+            })
+            .or_else(|| types.first().copied())?;
         let id = self.resolved.param(param)?;
         let rt = catalog.resource_type(&route.service, ty)?;
         Some(rt.render(&self.target.region, &self.target.account_id, id))

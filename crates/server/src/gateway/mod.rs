@@ -246,6 +246,8 @@ pub(crate) struct Described {
     pub(crate) decisions: Vec<(String, String)>,
     /// The request keys filled (without the principal's, which the decision adds).
     pub(crate) context: iam_policy::Context,
+    /// The route's keys that only the upstream's resource lookup knows (what a caller may give).
+    pub(crate) lookup_keys: Vec<iam_catalog::RequestKey>,
 }
 
 /// A described call: method, path and query as sent, JSON body.
@@ -351,6 +353,13 @@ pub(crate) async fn describe(
     keys::fill(&gw, &inputs, set, &mut looked, &mut context).await?;
     keys::check_workspace(&gw, principal, &inputs, &mut looked).await?;
     Ok(Described {
+        lookup_keys: resolved
+            .route
+            .request_keys
+            .iter()
+            .filter(|k| k.from.contains(&iam_catalog::KeySource::Resource))
+            .cloned()
+            .collect(),
         decisions: resolved
             .actions
             .iter()
