@@ -79,7 +79,31 @@ impl Finding {
     pub fn is_error(&self) -> bool {
         self.finding_type == FindingType::Error
     }
+
+    /// Whether this warning says that a statement, or a part of it, never matches or never
+    /// applies (an action, resource or condition no request can satisfy, or a key no
+    /// enforcement point can fill): what a generated policy must never get.
+    pub fn says_part_never_applies(&self) -> bool {
+        INEFFECTIVE
+            .iter()
+            .any(|c| c.as_str() == self.issue_code.as_str())
+    }
 }
+
+/// The codes of [`Finding::says_part_never_applies`].
+pub const INEFFECTIVE: &[crate::Code] = &[
+    crate::Code::UnknownAction,
+    crate::Code::ActionMatchesNothing,
+    crate::Code::InvalidActionFormat,
+    crate::Code::InvalidResourceFormat,
+    crate::Code::ResourceTypeMismatch,
+    crate::Code::ActionResourceNotSupported,
+    crate::Code::UnknownConditionKey,
+    crate::Code::UnsupportedConditionKey,
+    crate::Code::ConditionTypeMismatch,
+    crate::Code::ConditionKeyUnknowable,
+    crate::Code::DenyConditionKeyUnknowable,
+];
 
 /// A location: a JSON path and a span in the document text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

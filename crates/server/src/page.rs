@@ -120,6 +120,17 @@ pub fn store_page(
     PageQuery { limit, marker }.to_store()
 }
 
+/// A sort direction parameter (`param`): `asc`, or `desc` (the default); anything else is a 400.
+pub(crate) fn ascending(param: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("desc") => Ok(false),
+        Some("asc") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "{param} `{other}` is not supported; use `asc` or `desc`"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,50 +12,14 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use axum::Router;
-use axum::extract::{Query, State};
-use axum::response::IntoResponse;
 use common::{Key, TestApp, assert_huawei_error};
-use http::StatusCode;
 use serde_json::{Value, json};
 
 const REGION: &str = "cn-north-4";
 
-#[derive(Clone, Default)]
-struct Upstream {
-    attributes: Arc<Mutex<HashMap<String, Value>>>,
-    forwarded: Arc<Mutex<Vec<String>>>,
-}
-
-async fn lookup(
-    State(u): State<Upstream>,
-    Query(q): Query<HashMap<String, String>>,
-) -> axum::response::Response {
-    let urn = q.get("resource").cloned().unwrap_or_default();
-    match u.attributes.lock().unwrap().get(&urn) {
-        Some(a) => {
-            let mut a = a.clone();
-            a["resource"] = json!(urn);
-            axum::Json(a).into_response()
-        }
-        None => (StatusCode::NOT_FOUND, axum::Json(json!({"resource": urn}))).into_response(),
-    }
-}
-
-async fn forward(
-    State(u): State<Upstream>,
-    req: axum::extract::Request,
-) -> axum::response::Response {
-    u.forwarded.lock().unwrap().push(req.uri().to_string());
-    axum::Json(json!({})).into_response()
-}
-
 struct World {
     app: TestApp,
-    upstream: Upstream,
+    upstream: common::LookupUpstream,
     alice: Key,
     bob: Key,
     internal: String,
@@ -66,16 +30,8 @@ struct World {
 
 async fn world() -> World {
     let mut app = TestApp::new().await;
-    let u = Upstream::default();
-    let router = Router::new()
-        .route(iam_server::gateway::LOOKUP_PATH, axum::routing::get(lookup))
-        .fallback(forward)
-        .with_state(u.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    app.router =
-        iam_server::gateway::proxy_app(app.state.clone(), &format!("http://{addr}")).unwrap();
+    let (url, u) = common::LookupUpstream::spawn().await;
+    app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
     app.authorize_modelarts_for_all().await;
     let everything =
         json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["modelarts:*"]}]});

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::IntoResponse;
 use common::{TestApp, assert_huawei_error};
 use http::StatusCode;
@@ -26,49 +26,6 @@ use serde_json::{Value, json};
 
 const REGION: &str = "cn-north-4";
 const EP: &str = "5c2f3b1e-8d4a-4f1b-9c7e-0a1b2c3d4e5f";
-
-/// The fake upstream: resource attributes by URN, and what it was asked.
-#[derive(Clone, Default)]
-struct Upstream {
-    attributes: Arc<Mutex<HashMap<String, Value>>>,
-    lookups: Arc<Mutex<Vec<String>>>,
-    forwarded: Arc<Mutex<usize>>,
-}
-
-async fn lookup(
-    State(u): State<Upstream>,
-    Query(q): Query<HashMap<String, String>>,
-) -> axum::response::Response {
-    let urn = q.get("resource").cloned().unwrap_or_default();
-    u.lookups.lock().unwrap().push(urn.clone());
-    match u.attributes.lock().unwrap().get(&urn) {
-        Some(a) => {
-            let mut a = a.clone();
-            a["resource"] = json!(urn);
-            axum::Json(a).into_response()
-        }
-        None => (StatusCode::NOT_FOUND, axum::Json(json!({"resource": urn}))).into_response(),
-    }
-}
-
-async fn forward(State(u): State<Upstream>) -> axum::response::Response {
-    *u.forwarded.lock().unwrap() += 1;
-    axum::Json(json!({})).into_response()
-}
-
-async fn spawn_upstream() -> (String, Upstream) {
-    let u = Upstream::default();
-    let app = Router::new()
-        .route(iam_server::gateway::LOOKUP_PATH, axum::routing::get(lookup))
-        .fallback(forward)
-        .with_state(u.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (format!("http://{addr}"), u)
-}
 
 /// One request built from a row: where to put the value, and the value the key then has.
 struct Case {
@@ -193,7 +150,7 @@ fn condition(key: &str, value: &str) -> Value {
 #[tokio::test]
 async fn every_knowable_request_key_is_filled_on_its_route_and_a_deny_on_it_applies() {
     let mut app = TestApp::new().await;
-    let (url, upstream) = spawn_upstream().await;
+    let (url, upstream) = common::LookupUpstream::spawn().await;
     app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
     app.authorize_modelarts_for_all().await;
     let project = app.project_id.clone();
@@ -271,7 +228,7 @@ async fn every_knowable_request_key_is_filled_on_its_route_and_a_deny_on_it_appl
 #[tokio::test]
 async fn the_resource_lookup_is_asked_only_when_needed_and_fails_closed() {
     let mut app = TestApp::new().await;
-    let (url, upstream) = spawn_upstream().await;
+    let (url, upstream) = common::LookupUpstream::spawn().await;
     app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
     let path = format!("/v1/{}/notebooks/nb-1", app.project_id);
     let urn = format!("modelarts:{REGION}:{}:notebook:nb-1", app.account_id);
@@ -306,7 +263,7 @@ async fn the_resource_lookup_is_asked_only_when_needed_and_fails_closed() {
     let a = app.call(&key, "GET", &path, &[], Value::Null).await;
     assert_eq!(a.status, 200, "{}", a.body);
     // an answer that is not the documented shape fails closed, and nothing is forwarded
-    let before = *upstream.forwarded.lock().unwrap();
+    let before = upstream.forwarded_count();
     upstream.attributes.lock().unwrap().insert(
         format!("modelarts:{REGION}:{}:notebook:nb-2", app.account_id),
         json!({"tags": "team=ml"}),
@@ -321,7 +278,7 @@ async fn the_resource_lookup_is_asked_only_when_needed_and_fails_closed() {
         )
         .await;
     assert_huawei_error(&a, 502, "APIGW.0502");
-    assert_eq!(*upstream.forwarded.lock().unwrap(), before);
+    assert_eq!(upstream.forwarded_count(), before);
 }
 
 /// Bodies the keys are read from are strict JSON with one value per key: a member twice, a
@@ -330,7 +287,7 @@ async fn the_resource_lookup_is_asked_only_when_needed_and_fails_closed() {
 #[tokio::test]
 async fn ambiguous_bodies_are_refused() {
     let mut app = TestApp::new().await;
-    let (url, upstream) = spawn_upstream().await;
+    let (url, upstream) = common::LookupUpstream::spawn().await;
     app.router = iam_server::gateway::proxy_app(app.state.clone(), &url).unwrap();
     app.authorize_modelarts_for_all().await;
     let (uid, _, key) = app.user_with_key("dev").await;
@@ -413,7 +370,7 @@ async fn ambiguous_bodies_are_refused() {
         .send(req.body(axum::body::Body::from(body)).unwrap())
         .await;
     assert_huawei_error(&a, 400, "IAM.0001");
-    assert_eq!(*upstream.forwarded.lock().unwrap(), 0);
+    assert_eq!(upstream.forwarded_count(), 0);
 }
 
 /// The lookup's answer must be about the resource asked: an upstream that does not implement

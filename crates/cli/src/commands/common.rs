@@ -66,20 +66,25 @@ impl ScopeArgs {
             pools: self.pools.clone(),
             workspace: self.workspace.clone(),
             enterprise_project: self.enterprise_project.clone(),
-            resource_tags: self
-                .resource_tags
-                .iter()
-                .map(|t| match t.split_once('=') {
-                    Some((k, v)) if !k.is_empty() && !k.contains(['*', '?']) => {
-                        Ok((k.to_owned(), v.to_owned()))
-                    }
-                    _ => anyhow::bail!(
-                        "`{t}` is not a resource tag: write KEY=VALUE (a non-empty key without wildcards)"
-                    ),
-                })
-                .collect::<anyhow::Result<_>>()?,
+            resource_tags: resource_tags(&self.resource_tags)?,
         })
     }
+}
+
+/// `--resource-tag KEY=VALUE` arguments as a map.
+pub fn resource_tags(
+    args: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    args.iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !k.contains(['*', '?']) => {
+                Ok((k.to_owned(), v.to_owned()))
+            }
+            _ => anyhow::bail!(
+                "`{t}` is not a resource tag: write KEY=VALUE (a non-empty key without wildcards)"
+            ),
+        })
+        .collect()
 }
 
 /// Reads a text file (`-` = standard input).

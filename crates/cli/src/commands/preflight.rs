@@ -115,14 +115,7 @@ pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
         model_id: args.model_id.clone(),
         volumes: args.volumes.clone(),
         enterprise_project: args.enterprise_project.clone(),
-        resource_tags: args
-            .resource_tags
-            .iter()
-            .map(|t| match t.split_once('=') {
-                Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-                _ => anyhow::bail!("`{t}` is not a resource tag: write KEY=VALUE"),
-            })
-            .collect::<anyhow::Result<_>>()?,
+        resource_tags: super::common::resource_tags(&args.resource_tags)?,
     };
     let report = preflight::run(
         Catalog::builtin(),

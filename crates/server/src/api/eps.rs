@@ -352,15 +352,7 @@ async fn list(
             )));
         }
     };
-    let asc = match q.sort_dir.as_deref() {
-        None | Some("desc") => false,
-        Some("asc") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "sort_dir `{other}` is not supported; use `asc` or `desc`"
-            )));
-        }
-    };
+    let asc = crate::page::ascending("sort_dir", q.sort_dir.as_deref())?;
     let needle = q.name.as_deref().map(str::to_lowercase);
     let mut rows: Vec<EnterpriseProject> = st
         .store()

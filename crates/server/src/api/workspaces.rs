@@ -543,15 +543,7 @@ async fn list(
             "sort_by `{sort_by}` is not supported; use `name`, `update_time` or `status`"
         )));
     }
-    let asc = match q.order.as_deref() {
-        None | Some("desc") => false,
-        Some("asc") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "order `{other}` is not supported; use `asc` or `desc`"
-            )));
-        }
-    };
+    let asc = crate::page::ascending("order", q.order.as_deref())?;
     let needle = q.name.as_deref().map(str::to_lowercase);
     let all = st.store().list_workspaces(&caller.account_id).await?;
     let mut rows: Vec<Workspace> = {

@@ -393,7 +393,7 @@ pub(super) async fn request_context(
     set: &iam_policy::PolicySet,
     looked: &mut super::keys::Looked,
 ) -> Result<Context, ApiError> {
-    let (resolved, target) = (inputs.resolved, inputs.target);
+    let target = inputs.target;
     // the keys every decision gets (crate::context), then the ModelArts request's own
     let facts = crate::context::RequestFacts {
         region: target.region.clone(),
@@ -407,11 +407,27 @@ pub(super) async fn request_context(
             .map(str::to_owned),
     };
     let mut ctx = crate::context::base(caller, &facts);
+    modelarts_keys(gw, inputs, set, looked, &mut ctx).await?;
+    Ok(ctx)
+}
+
+/// The ModelArts request's own keys, added to `ctx`: `g:ProjectId`, the pool
+/// (`modelarts:poolId`, `modelarts:poolType`) and the rows of the catalog's request-key table.
+/// One reading for every point that decides a ModelArts call (the gateway's two modes and the
+/// decision API's described calls).
+pub(super) async fn modelarts_keys(
+    gw: &Gateway,
+    inputs: &super::keys::Inputs<'_, '_>,
+    set: &iam_policy::PolicySet,
+    looked: &mut super::keys::Looked,
+    ctx: &mut Context,
+) -> Result<(), ApiError> {
+    let resolved = inputs.resolved;
     if let Some(pid) = resolved.project_id() {
         ctx.insert("g:ProjectId", pid.to_owned());
     }
     super::keys::refuse_unread_body(gw, inputs, set)?;
-    let pool = pool_of(o, &resolved.params, inputs.body.as_ref())?;
+    let pool = pool_of(inputs.o, &resolved.params, inputs.body.as_ref())?;
     if let Some(p) = &pool {
         ctx.insert("modelarts:poolId", p.clone());
     }
@@ -430,6 +446,5 @@ pub(super) async fn request_context(
             },
         );
     }
-    super::keys::fill(gw, inputs, set, looked, &mut ctx).await?;
-    Ok(ctx)
+    super::keys::fill(gw, inputs, set, looked, ctx).await
 }

@@ -33,6 +33,10 @@ pub(super) struct Inputs<'r, 'o> {
     pub(super) body: Option<Value>,
     /// The request has a body the enforcement point cannot read (the auth_request endpoint).
     pub(super) body_unreadable: bool,
+    /// The workspace the request names ([`Inputs::named_workspace`]), read once.
+    pub(super) workspace: Option<String>,
+    /// The URN of the resource the route's path names ([`Inputs::named_resource`]), read once.
+    pub(super) named: Option<String>,
 }
 
 impl<'r, 'o> Inputs<'r, 'o> {
@@ -66,13 +70,18 @@ impl<'r, 'o> Inputs<'r, 'o> {
                 "invalid request body: {e}. ModelArts API bodies must be strict JSON (RFC 8259, UTF-8 without a byte-order mark, no member twice in one object): the gateway decides on the workspace, pool and keys they name, which must be the ones the upstream reads"
             ))
         })?;
-        Ok(Self {
+        let mut inputs = Self {
             o,
             resolved,
             target,
             body,
             body_unreadable: matches!(o.payload, iam_signing::Payload::Unavailable),
-        })
+            workspace: None,
+            named: None,
+        };
+        inputs.workspace = inputs.named_workspace()?;
+        inputs.named = inputs.named_resource();
+        Ok(inputs)
     }
 
     /// The one string at a location; 400 when the request gives it twice with different
@@ -114,7 +123,7 @@ impl<'r, 'o> Inputs<'r, 'o> {
 
     /// The workspace the request names (every place of [`WORKSPACE_QUERY`], [`WORKSPACE_BODY`]
     /// and the pool label), `None` when it names none; 400 when it names two.
-    pub(super) fn workspace(&self) -> Result<Option<String>, ApiError> {
+    fn named_workspace(&self) -> Result<Option<String>, ApiError> {
         let mut found: Vec<String> = Vec::new();
         for q in WORKSPACE_QUERY {
             found.extend(self.at(Location::Query(q))?);
@@ -239,8 +248,8 @@ impl Looked {
         if let Some(a) = &self.0 {
             return Ok(a.clone());
         }
-        let a = match inputs.named_resource() {
-            Some(urn) => super::lookup::attributes(gw, &urn).await?,
+        let a = match &inputs.named {
+            Some(urn) => super::lookup::attributes(gw, urn).await?,
             None => None,
         };
         self.0 = Some(a.clone());
@@ -261,9 +270,9 @@ pub(super) async fn check_workspace(
     looked: &mut Looked,
 ) -> Result<(), ApiError> {
     let account = inputs.target.account_id.as_str();
-    let named = inputs.workspace()?;
+    let named = inputs.workspace.clone();
     // an existing resource is in the workspace the upstream says, whatever the request names
-    let resident = if inputs.named_resource().is_some()
+    let resident = if inputs.named.is_some()
         && gw.state.current().has_restricted_workspaces(account)
     {
         if gw.upstream.is_none() {
@@ -356,8 +365,8 @@ pub(super) async fn fill(
                     None => false,
                 },
                 KeySource::Workspace => {
-                    let ws = inputs.workspace()?.unwrap_or_else(|| DEFAULT.to_owned());
-                    let ep = workspace_enterprise_project(gw, &inputs.target.account_id, &ws)?;
+                    let ws = inputs.workspace.as_deref().unwrap_or(DEFAULT);
+                    let ep = workspace_enterprise_project(gw, &inputs.target.account_id, ws)?;
                     ctx.insert(&row.key, ep);
                     true
                 }
@@ -400,10 +409,10 @@ pub(super) async fn fill(
     // beyond the table: a create or list that names a workspace is in its enterprise project
     // (a route naming an existing resource is in the resource's, which only the lookup knows)
     if !ctx.contains(EP_KEY)
-        && inputs.named_resource().is_none()
-        && let Some(ws) = inputs.workspace()?
+        && inputs.named.is_none()
+        && let Some(ws) = &inputs.workspace
     {
-        let ep = workspace_enterprise_project(gw, &inputs.target.account_id, &ws)?;
+        let ep = workspace_enterprise_project(gw, &inputs.target.account_id, ws)?;
         ctx.insert(EP_KEY, ep);
     }
     Ok(())

@@ -326,31 +326,8 @@ pub(crate) async fn describe(
         upstream: None,
     };
     let inputs = keys::Inputs::new(&original, &resolved, &target)?;
-    if let Some(pid) = resolved.project_id() {
-        context.insert("g:ProjectId", pid.to_owned());
-    }
-    let pool = enforce::pool_of(&original, &resolved.params, inputs.body.as_ref())?;
-    if let Some(p) = &pool {
-        context.insert("modelarts:poolId", p.clone());
-    }
-    if pool.is_some()
-        || resolved
-            .route
-            .request_keys
-            .iter()
-            .any(|k| k.key == "modelarts:poolType")
-    {
-        context.insert(
-            "modelarts:poolType",
-            if pool.is_some() {
-                "dedicated"
-            } else {
-                "public"
-            },
-        );
-    }
     let mut looked = keys::Looked::default();
-    keys::fill(&gw, &inputs, set, &mut looked, &mut context).await?;
+    enforce::modelarts_keys(&gw, &inputs, set, &mut looked, &mut context).await?;
     keys::check_workspace(&gw, principal, &inputs, &mut looked).await?;
     Ok(Described {
         lookup_keys: resolved

@@ -442,3 +442,62 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A ModelArts-compatible test upstream on a loopback port: it answers the gateway's resource
+/// lookup (`iam_server::gateway::LOOKUP_PATH`) from `attributes` (URN -> answer, with the URN
+/// echoed in `resource`; 404 `{"resource": <URN>}` for any other) and answers every other
+/// request `{}`, recording its target in `forwarded`.
+#[derive(Clone, Default)]
+pub struct LookupUpstream {
+    pub attributes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Value>>>,
+    pub lookups: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub forwarded: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LookupUpstream {
+    /// Starts it; returns its URL.
+    pub async fn spawn() -> (String, LookupUpstream) {
+        use axum::extract::{Query, State};
+        use axum::response::IntoResponse as _;
+        async fn lookup(
+            State(u): State<LookupUpstream>,
+            Query(q): Query<std::collections::HashMap<String, String>>,
+        ) -> axum::response::Response {
+            let urn = q.get("resource").cloned().unwrap_or_default();
+            u.lookups.lock().unwrap().push(urn.clone());
+            match u.attributes.lock().unwrap().get(&urn) {
+                Some(a) => {
+                    let mut a = a.clone();
+                    a["resource"] = json!(urn);
+                    axum::Json(a).into_response()
+                }
+                None => {
+                    (StatusCode::NOT_FOUND, axum::Json(json!({"resource": urn}))).into_response()
+                }
+            }
+        }
+        async fn forward(
+            State(u): State<LookupUpstream>,
+            req: axum::extract::Request,
+        ) -> axum::response::Response {
+            u.forwarded.lock().unwrap().push(req.uri().to_string());
+            axum::Json(json!({})).into_response()
+        }
+        let u = LookupUpstream::default();
+        let app = Router::new()
+            .route(iam_server::gateway::LOOKUP_PATH, axum::routing::get(lookup))
+            .fallback(forward)
+            .with_state(u.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        (format!("http://{addr}"), u)
+    }
+
+    /// The number of requests forwarded so far.
+    pub fn forwarded_count(&self) -> usize {
+        self.forwarded.lock().unwrap().len()
+    }
+}
