@@ -1,6 +1,8 @@
 //! The signed HTTP client of the commands that talk to a running server (`authorize`,
-//! `log --endpoint`). Plain HTTP/1.1 (`http://host:port`) through hyper's client; requests are
-//! signed with `SDK-HMAC-SHA256` by `iam-signing` exactly like the official SDKs sign them.
+//! `log --endpoint`, the admin commands). Plain HTTP/1.1 (`http://host:port`) through hyper's
+//! client; requests are signed with `SDK-HMAC-SHA256` by `iam-signing` exactly like the official
+//! SDKs sign them (temporary credentials add a signed `X-Security-Token`). Where the endpoint and
+//! credentials come from is `crate::connection`'s.
 
 use std::path::Path;
 
@@ -10,6 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use iam_signing::{OutgoingRequest, SecretString, Signer};
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 
 /// Client failures.
@@ -32,16 +35,52 @@ pub enum ClientError {
     Response(String),
 }
 
-/// Reads `access_key_id` and `secret_access_key` from a JSON credential file.
-pub fn read_key_file(path: &Path) -> Result<(String, SecretString), ClientError> {
+/// The credentials a request is signed with.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: SecretString,
+    /// The security token of temporary credentials, sent as `X-Security-Token`.
+    pub security_token: Option<SecretString>,
+}
+
+/// What a credential file holds: the key, and the ids the server wrote beside it.
+#[derive(Debug, Clone)]
+pub struct KeyFile {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// `project_id`, when the file has one (the root key file does).
+    pub project_id: Option<String>,
+}
+
+/// Reads `access_key_id`, `secret_access_key` and, when present, `security_token` (or
+/// `securitytoken`, as IAM's temporary-credential answers spell it) and `project_id` from a JSON
+/// credential file.
+pub fn read_key_file(path: &Path) -> Result<KeyFile, ClientError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ClientError::KeyFile(format!("{}: {e}", path.display())))?;
     let v: Value = serde_json::from_str(&text)
-        .map_err(|e| ClientError::KeyFile(format!("{}: {e}", path.display())))?;
-    let ak = v.get("access_key_id").and_then(Value::as_str);
-    let sk = v.get("secret_access_key").and_then(Value::as_str);
+        .map_err(|e| ClientError::KeyFile(format!("{}: not JSON: {e}", path.display())))?;
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| v.get(*n).and_then(Value::as_str))
+            .map(str::to_owned)
+    };
+    let ak = field(&["access_key_id", "access", "AccessKeyId"]);
+    let sk = field(&["secret_access_key", "secret", "SecretAccessKey"]);
     match (ak, sk) {
-        (Some(ak), Some(sk)) => Ok((ak.to_owned(), SecretString::from(sk.to_owned()))),
+        (Some(ak), Some(sk)) => Ok(KeyFile {
+            credentials: Credentials {
+                access_key_id: ak,
+                secret_access_key: SecretString::from(sk),
+                security_token: field(&["security_token", "securitytoken", "SecurityToken"])
+                    .map(SecretString::from),
+            },
+            project_id: field(&["project_id"]),
+        }),
         _ => Err(ClientError::KeyFile(format!(
             "{}: `access_key_id` and `secret_access_key` are required",
             path.display()
@@ -69,16 +108,15 @@ pub async fn call_with_key_file(
     key_file: &Path,
     call: Call<'_>,
 ) -> Result<(u16, Value), ClientError> {
-    let (ak, sk) = read_key_file(key_file)?;
-    send(endpoint, &ak, sk, call).await
+    let file = read_key_file(key_file)?;
+    send(endpoint, &file.credentials, call).await
 }
 
 /// Sends one signed request; returns the status and the JSON body (`null` when the body is
 /// empty).
 pub async fn send(
     endpoint: &str,
-    ak: &str,
-    sk: SecretString,
+    credentials: &Credentials,
     call: Call<'_>,
 ) -> Result<(u16, Value), ClientError> {
     let host = endpoint
@@ -91,19 +129,25 @@ pub async fn send(
         None => Vec::new(),
     };
     // exactly the headers signed, with the values signed
-    let headers = [("Host", host), ("Content-Type", "application/json")];
-    let signed = Signer::new(ak, sk)
-        .sign(
-            &OutgoingRequest {
-                method: call.method,
-                path: call.path,
-                query: call.query,
-                headers: &headers,
-                body: &payload,
-            },
-            time::OffsetDateTime::now_utc(),
-        )
-        .map_err(|e| ClientError::Sign(e.to_string()))?;
+    let mut headers = vec![("Host", host), ("Content-Type", "application/json")];
+    if let Some(token) = &credentials.security_token {
+        headers.push(("X-Security-Token", token.expose_secret()));
+    }
+    let signed = Signer::new(
+        &credentials.access_key_id,
+        credentials.secret_access_key.clone(),
+    )
+    .sign(
+        &OutgoingRequest {
+            method: call.method,
+            path: call.path,
+            query: call.query,
+            headers: &headers,
+            body: &payload,
+        },
+        time::OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| ClientError::Sign(e.to_string()))?;
     let uri = if signed.query_string.is_empty() {
         format!("http://{host}{}", call.path)
     } else {

@@ -6,6 +6,7 @@
 
 mod client;
 mod commands;
+mod connection;
 
 use std::process::ExitCode;
 
@@ -37,8 +38,10 @@ enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Run the IAM server.
     Serve(commands::serve::ServeArgs),
+    /// Write a profile (endpoint, credentials, project) for the commands that call a server.
+    Configure(commands::configure::ConfigureArgs),
     /// Ask a running server for a decision (signed `POST /v1/authorize`).
-    Authorize(commands::serve::AuthorizeArgs),
+    Authorize(commands::authorize::AuthorizeArgs),
     /// Show the decision log of enforced requests (data directory or a running server).
     Log(commands::log::LogArgs),
     /// Which permissions of the ModelArts dependency scenarios a principal holds or misses.
@@ -61,7 +64,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Serve(args) => commands::serve::run(args),
-        Command::Authorize(args) => commands::serve::run_authorize(args),
+        Command::Configure(args) => commands::configure::run(args),
+        Command::Authorize(args) => commands::authorize::run(args),
         Command::Log(args) => commands::log::run(args),
         Command::Coverage(args) => commands::coverage::run(args),
         Command::Generate(args) => commands::generate::run(args),

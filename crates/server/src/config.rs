@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 /// Prefix of the environment variables read as settings.
 pub const ENV_PREFIX: &str = "MODELARTS_IAM_";
 
+/// Variables with the prefix that belong to the CLI's client commands (`MODELARTS_IAM_ENDPOINT`,
+/// `_PROFILE`, `_PROFILES_FILE`), not to `serve`: ignored here so that a shell set up for the
+/// client commands can still start the server.
+const CLI_VARIABLES: &[&str] = &["endpoint", "profile", "profiles_file"];
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -119,7 +124,7 @@ impl Config {
             fig = fig.merge(Toml::file(file));
         }
         fig = fig
-            .merge(Env::prefixed(ENV_PREFIX))
+            .merge(Env::prefixed(ENV_PREFIX).ignore(CLI_VARIABLES))
             .merge(Serialized::defaults(overrides));
         fig.extract().map_err(Box::new)
     }

@@ -1,8 +1,10 @@
 //! One module per subcommand. Each exposes its clap arguments and `run(args) -> Result<ExitCode>`.
 
 pub mod audit;
+pub mod authorize;
 pub mod catalog;
 pub mod common;
+pub mod configure;
 pub mod coverage;
 pub mod diff;
 pub mod eval;

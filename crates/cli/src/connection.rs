@@ -1,0 +1,387 @@
+//! Where the commands that call a running server (`authorize`, `log --endpoint`, the admin
+//! commands, `plan`/`apply`/`export`) get their endpoint, credentials and project, and the one
+//! call they make: [`Connection::request`], which turns a non-2xx answer into an error naming
+//! Huawei's `error_code` and `error_msg`.
+//!
+//! Each value is taken from the first source that has it (docs/cli.md, "Credentials"):
+//!
+//! | value | sources, in order |
+//! |---|---|
+//! | credentials | `--key-file`; `--profile`; `HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`; the profile named by `MODELARTS_IAM_PROFILE`, else `default`, when the profile file has it; `./modelarts-iam-data/root-access-key.json` |
+//! | endpoint | `--endpoint`; `MODELARTS_IAM_ENDPOINT`; the profile's `endpoint`; `http://127.0.0.1:8080` |
+//! | project | `--project`; `HUAWEICLOUD_SDK_PROJECT_ID`; the profile's or key file's `project_id` |
+//!
+//! The profile file is TOML, one table per profile, written by `modelarts-iam configure` with
+//! mode 0600: `$MODELARTS_IAM_PROFILES_FILE`, else `$XDG_CONFIG_HOME/modelarts-iam/profiles.toml`,
+//! else `~/.config/modelarts-iam/profiles.toml`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use iam_signing::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::{Call, ClientError, Credentials};
+
+/// The endpoint when nothing names one.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8080";
+/// The key file `serve` writes on first start in its default data directory.
+pub const DEFAULT_KEY_FILE: &str = "modelarts-iam-data/root-access-key.json";
+/// The profile used when none is named.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// Environment variables (the Huawei SDKs' names for the credentials).
+pub mod env {
+    /// Access key id.
+    pub const AK: &str = "HUAWEICLOUD_SDK_AK";
+    /// Secret access key.
+    pub const SK: &str = "HUAWEICLOUD_SDK_SK";
+    /// Security token of temporary credentials.
+    pub const SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+    /// Project id.
+    pub const PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+    /// The server endpoint.
+    pub const ENDPOINT: &str = "MODELARTS_IAM_ENDPOINT";
+    /// The profile to use.
+    pub const PROFILE: &str = "MODELARTS_IAM_PROFILE";
+    /// The profile file.
+    pub const PROFILES_FILE: &str = "MODELARTS_IAM_PROFILES_FILE";
+}
+
+/// The connection flags every server-calling command takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnArgs {
+    /// Server endpoint, `http://host:port` [default: $MODELARTS_IAM_ENDPOINT, the profile's, else
+    /// http://127.0.0.1:8080].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Profile of the profile file (written by `modelarts-iam configure`) [default:
+    /// $MODELARTS_IAM_PROFILE, else `default`].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Credential file: `root-access-key.json` written by `serve` on first start, or any JSON
+    /// file with `access_key_id`, `secret_access_key` and optionally `security_token`.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Project id, for the APIs whose path names one [default: $HUAWEICLOUD_SDK_PROJECT_ID, the
+    /// profile's or the key file's].
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
+}
+
+/// One profile of the profile file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Server endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Security token of temporary credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_token: Option<String>,
+    /// Project id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+}
+
+/// The profile file: profiles by name.
+pub type Profiles = BTreeMap<String, Profile>;
+
+/// The path of the profile file (see the module documentation).
+pub fn profiles_path() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os(env::PROFILES_FILE).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(dir).join("modelarts-iam/profiles.toml"));
+    }
+    match std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".config/modelarts-iam/profiles.toml")),
+        None => bail!(
+            "no place for the profile file: set {} or HOME",
+            env::PROFILES_FILE
+        ),
+    }
+}
+
+/// Reads the profile file; an absent file has no profiles.
+pub fn read_profiles(path: &Path) -> anyhow::Result<Profiles> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).with_context(|| {
+            format!(
+                "profile file {} is not valid (rewrite it with `modelarts-iam configure`)",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profiles::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Writes the profile file atomically (a temporary file beside it, renamed over it), readable
+/// only by its owner.
+pub fn write_profiles(path: &Path, profiles: &Profiles) -> anyhow::Result<()> {
+    let text = toml::to_string_pretty(profiles).context("serializing the profiles")?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    {
+        use std::io::Write as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&tmp)
+            .with_context(|| format!("creating {}", tmp.display()))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing {}", tmp.display()))?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// A resolved endpoint with credentials.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// `http://host:port`.
+    pub endpoint: String,
+    /// The signing credentials.
+    pub credentials: Credentials,
+    /// The project id, when a source gave one.
+    pub project_id: Option<String>,
+    /// Where the credentials came from, for messages (`key file …`, `profile …`, `environment`).
+    pub source: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl ConnArgs {
+    /// Resolves the connection (see the module documentation for the order of sources).
+    pub fn resolve(&self) -> anyhow::Result<Connection> {
+        let profiles_file = profiles_path();
+        let profiles = match &profiles_file {
+            Ok(path) => read_profiles(path)?,
+            Err(_) => Profiles::new(),
+        };
+        let named_profile = self.profile.clone().or_else(|| var(env::PROFILE));
+        let profile = match &named_profile {
+            Some(name) => match profiles.get(name) {
+                Some(p) => Some((name.clone(), p.clone())),
+                None => {
+                    let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
+                    bail!(
+                        "profile `{name}` is not in {} ({}); create it with `modelarts-iam configure --profile {name}`",
+                        profiles_file
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|_| "the profile file".to_owned()),
+                        if known.is_empty() {
+                            "it has no profiles".to_owned()
+                        } else {
+                            format!("it has: {}", known.join(", "))
+                        }
+                    )
+                }
+            },
+            None => profiles
+                .get(DEFAULT_PROFILE)
+                .map(|p| (DEFAULT_PROFILE.to_owned(), p.clone())),
+        };
+        let from_profile = |(name, p): &(String, Profile)| {
+            (
+                Credentials {
+                    access_key_id: p.access_key_id.clone(),
+                    secret_access_key: SecretString::from(p.secret_access_key.clone()),
+                    security_token: p.security_token.clone().map(SecretString::from),
+                },
+                p.project_id.clone(),
+                format!("profile `{name}`"),
+            )
+        };
+        let from_env = || match (var(env::AK), var(env::SK)) {
+            (Some(ak), Some(sk)) => Some((
+                Credentials {
+                    access_key_id: ak,
+                    secret_access_key: SecretString::from(sk),
+                    security_token: var(env::SECURITY_TOKEN).map(SecretString::from),
+                },
+                None,
+                format!("environment ({}, {})", env::AK, env::SK),
+            )),
+            _ => None,
+        };
+        let from_file = |path: &Path| -> anyhow::Result<_> {
+            let file = crate::client::read_key_file(path)?;
+            Ok((
+                file.credentials,
+                file.project_id,
+                format!("key file {}", path.display()),
+            ))
+        };
+        let (credentials, project, source) = if let Some(path) = &self.key_file {
+            from_file(path)?
+        } else if let (Some(_), Some(p)) = (&self.profile, &profile) {
+            from_profile(p)
+        } else if let Some(found) = from_env() {
+            found
+        } else if let Some(p) = &profile {
+            from_profile(p)
+        } else if Path::new(DEFAULT_KEY_FILE).is_file() {
+            from_file(Path::new(DEFAULT_KEY_FILE))?
+        } else {
+            bail!(
+                "no credentials: run `modelarts-iam configure`, set {} and {}, or pass --key-file (the root key file `serve` wrote on first start: {DEFAULT_KEY_FILE})",
+                env::AK,
+                env::SK
+            );
+        };
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(|| var(env::ENDPOINT))
+            .or_else(|| profile.as_ref().and_then(|(_, p)| p.endpoint.clone()))
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+        let project_id = self
+            .project
+            .clone()
+            .or_else(|| var(env::PROJECT_ID))
+            .or(project);
+        Ok(Connection {
+            endpoint,
+            credentials,
+            project_id,
+            source,
+        })
+    }
+}
+
+/// A refused or failed call, with what the server said.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The request never got an answer, or the answer was not JSON.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The server answered with an error status.
+    #[error("{method} {path}: HTTP {status} {code}: {message}")]
+    Api {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+        /// The HTTP status.
+        status: u16,
+        /// Huawei's `error_code` (empty when the answer had none).
+        code: String,
+        /// Huawei's `error_msg`, or the body when it had none.
+        message: String,
+    },
+}
+
+impl Connection {
+    /// The project id, or an error saying how to give one.
+    #[expect(
+        dead_code,
+        reason = "the admin commands of the ModelArts APIs call it; they land next"
+    )]
+    pub fn project(&self) -> anyhow::Result<&str> {
+        self.project_id.as_deref().with_context(|| {
+            format!(
+                "no project id: pass --project, set {}, or add project_id to the profile (credentials from {})",
+                env::PROJECT_ID,
+                self.source
+            )
+        })
+    }
+
+    /// Sends one signed call; returns the status and the JSON body (`null` when empty).
+    pub async fn send(&self, call: Call<'_>) -> Result<(u16, Value), ClientError> {
+        crate::client::send(&self.endpoint, &self.credentials, call).await
+    }
+
+    /// Sends one signed call and returns the body of a 2xx answer; any other status is a
+    /// [`CallError::Api`] with the server's `error_code` and `error_msg`.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, CallError> {
+        let (status, value) = self
+            .send(Call {
+                method,
+                path,
+                query,
+                body,
+            })
+            .await?;
+        if (200..300).contains(&status) {
+            return Ok(value);
+        }
+        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+        Err(CallError::Api {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            status,
+            code: text("error_code").unwrap_or_default(),
+            message: text("error_msg").unwrap_or_else(|| value.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn profiles_round_trip_and_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/profiles.toml");
+        let mut profiles = Profiles::new();
+        profiles.insert(
+            "default".to_owned(),
+            Profile {
+                endpoint: Some("http://127.0.0.1:9".to_owned()),
+                access_key_id: "AK".to_owned(),
+                secret_access_key: "SK".to_owned(),
+                security_token: Some("T".to_owned()),
+                project_id: None,
+            },
+        );
+        write_profiles(&path, &profiles).unwrap();
+        assert_eq!(read_profiles(&path).unwrap(), profiles);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(
+            read_profiles(&dir.path().join("absent.toml"))
+                .unwrap()
+                .is_empty()
+        );
+        std::fs::write(&path, "[default]\naccess_key_id = 1\n").unwrap();
+        assert!(read_profiles(&path).is_err());
+    }
+}
