@@ -58,8 +58,12 @@ impl AuditLog {
         }
     }
 
-    /// Queues one entry.
-    pub fn log(&self, d: NewDecision) {
+    /// Queues one entry, stamped with the time it is queued (the request's decision time) when
+    /// it has none, rather than the time its batch is written.
+    pub fn log(&self, mut d: NewDecision) {
+        if d.at.is_none() {
+            d.at = Some(time::OffsetDateTime::now_utc());
+        }
         if let Ok(guard) = self.inner.logger.read()
             && let Some(l) = guard.as_ref()
         {
@@ -102,6 +106,44 @@ pub(crate) fn record(st: &AppState, d: NewDecision) {
 mod tests {
     use super::*;
     use iam_store::DecisionFilter;
+
+    #[tokio::test]
+    async fn entries_carry_the_time_they_were_queued() {
+        let store = Store::open_in_memory().await.unwrap();
+        let log = AuditLog::new(store.clone());
+        // Hold the store's one writer connection so the batch is written well after the entry
+        // was queued.
+        let held = store.begin().await.unwrap();
+        let queued = time::OffsetDateTime::now_utc();
+        log.log(NewDecision {
+            action: "modelarts:notebook:list".into(),
+            decision: "allow".into(),
+            ..NewDecision::default()
+        });
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        drop(held);
+        log.close().await;
+        let page = iam_store::PageRequest {
+            marker: None,
+            limit: Some(10),
+        };
+        let entries = store
+            .list_decisions(&DecisionFilter::default(), &page)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(entries.len(), 1);
+        let at = time::OffsetDateTime::parse(
+            &entries[0].at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let lag = at - queued;
+        assert!(
+            lag < time::Duration::milliseconds(200),
+            "logged {lag} after the request: the batch's write time, not the request's"
+        );
+    }
 
     #[tokio::test]
     async fn close_writes_everything_queued() {

@@ -63,6 +63,10 @@ pub struct Config {
     /// enforced and forwarded there (the gateway's proxy mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
+    /// A second listener serving only `/healthz`, `/readyz`, `/metrics` and `/openapi.json`,
+    /// without a signature (for probes and Prometheus; keep it off public networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_listen: Option<SocketAddr>,
 }
 
 /// A setting that is never printed (`Debug` shows `[redacted]`).
@@ -86,6 +90,7 @@ impl Default for Config {
             region: "cn-north-4".to_owned(),
             master_key: None,
             upstream: None,
+            ops_listen: None,
         }
     }
 }
@@ -108,6 +113,9 @@ pub struct Overrides {
     /// `--upstream`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
+    /// `--ops-listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ops_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -159,6 +167,9 @@ mod tests {
             assert_eq!(c.listen.port(), 9002);
             jail.create_file("bad.toml", "lissen = 1\n")?;
             assert!(Config::load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
+            // the CLI client's variables share the prefix and are not server settings
+            jail.set_env("MODELARTS_IAM_ENDPOINT", "http://127.0.0.1:1");
+            jail.set_env("MODELARTS_IAM_PROFILE", "ci");
             jail.set_env("MODELARTS_IAM_MASTER_KEY", "c2VjcmV0");
             let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(c.master_key, Some(Secret("c2VjcmV0".to_owned())));

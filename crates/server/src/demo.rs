@@ -1,5 +1,6 @@
-//! `--demo`: a small organization loaded on first start, and three commands that show an allow,
-//! an explicit deny and an SCP deny.
+//! `--demo`: a small organization, loaded by the first start with `--demo` (later starts with
+//! `--demo` find it and print the same commands), and three commands that show an allow, an
+//! explicit deny and an SCP deny.
 //!
 //! In the first account (the organization's management account):
 //! - group `data-scientists` with the policy `modelarts-notebooks-and-training` (notebooks and
@@ -192,14 +193,62 @@ pub async fn create(state: &AppState, account_id: &str) -> Result<Demo, ServeErr
         .map_err(|e| ServeError::Bootstrap(e.message().to_owned()))
 }
 
-/// Loads the demo data; returns the lines to print (three ready-to-run commands).
+/// The demo, when an earlier start loaded it into `account_id` (its users and its member
+/// account exist).
+async fn existing(store: &Store, account_id: &str) -> Result<Option<Demo>, ServeError> {
+    let found = |r: Result<String, iam_store::StoreError>| match r {
+        Ok(urn) => Ok(Some(urn)),
+        Err(iam_store::StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(ServeError::from(e)),
+    };
+    let alice = found(
+        store
+            .get_user_by_name(account_id, "alice")
+            .await
+            .map(|u| u.urn),
+    )?;
+    let bob = found(
+        store
+            .get_user_by_name(account_id, "bob")
+            .await
+            .map(|u| u.urn),
+    )?;
+    let carol = match found(
+        store
+            .get_account_by_name(MEMBER_ACCOUNT)
+            .await
+            .map(|a| a.id),
+    )? {
+        Some(member) => found(
+            store
+                .get_user_by_name(&member, "carol")
+                .await
+                .map(|u| u.urn),
+        )?,
+        None => None,
+    };
+    Ok(match (alice, bob, carol) {
+        (Some(alice), Some(bob), Some(carol)) => Some(Demo { alice, bob, carol }),
+        _ => None,
+    })
+}
+
+/// Loads the demo data unless an earlier start did; returns the lines to print (three
+/// ready-to-run commands).
 pub async fn load(
     state: &AppState,
     account_id: &str,
     key_file: &Path,
     addr: SocketAddr,
 ) -> Result<Vec<String>, ServeError> {
-    let demo = create(state, account_id).await?;
+    let demo = match existing(state.store(), account_id).await? {
+        Some(demo) => demo,
+        None => create(state, account_id).await.map_err(|e| {
+            ServeError::Bootstrap(format!(
+                "--demo could not load the demo organization ({e}); the data directory may already hold some of its names: start with an empty --data-dir"
+            ))
+        })?,
+    };
     let exe = std::env::current_exe()
         .ok()
         .map(|p| p.display().to_string())

@@ -92,7 +92,7 @@ impl Method {
         })
     }
 
-    fn filter(self) -> MethodFilter {
+    pub(crate) fn filter(self) -> MethodFilter {
         match self {
             Method::Get => MethodFilter::GET,
             Method::Post => MethodFilter::POST,

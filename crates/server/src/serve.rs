@@ -161,6 +161,22 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
 /// ([`service_credential`]).
 pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeError> {
     crate::telemetry::init_logging(config.log_format);
+    // Bind before anything is created: a start that cannot listen (port in use) leaves the data
+    // directory as it was.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(io(format!("binding {}", config.listen)))?;
+    let addr: SocketAddr = listener
+        .local_addr()
+        .map_err(io("reading the bound address"))?;
+    let ops_listener = match config.ops_listen {
+        Some(ops) => Some(
+            tokio::net::TcpListener::bind(ops)
+                .await
+                .map_err(io(format!("binding the ops listener {ops}")))?,
+        ),
+        None => None,
+    };
     if !config.data_dir.exists() {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("creating {}", config.data_dir.display())))?;
@@ -195,12 +211,7 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
     let first = bootstrap(&store, &config.data_dir, &config.region).await?;
     let service_key = service_credential(&store, &config.data_dir, rotate_service_key).await?;
     let state = AppState::new(store.clone(), config.region.clone()).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(io(format!("binding {}", config.listen)))?;
-    let addr: SocketAddr = listener
-        .local_addr()
-        .map_err(io("reading the bound address"))?;
+    let key_file = config.data_dir.join(ROOT_KEY_FILE);
     if let Some(b) = &first {
         println!(
             "First start: created account `{FIRST_ACCOUNT}` ({}) and its root user.",
@@ -210,14 +221,23 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
             "Root access key written to {} (readable only by you).",
             b.key_file.display()
         );
-        if config.demo {
-            let lines = crate::demo::load(&state, &b.account_id, &b.key_file, addr).await?;
-            for line in lines {
-                println!("{line}");
+    } else if key_file.is_file() {
+        println!("Root access key: {}", key_file.display());
+    }
+    if config.demo {
+        // Loaded once; every later start with --demo prints the same commands again.
+        match store.get_account_by_name(FIRST_ACCOUNT).await {
+            Ok(account) => {
+                let lines = crate::demo::load(&state, &account.id, &key_file, addr).await?;
+                for line in lines {
+                    println!("{line}");
+                }
             }
+            Err(StoreError::NotFound { .. }) => println!(
+                "--demo ignored: the data directory has no account `{FIRST_ACCOUNT}` to load it into."
+            ),
+            Err(e) => return Err(e.into()),
         }
-    } else if config.demo {
-        println!("--demo ignored: the data directory is not empty.");
     }
     if let Some(path) = &service_key {
         println!(
@@ -226,6 +246,22 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
             path.display()
         );
     }
+    let ops = match ops_listener {
+        Some(l) => {
+            let ops_addr = l.local_addr().map_err(io("reading the ops address"))?;
+            println!("operations endpoints (no signature) on http://{ops_addr}");
+            let router = crate::api::ops::ops_router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(l, router)
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
+                {
+                    tracing::error!(error = %e, "the ops listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     println!("modelarts-iam listening on http://{addr}");
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
     let audit = state.audit().clone();
@@ -245,6 +281,9 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(io("serving"))?;
+    if let Some(ops) = ops {
+        ops.abort();
+    }
     audit.close().await;
     store.close().await;
     tracing::info!("stopped");

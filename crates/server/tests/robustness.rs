@@ -325,7 +325,12 @@ impl World {
 /// The API endpoints (everything but the operations endpoints).
 fn api_endpoints() -> Vec<(&'static str, &'static str)> {
     iam_server::endpoints()
-        .filter(|e| !matches!(e.path, "/healthz" | "/metrics" | "/openapi.json"))
+        .filter(|e| {
+            !matches!(
+                e.path,
+                "/healthz" | "/readyz" | "/metrics" | "/openapi.json"
+            )
+        })
         .map(|e| (e.method.as_str(), e.path))
         .collect()
 }
@@ -540,6 +545,7 @@ proptest! {
 /// Written out so that a new open endpoint is a visible, reviewed change of this list.
 const OPEN_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
     ("GET", "/v1/gateway/authorize"),

@@ -384,6 +384,16 @@ impl Store {
         &self.inner.limits
     }
 
+    /// Whether the database answers a query (`/readyz`): a read on a reader connection.
+    pub async fn ping(&self) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Sqlite { reader, .. } => {
+                sqlx::query("SELECT 1").execute(reader).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Closes all connections (checkpointing the WAL).
     pub async fn close(&self) {
         match &self.inner.backend {

@@ -11,7 +11,7 @@ use iam_server::config::{Config, LogFormat, Overrides};
 /// `MODELARTS_IAM_<SETTING>` environment variable (flags win, then variables, then the file).
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// TOML file with settings (`listen`, `data_dir`, `log_format`, `demo`, `region`, `master_key`, `upstream`).
+    /// TOML file with settings (`listen`, `data_dir`, `log_format`, `demo`, `region`, `master_key`, `upstream`, `ops_listen`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -23,13 +23,17 @@ pub struct ServeArgs {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
-    /// On first start, also load a small demo organization and print three commands to try.
+    /// Load a small demo organization (once) and print three commands to try.
     #[arg(long)]
     pub demo: bool,
     /// Enforce ModelArts API calls and forward allowed ones to this upstream
     /// (`http://host:port`): the gateway's reverse-proxy mode.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
+    /// Also serve `/healthz`, `/readyz`, `/metrics` and `/openapi.json` without a signature on
+    /// this address (for probes and Prometheus; keep it off public networks).
+    #[arg(long, value_name = "ADDR")]
+    pub ops_listen: Option<SocketAddr>,
     /// Replace the ModelArts service credential (`service-modelarts-key.json` in the data
     /// directory) before serving; the old one stops working at once.
     #[arg(long)]
@@ -43,6 +47,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         log_format: args.log_format,
         demo: args.demo.then_some(true),
         upstream: args.upstream,
+        ops_listen: args.ops_listen,
     };
     let config =
         Config::load(args.config.as_deref(), &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -1,5 +1,5 @@
-//! Operations endpoints (`/healthz`, `/metrics`, `/openapi.json`) and the fallbacks for unknown
-//! paths and methods.
+//! Operations endpoints (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`), the ops listener's
+//! router (`serve --ops-listen`), and the fallbacks for unknown paths and methods.
 
 use crate::endpoints::{Authz, Endpoint, Method, Reply};
 use axum::Json;
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, code};
 use crate::state::AppState;
 
-/// `GET /healthz`: liveness and the snapshot revision. The only unauthenticated endpoint.
+/// `GET /healthz`: liveness and the snapshot revision.
 pub(crate) async fn healthz(State(st): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -29,6 +29,60 @@ pub(crate) struct Health {
     status: &'static str,
     /// The revision of the snapshot decisions read.
     revision: i64,
+}
+
+/// `GET /readyz`: whether this server can serve: its snapshot is loaded (always, once it
+/// listens) and its store answers a query. 503 with `status: "store_unavailable"` when the store
+/// does not answer, so a load balancer takes the server out of rotation.
+pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
+    let revision = st.snapshot().revision();
+    match st.store().ping().await {
+        Ok(()) => Json(Ready {
+            status: "ready",
+            revision,
+            store: "ok",
+        })
+        .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the store does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Ready {
+                    status: "store_unavailable",
+                    revision,
+                    store: "unavailable",
+                }),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The answer of `GET /readyz`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Ready {
+    /// `ready`, or `store_unavailable` (with HTTP 503).
+    #[schema(pattern = "^(ready|store_unavailable)$")]
+    status: &'static str,
+    /// The revision of the snapshot decisions read.
+    revision: i64,
+    /// `ok` or `unavailable`.
+    #[schema(pattern = "^(ok|unavailable)$")]
+    store: &'static str,
+}
+
+/// The ops listener's router (`serve --ops-listen`): the operations endpoints of [`ENDPOINTS`],
+/// served without a signature, for probes, Prometheus and people browsing the API. Nothing else
+/// is routed there; the main listener keeps its own rules for the same paths.
+pub(crate) fn ops_router(state: AppState) -> axum::Router {
+    let mut router = axum::Router::new();
+    for e in ENDPOINTS {
+        router = router.route(e.path, (e.route)(e.method.filter()));
+    }
+    router
+        .fallback(no_such_api)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
 }
 
 /// The media type of Prometheus' text format.
@@ -91,6 +145,18 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         query: None,
         request: None,
         response: Reply::ok::<Health>(),
+    },
+    Endpoint {
+        method: Method::Get,
+        path: "/readyz",
+        operation_id: "Readyz",
+        tag: "operations",
+        summary: "Readiness: the store answers (no authentication)",
+        authz: Authz::Open("readiness probes carry no credentials; the answer holds no data"),
+        route: |m| on(m, readyz),
+        query: None,
+        request: None,
+        response: Reply::ok::<Ready>(),
     },
     Endpoint {
         method: Method::Get,

@@ -1,0 +1,201 @@
+//! `modelarts-iam serve` starts: it binds before it creates anything, `--demo` can be given on
+//! any start (loaded once, its commands printed every time), and the ops listener.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::io::{BufRead as _, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_modelarts-iam");
+
+/// A started server and the lines it printed until it listened; killed when dropped.
+struct Started {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &Path, extra: &[&str]) -> Started {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut started = Started {
+        child,
+        lines: Vec::new(),
+    };
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!("the server did not start; it printed {:#?}", started.lines)
+            });
+        let done = line.starts_with("modelarts-iam listening on ");
+        started.lines.push(line);
+        if done {
+            return started;
+        }
+    }
+}
+
+/// `GET path` over plain HTTP/1.1 without any signature: (status, body).
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn address_after<'a>(lines: &'a [String], prefix: &str) -> &'a str {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line `{prefix}…` in {lines:#?}"))
+        .trim_start_matches("http://")
+}
+
+#[test]
+fn a_start_that_cannot_bind_creates_nothing() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", &addr, "--demo", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("binding {addr}")), "{stderr}");
+    assert!(!data.exists(), "a failed start created the data directory");
+}
+
+#[test]
+fn demo_is_loaded_once_and_shown_on_every_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // a first start without --demo: the account and key exist, no demo
+    let first = start(&data, &[]);
+    assert!(first.lines.iter().any(|l| l.starts_with("First start")));
+    assert!(!first.lines.iter().any(|l| l.contains("Demo loaded")));
+    drop(first);
+    // --demo on a later start loads it, and shows where the root key is
+    let second = start(&data, &["--demo"]);
+    let key_line = format!(
+        "Root access key: {}",
+        data.join("root-access-key.json").display()
+    );
+    assert!(second.lines.contains(&key_line), "{:#?}", second.lines);
+    let commands: Vec<&String> = second
+        .lines
+        .iter()
+        .filter(|l| l.contains(" authorize "))
+        .collect();
+    assert_eq!(commands.len(), 3, "{:#?}", second.lines);
+    let second_commands: Vec<String> = commands
+        .iter()
+        .map(|l| l.split("--principal").nth(1).unwrap().to_owned())
+        .collect();
+    drop(second);
+    // and again: the same demo (same principals), nothing created twice
+    let third = start(&data, &["--demo"]);
+    assert!(third.lines.contains(&key_line));
+    let third_commands: Vec<String> = third
+        .lines
+        .iter()
+        .filter(|l| l.contains(" authorize "))
+        .map(|l| l.split("--principal").nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(third_commands, second_commands);
+    // the printed commands work against this server
+    let endpoint = address_after(&third.lines, "modelarts-iam listening on ");
+    let line = third
+        .lines
+        .iter()
+        .find(|l| l.contains(" authorize "))
+        .unwrap();
+    let mut words = line.split_whitespace();
+    let _exe = words.next();
+    let args: Vec<String> = words
+        .map(|w| {
+            if w.starts_with("http://") {
+                format!("http://{endpoint}")
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect();
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_ops_listener_serves_probes_and_metrics_without_a_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&dir.path().join("data"), &["--ops-listen", "127.0.0.1:0"]);
+    let ops = address_after(&s.lines, "operations endpoints (no signature) on ").to_owned();
+    let main = address_after(&s.lines, "modelarts-iam listening on ").to_owned();
+    for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        let (status, body) = get(&ops, path);
+        assert_eq!(status, 200, "{path} on the ops listener: {body}");
+    }
+    let (status, body) = get(&ops, "/readyz");
+    assert!(body.contains(r#""status":"ready""#), "{status} {body}");
+    let (status, _) = get(&ops, "/v5/users");
+    assert_eq!(
+        status, 404,
+        "the ops listener serves only the operations endpoints"
+    );
+    for path in ["/metrics", "/openapi.json", "/v5/users"] {
+        let (status, body) = get(&main, path);
+        assert_eq!(status, 401, "{path} unsigned on the main listener: {body}");
+    }
+    assert_eq!(get(&main, "/readyz").0, 200);
+}
