@@ -9,7 +9,13 @@
 //! |---|---|
 //! | credentials | `--key-file`; `--profile`; `HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN`; the profile named by `MODELARTS_IAM_PROFILE`, else `default`, when the profile file has it; `./modelarts-iam-data/root-access-key.json` |
 //! | endpoint | `--endpoint`; `MODELARTS_IAM_ENDPOINT`; the profile's `endpoint`; `http://127.0.0.1:8080` |
-//! | project | `--project`; `HUAWEICLOUD_SDK_PROJECT_ID`; the profile's or key file's `project_id` |
+//! | project | `--project`; `HUAWEICLOUD_SDK_PROJECT_ID`; the `project_id` of the key file or profile that gave the credentials; the profile's `project_id` |
+//!
+//! "The profile" is the one named by `--profile` or `MODELARTS_IAM_PROFILE` (it must exist:
+//! naming a missing profile is an error listing those the file has), else the `default` profile
+//! when it gives the credentials: the default profile's endpoint is not combined with a key file
+//! or credentials from the environment. The profile file is read only when a profile can matter.
+//! Only one of `HUAWEICLOUD_SDK_AK` and `_SK` set is an error.
 //!
 //! The profile file is TOML, one table per profile, written by `modelarts-iam configure` with
 //! mode 0600: `$MODELARTS_IAM_PROFILES_FILE`, else `$XDG_CONFIG_HOME/modelarts-iam/profiles.toml`,
@@ -50,24 +56,26 @@ pub mod env {
     pub const PROFILES_FILE: &str = "MODELARTS_IAM_PROFILES_FILE";
 }
 
-/// The connection flags every server-calling command takes.
+/// The connection flags every server-calling command takes. They are global: on a command
+/// family (`modelarts-iam user --profile p list`) they also apply to its subcommands, and may be
+/// given after them (`modelarts-iam user list --profile p`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnArgs {
     /// Server endpoint, `http://host:port` [default: $MODELARTS_IAM_ENDPOINT, the profile's, else
     /// http://127.0.0.1:8080].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub endpoint: Option<String>,
     /// Profile of the profile file (written by `modelarts-iam configure`) [default:
     /// $MODELARTS_IAM_PROFILE, else `default`].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
     /// Credential file: `root-access-key.json` written by `serve` on first start, or any JSON
     /// file with `access_key_id`, `secret_access_key` and optionally `security_token`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub key_file: Option<PathBuf>,
     /// Project id, for the APIs whose path names one [default: $HUAWEICLOUD_SDK_PROJECT_ID, the
     /// profile's or the key file's].
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", global = true)]
     pub project: Option<String>,
 }
 
@@ -128,6 +136,13 @@ pub fn read_profiles(path: &Path) -> anyhow::Result<Profiles> {
 /// only by its owner.
 pub fn write_profiles(path: &Path, profiles: &Profiles) -> anyhow::Result<()> {
     let text = toml::to_string_pretty(profiles).context("serializing the profiles")?;
+    write_private(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file beside it, renamed over it), readable
+/// only by its owner (mode 0600): the profile file, and the credential files the admin commands
+/// write (`access-key create --out`, `agency assume --out`).
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -140,16 +155,18 @@ pub fn write_profiles(path: &Path, profiles: &Profiles) -> anyhow::Result<()> {
             .unwrap_or_default(),
         std::process::id()
     ));
+    // a stale temporary file of an earlier run would keep its mode: start afresh
+    let _ = std::fs::remove_file(&tmp);
     {
         use std::io::Write as _;
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options
             .open(&tmp)
             .with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(text.as_bytes())
+        file.write_all(bytes)
             .and_then(|()| file.sync_all())
             .with_context(|| format!("writing {}", tmp.display()))?;
     }
@@ -177,34 +194,59 @@ fn var(name: &str) -> Option<String> {
 impl ConnArgs {
     /// Resolves the connection (see the module documentation for the order of sources).
     pub fn resolve(&self) -> anyhow::Result<Connection> {
-        let profiles_file = profiles_path();
-        let profiles = match &profiles_file {
-            Ok(path) => read_profiles(path)?,
-            Err(_) => Profiles::new(),
+        let from_env = match (var(env::AK), var(env::SK)) {
+            (Some(ak), Some(sk)) => Some((
+                Credentials {
+                    access_key_id: ak,
+                    secret_access_key: SecretString::from(sk),
+                    security_token: var(env::SECURITY_TOKEN).map(SecretString::from),
+                },
+                None,
+                format!("environment ({}, {})", env::AK, env::SK),
+            )),
+            (Some(_), None) | (None, Some(_)) => bail!(
+                "only one of {} and {} is set: set both, or neither",
+                env::AK,
+                env::SK
+            ),
+            (None, None) => None,
         };
         let named_profile = self.profile.clone().or_else(|| var(env::PROFILE));
-        let profile = match &named_profile {
-            Some(name) => match profiles.get(name) {
-                Some(p) => Some((name.clone(), p.clone())),
-                None => {
-                    let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
-                    bail!(
-                        "profile `{name}` is not in {} ({}); create it with `modelarts-iam configure --profile {name}`",
-                        profiles_file
-                            .as_ref()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_else(|_| "the profile file".to_owned()),
-                        if known.is_empty() {
-                            "it has no profiles".to_owned()
-                        } else {
-                            format!("it has: {}", known.join(", "))
-                        }
-                    )
-                }
-            },
-            None => profiles
-                .get(DEFAULT_PROFILE)
-                .map(|p| (DEFAULT_PROFILE.to_owned(), p.clone())),
+        // The profile file is read only when a profile can matter: one is named, or the default
+        // profile may give the credentials (a broken or absent file never stands in the way of
+        // --key-file or the environment).
+        let profile = if named_profile.is_some() || (self.key_file.is_none() && from_env.is_none())
+        {
+            let profiles_file = profiles_path();
+            let profiles = match &profiles_file {
+                Ok(path) => read_profiles(path)?,
+                Err(_) => Profiles::new(),
+            };
+            match &named_profile {
+                Some(name) => match profiles.get(name) {
+                    Some(p) => Some((name.clone(), p.clone())),
+                    None => {
+                        let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
+                        bail!(
+                            "profile `{name}` is not in {} ({}); create it with `modelarts-iam configure --profile {name}`",
+                            profiles_file
+                                .as_ref()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_else(|_| "the profile file".to_owned()),
+                            if known.is_empty() {
+                                "it has no profiles".to_owned()
+                            } else {
+                                format!("it has: {}", known.join(", "))
+                            }
+                        )
+                    }
+                },
+                None => profiles
+                    .get(DEFAULT_PROFILE)
+                    .map(|p| (DEFAULT_PROFILE.to_owned(), p.clone())),
+            }
+        } else {
+            None
         };
         let from_profile = |(name, p): &(String, Profile)| {
             (
@@ -216,18 +258,6 @@ impl ConnArgs {
                 p.project_id.clone(),
                 format!("profile `{name}`"),
             )
-        };
-        let from_env = || match (var(env::AK), var(env::SK)) {
-            (Some(ak), Some(sk)) => Some((
-                Credentials {
-                    access_key_id: ak,
-                    secret_access_key: SecretString::from(sk),
-                    security_token: var(env::SECURITY_TOKEN).map(SecretString::from),
-                },
-                None,
-                format!("environment ({}, {})", env::AK, env::SK),
-            )),
-            _ => None,
         };
         let from_file = |path: &Path| -> anyhow::Result<_> {
             let file = crate::client::read_key_file(path)?;
@@ -241,7 +271,7 @@ impl ConnArgs {
             from_file(path)?
         } else if let (Some(_), Some(p)) = (&self.profile, &profile) {
             from_profile(p)
-        } else if let Some(found) = from_env() {
+        } else if let Some(found) = from_env {
             found
         } else if let Some(p) = &profile {
             from_profile(p)
@@ -254,6 +284,7 @@ impl ConnArgs {
                 env::SK
             );
         };
+        // `profile` is a named profile, or the default profile that gave the credentials
         let endpoint = self
             .endpoint
             .clone()
@@ -264,7 +295,8 @@ impl ConnArgs {
             .project
             .clone()
             .or_else(|| var(env::PROJECT_ID))
-            .or(project);
+            .or(project)
+            .or_else(|| profile.as_ref().and_then(|(_, p)| p.project_id.clone()));
         Ok(Connection {
             endpoint,
             credentials,
@@ -281,7 +313,7 @@ pub enum CallError {
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The server answered with an error status.
-    #[error("{method} {path}: HTTP {status} {code}: {message}")]
+    #[error("{method} {path}: HTTP {status} {code}: {message}{}", hint(*status, code))]
     Api {
         /// The request's method.
         method: String,
@@ -293,7 +325,34 @@ pub enum CallError {
         code: String,
         /// Huawei's `error_msg`, or the body when it had none.
         message: String,
+        /// The whole answer (an invalid policy document's `findings` are in it).
+        body: Value,
     },
+}
+
+/// What to do about an API error, for people (docs/cli.md, "Errors and exit codes").
+fn hint(status: u16, code: &str) -> &'static str {
+    match (status, code) {
+        (401, _) => {
+            "\n  hint: the server does not accept these credentials: check the access key id and secret key, and for temporary credentials the security token and that they have not expired (`modelarts-iam configure --list` shows the profiles)"
+        }
+        (403, "IAM.0003") => {
+            "\n  hint: the caller is not allowed this call: ask an administrator to allow the action named above (an identity policy attached to your user or one of its groups), or call with other credentials (--profile, --key-file); `modelarts-iam caller-identity` shows who is calling"
+        }
+        (403, _) => {
+            "\n  hint: the server refuses this caller; `modelarts-iam caller-identity` shows who is calling"
+        }
+        (404, "APIGW.0101") => {
+            "\n  hint: the server does not serve this API: is the endpoint a modelarts-iam server of this version?"
+        }
+        (404, _) => {
+            "\n  hint: no such entity in the caller's account (ids are case-sensitive; the `list` command of its kind shows them)"
+        }
+        (409, _) => {
+            "\n  hint: the name is taken (also by a name differing only in letter case), or the entity is still in use: detach or remove what uses it first"
+        }
+        _ => "",
+    }
 }
 
 impl Connection {
@@ -344,6 +403,7 @@ impl Connection {
             status,
             code: text("error_code").unwrap_or_default(),
             message: text("error_msg").unwrap_or_else(|| value.to_string()),
+            body: value,
         })
     }
 }

@@ -8,88 +8,19 @@
     reason = "tests fail loudly"
 )]
 
-use std::io::BufRead as _;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_modelarts-iam");
-
-/// The server process, killed when dropped (also when a test fails).
-struct Server {
-    child: Child,
-    endpoint: String,
-    /// The three `authorize` command lines the demo prints (allow, explicit deny, SCP deny).
-    demo_commands: Vec<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `serve --demo` on 127.0.0.1 with a port the system picks; waits until it listens.
-fn serve(data_dir: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
-        .arg(data_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut server = Server {
-        child,
-        endpoint: String::new(),
-        demo_commands: Vec::new(),
-    };
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server printed `listening on` in time");
-        if line.trim_start().starts_with(BIN) {
-            server.demo_commands.push(line.trim().to_owned());
-        }
-        if let Some(endpoint) = line.strip_prefix("modelarts-iam listening on ") {
-            server.endpoint = endpoint.trim().to_owned();
-            return server;
-        }
-    }
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::{Out, serve};
 
 fn run(args: &[&str]) -> Out {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    let dir = std::env::temp_dir();
+    common::Cli::new(&dir)
+        .with("MODELARTS_IAM_PROFILES_FILE", "/nonexistent/profiles.toml")
+        .run(args)
 }
 
-fn json(out: &Out) -> Value {
-    serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr))
+fn json(out: &Out) -> serde_json::Value {
+    out.json()
 }
 
 #[test]
