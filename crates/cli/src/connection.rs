@@ -357,10 +357,6 @@ fn hint(status: u16, code: &str) -> &'static str {
 
 impl Connection {
     /// The project id, or an error saying how to give one.
-    #[expect(
-        dead_code,
-        reason = "the admin commands of the ModelArts APIs call it; they land next"
-    )]
     pub fn project(&self) -> anyhow::Result<&str> {
         self.project_id.as_deref().with_context(|| {
             format!(

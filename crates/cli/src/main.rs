@@ -55,6 +55,10 @@ enum Command {
     Audit(commands::audit::AuditCommand),
     /// The access a policy change adds and removes.
     Diff(commands::diff::DiffArgs),
+    /// The admin commands of a running server (`user`, `access-key`, `group`, `policy`, `agency`,
+    /// `scp`, `ou`, `account`, `organization`, `authorization`, `caller-identity`).
+    #[command(flatten)]
+    Admin(commands::admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Preflight(args) => commands::preflight::run(*args),
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Admin(cmd) => commands::admin::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exposes its clap arguments and `run(args) -> Result<ExitCode>`.
 
+pub mod admin;
 pub mod audit;
 pub mod authorize;
 pub mod catalog;
