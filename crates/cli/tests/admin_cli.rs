@@ -1,5 +1,6 @@
 //! The admin commands (`user`, `access-key`, `group`, `policy`, `agency`, `scp`, `ou`, `account`,
-//! `organization`, `authorization`, `caller-identity`) and the resolution of credentials, against `modelarts-iam serve --demo` started by each test on a
+//! `organization`, `authorization`, `caller-identity`), the resolution of credentials and
+//! `authorize` for agency sessions, against `modelarts-iam serve --demo` started by each test on a
 //! free loopback port, with its data in `<tmp>/modelarts-iam-data` (where the default key file is
 //! seen from `<tmp>`, the directory the CLI runs in).
 
@@ -914,4 +915,183 @@ fn credentials_are_resolved_in_the_documented_order_and_refusals_say_what_to_do(
         ],
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn temporary_credentials_sign_with_their_token_and_authorize_decides_for_the_session() {
+    let w = world();
+    let cli = &w.cli;
+    let account = w.account_id();
+    let trust = w.file("trust.json", &trust_account(&account));
+    let allow = w.file(
+        "ops.json",
+        r#"{"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["iam:decisions:authorize", "modelarts:notebook:create"], "Resource": ["*"]}]}"#,
+    );
+    cli.ok(&["agency", "create", "ops", "--trust-policy", &trust]);
+    cli.ok(&["policy", "create", "ops-policy", &allow]);
+    cli.ok(&["agency", "attach-policy", "ops", "ops-policy"]);
+
+    // STS: temporary credentials to a 0600 file, the secret and token not printed
+    let session_file = w.path("session.json");
+    let out = cli.ok(&[
+        "agency",
+        "assume",
+        "ops",
+        "--session-name",
+        "s1",
+        "--out",
+        &session_file,
+    ]);
+    let session: Value =
+        serde_json::from_str(&std::fs::read_to_string(&session_file).unwrap()).unwrap();
+    let token = session["security_token"].as_str().unwrap();
+    assert!(!token.is_empty());
+    assert!(
+        !out.stdout.contains(token)
+            && !out
+                .stdout
+                .contains(session["secret_access_key"].as_str().unwrap())
+    );
+    let session_urn = format!("sts::{account}:assumed-agency:ops/s1");
+    assert_eq!(session["session_urn"], session_urn.as_str());
+    let session_ak = session["access_key_id"].as_str().unwrap().to_owned();
+
+    // a profile with the security token signs as the session
+    cli.ok(&[
+        "configure",
+        "--profile",
+        "sess",
+        "--from-key-file",
+        &session_file,
+    ]);
+    assert_eq!(
+        cli.json(&["configure", "--list"])["sess"]["security_token"],
+        format!("{}****", &token[..4])
+    );
+    assert_eq!(
+        cli.json(&["caller-identity", "--profile", "sess"])["principal_urn"],
+        session_urn.as_str()
+    );
+    // ... and so does the environment with HUAWEICLOUD_SDK_SECURITY_TOKEN
+    let env = cli
+        .with("HUAWEICLOUD_SDK_AK", &session_ak)
+        .with(
+            "HUAWEICLOUD_SDK_SK",
+            session["secret_access_key"].as_str().unwrap(),
+        )
+        .with("HUAWEICLOUD_SDK_SECURITY_TOKEN", token);
+    assert_eq!(
+        env.json(&["caller-identity"])["principal_urn"],
+        session_urn.as_str()
+    );
+    // the token is what makes them valid: the same key without it is refused (401)
+    let no_token = w.file(
+        "no-token.json",
+        &json!({"access_key_id": session_ak, "secret_access_key": session["secret_access_key"]})
+            .to_string(),
+    );
+    assert_failed(
+        &cli.run(&["caller-identity", "--key-file", &no_token]),
+        1,
+        &["HTTP 401 APIGW.0301"],
+    );
+    let out = cli.run(&[
+        "authorize",
+        "--key-file",
+        &no_token,
+        "--action",
+        "modelarts:notebook:create",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.json()["error_code"], "APIGW.0301");
+
+    // authorize without a principal: the caller itself, here the session, with its permissions
+    let authorize = |cli: &Cli, args: &[&str]| {
+        let mut all = vec!["authorize"];
+        all.extend_from_slice(args);
+        cli.run(&all)
+    };
+    let out = authorize(
+        cli,
+        &["--profile", "sess", "--action", "modelarts:notebook:create"],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.json()["principal"], session_urn.as_str());
+    let out = authorize(
+        cli,
+        &["--profile", "sess", "--action", "modelarts:notebook:delete"],
+    );
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.json()["decision"], "implicit_deny");
+    // its own session URN as --principal
+    let out = authorize(
+        cli,
+        &[
+            "--profile",
+            "sess",
+            "--principal",
+            &session_urn,
+            "--action",
+            "modelarts:notebook:create",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // another session's URN: the server knows sessions by their credentials
+    let other = format!("sts::{account}:assumed-agency:ops/s2");
+    assert_failed(
+        &authorize(
+            cli,
+            &[
+                "--profile",
+                "sess",
+                "--principal",
+                &other,
+                "--action",
+                "modelarts:notebook:create",
+            ],
+        ),
+        1,
+        &["is not the caller's own session: pass --access-key-id"],
+    );
+    // the root user asks about the session by its access key id
+    let out = authorize(
+        cli,
+        &[
+            "--access-key-id",
+            &session_ak,
+            "--action",
+            "modelarts:notebook:create",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.json()["principal"], session_urn.as_str());
+    let out = authorize(
+        cli,
+        &[
+            "--access-key-id",
+            &session_ak,
+            "--action",
+            "modelarts:trainJob:create",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    // ... and about itself without a principal
+    let out = authorize(cli, &["--action", "modelarts:trainJob:create"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.json()["principal"]
+            .as_str()
+            .unwrap()
+            .ends_with(":user:admin")
+    );
+    // the session may not administer IAM: refused with the error code and what to do
+    assert_failed(
+        &cli.run(&["user", "list", "--profile", "sess"]),
+        1,
+        &[
+            "credentials from profile `sess`",
+            "HTTP 403 IAM.0003",
+            "hint: the caller is not allowed",
+        ],
+    );
 }
