@@ -631,6 +631,9 @@ fn organizations_scps_ous_and_accounts_through_their_lifecycles() {
             .iter()
             .all(|t| t == "service_control_policy")
     );
+    let first = cli.json(&["scp", "list", "--limit", "1"]);
+    assert_eq!(first["policies"].as_array().unwrap().len(), 1);
+    assert!(first["page_info"]["next_marker"].is_string(), "{first}");
     assert!(
         cli.json(&["scp", "show", "no-delete"])["policy"]["content"]
             .as_str()

@@ -238,55 +238,78 @@ fn children(cx: &Ctx, parent: &str, parent_path: &str) -> anyhow::Result<Vec<Val
         .collect())
 }
 
-/// The id of the root, OU or (with `accounts`) account `ident` names: `root`, an id, a name, or
-/// an OU's path from the root.
-fn target(cx: &Ctx, ident: &str, accounts: bool) -> anyhow::Result<String> {
-    if ident.starts_with("r-") || ident.starts_with("ou-") || (accounts && hex_id(ident)) {
+/// What an argument may name in the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Targets {
+    /// An OU.
+    Ous,
+    /// The root or an OU: a parent.
+    Parents,
+    /// The root, an OU or an account: what an SCP attaches to.
+    Any,
+}
+
+/// The id of what `ident` names: an id of an allowed kind as it is; `root`; an OU's path from the
+/// root; else a name, matched against the root, the OUs and (for [`Targets::Any`]) the accounts.
+fn target(cx: &Ctx, ident: &str, targets: Targets) -> anyhow::Result<String> {
+    let is_id = match targets {
+        Targets::Ous => ident.starts_with("ou-"),
+        Targets::Parents => ident.starts_with("ou-") || ident.starts_with("r-"),
+        Targets::Any => ident.starts_with("ou-") || ident.starts_with("r-") || hex_id(ident),
+    };
+    if is_id {
         return Ok(ident.to_owned());
     }
     let tree = Tree::walk(cx)?;
-    if ident.eq_ignore_ascii_case("root") {
+    if targets != Targets::Ous && ident.eq_ignore_ascii_case("root") {
         return Ok(text(&tree.root, "id").to_owned());
     }
     if let Some(ou) = tree.ous.iter().find(|o| text(o, "path") == ident) {
         return Ok(text(ou, "id").to_owned());
     }
-    let mut candidates = vec![tree.root.clone()];
+    let mut candidates = Vec::new();
+    if targets != Targets::Ous {
+        candidates.push(tree.root);
+    }
     candidates.extend(tree.ous);
-    let noun = if accounts {
-        candidates.extend(
-            cx.list(ACCOUNT.path, &[], ACCOUNT.items, Page::default())?
-                .items,
-        );
-        "root, OU or account"
-    } else {
-        "root or OU"
+    let noun = match targets {
+        Targets::Ous => "ou",
+        Targets::Parents => "root or OU",
+        Targets::Any => {
+            candidates.extend(
+                cx.list(ACCOUNT.path, &[], ACCOUNT.items, Page::default())?
+                    .items,
+            );
+            "root, OU or account"
+        }
     };
     Ok(text(&pick(noun, ident, &candidates, "id", "name")?, "id").to_owned())
-}
-
-/// The id of the OU `ident` names (id, name or path).
-fn ou_id(cx: &Ctx, ident: &str) -> anyhow::Result<String> {
-    if (OU.is_id)(ident) {
-        return Ok(ident.to_owned());
-    }
-    let tree = Tree::walk(cx)?;
-    if let Some(ou) = tree.ous.iter().find(|o| text(o, "path") == ident) {
-        return Ok(text(ou, "id").to_owned());
-    }
-    Ok(text(&pick("ou", ident, &tree.ous, "id", "name")?, "id").to_owned())
 }
 
 pub(crate) fn scp(cx: &Ctx, command: ScpCommand) -> anyhow::Result<()> {
     match command {
         ScpCommand::List { attached_to, page } => {
-            let entity = attached_to.map(|t| target(cx, &t, true)).transpose()?;
+            let entity = attached_to
+                .map(|t| target(cx, &t, Targets::Any))
+                .transpose()?;
             let query: Vec<(&str, &str)> = entity
                 .iter()
                 .map(|e| ("attached_entity_id", e.as_str()))
                 .collect();
-            let mut listed = cx.list(SCP.path, &query, SCP.items, page)?;
+            // every page, then the SCPs only, then --limit
+            let all = Page {
+                limit: None,
+                ..page
+            };
+            let mut listed = cx.list(SCP.path, &query, SCP.items, all)?;
             listed.items.retain(|p| text(p, "type") == SCP_TYPE);
+            if let Some(limit) = page.limit.map(|l| l as usize)
+                && listed.items.len() > limit
+            {
+                listed.items.truncate(limit);
+                // the server's marker: the id of the last item given
+                listed.next_marker = listed.items.last().map(|p| text(p, "id").to_owned());
+            }
             cx.print_list(SCP.items, &listed, SCP.columns)
         }
         ScpCommand::Show { scp } => cx.show_kind(&SCP, &scp),
@@ -351,7 +374,7 @@ pub(crate) fn scp(cx: &Ctx, command: ScpCommand) -> anyhow::Result<()> {
 fn attach(cx: &Ctx, scp: &str, targets: &[String], action: &str) -> anyhow::Result<()> {
     let id = cx.resolve(&SCP, scp)?;
     for t in targets {
-        let entity = target(cx, t, true)?;
+        let entity = target(cx, t, Targets::Any)?;
         cx.send(
             "POST",
             &format!("{}/{action}", SCP.at(&id)),
@@ -383,7 +406,7 @@ pub(crate) fn ou(cx: &Ctx, command: OuCommand) -> anyhow::Result<()> {
         OuCommand::List { parent } => {
             let ous = match parent {
                 Some(p) => {
-                    let id = target(cx, &p, false)?;
+                    let id = target(cx, &p, Targets::Parents)?;
                     children(cx, &id, &p)?
                 }
                 None => Tree::walk(cx)?.ous,
@@ -395,13 +418,13 @@ pub(crate) fn ou(cx: &Ctx, command: OuCommand) -> anyhow::Result<()> {
             cx.print_list(OU.items, &listed, OU.columns)
         }
         OuCommand::Show { ou } => {
-            let id = ou_id(cx, &ou)?;
+            let id = target(cx, &ou, Targets::Ous)?;
             let answer = cx.get(&OU.at(&id))?;
             cx.print_entity(&answer, Some(OU.one))
         }
         OuCommand::Create { name, parent } => {
             let parent = match parent {
-                Some(p) => target(cx, &p, false)?,
+                Some(p) => target(cx, &p, Targets::Parents)?,
                 None => text(&root(cx)?, "id").to_owned(),
             };
             cx.write_kind(
@@ -412,11 +435,11 @@ pub(crate) fn ou(cx: &Ctx, command: OuCommand) -> anyhow::Result<()> {
             )
         }
         OuCommand::Rename { ou, new_name } => {
-            let id = ou_id(cx, &ou)?;
+            let id = target(cx, &ou, Targets::Ous)?;
             cx.write_kind(&OU, "PATCH", &OU.at(&id), &json!({ "name": new_name }))
         }
         OuCommand::Delete { ou } => {
-            let id = ou_id(cx, &ou)?;
+            let id = target(cx, &ou, Targets::Ous)?;
             cx.call("DELETE", &OU.at(&id), &[], None)?;
             cx.done(format_args!("deleted ou `{ou}` ({id})"));
             Ok(())
@@ -427,7 +450,9 @@ pub(crate) fn ou(cx: &Ctx, command: OuCommand) -> anyhow::Result<()> {
 pub(crate) fn account(cx: &Ctx, command: AccountCommand) -> anyhow::Result<()> {
     match command {
         AccountCommand::List { parent, page } => {
-            let parent = parent.map(|p| target(cx, &p, false)).transpose()?;
+            let parent = parent
+                .map(|p| target(cx, &p, Targets::Parents))
+                .transpose()?;
             let query: Vec<(&str, &str)> =
                 parent.iter().map(|p| ("parent_id", p.as_str())).collect();
             cx.list_kind(&ACCOUNT, &query, page)
@@ -439,9 +464,9 @@ pub(crate) fn account(cx: &Ctx, command: AccountCommand) -> anyhow::Result<()> {
         }
         AccountCommand::Move { account, to, from } => {
             let id = cx.resolve(&ACCOUNT, &account)?;
-            let destination = target(cx, &to, false)?;
+            let destination = target(cx, &to, Targets::Parents)?;
             let source = match from {
-                Some(f) => target(cx, &f, false)?,
+                Some(f) => target(cx, &f, Targets::Parents)?,
                 None => parent_of(cx, &id)?,
             };
             cx.send(
