@@ -8,65 +8,14 @@
     reason = "tests fail loudly"
 )]
 
-use std::io::{BufRead as _, Read as _, Write as _};
+mod common;
+
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_modelarts-iam");
-
-/// A started server and the lines it printed until it listened; killed when dropped.
-struct Started {
-    child: Child,
-    lines: Vec<String>,
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data_dir: &Path, extra: &[&str]) -> Started {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut started = Started {
-        child,
-        lines: Vec::new(),
-    };
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                panic!("the server did not start; it printed {:#?}", started.lines)
-            });
-        let done = line.starts_with("modelarts-iam listening on ");
-        started.lines.push(line);
-        if done {
-            return started;
-        }
-    }
-}
+use common::{BIN, start};
 
 /// `GET path` over plain HTTP/1.1 without any signature: (status, body).
 fn get(addr: &str, path: &str) -> (u16, String) {

@@ -40,6 +40,8 @@ pub struct Server {
     pub data: PathBuf,
     /// The three `authorize` command lines the demo prints (allow, explicit deny, SCP deny).
     pub demo_commands: Vec<String>,
+    /// Every line it printed until it listened.
+    pub lines: Vec<String>,
 }
 
 impl Drop for Server {
@@ -58,13 +60,19 @@ impl Server {
 
 /// Starts `serve --demo` on 127.0.0.1 with a port the system picks; waits until it listens.
 pub fn serve(data_dir: &Path) -> Server {
+    start(data_dir, &["--demo"])
+}
+
+/// Starts `serve ARGS` on 127.0.0.1 with a port the system picks; waits until it listens.
+pub fn start(data_dir: &Path, args: &[&str]) -> Server {
     let mut command = Command::new(BIN);
     for var in CONNECTION_VARS {
         command.env_remove(var);
     }
     let mut child = command
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -85,11 +93,18 @@ pub fn serve(data_dir: &Path) -> Server {
         endpoint: String::new(),
         data: data_dir.to_owned(),
         demo_commands: Vec::new(),
+        lines: Vec::new(),
     };
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(120))
-            .expect("the server printed `listening on` in time");
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the server did not print `listening on` in time; it printed {:#?}",
+                    server.lines
+                )
+            });
+        server.lines.push(line.clone());
         if line.trim_start().starts_with(BIN) {
             server.demo_commands.push(line.trim().to_owned());
         }
