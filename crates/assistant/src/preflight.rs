@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 /// The ModelArts service principal that assumes the agency.
 pub const MODELARTS_SERVICE: &str = "service.ModelArts";
-/// The action the user needs to let ModelArts use an agency for it (000 Table 1, mandatory).
+/// The action the user needs to let ModelArts use an agency for it (Agencies and Dependencies, Table 1, mandatory).
 pub const TOKENS_ASSUME: &str = "iam:tokens:assume";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -421,7 +421,7 @@ fn route_companions(
                     "the gateway also decides {a} for {method} {path}{}",
                     row.published_in
                         .as_deref()
-                        .map(|p| format!(" ({p})"))
+                        .map(|p| format!(" ({})", iam_catalog::docs::cite(p)))
                         .unwrap_or_default()
                 ),
                 inferred: false,
@@ -654,7 +654,7 @@ pub fn run(
         action: TOKENS_ASSUME.into(),
         resource: "*".into(),
         pattern: None,
-        why: "let ModelArts use an agency to obtain temporary credentials for the user (000 Table 1, mandatory)".into(),
+        why: "let ModelArts use an agency to obtain temporary credentials for the user (Agencies and Dependencies, Table 1, mandatory)".into(),
         inferred: false,
     };
     let denied = decide(user, &assume, context);

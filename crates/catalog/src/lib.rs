@@ -24,9 +24,11 @@
 #![deny(missing_docs)]
 
 mod agency_use;
+pub mod docs;
 mod model;
 mod request_keys;
 mod route;
+mod suggest;
 
 use foldhash::HashMap;
 use std::sync::OnceLock;
@@ -41,6 +43,7 @@ pub use model::{
 };
 pub use request_keys::{KeySource, Location, RequestKey};
 pub use route::{ProjectMap, ResolvedRoute, RouteError, RouteTarget};
+pub use suggest::closest;
 
 /// The embedded data files, by name.
 const SERVICE_FILES: &[(&str, &str)] = &[
@@ -401,6 +404,37 @@ impl Catalog {
             .and_then(|&i| self.services.get(i))
     }
 
+    /// A service by code or display name, case-insensitively (`ModelArts`, `OBS`,
+    /// `access-analyzer`, `Access Analyzer`): for people typing names; [`Catalog::service`] is
+    /// the exact lookup.
+    pub fn find_service(&self, name: &str) -> Option<&Service> {
+        self.service(name).or_else(|| {
+            let dashed = name.trim().replace(' ', "-");
+            self.services.iter().find(|s| {
+                s.name.eq_ignore_ascii_case(&dashed) || s.display_name.eq_ignore_ascii_case(name)
+            })
+        })
+    }
+
+    /// The service code closest to a mistyped service name (see [`closest`]).
+    pub fn suggest_service(&self, name: &str) -> Option<&str> {
+        closest(
+            name,
+            self.services
+                .iter()
+                .flat_map(|s| [s.name.as_str(), s.display_name.as_str()]),
+        )
+        .and_then(|n| self.find_service(n))
+        .map(|s| s.name.as_str())
+    }
+
+    /// The catalog action closest to a name that names none (`modelarts:trainjob:craete` ->
+    /// `modelarts:trainJob:create`; see [`closest`]), as published. Case is ignored throughout,
+    /// so a name whose only fault is the case of its service segment gets its action.
+    pub fn suggest_action(&self, name: &str) -> Option<&str> {
+        closest(name, self.actions().map(Action::name))
+    }
+
     /// An action by name: the service segment must be lowercase as published, the rest is
     /// compared case-insensitively (`modelarts:NoteBook:LIST` finds `modelarts:notebook:list`).
     pub fn action(&self, name: &str) -> Option<&Action> {
@@ -752,6 +786,31 @@ mod tests {
         );
         assert_eq!(c.expand("modelarts:notebook:get").len(), 1);
         assert!(c.expand("*").len() == c.actions().count());
+    }
+
+    #[test]
+    fn suggestions_and_service_names() {
+        let c = Catalog::builtin();
+        assert_eq!(
+            c.suggest_action("modelarts:trainjob:craete"),
+            Some("modelarts:trainJob:create")
+        );
+        assert_eq!(
+            c.suggest_action("MODELARTS:trainJob:create"),
+            Some("modelarts:trainJob:create")
+        );
+        assert_eq!(c.suggest_action("nothing:like:this"), None);
+        assert_eq!(
+            c.find_service("ModelArts").map(|s| s.name.as_str()),
+            Some("modelarts")
+        );
+        assert_eq!(
+            c.find_service("Access Analyzer").map(|s| s.name.as_str()),
+            Some("access-analyzer")
+        );
+        assert!(c.find_service("nosuch").is_none());
+        assert_eq!(c.suggest_service("modelart"), Some("modelarts"));
+        assert_eq!(c.suggest_service("SFS Trbo"), Some("sfsturbo"));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
-    /// Published in one of the two seed pages (`../shared/seeds`).
+    /// Published in one of Huawei's two ModelArts permission pages ([`crate::docs::PAGES`]):
+    /// `modelarts-docs` (the data files may also write `seed`).
+    #[serde(rename = "modelarts-docs", alias = "seed")]
     Seed,
     /// A Huawei Cloud API (IAM v5, STS, Organizations, Access Analyzer, ModelArts agency API),
     /// taken from Huawei's API reference or SDKs, not from the seeds.
@@ -21,13 +23,26 @@ pub enum Source {
 }
 
 impl Source {
-    /// The name used in the data files.
+    /// The name serialized (`modelarts-docs`, `huawei-api`, `huawei-docs`, `extension`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Source::Seed => "seed",
+            Source::Seed => "modelarts-docs",
             Source::HuaweiApi => "huawei-api",
             Source::HuaweiDocs => "huawei-docs",
             Source::Extension => "extension",
+        }
+    }
+}
+
+impl Source {
+    /// Where the entry comes from, for people (`Huawei ModelArts docs`, `Huawei API
+    /// reference`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Seed => "Huawei ModelArts docs",
+            Source::HuaweiApi => "Huawei API reference",
+            Source::HuaweiDocs => "Huawei docs",
+            Source::Extension => "modelarts-iam extension",
         }
     }
 }
@@ -172,7 +187,11 @@ pub struct ResourceType {
     /// Where the template comes from.
     pub source: Source,
     /// Seed table it is published in, when it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::docs::serialize_cited"
+    )]
     pub published_in: Option<String>,
 }
 
@@ -237,7 +256,11 @@ pub struct ConditionKey {
     /// Where the key comes from.
     pub source: Source,
     /// Seed table it is published in, when it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::docs::serialize_cited"
+    )]
     pub published_in: Option<String>,
 }
 
@@ -300,7 +323,11 @@ pub struct Action {
     /// Where the action comes from.
     pub source: Source,
     /// Seed tables the action is published or named in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::docs::serialize_cited"
+    )]
     pub published_in: Option<String>,
 }
 
@@ -377,7 +404,11 @@ pub struct Route {
     /// Where the route comes from.
     pub source: Source,
     /// Seed table row, when published (`004 Table 2 row 24`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::docs::serialize_cited"
+    )]
     pub published_in: Option<String>,
     /// Remarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -569,9 +600,11 @@ pub struct CatalogNote {
     pub title: String,
     /// What is odd and what the catalog does about it.
     pub detail: String,
-    /// Seed tables / rows concerned.
+    /// Pages and tables concerned (data references; serialized as [`crate::docs::cite_all`]
+    /// names them, one entry per page).
+    #[serde(serialize_with = "crate::docs::serialize_cited_list")]
     pub refs: Vec<String>,
-    /// `seeds-readme` when listed in the seeds' README, `catalog` when found while cataloguing.
+    /// `known-oddity` when it is one of the known oddities of the published tables, `catalog` when found while cataloguing.
     pub source: String,
 }
 

@@ -580,10 +580,10 @@ aa_routes = [
 ]
 
 modelarts_extra_routes = [
-    route("POST", "/v2/{project_id}/agency", ["iam:agencies:createAgency"], note="ModelArts agency API (huawei-iam.md 5.5); not in seed Table 2; creates an IAM agency for the caller"),
-    route("POST", "/v2/{project_id}/authorizations", ["iam:authorizations:create"], note="ModelArts authorization API (huawei-iam.md 5.5); not in seed Table 2"),
-    route("GET", "/v2/{project_id}/authorizations", ["iam:authorizations:list"], note="ModelArts authorization API (huawei-iam.md 5.5); not in seed Table 2"),
-    route("DELETE", "/v2/{project_id}/authorizations", ["iam:authorizations:delete"], note="ModelArts authorization API (huawei-iam.md 5.5); not in seed Table 2"),
+    route("POST", "/v2/{project_id}/agency", ["iam:agencies:createAgency"], note="ModelArts agency API (Huawei's ModelArts API reference); not in Table 2 of ModelArts actions, resources and conditions; creates an IAM agency for the caller"),
+    route("POST", "/v2/{project_id}/authorizations", ["iam:authorizations:create"], note="ModelArts authorization API (Huawei's ModelArts API reference); not in Table 2 of ModelArts actions, resources and conditions"),
+    route("GET", "/v2/{project_id}/authorizations", ["iam:authorizations:list"], note="ModelArts authorization API (Huawei's ModelArts API reference); not in Table 2 of ModelArts actions, resources and conditions"),
+    route("DELETE", "/v2/{project_id}/authorizations", ["iam:authorizations:delete"], note="ModelArts authorization API (Huawei's ModelArts API reference); not in Table 2 of ModelArts actions, resources and conditions"),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -621,9 +621,9 @@ global_keys = [
     gk("g:MFAAge", "Number", False, False, False, "Seconds since MFA authentication; used with g:MFAPresent."),
     gk("g:SourceIp", "Ip", False, True, False, "IP address of the caller."),
     gk("g:SourceVpc", "String", False, True, False, "VPC the request comes from."),
-    gk("g:SourceVpce", "String", False, True, False, "VPC endpoint the request comes from (single-valued per seed 004)."),
+    gk("g:SourceVpce", "String", False, True, False, "VPC endpoint the request comes from (single-valued per ModelArts actions, resources and conditions)."),
     gk("g:VpcSourceIp", "Ip", False, True, True, "Caller IP address inside a VPC."),
-    gk("g:TagKeys", "String", True, True, True, "Tag keys in the request (multivalued per seed 004)."),
+    gk("g:TagKeys", "String", True, True, True, "Tag keys in the request (multivalued per ModelArts actions, resources and conditions)."),
     gk("g:RequestTag/<tag-key>", "String", False, True, False, "Tag value passed in the request for the given key."),
     gk("g:ResourceTag/<tag-key>", "String", False, True, True, "Tag value on the resource for the given key."),
     gk("g:EnterpriseProjectId", "String", False, True, True, "Enterprise project of the resource."),

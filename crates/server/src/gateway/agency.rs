@@ -57,14 +57,21 @@ pub(super) async fn for_request(
     let Some(need) = actions.iter().find_map(|a| catalog.agency_use_of(a)) else {
         return Ok(None);
     };
-    let tables = need
-        .tables
-        .iter()
-        .map(|t| format!("Table {t}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tables = iam_catalog::docs::cite_all(
+        need.tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} Table {t}",
+                    iam_catalog::docs::AGENCIES_AND_DEPENDENCIES.key
+                )
+            })
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    );
     let what = format!(
-        "{} makes ModelArts work on your resources with an agency (the basic agency authorization of seed 000 {tables})",
+        "{} makes ModelArts work on your resources with an agency (the basic agency authorization of {tables})",
         need.action
     );
     let Some(user_id) = caller.user_id() else {
