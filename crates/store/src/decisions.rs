@@ -44,7 +44,8 @@ pub struct DecisionFilter {
     pub principal_urn: Option<String>,
     /// Exact action.
     pub action: Option<String>,
-    /// Exact decision.
+    /// Exact decision; `deny` matches every deny (`explicit_deny`, `implicit_deny`, and
+    /// `deny` itself, the AssumeAgency refusals).
     pub decision: Option<String>,
     /// At or after.
     pub since: Option<OffsetDateTime>,
@@ -172,8 +173,14 @@ impl Store {
         if let Some(v) = &filter.action {
             qb.push(" AND action = ").push_bind(v.clone());
         }
-        if let Some(v) = &filter.decision {
-            qb.push(" AND decision = ").push_bind(v.clone());
+        match filter.decision.as_deref() {
+            Some("deny") => {
+                qb.push(" AND decision IN ('explicit_deny', 'implicit_deny', 'deny')");
+            }
+            Some(v) => {
+                qb.push(" AND decision = ").push_bind(v.to_owned());
+            }
+            None => {}
         }
         if let Some(v) = &filter.account_id {
             qb.push(" AND ((substr(principal_urn, 1, ")
@@ -302,6 +309,51 @@ impl DecisionLogger {
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
     use super::*;
+
+    #[tokio::test]
+    async fn deny_matches_every_deny() {
+        let s = Store::open_in_memory().await.unwrap();
+        for d in [
+            "allow",
+            "explicit_deny",
+            "implicit_deny",
+            "deny",
+            "rejected",
+        ] {
+            s.append_decision(&NewDecision {
+                action: "a".into(),
+                decision: d.into(),
+                ..NewDecision::default()
+            })
+            .await
+            .unwrap();
+        }
+        let decisions = |d: &str| {
+            let filter = DecisionFilter {
+                decision: Some(d.to_owned()),
+                ..DecisionFilter::default()
+            };
+            let s = &s;
+            async move {
+                let mut v: Vec<String> = s
+                    .list_decisions(&filter, &PageRequest::first(10))
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|e| e.decision)
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(
+            decisions("deny").await,
+            ["deny", "explicit_deny", "implicit_deny"]
+        );
+        assert_eq!(decisions("implicit_deny").await, ["implicit_deny"]);
+        assert_eq!(decisions("allow").await, ["allow"]);
+    }
 
     #[tokio::test]
     async fn batch_ids_name_their_rows_across_chunks() {
