@@ -133,7 +133,7 @@ fn authorize_and_log_call_a_running_server_with_signed_requests() {
     );
     assert_eq!(log(&["--limit", "1"]), ["modelarts:notebook:delete"]);
     assert!(log(&["--until", "2020-01-01T00:00:00Z"]).is_empty());
-    // a filter the server refuses: its 400 is the command's error
+    // an unknown decision is refused before asking the server (the values are checked)
     let out = run(&[
         "log",
         "--endpoint",
@@ -145,9 +145,14 @@ fn authorize_and_log_call_a_running_server_with_signed_requests() {
     ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("the server answered 400: IAM.0001"),
+        out.stderr.contains("invalid value 'maybe'"),
         "{}",
         out.stderr
+    );
+    // `deny` is every deny, and relative times are sent as RFC 3339 times
+    assert_eq!(
+        log(&["--decision", "deny", "--since", "1h"]),
+        ["modelarts:notebook:delete"]
     );
 
     // A key the server does not know: its 401 in Huawei's shape is printed, exit code 1.

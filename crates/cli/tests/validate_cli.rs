@@ -175,7 +175,7 @@ fn syntax_errors_are_findings_not_failures() {
 }
 
 #[test]
-fn unreadable_input_exits_1() {
+fn unreadable_input_exits_1_text_that_is_not_utf8_exits_3() {
     let out = run(&["/nonexistent/policy.json"], None);
     assert_eq!(out.code, 1);
     assert!(
@@ -186,8 +186,8 @@ fn unreadable_input_exits_1() {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(b"{\"Version\": \"\xff\"}").unwrap();
     let out = run(&[f.path().to_str().unwrap()], None);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 3, "invalid input, as eval says of it");
     assert!(out.stderr.contains("not UTF-8"), "{}", out.stderr);
     let bad_type = run(&["-", "--type", "bucket"], Some(CLEAN));
-    assert_eq!(bad_type.code, 2, "clap usage error");
+    assert_eq!(bad_type.code, 1, "a usage error (not 2, which means deny)");
 }

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use iam_analyzer::PolicyType;
 use iam_assistant::containment::{self, findings_text};
 use iam_catalog::Catalog;
 
 use super::common::{load_world, read_docs, subject_from_files};
-use super::print_json;
+use super::style::{Tone, highlight, paint};
+use super::{EXIT_DENY, Problem, print_json};
 
 /// `audit` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -55,7 +57,21 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             }
             let world = load_world(dir)?;
             let accounts: Vec<&str> = match &args.account {
-                Some(a) => vec![a.as_str()],
+                Some(a) => {
+                    if !world.account_ids().any(|id| id == a) {
+                        let ids: Vec<&str> = world.account_ids().collect();
+                        return Err(Problem::usage(format!(
+                            "no account `{a}` in {}",
+                            dir.display()
+                        ))
+                        .suggest(
+                            iam_catalog::closest(a, ids.iter().copied()),
+                            format!("the accounts are {}", ids.join(", ")),
+                        )
+                        .into());
+                    }
+                    vec![a.as_str()]
+                }
                 None => world.account_ids().collect(),
             };
             accounts
@@ -71,8 +87,11 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 bail!("give the user's policies (--user-policy FILE) with --agency-policy FILE");
             }
             let user = subject_from_files(&args.user_policies, &args.scps)?;
-            let agency = containment::parse_identity("agency", &read_docs(&args.agency_policies)?)
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let agency = containment::parse_identity(
+                "agency",
+                &read_docs(&args.agency_policies, PolicyType::Identity)?,
+            )
+            .map_err(Problem::invalid)?;
             vec![containment::overreach(catalog, &user, "agency", &agency)]
         }
     };
@@ -84,27 +103,33 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             "results": results,
         }))?;
     } else {
-        println!(
+        outln!(
             "{} user(s) with a configured agency, {overreaching} with overreach",
             results.len()
-        );
+        )?;
         for r in &results {
             if r.ok {
-                println!("[ok]        {} (agency {})", r.user, r.agency);
+                outln!(
+                    "{}        {} (agency {})",
+                    paint("[ok]", Tone::Good),
+                    r.user,
+                    r.agency
+                )?;
             } else {
-                println!(
-                    "[overreach] {} (agency {}): {} grant(s) beyond the user's permissions",
+                outln!(
+                    "{} {} (agency {}): {} grant(s) beyond the user's permissions",
+                    highlight("[overreach]"),
                     r.user,
                     r.agency,
                     r.findings.len()
-                );
-                print!("{}", findings_text(&r.findings));
+                )?;
+                out!("{}", findings_text(&r.findings))?;
             }
         }
     }
     Ok(if overreaching == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(EXIT_DENY)
     })
 }

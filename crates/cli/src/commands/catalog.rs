@@ -1,14 +1,16 @@
 //! `modelarts-iam catalog ...`: browse the service catalog (actions, routes, dependency and
 //! agency tables, notes). Tables for people, `--json` for machines. Unknown names and routes
-//! are errors (exit code 1).
+//! are errors (exit code 1) that say the closest known name. References to Huawei's
+//! documentation are shown as the page and table a reader finds there (`iam_catalog::docs`).
 
 use std::process::ExitCode;
 
 use anyhow::bail;
-use iam_catalog::{AccessLevel, Action, Catalog, RouteTarget};
+use iam_catalog::{AccessLevel, Action, Catalog, RouteTarget, docs};
 use serde::Serialize;
 
-use super::{print_json, table};
+use super::style::{self, Tone};
+use super::{Problem, print_json, table};
 
 /// Catalog subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -19,8 +21,8 @@ pub enum CatalogCommand {
     Action(ActionArgs),
     /// Resolve a request to its route, actions and resource URNs.
     Route(RouteArgs),
-    /// List the function-dependency rows (seed 000 Tables 1-9) or, with `--agency`, the basic
-    /// agency authorization scopes (Tables 10-14).
+    /// List the function dependency rows ("Agencies and Dependencies" Tables 1-9) or, with
+    /// `--agency`, the basic agency authorization scopes (Tables 10-14).
     Scenarios(ScenariosArgs),
     /// List catalog notes (oddities of the published tables and decisions made).
     Notes(NotesArgs),
@@ -29,11 +31,12 @@ pub enum CatalogCommand {
 /// Arguments of `catalog actions`.
 #[derive(Debug, clap::Args)]
 pub struct ActionsArgs {
-    /// Only actions of this service (`modelarts`, `obs`, `iam`...).
+    /// Only actions of this service (`modelarts`, `obs`, `iam`...; case-insensitive, display
+    /// names too: `ModelArts`, `SFS Turbo`).
     #[arg(long)]
     pub service: Option<String>,
-    /// Only actions of this access level (List, Read, Write, Permission_management, Tagging).
-    #[arg(long)]
+    /// Only actions of this access level (case-insensitive).
+    #[arg(long, value_parser = access_levels(), ignore_case = true)]
     pub access_level: Option<String>,
     /// Only actions with this resource type (case-insensitive).
     #[arg(long)]
@@ -43,10 +46,22 @@ pub struct ActionsArgs {
     pub json: bool,
 }
 
+/// The access levels `--access-level` takes, for help and completion.
+fn access_levels() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(AccessLevel::ALL.map(|l| {
+        let v = clap::builder::PossibleValue::new(l.as_str());
+        match l {
+            AccessLevel::PermissionManagement => v.alias("permission-management"),
+            _ => v,
+        }
+    }))
+}
+
 /// Arguments of `catalog action`.
 #[derive(Debug, clap::Args)]
 pub struct ActionArgs {
-    /// Action name (`modelarts:notebook:list`, case-insensitive after the service) or pattern.
+    /// Action name (`modelarts:notebook:list`, case-insensitive after the service) or a pattern
+    /// with `*` / `?` (`modelarts:trainJob:*`).
     pub name: String,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -131,24 +146,44 @@ fn resources_cell(a: &Action) -> String {
     )
 }
 
+/// Where an action comes from, for people: the documentation page (or API reference), and
+/// whether it is only named there or its details are inferred.
 fn provenance(a: &Action) -> String {
-    let mut s = a.source.to_string();
+    let mut s = match &a.published_in {
+        Some(p) => docs::cite(p),
+        None => a.source.label().to_owned(),
+    };
     if a.referenced_only {
-        s.push_str(", referenced only");
+        s.push_str(" (named only)");
     }
     if a.inferred {
-        s.push_str(", inferred");
+        s.push_str(" (details inferred)");
     }
     s
 }
 
 fn actions(catalog: &Catalog, args: &ActionsArgs) -> anyhow::Result<()> {
-    if let Some(s) = &args.service
-        && catalog.service(s).is_none()
-    {
-        let known: Vec<&str> = catalog.services().map(|s| s.name.as_str()).collect();
-        bail!("unknown service `{s}` (known: {})", known.join(", "));
-    }
+    let service = match &args.service {
+        Some(s) => match catalog.find_service(s) {
+            Some(found) => Some(found.name.as_str()),
+            None => {
+                return Err(Problem::usage(format!("unknown service `{s}`"))
+                    .suggest(
+                        catalog.suggest_service(s),
+                        format!(
+                            "the services are {}",
+                            catalog
+                                .services()
+                                .map(|s| s.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .into());
+            }
+        },
+        None => None,
+    };
     let level = args
         .access_level
         .as_deref()
@@ -156,7 +191,7 @@ fn actions(catalog: &Catalog, args: &ActionsArgs) -> anyhow::Result<()> {
         .transpose()?;
     let list: Vec<&Action> = catalog
         .actions()
-        .filter(|a| args.service.as_deref().is_none_or(|s| a.service() == s))
+        .filter(|a| service.is_none_or(|s| a.service() == s))
         .filter(|a| level.is_none_or(|l| a.access_level == l))
         .filter(|a| {
             args.resource_type.as_deref().is_none_or(|t| {
@@ -188,9 +223,8 @@ fn actions(catalog: &Catalog, args: &ActionsArgs) -> anyhow::Result<()> {
             provenance(a),
         ]);
     }
-    println!("{t}");
-    println!("{} action(s)", list.len());
-    Ok(())
+    outln!("{t}")?;
+    outln!("{} action(s)", list.len())
 }
 
 /// An action with the routes that use it, for `catalog action`.
@@ -204,7 +238,17 @@ struct ActionView<'a> {
 fn action(catalog: &Catalog, args: &ActionArgs) -> anyhow::Result<()> {
     let matched = catalog.expand(&args.name);
     if matched.is_empty() {
-        bail!("unknown action `{}`", args.name);
+        let what = if args.name.contains(['*', '?']) {
+            format!("no action matches `{}`", args.name)
+        } else {
+            format!("unknown action `{}`", args.name)
+        };
+        return Err(Problem::usage(what)
+            .suggest(
+                catalog.suggest_action(&args.name),
+                "list the actions with `modelarts-iam catalog actions [--service NAME]`",
+            )
+            .into());
     }
     let views: Vec<ActionView<'_>> = matched
         .iter()
@@ -234,24 +278,26 @@ fn action(catalog: &Catalog, args: &ActionArgs) -> anyhow::Result<()> {
             ("Condition keys", dash(a.condition_keys.join("\n"))),
             ("Aliases", dash(a.aliases.join("\n"))),
             ("Dependent actions", dash(a.dependent_actions.join("\n"))),
-            ("Source", provenance(a)),
-            (
-                "Published in",
-                dash(a.published_in.clone().unwrap_or_default()),
-            ),
+            ("Documented in", provenance(a)),
             ("Routes", dash(v.routes.join("\n"))),
         ];
         for (k, val) in rows {
             t.add_row(vec![k.to_owned(), val]);
         }
-        println!("{t}");
+        outln!("{t}")?;
     }
     Ok(())
 }
 
 fn route(catalog: &Catalog, args: &RouteArgs) -> anyhow::Result<()> {
     let target = RouteTarget::new(args.region.clone(), args.account.clone());
-    let resolved = catalog.resolve_route(&args.method, &args.path, &target)?;
+    let resolved = catalog
+        .resolve_route(&args.method, &args.path, &target)
+        .map_err(|e| {
+            Problem::usage(e.to_string()).hint(
+                "give a method and a concrete path (GET /v2/PROJECT/training-jobs/JOB); `modelarts-iam catalog action NAME` lists an action's routes",
+            )
+        })?;
     if args.json {
         return print_json(&resolved);
     }
@@ -260,10 +306,10 @@ fn route(catalog: &Catalog, args: &RouteArgs) -> anyhow::Result<()> {
     t.add_row(vec!["Route".to_owned(), format!("{} {}", r.method, r.path)]);
     t.add_row(vec!["Service".to_owned(), r.service.clone()]);
     t.add_row(vec![
-        "Source".to_owned(),
+        "Documented in".to_owned(),
         match &r.published_in {
-            Some(p) => format!("{} ({p})", r.source),
-            None => r.source.to_string(),
+            Some(p) => docs::cite(p),
+            None => r.source.label().to_owned(),
         },
     ]);
     for d in &resolved.duplicates {
@@ -274,7 +320,9 @@ fn route(catalog: &Catalog, args: &RouteArgs) -> anyhow::Result<()> {
                 d.method,
                 d.path,
                 d.actions.join(", "),
-                d.published_in.as_deref().unwrap_or("-")
+                d.published_in
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), docs::cite)
             ),
         ]);
     }
@@ -310,8 +358,7 @@ fn route(catalog: &Catalog, args: &RouteArgs) -> anyhow::Result<()> {
     if let Some(n) = &r.note {
         t.add_row(vec!["Note".to_owned(), n.clone()]);
     }
-    println!("{t}");
-    Ok(())
+    outln!("{t}")
 }
 
 fn scenarios(catalog: &Catalog, args: &ScenariosArgs) -> anyhow::Result<()> {
@@ -346,9 +393,8 @@ fn scenarios(catalog: &Catalog, args: &ScenariosArgs) -> anyhow::Result<()> {
                 r.suggestion.clone().unwrap_or_else(|| "-".to_owned()),
             ]);
         }
-        println!("{t}");
-        println!("{} row(s)", rows.len());
-        return Ok(());
+        outln!("{t}")?;
+        return outln!("{} row(s)", rows.len());
     }
     let rows = catalog.scenarios();
     if args.json {
@@ -380,9 +426,8 @@ fn scenarios(catalog: &Catalog, args: &ScenariosArgs) -> anyhow::Result<()> {
             if r.mandatory { "yes" } else { "no" }.to_owned(),
         ]);
     }
-    println!("{t}");
-    println!("{} row(s)", rows.len());
-    Ok(())
+    outln!("{t}")?;
+    outln!("{} row(s)", rows.len())
 }
 
 fn notes(catalog: &Catalog, args: &NotesArgs) -> anyhow::Result<()> {
@@ -390,15 +435,16 @@ fn notes(catalog: &Catalog, args: &NotesArgs) -> anyhow::Result<()> {
     if args.json {
         return print_json(notes);
     }
-    let mut t = table(&["Id", "Note", "Refs"]);
+    let mut t = table(&["Id", "Note", "Documented in"]);
     for n in notes {
         t.add_row(vec![
-            n.id.clone(),
-            format!("{}\n{}", n.title, n.detail),
-            n.refs.join("\n"),
+            style::cell(n.id.clone(), Tone::Strong),
+            format!("{}\n{}", n.title, n.detail).into(),
+            docs::cite_all(n.refs.iter().map(String::as_str))
+                .replace("; ", "\n")
+                .into(),
         ]);
     }
-    println!("{t}");
-    println!("{} note(s)", notes.len());
-    Ok(())
+    outln!("{t}")?;
+    outln!("{} note(s)", notes.len())
 }

@@ -1,15 +1,15 @@
 //! `modelarts-iam coverage`: which permissions of the dependency-table scenarios a principal
-//! holds, which it misses, and the layer that denies each.
+//! holds, which it misses, and the layer that denies each. Exit 0 when everything is covered,
+//! 2 when something is missing, 3 when a policy file is invalid, 1 on other errors.
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use iam_assistant::coverage::{self, Options};
 use iam_assistant::scenarios;
 use iam_catalog::Catalog;
 
 use super::common::{PrincipalArgs, ScopeArgs, now_context, select_scenarios, subject};
-use super::print_json;
+use super::{EXIT_DENY, Problem, print_json};
 
 /// Arguments of `coverage`.
 #[derive(Debug, clap::Args)]
@@ -37,13 +37,17 @@ pub fn run(args: CoverageArgs) -> anyhow::Result<ExitCode> {
             print_json(&all)?;
         } else {
             for s in &all {
-                println!("{:<55} table {}  {}", s.id, s.table, s.name);
+                outln!("{:<55} table {}  {}", s.id, s.table, s.name)?;
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
     if args.scenarios.is_empty() {
-        bail!("name at least one --scenario (see `modelarts-iam coverage --list`), or `all`");
+        return Err(Problem::usage("name at least one --scenario")
+            .hint(
+                "list the scenarios with `modelarts-iam coverage --list`, or give `--scenario all`",
+            )
+            .into());
     }
     let selected = select_scenarios(&all, &args.scenarios)?;
     let scope = args.scope.scope()?;
@@ -60,11 +64,11 @@ pub fn run(args: CoverageArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         print_json(&report)?;
     } else {
-        print!("{}", report.to_text());
+        out!("{}", super::style::highlight(&report.to_text()))?;
     }
     Ok(if report.covered {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(EXIT_DENY)
     })
 }

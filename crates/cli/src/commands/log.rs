@@ -3,13 +3,54 @@
 //! Reads the data directory directly (`--data-dir`, the default; works while the server runs:
 //! SQLite WAL readers do not block it) or asks a running server (`--endpoint` with `--key-file`,
 //! `GET /v1/decisions`, which shows the caller's account only and needs `cts:trace:list`).
+//!
+//! Every filter is checked: `--decision` takes the values below, and in data-directory mode a
+//! query that matches nothing checks that the principal, account, agency and action it names
+//! exist (in the store or the log), so a typo is an error with the closest name, not an empty
+//! answer.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use comfy_table::ContentArrangement;
 use serde_json::{Value, json};
+
+use super::Problem;
+use super::common::parse_when;
+use super::style;
+
+/// The `--decision` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    /// Allowed.
+    Allow,
+    /// Every deny: explicit, implicit, and the refusals of AssumeAgency.
+    Deny,
+    /// Denied by a Deny statement.
+    #[value(name = "explicit_deny", alias = "explicit-deny")]
+    ExplicitDeny,
+    /// Denied because no statement allows it.
+    #[value(name = "implicit_deny", alias = "implicit-deny")]
+    ImplicitDeny,
+    /// The signature did not verify.
+    Unauthenticated,
+    /// The request target has no one reading (refused before any decision).
+    Rejected,
+}
+
+impl DecisionArg {
+    /// The value the store and the server's `decision` query parameter take.
+    fn as_str(self) -> &'static str {
+        match self {
+            DecisionArg::Allow => "allow",
+            DecisionArg::Deny => "deny",
+            DecisionArg::ExplicitDeny => "explicit_deny",
+            DecisionArg::ImplicitDeny => "implicit_deny",
+            DecisionArg::Unauthenticated => "unauthenticated",
+            DecisionArg::Rejected => "rejected",
+        }
+    }
+}
 
 /// Arguments of `log`.
 #[derive(Debug, clap::Args)]
@@ -30,9 +71,9 @@ pub struct LogArgs {
     /// Only this action.
     #[arg(long)]
     pub action: Option<String>,
-    /// Only this decision (`allow`, `explicit_deny`, `implicit_deny`, `deny`, `unauthenticated`).
-    #[arg(long)]
-    pub decision: Option<String>,
+    /// Only this decision (`deny`: every deny).
+    #[arg(long, value_enum)]
+    pub decision: Option<DecisionArg>,
     /// Only this agency (its sessions and AssumeAgency calls).
     #[arg(long, value_name = "ID")]
     pub agency_id: Option<String>,
@@ -40,48 +81,47 @@ pub struct LogArgs {
     /// caller's account).
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
-    /// At or after this RFC 3339 time.
+    /// At or after this time: RFC 3339 (`2026-12-02T08:00:00Z`), a date (`2026-12-02`, from
+    /// its start, UTC) or a duration before now (`30m`, `1h`, `2d`).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// Before this RFC 3339 time.
+    /// Before this time (same forms as `--since`).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Most entries to show (1-200).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub limit: u32,
     /// Print JSON (an array of entries) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
-fn parse_time(name: &str, v: &str) -> anyhow::Result<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
-        .with_context(|| format!("--{name} `{v}` is not an RFC 3339 time (2026-01-31T12:00:00Z)"))
-}
-
 /// Runs `log`: exit 0 with the entries printed, 1 on errors.
 pub fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
-    if !(1..=200).contains(&args.limit) {
-        bail!("--limit must be 1-200");
-    }
     let since = args
         .since
         .as_deref()
-        .map(|v| parse_time("since", v))
+        .map(|v| parse_when("since", v))
         .transpose()?;
     let until = args
         .until
         .as_deref()
-        .map(|v| parse_time("until", v))
+        .map(|v| parse_when("until", v))
         .transpose()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let entries = match &args.endpoint {
         Some(endpoint) => {
-            let key_file = args
-                .key_file
-                .as_deref()
-                .context("--endpoint needs --key-file")?;
-            runtime.block_on(from_server(endpoint, key_file, &args))?
+            let Some(key_file) = args.key_file.as_deref() else {
+                return Err(Problem::usage("--endpoint needs --key-file")
+                    .hint("give the credential file the server wrote on first start: --key-file DIR/root-access-key.json")
+                    .into());
+            };
+            let rfc3339 = |t: Option<time::OffsetDateTime>| {
+                t.map(|t| t.format(&time::format_description::well_known::Rfc3339))
+                    .transpose()
+            };
+            let window = (rfc3339(since)?, rfc3339(until)?);
+            runtime.block_on(from_server(endpoint, key_file, &args, window))?
         }
         None => {
             let dir = args
@@ -91,7 +131,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
             let filter = iam_store::DecisionFilter {
                 principal_urn: args.principal.clone(),
                 action: args.action.clone(),
-                decision: args.decision.clone(),
+                decision: args.decision.map(|d| d.as_str().to_owned()),
                 since,
                 until,
                 account_id: args.account.clone(),
@@ -103,7 +143,7 @@ pub fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         super::print_json(&Value::Array(entries))?;
     } else {
-        print_table(&entries);
+        print_table(&entries)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -113,17 +153,118 @@ async fn from_data_dir(
     filter: &iam_store::DecisionFilter,
     limit: u32,
 ) -> anyhow::Result<Vec<Value>> {
+    if !dir.join(iam_store::DB_FILE).exists() {
+        return Err(Problem::usage(format!(
+            "{} has no decision log (no modelarts-iam database)",
+            dir.display()
+        ))
+        .hint("give the data directory of a server (--data-dir DIR), or ask a running one (--endpoint URL --key-file FILE)")
+        .into());
+    }
     // The log needs no secret: `open_store` never writes a master key into the directory.
-    let store = super::common::open_store(dir)
-        .await
-        .context("no decision log to read (give --data-dir DIR of a server, or --endpoint URL)")?;
+    let store = super::common::open_store(dir).await?;
     let page = iam_store::PageRequest {
         marker: None,
         limit: Some(limit),
     };
     let found = store.list_decisions(filter, &page).await?;
+    if found.items.is_empty() {
+        let unknown = unknown_filter(&store, dir, filter).await;
+        store.close().await;
+        if let Some(problem) = unknown {
+            return Err(problem.into());
+        }
+        return Ok(Vec::new());
+    }
     store.close().await;
     Ok(found.items.iter().map(iam_server_entry).collect())
+}
+
+/// When a query matched nothing: the first filter naming something that exists neither in the
+/// store nor in the log (a typo), as an error with the closest name.
+async fn unknown_filter(
+    store: &iam_store::Store,
+    dir: &Path,
+    filter: &iam_store::DecisionFilter,
+) -> Option<Problem> {
+    let in_log = |f: iam_store::DecisionFilter| async move {
+        let page = iam_store::PageRequest {
+            marker: None,
+            limit: Some(1),
+        };
+        store
+            .list_decisions(&f, &page)
+            .await
+            .map_or(true, |p| !p.items.is_empty())
+    };
+    let state = store.load_state().await.ok()?;
+    let none = iam_store::DecisionFilter::default;
+    if let Some(a) = &filter.account_id
+        && !state.accounts.iter().any(|x| &x.id == a)
+    {
+        let ids: Vec<&str> = state.accounts.iter().map(|x| x.id.as_str()).collect();
+        return Some(
+            Problem::usage(format!("no account `{a}` in {}", dir.display())).suggest(
+                iam_catalog::closest(a, ids.iter().copied()),
+                format!("the accounts are {}", ids.join(", ")),
+            ),
+        );
+    }
+    if let Some(p) = &filter.principal_urn
+        && !state.users.iter().any(|u| &u.urn == p)
+        && !in_log(iam_store::DecisionFilter {
+            principal_urn: Some(p.clone()),
+            ..none()
+        })
+        .await
+    {
+        return Some(
+            Problem::usage(format!(
+                "no principal {p} in {} (no user, no entry in the log)",
+                dir.display()
+            ))
+            .suggest(
+                iam_catalog::closest(p, state.users.iter().map(|u| u.urn.as_str())),
+                "principals are URNs like iam::<account-id>:user:<name>; `modelarts-iam log` without --principal shows who made requests",
+            ),
+        );
+    }
+    if let Some(a) = &filter.agency_id
+        && !state.agencies.iter().any(|x| &x.id == a)
+        && !in_log(iam_store::DecisionFilter {
+            agency_id: Some(a.clone()),
+            ..none()
+        })
+        .await
+    {
+        return Some(
+            Problem::usage(format!("no agency `{a}` in {}", dir.display())).suggest(
+                iam_catalog::closest(a, state.agencies.iter().map(|x| x.id.as_str())),
+                "--agency-id takes an agency's id (the `id` of GET /v5/agencies)",
+            ),
+        );
+    }
+    if let Some(a) = &filter.action {
+        let catalog = iam_catalog::Catalog::builtin();
+        if catalog.action(a).is_none()
+            && !in_log(iam_store::DecisionFilter {
+                action: Some(a.clone()),
+                ..none()
+            })
+            .await
+        {
+            return Some(
+                Problem::usage(format!(
+                    "unknown action `{a}` (not in the catalog or the log)"
+                ))
+                .suggest(
+                    catalog.suggest_action(a),
+                    "list the actions with `modelarts-iam catalog actions`",
+                ),
+            );
+        }
+    }
+    None
 }
 
 /// The API's JSON shape of one entry.
@@ -151,15 +292,19 @@ fn iam_server_entry(e: &iam_store::DecisionLogEntry) -> Value {
     })
 }
 
-fn query_pairs(args: &LogArgs) -> Vec<(&'static str, String)> {
+fn query_pairs(
+    args: &LogArgs,
+    (since, until): (Option<String>, Option<String>),
+) -> Vec<(&'static str, String)> {
     let mut q = vec![("limit", args.limit.to_string())];
+    let decision = args.decision.map(|d| d.as_str().to_owned());
     let opt = [
         ("principal_urn", &args.principal),
         ("action", &args.action),
-        ("decision", &args.decision),
+        ("decision", &decision),
         ("agency_id", &args.agency_id),
-        ("since", &args.since),
-        ("until", &args.until),
+        ("since", &since),
+        ("until", &until),
     ];
     for (k, v) in opt {
         if let Some(v) = v {
@@ -173,8 +318,9 @@ async fn from_server(
     endpoint: &str,
     key_file: &Path,
     args: &LogArgs,
+    window: (Option<String>, Option<String>),
 ) -> anyhow::Result<Vec<Value>> {
-    let pairs = query_pairs(args);
+    let pairs = query_pairs(args, window);
     let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (status, value) = crate::client::call_with_key_file(
         endpoint,
@@ -201,10 +347,9 @@ fn cell(v: &Value) -> String {
     v.as_str().map(str::to_owned).unwrap_or_default()
 }
 
-fn print_table(entries: &[Value]) {
+fn print_table(entries: &[Value]) -> anyhow::Result<()> {
     if entries.is_empty() {
-        println!("no decisions match");
-        return;
+        return outln!("no decisions match");
     }
     let mut t = super::table(&[
         "time",
@@ -216,10 +361,6 @@ fn print_table(entries: &[Value]) {
         "session",
         "via",
     ]);
-    if !t.is_tty() {
-        // pipes and files get whole lines (grep-able URNs)
-        t.set_content_arrangement(ContentArrangement::Disabled);
-    }
     for e in entries {
         let session = match (cell(&e["agency_id"]), cell(&e["session"])) {
             (a, s) if a.is_empty() && s.is_empty() => String::new(),
@@ -230,16 +371,18 @@ fn print_table(entries: &[Value]) {
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
+        let decision = cell(&e["decision"]);
+        let tone = style::decision_tone(&decision);
         t.add_row(vec![
-            cell(&e["at"]),
-            cell(&e["decision"]),
-            cell(&e["principal_urn"]),
-            cell(&e["action"]),
-            cell(&e["resource"]),
-            cell(&e["determining_statement"]),
-            session,
-            via,
+            cell(&e["at"]).into(),
+            style::cell(decision, tone),
+            cell(&e["principal_urn"]).into(),
+            cell(&e["action"]).into(),
+            cell(&e["resource"]).into(),
+            cell(&e["determining_statement"]).into(),
+            session.into(),
+            via.into(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}")
 }

@@ -5,17 +5,27 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use iam_analyzer::PolicyType;
 use iam_assistant::preflight::{self, AgencyConfig, OperationRequest};
 use iam_catalog::Catalog;
 
 use super::common::{PrincipalArgs, now_context, read, read_docs, subject};
-use super::print_json;
+use super::{EXIT_DENY, Problem, print_json};
+
+/// The operations `--operation` takes (the assistant's), for checking, help and completion.
+fn operations() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        preflight::operations()
+            .iter()
+            .map(|o| clap::builder::PossibleValue::new(o.name.as_str()).help(o.title.as_str())),
+    )
+}
 
 /// Arguments of `preflight`.
 #[derive(Debug, clap::Args)]
 pub struct PreflightArgs {
-    /// `create-training-job`, `start-notebook` or `deploy-service`.
-    #[arg(long)]
+    /// The operation to check.
+    #[arg(long, value_parser = operations())]
     pub operation: String,
     /// Region of the ModelArts resources.
     #[arg(long)]
@@ -82,10 +92,18 @@ pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
         (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
             bail!("for a stored user the agency is the one configured for it; omit --agency-*")
         }
-        (Some(name), Some(trust), None) => Some(
-            AgencyConfig::from_documents(name, &read(trust)?, &read_docs(&args.agency_policies)?)
-                .map_err(|e| anyhow::anyhow!(e))?,
-        ),
+        (Some(name), Some(trust), None) => {
+            let trust_doc = read(trust)?;
+            read_docs(std::slice::from_ref(trust), PolicyType::Trust)?;
+            Some(
+                AgencyConfig::from_documents(
+                    name,
+                    &trust_doc,
+                    &read_docs(&args.agency_policies, PolicyType::Identity)?,
+                )
+                .map_err(Problem::invalid)?,
+            )
+        }
         (Some(_), None, None) | (None, Some(_), None) => {
             bail!("--agency-name and --agency-trust go together")
         }
@@ -127,11 +145,11 @@ pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         print_json(&report)?;
     } else {
-        print!("{}", report.to_text());
+        out!("{}", super::style::highlight(&report.to_text()))?;
     }
     Ok(if report.ok {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(EXIT_DENY)
     })
 }

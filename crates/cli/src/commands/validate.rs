@@ -3,7 +3,8 @@
 //!
 //! Output: a table by default, `{"findings": [...]}` with `--json`, and with `--explain` each
 //! finding with the offending line, a caret under the span and the fix. Exit status: 0 when no
-//! finding is an error, 3 when some finding is an error, 1 when the file cannot be read.
+//! finding is an error, 3 when some finding is an error (or the file is not UTF-8 text), 1 when
+//! the file cannot be read.
 
 use std::process::ExitCode;
 
@@ -65,7 +66,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         findings_table(&findings)
     };
-    print!("{out}");
+    super::out::write_str(&out)?;
     Ok(if has_errors(&findings) {
         ExitCode::from(EXIT_ERRORS)
     } else {
@@ -88,12 +89,17 @@ fn findings_table(findings: &[Finding]) -> String {
                 )
             },
         );
+        let tone = if f.is_error() {
+            super::style::Tone::Bad
+        } else {
+            super::style::Tone::Warn
+        };
         t.add_row(vec![
-            f.finding_type.as_str().to_owned(),
-            f.issue_code.clone(),
-            at,
-            path,
-            f.finding_details.clone(),
+            super::style::cell(f.finding_type.as_str(), tone),
+            f.issue_code.clone().into(),
+            at.into(),
+            path.into(),
+            f.finding_details.clone().into(),
         ]);
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
