@@ -90,8 +90,8 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<ExitCode> {
                     p.project_id.clone().unwrap_or_default(),
                 ]);
             }
-            println!("{t}");
-            println!("profile file: {}", path.display());
+            outln!("{t}")?;
+            outln!("profile file: {}", path.display())?;
         }
         return Ok(ExitCode::SUCCESS);
     }
