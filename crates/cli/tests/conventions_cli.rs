@@ -901,3 +901,53 @@ fn completions_and_man_pages_come_from_the_cli() {
     let diff = std::fs::read_to_string(d.join("modelarts-iam-diff.1")).unwrap();
     assert!(diff.contains("allow\\-added"), "{diff}");
 }
+
+// ---------------------------------------------------------------- on a terminal
+
+/// Runs the binary on a pseudo-terminal (util-linux `script`), with `COLUMNS` set; `None` when
+/// `script` is not installed.
+fn on_terminal(args: &str, columns: u16, env: &[(&str, &str)]) -> Option<String> {
+    let mut c = StdCommand::new("script");
+    c.args(["-qec", &format!("{} {args}", bin().display()), "/dev/null"])
+        .env("COLUMNS", columns.to_string())
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn on_a_terminal_tables_fit_and_colour_is_on() {
+    let Some(out) = on_terminal("catalog notes", 100, &[]) else {
+        eprintln!("skipped: no `script` to run on a pseudo-terminal");
+        return;
+    };
+    let strip = regex::Regex::new(r"\x1b\[[0-9;]*m").unwrap();
+    assert!(out.contains(ESC), "coloured on a terminal");
+    let plain = strip.replace_all(&out, "");
+    let widest = plain
+        .lines()
+        .map(|l| l.trim_end_matches('\r').chars().count())
+        .max();
+    assert_eq!(widest, Some(100), "fits COLUMNS=100");
+    let wide = on_terminal("catalog notes", 200, &[]).unwrap();
+    let widest = strip
+        .replace_all(&wide, "")
+        .lines()
+        .map(|l| l.trim_end_matches('\r').chars().count())
+        .max()
+        .unwrap();
+    assert!(widest > 100 && widest <= 200, "{widest}");
+    let plain = on_terminal("catalog notes", 100, &[("NO_COLOR", "1")]).unwrap();
+    assert!(!plain.contains(ESC), "NO_COLOR on a terminal");
+    let never = on_terminal("--color never catalog notes", 100, &[]).unwrap();
+    assert!(!never.contains(ESC));
+}

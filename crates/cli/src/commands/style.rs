@@ -152,7 +152,8 @@ pub(crate) fn cell(text: impl Into<String>, tone: Tone) -> Cell {
 }
 
 /// The width tables wrap to: `COLUMNS` when it is a number, else the terminal's; `None` when
-/// standard output is not a terminal (no wrapping).
+/// standard output is not a terminal, or the terminal reports no usable width (a pseudo-terminal
+/// of size 0 reads as a few columns): no wrapping.
 fn terminal_width(t: &Table) -> Option<u16> {
     if !std::io::stdout().is_terminal() {
         return None;
@@ -162,6 +163,7 @@ fn terminal_width(t: &Table) -> Option<u16> {
         .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|w| *w > 0)
         .or_else(|| t.width())
+        .filter(|w| *w >= 20)
 }
 
 /// A table with the CLI's look: condensed UTF-8 borders, a bold header when coloured, wrapped to
