@@ -166,9 +166,9 @@ pub(crate) fn run(cx: &Ctx, command: AgencyCommand) -> anyhow::Result<()> {
             let answer = cx.get(&AGENCY.at(&id))?;
             let trust = text(&answer["agency"], "trust_policy");
             if cx.json {
-                println!("{trust}");
+                outln!("{trust}")?;
             } else {
-                println!("{}", pretty(trust));
+                outln!("{}", pretty(trust))?;
             }
             Ok(())
         }

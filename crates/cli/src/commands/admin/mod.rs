@@ -383,14 +383,14 @@ impl Ctx {
             return super::print_json(answer);
         }
         let entity = member.map_or(answer, |m| answer.get(m).unwrap_or(answer));
-        println!("{}", fields_table(entity));
+        outln!("{}", fields_table(entity))?;
         Ok(())
     }
 
     /// Reports a change that answers nothing (204): a line for people, nothing with `--json`.
     pub fn done(&self, what: std::fmt::Arguments<'_>) {
         if !self.json {
-            println!("{what}");
+            let _ = outln!("{what}");
         }
     }
 
@@ -561,7 +561,7 @@ pub(crate) fn cell(v: &Value) -> String {
 /// Prints `items` as a table of `columns` (header, field), or a line saying there are none.
 pub(crate) fn print_rows(columns: &[(&str, &str)], items: &[Value]) {
     if items.is_empty() {
-        println!("(none)");
+        let _ = outln!("(none)");
         return;
     }
     let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
@@ -574,7 +574,7 @@ pub(crate) fn print_rows(columns: &[(&str, &str)], items: &[Value]) {
                 .collect::<Vec<_>>(),
         );
     }
-    println!("{t}");
+    let _ = outln!("{t}");
 }
 
 /// An entity as a two-column table, one row per field; nested objects give `outer.inner` rows,

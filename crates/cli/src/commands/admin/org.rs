@@ -513,7 +513,7 @@ pub(crate) fn organization(cx: &Ctx, command: OrganizationCommand) -> anyhow::Re
             cx.print_entity(&answer, Some("organization"))?;
             if let Some(roots) = answer["roots"].as_array() {
                 for root in roots {
-                    println!("{}", super::fields_table(root));
+                    outln!("{}", super::fields_table(root))?;
                 }
             }
             Ok(())

@@ -207,8 +207,8 @@ pub(crate) fn run(cx: &Ctx, command: PolicyCommand) -> anyhow::Result<()> {
                 }));
             }
             cx.print_entity(&answer, Some("policy"))?;
-            println!("document ({default}, the default version):");
-            println!("{}", pretty(text(&version["policy_version"], "document")));
+            outln!("document ({default}, the default version):")?;
+            outln!("{}", pretty(text(&version["policy_version"], "document")))?;
             Ok(())
         }
         PolicyCommand::Create {
