@@ -144,6 +144,13 @@ impl serde::Serialize for PolicyId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for PolicyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        Ok(PolicyId::new(s))
+    }
+}
+
 /// A policy layer of spec §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -168,7 +175,7 @@ impl fmt::Display for Layer {
 }
 
 /// A layer, with the SCP level (0 = root) for [`Layer::Scp`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayerRef {
     /// The layer.
@@ -179,7 +186,7 @@ pub struct LayerRef {
 }
 
 /// Identifies one statement of a [`PolicySet`] (spec §6.2).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementRef {
     /// The layer of the policy.
@@ -203,7 +210,7 @@ pub struct StatementRef {
 
 /// A condition entry that did not hold (or could not be evaluated) for a statement whose action
 /// and resource matched.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedCondition {
     /// The statement.
@@ -221,8 +228,9 @@ pub struct FailedCondition {
     pub error: Option<String>,
 }
 
-/// The full explanation of a decision (spec §6.2).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// The full explanation of a decision (spec §6.2). It deserializes from its own JSON (the
+/// server's `/v1/authorize` and `/v1/simulate` answers), so a client renders it like a local one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// The decision (always equal to [`PolicySet::decide`]).
@@ -230,16 +238,100 @@ pub struct Explanation {
     /// The denial text of spec §6.1; `None` for an allow.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub message: Option<String>,
+    /// For a deny, the cause in words: the deciding layer and why it decided (spec §6.2), such
+    /// as `no matching Allow in identity policies`, `no Allow at SCP level 1 (every SCP level
+    /// needs an Allow, such as FullAccess)`, `no Allow in the session policy` or `explicit Deny
+    /// statement #0 (Sid NoDelete) of policy P in SCP level 2`; several causes are joined with
+    /// `; `, the primary one first. `None` for an allow. [`Explanation::cause_text`] builds it.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub reason: Option<String>,
     /// For an allow, the first allowing statement of each required layer; for an explicit deny,
     /// every matching deny statement; empty for an implicit deny.
     pub statements: Vec<StatementRef>,
     /// For a deny, the layers that deny (explicit) or lack an allow (implicit); the first is the
     /// primary reason (order scp from the root level, session, identity).
     pub failing_layers: Vec<LayerRef>,
-    /// For a deny, conditions that did not hold in statements whose action and resource matched.
+    /// Only the conditions that decided: for an implicit deny, the conditions that did not hold
+    /// (or could not be evaluated) in the `Allow` statements of the failing layers whose action
+    /// and resource matched; for an explicit deny, the conditions of the matching `Deny`
+    /// statements that could not be evaluated (a request value that does not parse makes a
+    /// `Deny` apply, spec §4.3); empty for an allow. Conditions of `Deny` statements that did not
+    /// apply, and of `Allow` statements in layers that allowed, never appear: they did not
+    /// change the decision.
     pub failed_conditions: Vec<FailedCondition>,
     /// Remarks such as "the root user is allowed by the identity layer".
     pub notes: Vec<String>,
+}
+
+impl Explanation {
+    /// The cause of a deny in words ([`Explanation::reason`]), naming statements with `name`
+    /// (for instance the policy id and the statement index); `None` for an allow.
+    ///
+    /// - explicit deny: `explicit Deny <statement> in <layer>` for every matching `Deny`;
+    /// - implicit deny, for every failing layer: `no Allow at SCP level N (every SCP level needs
+    ///   an Allow, such as FullAccess)`, `no Allow in the session policy`, `no matching Allow in
+    ///   identity policies`.
+    pub fn cause_text(&self, name: impl Fn(&StatementRef) -> String) -> Option<String> {
+        let causes: Vec<String> = match self.decision {
+            Decision::Allow => return None,
+            Decision::ExplicitDeny => self
+                .statements
+                .iter()
+                .map(|s| {
+                    format!(
+                        "explicit Deny {} in {}",
+                        name(s),
+                        layer_words(s.layer, s.level)
+                    )
+                })
+                .collect(),
+            Decision::ImplicitDeny => self
+                .failing_layers
+                .iter()
+                .map(|l| match (l.layer, l.level) {
+                    (Layer::Scp, level) => format!(
+                        "no Allow at SCP level {} (every SCP level needs an Allow, such as FullAccess)",
+                        level.map_or_else(|| "?".to_owned(), |n| n.to_string())
+                    ),
+                    (Layer::Session, _) => "no Allow in the session policy".to_owned(),
+                    (Layer::Identity, _) => "no matching Allow in identity policies".to_owned(),
+                })
+                .collect(),
+        };
+        if causes.is_empty() {
+            // An explicit deny always names its statements and an implicit deny its layers;
+            // never leave a deny without a cause.
+            return Some(match self.decision {
+                Decision::ExplicitDeny => "explicit Deny".to_owned(),
+                _ => "no matching Allow".to_owned(),
+            });
+        }
+        Some(causes.join("; "))
+    }
+}
+
+/// `identity policies`, `SCP level N`, `the session policy`.
+fn layer_words(layer: Layer, level: Option<usize>) -> String {
+    match (layer, level) {
+        (Layer::Identity, _) => "identity policies".to_owned(),
+        (Layer::Scp, Some(n)) => format!("SCP level {n}"),
+        (Layer::Scp, None) => "an SCP".to_owned(),
+        (Layer::Session, _) => "the session policy".to_owned(),
+    }
+}
+
+/// `statement #I (Sid S) of policy P`: a statement as the engine's reasons name it.
+pub fn statement_words(s: &StatementRef) -> String {
+    let sid = s
+        .sid
+        .as_deref()
+        .map(|sid| format!(" (Sid {sid})"))
+        .unwrap_or_default();
+    format!(
+        "statement #{}{sid} of policy {}",
+        s.statement_index, s.policy_id
+    )
 }
 
 /// A reference to one statement in the index.
@@ -565,10 +657,15 @@ impl PolicySet {
         let mut deny_layers = Vec::new();
         let mut first_allows = Vec::new();
         let mut allow_missing = Vec::new();
-        let mut failed = Vec::new();
+        // Conditions that made a matching Deny apply by failing closed (errors), and conditions
+        // that kept an Allow of a layer without any allow from applying: the only ones that can
+        // have decided (spec §6.2).
+        let mut deny_errors = Vec::new();
+        let mut missing_failed = Vec::new();
         for (lr, unit) in &layers {
             let mut layer_denied = false;
             let mut first_allow = None;
+            let mut allow_failed = Vec::new();
             for (pi, (id, policy)) in unit.policies.iter().enumerate() {
                 for (si, s) in policy.statements().iter().enumerate() {
                     if !(s.action.matches(req.action) && s.resource.matches(req.resource)) {
@@ -585,18 +682,27 @@ impl PolicySet {
                     };
                     let deny = s.effect == Effect::Deny;
                     let applies = condition_applies(&s.condition, deny, &env);
-                    for entry in &s.condition {
-                        let outcome = entry.eval(&env);
-                        if outcome != Outcome::True {
-                            failed.push(failed_condition(entry, outcome, &sref, &env));
-                        }
-                    }
-                    if applies {
-                        if deny {
+                    if deny {
+                        if applies {
+                            for entry in &s.condition {
+                                let outcome = entry.eval(&env);
+                                if outcome == Outcome::Error {
+                                    deny_errors.push(failed_condition(entry, outcome, &sref, &env));
+                                }
+                            }
                             layer_denied = true;
                             denies.push(sref);
-                        } else if first_allow.is_none() {
+                        }
+                    } else if applies {
+                        if first_allow.is_none() {
                             first_allow = Some(sref);
+                        }
+                    } else {
+                        for entry in &s.condition {
+                            let outcome = entry.eval(&env);
+                            if outcome != Outcome::True {
+                                allow_failed.push(failed_condition(entry, outcome, &sref, &env));
+                            }
                         }
                     }
                 }
@@ -606,31 +712,38 @@ impl PolicySet {
             }
             match first_allow {
                 Some(s) => first_allows.push(s),
-                None => allow_missing.push(*lr),
+                None => {
+                    allow_missing.push(*lr);
+                    missing_failed.append(&mut allow_failed);
+                }
             }
         }
-        let (decision, statements, failing_layers) = if !denies.is_empty() {
-            (Decision::ExplicitDeny, denies, deny_layers)
+        let (decision, statements, failing_layers, failed_conditions) = if !denies.is_empty() {
+            (Decision::ExplicitDeny, denies, deny_layers, deny_errors)
         } else if !allow_missing.is_empty() {
-            (Decision::ImplicitDeny, Vec::new(), allow_missing)
+            (
+                Decision::ImplicitDeny,
+                Vec::new(),
+                allow_missing,
+                missing_failed,
+            )
         } else {
-            (Decision::Allow, first_allows, Vec::new())
+            (Decision::Allow, first_allows, Vec::new(), Vec::new())
         };
         let message = failing_layers
             .first()
             .map(|lr| denial_message(decision, lr.layer, &principal.urn, req));
-        Explanation {
+        let mut explanation = Explanation {
             decision,
             message,
+            reason: None,
             statements,
             failing_layers,
-            failed_conditions: if decision == Decision::Allow {
-                Vec::new()
-            } else {
-                failed
-            },
+            failed_conditions,
             notes,
-        }
+        };
+        explanation.reason = explanation.cause_text(statement_words);
+        explanation
     }
 }
 
