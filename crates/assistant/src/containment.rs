@@ -287,9 +287,24 @@ fn values_subset(a: &[String], b: &[String]) -> bool {
     a.iter().all(|v| b.contains(v))
 }
 
-/// True when `e` holds whenever `given` holds (same key, operator and a value subset).
+/// The base operator that evaluates the same (spec §4.2: `StringLike` is the 1.1-era name of
+/// `StringMatch`, `StringNotLike` of `StringNotMatch`).
+fn same_meaning(b: BaseOperator) -> BaseOperator {
+    match b {
+        BaseOperator::StringLike => BaseOperator::StringMatch,
+        BaseOperator::StringNotLike => BaseOperator::StringNotMatch,
+        other => other,
+    }
+}
+
+/// True when `e` holds whenever `given` holds (same key, operator (or its other spelling) and a
+/// value subset).
 fn entry_implied(e: &ConditionEntry, given: &ConditionEntry) -> bool {
-    if !e.key.eq_ignore_ascii_case(&given.key) || e.operator != given.operator {
+    let (a, b) = (&e.operator, &given.operator);
+    let same_operator = same_meaning(a.base) == same_meaning(b.base)
+        && a.qualifier == b.qualifier
+        && a.if_exists == b.if_exists;
+    if !e.key.eq_ignore_ascii_case(&given.key) || !same_operator {
         return false;
     }
     match e.operator.base {
@@ -674,6 +689,38 @@ pub fn findings_text(findings: &[Finding]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
     use super::*;
+
+    /// `StringLike`/`StringNotLike` are other spellings of `StringMatch`/`StringNotMatch` (spec
+    /// §4.2): a policy and its respelling grant the same access.
+    #[test]
+    fn operator_spellings_of_one_meaning_contain_each_other() {
+        let doc = |op: &str, version: &str| {
+            format!(
+                r#"{{"Version": "{version}", "Statement": [{{"Effect": "Allow", "Action": ["obs:object:get*"],
+                    "Condition": {{"{op}": {{"g:UserName": ["team-*"]}}}}}}]}}"#
+            )
+        };
+        let catalog = Catalog::builtin();
+        for (a, b) in [
+            ("StringLike", "StringMatch"),
+            (
+                "ForAnyValue:StringNotLikeIfExists",
+                "ForAnyValue:StringNotMatchIfExists",
+            ),
+        ] {
+            let old = parse_identity("old", &[doc(a, "1.1")]).unwrap();
+            let new = parse_identity("new", &[doc(b, "5.0")]).unwrap();
+            let d = diff(catalog, &old, &new);
+            assert!(
+                d.added.is_empty() && d.removed.is_empty(),
+                "{a} vs {b}: {d:?}"
+            );
+        }
+        // A different operator is still a difference.
+        let old = parse_identity("old", &[doc("StringLike", "1.1")]).unwrap();
+        let new = parse_identity("new", &[doc("StringEquals", "5.0")]).unwrap();
+        assert!(!diff(catalog, &old, &new).removed.is_empty());
+    }
 
     #[test]
     fn glob_inclusion_and_intersection() {
