@@ -71,6 +71,10 @@ enum Command {
     Audit(commands::audit::AuditCommand),
     /// The access a policy change adds and removes (exit 2 when it adds access).
     Diff(commands::diff::DiffArgs),
+    /// Run policy test suites (`*_test.json`, `*.test.json`), like `opa test`.
+    Test(commands::test::TestArgs),
+    /// Format policy documents canonically (in place, `--check`, `--diff`, `--upgrade` 1.1 to 5.0).
+    Fmt(commands::fmt::FmtArgs),
     /// The admin commands of a running server (`user`, `access-key`, `group`, `policy`, `agency`,
     /// `scp`, `ou`, `account`, `organization`, `authorization`, `caller-identity`).
     #[command(flatten)]
@@ -116,6 +120,8 @@ fn main() -> ExitCode {
         Command::Preflight(args) => commands::preflight::run(*args),
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Test(args) => commands::test::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
         Command::Admin(cmd) => commands::admin::run(cmd),
         Command::Completions(args) => commands::meta::completions(&args, Cli::command()),
         Command::Man(args) => commands::meta::man(&args, Cli::command()),

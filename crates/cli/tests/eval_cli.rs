@@ -169,10 +169,12 @@ fn json_output_explains_a_denial_and_exits_2() {
         "User: iam::acct1:user:bob is not authorized to perform action modelarts:trainJob:delete \
          on resource * with an explicit deny in a service control policy."
     );
-    let fc = &e["failed_conditions"][0];
-    assert_eq!(fc["operator"], "StringEquals");
-    assert_eq!(fc["key"], "g:EnterpriseProjectId");
-    assert_eq!(fc["request_values"], json!(["ep-2"]));
+    // The deny matched: the identity Allow's condition that did not hold did not decide.
+    assert_eq!(e["failed_conditions"], json!([]));
+    assert_eq!(
+        e["reason"],
+        "explicit Deny statement #0 (Sid NoDelete) of policy scps[2][0] in SCP level 2"
+    );
 
     // The same case, human-readable.
     let out = stdin(&["--explain"], &c);
@@ -184,13 +186,36 @@ fn json_output_explains_a_denial_and_exits_2() {
         out.stdout
     );
     assert!(first.contains("SCP level 2 policy scps[2][0] statement #0 (Sid NoDelete)"));
+    assert!(out.stdout.contains(
+        "    cause: explicit Deny statement #0 (Sid NoDelete) of policy scps[2][0] in SCP level 2\n"
+    ));
     assert!(
         out.stdout
             .contains("    message: User: iam::acct1:user:bob")
     );
+    assert!(
+        !out.stdout.contains("g:EnterpriseProjectId"),
+        "{}",
+        out.stdout
+    );
+
+    // Without the SCP deny, the request is implicitly denied by the identity policies, and the
+    // condition that did not hold is what decided.
+    let mut c = c;
+    c["scps"] = json!([]);
+    let out = stdin(&[], &c);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let v: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let e = &v["explanation"];
+    assert_eq!(e["reason"], "no matching Allow in identity policies");
+    let fc = &e["failed_conditions"][0];
+    assert_eq!(fc["operator"], "StringEquals");
+    assert_eq!(fc["key"], "g:EnterpriseProjectId");
+    assert_eq!(fc["request_values"], json!(["ep-2"]));
+    let out = stdin(&["--explain"], &c);
     assert!(out.stdout.contains(
         "      - StringEquals g:EnterpriseProjectId [\"ep-1\"] vs request [\"ep-2\"] in identity policy identity_policies[0] statement #0"
-    ));
+    ), "{}", out.stdout);
 }
 
 #[test]
@@ -212,6 +237,9 @@ fn explain_names_the_missing_layer_of_an_implicit_deny() {
         out.stdout
             .contains("because no service control policy allows")
     );
+    assert!(out.stdout.contains(
+        "    cause: no Allow at SCP level 1 (every SCP level needs an Allow, such as FullAccess)\n"
+    ));
     let allow = case(json!([allow_all()]), "modelarts:notebook:list", "allow");
     let out = stdin(&["--explain"], &allow);
     assert_eq!(out.code, 0);

@@ -11,16 +11,23 @@
 //! that does not parse, a policy that does not parse, an unknown route) — this wins over 2;
 //! 1 a runtime error such as an unreadable file.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use iam_analyzer::{Finding, PolicyType};
 use iam_catalog::{Catalog, RouteTarget};
-use iam_policy::case::{Case, CaseResult, RouteAction, RouteResolver, run_case};
-use iam_policy::{Decision, FailedCondition, Layer, LayerRef, StatementRef};
+use iam_policy::Decision;
+use iam_policy::case::{
+    Case, CasePrincipal, CaseRequest, CaseResult, RouteAction, RouteResolver, run_case,
+};
 use serde::Serialize;
 use serde_json::Value;
+
+use super::explanation::{Labels, explanation_text, indent};
 
 const AFTER_HELP: &str = "\
 Input: one case object, a JSON array of cases, or JSON lines (one case per line); see
@@ -44,7 +51,8 @@ number or line number and the JSON path; 1 other errors (unreadable file).";
 #[command(after_help = AFTER_HELP)]
 pub struct EvalArgs {
     /// Files with one case, a JSON array of cases, or JSON lines; `-` for standard input.
-    #[arg(required = true, num_args = 1..)]
+    /// Not with the request options (`--policy ... --action ...`).
+    #[arg(num_args = 0..)]
     pub files: Vec<String>,
     /// Compare each decision with the case's `expect`: print each failing case and the line
     /// `N passed, M failed`; exit 2 on any failure.
@@ -54,11 +62,68 @@ pub struct EvalArgs {
     /// and conditions) instead of JSON.
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+/// `eval --policy P.json ... --action A`: one request from policy files and flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RequestArgs {
+    /// An identity policy file (5.0 or 1.1); repeat for several.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// One SCP level, repeated for each level, root first, account last: the SCP files attached
+    /// at that node, separated by commas (`--scp-level root.json --scp-level ou1.json,ou2.json`).
+    #[arg(long = "scp-level", value_name = "FILE[,FILE...]")]
+    pub scp_levels: Vec<String>,
+    /// A session policy file; repeat for several.
+    #[arg(long = "session-policy", value_name = "FILE")]
+    pub session_policies: Vec<PathBuf>,
+    /// The action to decide (`modelarts:trainJob:create`); repeat for several (one row each).
+    #[arg(long = "action", value_name = "ACTION")]
+    pub actions: Vec<String>,
+    /// The resource URN of the actions (default `*`).
+    #[arg(long, value_name = "URN")]
+    pub resource: Option<String>,
+    /// An HTTP method: with `--path`, the route is resolved through the catalog and each of its
+    /// actions is decided on the resource the route names.
+    #[arg(long, value_name = "METHOD", requires = "path")]
+    pub method: Option<String>,
+    /// The HTTP path of `--method` (`/v1/{project_id}/training-jobs`).
+    #[arg(long, value_name = "PATH", requires = "method")]
+    pub path: Option<String>,
+    /// The region of the route's resource URNs (with `--method`/`--path`).
+    #[arg(long, value_name = "REGION", requires = "method")]
+    pub region: Option<String>,
+    /// A request context value `key=value`; repeat a key for a multi-valued key. Values are
+    /// strings (the engine compares numbers, dates, booleans and addresses from their text).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// The principal URN (default `iam::000000000000:user:test`).
+    #[arg(long, value_name = "URN")]
+    pub principal: Option<String>,
+    /// Print one JSON line per action (the case runner's JSON) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RequestArgs {
+    fn given(&self) -> bool {
+        !self.policies.is_empty()
+            || !self.scp_levels.is_empty()
+            || !self.session_policies.is_empty()
+            || !self.actions.is_empty()
+            || self.resource.is_some()
+            || self.method.is_some()
+            || !self.context.is_empty()
+            || self.principal.is_some()
+            || self.json
+    }
 }
 
 /// The built-in catalog as the case runner's route resolver.
 #[derive(Debug)]
-struct CatalogRoutes<'a>(&'a Catalog);
+pub(crate) struct CatalogRoutes<'a>(pub(crate) &'a Catalog);
 
 impl RouteResolver for CatalogRoutes<'_> {
     fn resolve(
@@ -87,10 +152,10 @@ impl RouteResolver for CatalogRoutes<'_> {
 
 /// Where a case came from: `file`, 1-based case number and, for JSON lines, the line.
 #[derive(Debug, Clone)]
-struct Origin {
-    file: String,
-    case: usize,
-    line: Option<usize>,
+pub(crate) struct Origin {
+    pub(crate) file: String,
+    pub(crate) case: usize,
+    pub(crate) line: Option<usize>,
 }
 
 impl std::fmt::Display for Origin {
@@ -104,11 +169,24 @@ impl std::fmt::Display for Origin {
 
 /// One input item: a readable case or the reason it is not.
 #[derive(Debug)]
-struct Item {
-    origin: Origin,
+pub(crate) struct Item {
+    pub(crate) origin: Origin,
     /// The case name when the item has one (even if it does not parse as a case).
-    name: Option<String>,
-    case: Result<Case, String>,
+    pub(crate) name: Option<String>,
+    pub(crate) case: Result<Case, String>,
+    /// Display names of the case's policies read from files (`identity_policies[0]` ->
+    /// `policies/ds.json`).
+    pub(crate) names: BTreeMap<String, String>,
+}
+
+impl Item {
+    /// The labels of the item's explanations.
+    pub(crate) fn labels(&self) -> Labels {
+        Labels {
+            scp_levels: self.case.as_ref().ok().map(|c| c.scps.len()),
+            policy_names: self.names.clone(),
+        }
+    }
 }
 
 const CASE_MEMBERS: &[&str] = &[
@@ -192,7 +270,7 @@ fn name_of(v: &Value) -> Option<String> {
 }
 
 /// Splits one input text into items. `Err` when the text as a whole is unreadable.
-fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
+pub(crate) fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
     if text.trim().is_empty() {
         return Err(format!("{file}: no case in the input (it is empty)"));
     }
@@ -213,6 +291,7 @@ fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
                     origin: origin(i + 1, None),
                     name: name_of(&v),
                     case: to_case(v),
+                    names: BTreeMap::new(),
                 })
                 .collect())
         }
@@ -220,6 +299,7 @@ fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
             origin: origin(1, None),
             name: name_of(&v),
             case: to_case(v),
+            names: BTreeMap::new(),
         }]),
         Ok(other) => Err(format!(
             "{file}: the input must be a case object, an array of cases or JSON lines, found {}",
@@ -247,11 +327,13 @@ fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
                         origin: origin(i + 1, Some(n + 1)),
                         name: name_of(&v),
                         case: to_case(v),
+                        names: BTreeMap::new(),
                     },
                     Err(e) => Item {
                         origin: origin(i + 1, Some(n + 1)),
                         name: None,
                         case: Err(format!("not valid JSON: {e}")),
+                        names: BTreeMap::new(),
                     },
                 })
                 .collect())
@@ -260,20 +342,134 @@ fn read_items(file: &str, text: &str) -> Result<Vec<Item>, String> {
 }
 
 /// The bytes of a file (or standard input); `Ok(Err)` when they are not UTF-8 (invalid input).
-fn read_text(file: &str) -> anyhow::Result<Result<String, String>> {
+pub(crate) fn read_text(file: &str) -> anyhow::Result<Result<String, String>> {
     let bytes = super::read_input(file)?;
     Ok(String::from_utf8(bytes).map_err(|e| format!("{file}: the input is not UTF-8: {e}")))
 }
 
 /// The JSON line of one case.
 #[derive(Debug, Serialize)]
-struct Line<'a> {
-    file: &'a str,
-    case: usize,
+pub(crate) struct Line<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub(crate) file: &'a str,
+    pub(crate) case: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<usize>,
+    pub(crate) line: Option<usize>,
     #[serde(flatten)]
-    result: &'a CaseResult,
+    pub(crate) result: &'a CaseResult,
+}
+
+/// The cases of one file (`-`: standard input), with their policy file references resolved
+/// (relative to the file's directory; standard input: the current directory). `Ok(Err)` when
+/// the input as a whole is invalid; `Err` when it cannot be read.
+pub(crate) fn load_items(file: &str) -> anyhow::Result<Result<Vec<Item>, String>> {
+    let items = match read_text(file)?.and_then(|text| read_items(file, &text)) {
+        Ok(items) => items,
+        Err(e) => return Ok(Err(e)),
+    };
+    let base = if file == "-" {
+        PathBuf::from(".")
+    } else {
+        Path::new(file)
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    Ok(Ok(items
+        .into_iter()
+        .map(|mut item| {
+            if let Ok(case) = &mut item.case
+                && let Err(e) = resolve_references(case, &base, &mut item.names)
+            {
+                item.case = Err(e);
+            }
+            item
+        })
+        .collect()))
+}
+
+/// Replaces every policy file reference of a case (a string `"@PATH"` among
+/// `identity_policies`, `scps` or `session_policies`) by the file's text, recording the file as
+/// the policy's display name. A file that does not exist, cannot be read or holds an invalid
+/// policy (the validator's errors, with line and column) is an error naming the policy.
+fn resolve_references(
+    case: &mut Case,
+    base: &Path,
+    names: &mut BTreeMap<String, String>,
+) -> Result<(), String> {
+    let mut one = |v: &mut Value, id: String, kind: PolicyType| -> Result<(), String> {
+        let Value::String(s) = v else {
+            return Ok(());
+        };
+        let Some(rel) = s.strip_prefix('@') else {
+            return Ok(());
+        };
+        let rel = rel.to_owned();
+        if rel.trim().is_empty() {
+            return Err(format!(
+                "{id}: `@` must be followed by the path of a policy file (`\"@policies/ds.json\"`)"
+            ));
+        }
+        let path = base.join(&rel);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let hint = if Path::new(&rel).extension().is_none()
+                    && path.with_extension("json").is_file()
+                {
+                    format!("; did you mean `@{rel}.json`?")
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "{id}: the policy file `{rel}` does not exist (looked for {}; `@PATH` is relative to the directory of the case file){hint}",
+                    path.display()
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{id}: cannot read the policy file `{rel}` ({}): {e}",
+                    path.display()
+                ));
+            }
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{id}: the policy file `{rel}` is not UTF-8 text"))?;
+        let findings = iam_analyzer::validate(&text, kind);
+        if iam_analyzer::has_errors(&findings) {
+            return Err(format!(
+                "{id}: {}",
+                invalid_policy_text(&rel, &text, &findings).trim_end()
+            ));
+        }
+        names.insert(id, rel);
+        *v = Value::String(text);
+        Ok(())
+    };
+    for (i, v) in case.identity_policies.iter_mut().enumerate() {
+        one(v, format!("identity_policies[{i}]"), PolicyType::Identity)?;
+    }
+    for (level, ps) in case.scps.iter_mut().enumerate() {
+        for (i, v) in ps.iter_mut().enumerate() {
+            one(v, format!("scps[{level}][{i}]"), PolicyType::Scp)?;
+        }
+    }
+    for (i, v) in case.session_policies.iter_mut().enumerate() {
+        one(v, format!("session_policies[{i}]"), PolicyType::Session)?;
+    }
+    Ok(())
+}
+
+/// The validator's errors of a policy file for a person: the file, then each error with its
+/// line and column, the offending line and how to fix it.
+pub(crate) fn invalid_policy_text(file: &str, text: &str, findings: &[Finding]) -> String {
+    let errors: Vec<Finding> = findings.iter().filter(|f| f.is_error()).cloned().collect();
+    format!(
+        "the policy file `{file}` is invalid:\n{}",
+        indent(
+            &iam_analyzer::explain(&iam_analyzer::source_text(text), &errors),
+            "  "
+        )
+    )
 }
 
 /// Runs the command.
@@ -283,6 +479,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         bail!("the built-in catalog failed to load: {e}");
     }
     let routes = CatalogRoutes(catalog);
+    if args.request.given() {
+        if !args.files.is_empty() {
+            bail!(
+                "give either case files or a request (--policy ... --action ...), not both: `{}` is a case file",
+                args.files.join(" ")
+            );
+        }
+        if args.check || args.explain {
+            bail!(
+                "--check and --explain apply to case files; a request prints a table (or --json)"
+            );
+        }
+        return run_request(&args.request, &routes);
+    }
+    if args.files.is_empty() {
+        bail!(
+            "nothing to evaluate: give case files (or `-`), or a request such as `--policy P.json --action modelarts:trainJob:create`"
+        );
+    }
     if args.files.iter().filter(|f| f.as_str() == "-").count() > 1 {
         bail!("standard input (`-`) can be read only once");
     }
@@ -290,7 +505,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut out = String::new();
     let mut stdout = std::io::stdout().lock();
     for file in &args.files {
-        let items = match read_text(file)?.and_then(|text| read_items(file, &text)) {
+        let items = match load_items(file)? {
             Ok(items) => items,
             Err(e) => {
                 eprintln!("invalid input: {e}");
@@ -299,19 +514,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             }
         };
         for item in items {
-            let levels = item.case.as_ref().map_or(0, |c| c.scps.len());
-            let result = match &item.case {
-                Ok(case) => run_case(case, Some(&routes)),
-                Err(e) => CaseResult {
-                    name: item.name.clone(),
-                    decision: None,
-                    explanation: None,
-                    actions: Vec::new(),
-                    expect: None,
-                    passed: None,
-                    error: Some(e.clone()),
-                },
-            };
+            let result = item_result(&item, &routes);
             if let Some(e) = &result.error {
                 invalid += 1;
                 eprintln!(
@@ -347,11 +550,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                     };
                     let _ = writeln!(out, "FAIL {label} [{}]: {why}", item.origin);
                     if args.explain && result.error.is_none() {
-                        explain(&mut out, &item.origin, &result, levels);
+                        explain(&mut out, &item, &result);
                     }
                 }
             } else if args.explain {
-                explain(&mut out, &item.origin, &result, levels);
+                explain(&mut out, &item, &result);
             } else {
                 let line = Line {
                     file,
@@ -382,66 +585,27 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-fn layer_label(l: &LayerRef, levels: usize) -> String {
-    match (l.layer, l.level) {
-        (Layer::Scp, Some(level)) => {
-            let node = if level == 0 {
-                "root"
-            } else if level + 1 == levels {
-                "account"
-            } else {
-                "OU"
-            };
-            format!("SCP level {level} ({node})")
-        }
-        (Layer::Scp, None) => "SCP".to_owned(),
-        (Layer::Identity, _) => "identity policies".to_owned(),
-        (Layer::Session, _) => "session policies".to_owned(),
+/// The result of one item: the case run, or the reason it could not be read.
+pub(crate) fn item_result(item: &Item, routes: &CatalogRoutes<'_>) -> CaseResult {
+    match &item.case {
+        Ok(case) => run_case(case, Some(routes)),
+        Err(e) => CaseResult {
+            name: item.name.clone(),
+            decision: None,
+            explanation: None,
+            actions: Vec::new(),
+            expect: None,
+            passed: None,
+            error: Some(e.clone()),
+        },
     }
 }
 
-fn statement_label(s: &StatementRef) -> String {
-    let layer = match (s.layer, s.level) {
-        (Layer::Scp, Some(level)) => format!("SCP level {level}"),
-        (Layer::Scp, None) => "SCP".to_owned(),
-        (Layer::Identity, _) => "identity".to_owned(),
-        (Layer::Session, _) => "session".to_owned(),
-    };
-    let sid = s
-        .sid
-        .as_deref()
-        .map(|sid| format!(" (Sid {sid})"))
-        .unwrap_or_default();
-    format!(
-        "{layer} policy {} statement #{}{sid}",
-        s.policy_id, s.statement_index
-    )
-}
-
-fn condition_label(c: &FailedCondition) -> String {
-    let request = if c.request_values.is_empty() {
-        "missing".to_owned()
-    } else {
-        format!("{:?}", c.request_values)
-    };
-    let error = c
-        .error
-        .as_deref()
-        .map(|e| format!(" ({e})"))
-        .unwrap_or_default();
-    format!(
-        "{} {} {:?} vs request {request}{error} in {}",
-        c.operator,
-        c.key,
-        c.policy_values,
-        statement_label(&c.statement)
-    )
-}
-
-/// The human-readable form: `ALLOW  NAME  by ...` or `DENY (...)  NAME  ...`, then indented
-/// details (denial message, failed conditions, notes, route actions).
-fn explain(out: &mut String, origin: &Origin, r: &CaseResult, levels: usize) {
-    let name = r.name.clone().unwrap_or_else(|| origin.to_string());
+/// The human-readable form: `ALLOW  NAME  by ...` or `DENY (...)  NAME  ...`, then the
+/// explanation indented (cause, denial message, conditions that decided, route actions, notes).
+pub(crate) fn explain(out: &mut String, item: &Item, r: &CaseResult) {
+    let labels = item.labels();
+    let name = r.name.clone().unwrap_or_else(|| item.origin.to_string());
     let (Some(decision), Some(e)) = (r.decision, &r.explanation) else {
         let _ = writeln!(
             out,
@@ -452,7 +616,7 @@ fn explain(out: &mut String, origin: &Origin, r: &CaseResult, levels: usize) {
     };
     let head = match decision {
         Decision::Allow => {
-            let by: Vec<String> = e.statements.iter().map(statement_label).collect();
+            let by: Vec<String> = e.statements.iter().map(|s| labels.statement(s)).collect();
             if by.is_empty() {
                 format!("ALLOW  {name}")
             } else {
@@ -463,17 +627,13 @@ fn explain(out: &mut String, origin: &Origin, r: &CaseResult, levels: usize) {
             let layer = e
                 .failing_layers
                 .first()
-                .map(|l| format!(" in {}", layer_label(l, levels)))
+                .map(|l| format!(" in {}", labels.layer(l)))
                 .unwrap_or_default();
-            let by: Vec<String> = e.statements.iter().map(statement_label).collect();
+            let by: Vec<String> = e.statements.iter().map(|s| labels.statement(s)).collect();
             format!("DENY (explicit{layer})  {name}  by {}", by.join("; "))
         }
         Decision::ImplicitDeny => {
-            let layers: Vec<String> = e
-                .failing_layers
-                .iter()
-                .map(|l| layer_label(l, levels))
-                .collect();
+            let layers: Vec<String> = e.failing_layers.iter().map(|l| labels.layer(l)).collect();
             format!("DENY (implicit: no allow in {})  {name}", layers.join(", "))
         }
     };
@@ -483,14 +643,20 @@ fn explain(out: &mut String, origin: &Origin, r: &CaseResult, levels: usize) {
         let _ = write!(out, "  [expect {x}: {mark}]");
     }
     out.push('\n');
-    if let Some(m) = &e.message {
-        let _ = writeln!(out, "    message: {m}");
-    }
-    if !e.failed_conditions.is_empty() {
-        let _ = writeln!(out, "    conditions that did not hold:");
-        for c in &e.failed_conditions {
-            let _ = writeln!(out, "      - {}", condition_label(c));
+    if decision != Decision::Allow || !e.notes.is_empty() {
+        // The head line already names the allowing statements.
+        let mut body = explanation_text(e, &labels);
+        if decision == Decision::Allow {
+            body = body.lines().filter(|l| !l.starts_with("allowed")).fold(
+                String::new(),
+                |mut s, l| {
+                    s.push_str(l);
+                    s.push('\n');
+                    s
+                },
+            );
         }
+        out.push_str(&indent(&body, "    "));
     }
     for a in &r.actions {
         let _ = writeln!(
@@ -499,9 +665,228 @@ fn explain(out: &mut String, origin: &Origin, r: &CaseResult, levels: usize) {
             a.action, a.resource, a.decision
         );
     }
-    for n in &e.notes {
-        let _ = writeln!(out, "    note: {n}");
+}
+
+// ---- a request from policy files and flags ----------------------------------------------
+
+/// A policy file read for `--policy`, `--scp-level` or `--session-policy`.
+fn policy_file(path: &Path, kind: PolicyType, invalid: &mut Vec<String>) -> anyhow::Result<Value> {
+    let file = path.display().to_string();
+    let bytes = super::read_input(path)?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        invalid.push(format!("the policy file `{file}` is not UTF-8 text\n"));
+        return Ok(Value::Null);
+    };
+    let findings = iam_analyzer::validate(&text, kind);
+    if iam_analyzer::has_errors(&findings) {
+        invalid.push(invalid_policy_text(&file, &text, &findings));
     }
+    Ok(Value::String(text))
+}
+
+/// The `--context key=value` arguments as a case context (a repeated key is multi-valued),
+/// with `g:CurrentTime` when not given (spec §4.1: the CLI adds the current time).
+fn context_of(args: &[String]) -> anyhow::Result<serde_json::Map<String, Value>> {
+    let mut map = serde_json::Map::new();
+    for a in args {
+        let Some((k, v)) = a.split_once('=') else {
+            bail!("--context `{a}`: write `key=value` (such as `g:SourceIp=10.1.2.3`)");
+        };
+        if k.trim().is_empty() {
+            bail!("--context `{a}`: the key is empty");
+        }
+        let existing = map
+            .keys()
+            .find(|e| e.eq_ignore_ascii_case(k))
+            .cloned()
+            .unwrap_or_else(|| k.to_owned());
+        match map.get_mut(&existing) {
+            Some(Value::Array(values)) => values.push(Value::String(v.to_owned())),
+            _ => {
+                map.insert(existing, Value::Array(vec![Value::String(v.to_owned())]));
+            }
+        }
+    }
+    if !map.keys().any(|k| k.eq_ignore_ascii_case("g:CurrentTime")) {
+        map.insert(
+            "g:CurrentTime".to_owned(),
+            Value::String(iam_server::current_time()),
+        );
+    }
+    Ok(map)
+}
+
+/// `eval --policy ... --action ...`: one row per action (or per action of the route).
+fn run_request(args: &RequestArgs, routes: &CatalogRoutes<'_>) -> anyhow::Result<ExitCode> {
+    if args.actions.is_empty() && args.method.is_none() {
+        bail!("give the action to decide: --action ACTION (repeatable), or --method and --path");
+    }
+    if !args.actions.is_empty() && args.method.is_some() {
+        bail!("give either --action or --method/--path, not both");
+    }
+    if args.method.is_some() && args.resource.is_some() {
+        bail!("--resource does not go with --method/--path: the route names its resources");
+    }
+    let mut invalid = Vec::new();
+    let mut names = BTreeMap::new();
+    let mut identity = Vec::new();
+    for (i, p) in args.policies.iter().enumerate() {
+        identity.push(policy_file(p, PolicyType::Identity, &mut invalid)?);
+        names.insert(format!("identity_policies[{i}]"), p.display().to_string());
+    }
+    let mut scps = Vec::new();
+    for (level, files) in args.scp_levels.iter().enumerate() {
+        let mut docs = Vec::new();
+        for (i, p) in files.split(',').map(Path::new).enumerate() {
+            if p.as_os_str().is_empty() {
+                bail!(
+                    "--scp-level `{files}`: an empty file name (files are separated by single commas)"
+                );
+            }
+            docs.push(policy_file(p, PolicyType::Scp, &mut invalid)?);
+            names.insert(format!("scps[{level}][{i}]"), p.display().to_string());
+        }
+        scps.push(docs);
+    }
+    let mut session = Vec::new();
+    for (i, p) in args.session_policies.iter().enumerate() {
+        session.push(policy_file(p, PolicyType::Session, &mut invalid)?);
+        names.insert(format!("session_policies[{i}]"), p.display().to_string());
+    }
+    if !invalid.is_empty() {
+        for e in &invalid {
+            eprint!("invalid input: {e}");
+        }
+        return Ok(ExitCode::from(3));
+    }
+    let context = context_of(&args.context)?;
+    let principal = args.principal.as_ref().map(|urn| CasePrincipal {
+        urn: Some(urn.clone()),
+        ..CasePrincipal::default()
+    });
+    let targets: Vec<(String, RouteAction)> = match (&args.method, &args.path) {
+        (Some(method), Some(path)) => {
+            let account = principal
+                .clone()
+                .unwrap_or_default()
+                .to_principal()
+                .account_id;
+            let region = args.region.as_deref().unwrap_or("");
+            match routes.resolve(method, path, region, &account) {
+                Ok(actions) if !actions.is_empty() => actions
+                    .into_iter()
+                    .map(|a| (format!("{method} {path}: {}", a.action), a))
+                    .collect(),
+                Ok(_) => {
+                    eprintln!("invalid input: route `{method} {path}` requires no action");
+                    return Ok(ExitCode::from(3));
+                }
+                Err(e) => {
+                    eprintln!("invalid input: {e}");
+                    return Ok(ExitCode::from(3));
+                }
+            }
+        }
+        _ => args
+            .actions
+            .iter()
+            .map(|a| {
+                (
+                    a.clone(),
+                    RouteAction {
+                        action: a.clone(),
+                        resource: args.resource.clone().unwrap_or_else(|| "*".to_owned()),
+                    },
+                )
+            })
+            .collect(),
+    };
+    let labels = Labels {
+        scp_levels: Some(scps.len()),
+        policy_names: names,
+    };
+    let mut results = Vec::new();
+    for (name, t) in &targets {
+        let case = Case {
+            name: Some(name.clone()),
+            identity_policies: identity.clone(),
+            scps: scps.clone(),
+            session_policies: session.clone(),
+            principal: principal.clone(),
+            request: CaseRequest {
+                action: Some(t.action.clone()),
+                resource: Some(t.resource.clone()),
+                context: context.clone(),
+                ..CaseRequest::default()
+            },
+            expect: None,
+        };
+        results.push((t, run_case(&case, Some(routes))));
+    }
+    let mut out = String::new();
+    if args.json {
+        for (i, (_, r)) in results.iter().enumerate() {
+            let line = Line {
+                file: "",
+                case: i + 1,
+                line: None,
+                result: r,
+            };
+            out.push_str(&serde_json::to_string(&line).context("serializing a result")?);
+            out.push('\n');
+        }
+    } else {
+        let mut t = super::table(&["decision", "action", "resource", "decided by"]);
+        for (target, r) in &results {
+            let decided = match (&r.explanation, &r.error) {
+                (_, Some(e)) => format!("error: {e}"),
+                (Some(e), None) if e.decision.is_allow() => e
+                    .statements
+                    .iter()
+                    .map(|s| labels.statement(s))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                (Some(e), None) => labels.cause(e).unwrap_or_default(),
+                (None, None) => String::new(),
+            };
+            t.add_row(vec![
+                r.decision
+                    .map_or_else(|| "error".to_owned(), |d| d.to_string()),
+                target.action.clone(),
+                target.resource.clone(),
+                decided,
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+        for (target, r) in &results {
+            if let (Some(d), Some(e)) = (r.decision, &r.explanation) {
+                let _ = writeln!(out, "\n{} on {}: {d}", target.action, target.resource);
+                out.push_str(&indent(&explanation_text(e, &labels), "  "));
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing to standard output")?;
+    let errors: Vec<&String> = results
+        .iter()
+        .filter_map(|(_, r)| r.error.as_ref())
+        .collect();
+    for e in &errors {
+        eprintln!("invalid input: {e}");
+    }
+    Ok(ExitCode::from(if !errors.is_empty() {
+        3
+    } else if results
+        .iter()
+        .any(|(_, r)| r.decision.is_some_and(|d| !d.is_allow()))
+    {
+        2
+    } else {
+        0
+    }))
 }
 
 #[cfg(test)]

@@ -15,12 +15,15 @@ pub mod configure;
 pub mod coverage;
 pub mod diff;
 pub mod eval;
+pub mod explanation;
+pub mod fmt;
 pub mod generate;
 pub mod log;
 pub mod meta;
 pub mod preflight;
 pub mod serve;
 pub mod style;
+pub mod test;
 pub mod validate;
 
 use std::path::Path;
