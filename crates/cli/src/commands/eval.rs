@@ -1,6 +1,12 @@
 //! `modelarts-iam eval FILE...|-`: run evaluation cases (spec §8, `tests/corpus/README.md`)
 //! through the engine (`iam_policy::case::run_case`), resolving `method` + `path` requests
-//! through the built-in catalog's routes.
+//! through the built-in catalog's routes. Policies of a case may be file references
+//! (`"@policies/ds.json"`, relative to the case file's directory).
+//!
+//! `modelarts-iam eval --policy P.json ... --action A ...`: one request built from policy files
+//! and flags, decided per action (a table and the explanations, or `--json`: the case runner's
+//! lines). Exit 0 all allowed, 2 some denied, 3 an invalid policy file (the validator's errors)
+//! or unknown route, 1 usage errors and unreadable files.
 //!
 //! Input: one case object, a JSON array of cases, or JSON lines (one case per line). Output: one
 //! JSON line per case (`--explain`: a line a person reads at a glance, plus indented details);
@@ -41,10 +47,21 @@ Output: one JSON line per case: {\"file\", \"case\" (1-based), \"name\", \"decis
 --explain prints `ALLOW|DENY ...  NAME  reason` lines instead; --check prints only failing cases
 and the summary line `N passed, M failed`.
 
+A policy in a case may be a file reference \"@PATH\", relative to the case file's directory.
+
+A request from policy files instead of case files:
+  eval --policy P.json... [--scp-level ROOT.json --scp-level OU1.json,OU2.json ...]
+       [--session-policy S.json...] --action A... [--resource URN] | --method M --path P
+       [--region R]  [--context KEY=VALUE...] [--principal URN] [--json]
+prints a table (decision, action, resource, decided by) and each action's explanation; --json
+prints the case runner's JSON lines. Each --scp-level is one level, root first, its files
+comma-separated; repeat --context KEY for a multi-valued key (values are strings).
+
 Exit codes: 0 every case allowed (--check: every case matched `expect`); 2 some case denied
 (--check: some case did not match `expect`); 3 invalid input (malformed JSON, an unknown member,
-a policy or context that does not parse, an unknown route), reported with the file, the case
-number or line number and the JSON path; 1 other errors (unreadable file).";
+a policy or context that does not parse, a referenced policy file missing or invalid, an unknown
+route), reported with the file, the case number or line number and the JSON path; 1 usage
+errors and other errors (a file named on the command line that cannot be read).";
 
 /// Arguments of `eval`.
 #[derive(Debug, clap::Args)]

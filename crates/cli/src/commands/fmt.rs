@@ -436,12 +436,12 @@ pub(crate) fn unified_diff(old: &str, new: &str, a: &str, b: &str) -> String {
             ops.push((' ', i, j, x[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', i, j, y[j]));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
             ops.push(('-', i, j, x[i]));
             i += 1;
+        } else {
+            ops.push(('+', i, j, y[j]));
+            j += 1;
         }
     }
     let mut out = String::new();
@@ -739,6 +739,119 @@ mod tests {
         );
         assert_eq!(operator_5_0("StringEquals"), None);
         assert_eq!(operator_5_0("NumberEquals"), None);
+    }
+
+    /// Every policy of a case, formatted (`f` gets the document's text).
+    fn map_policies(
+        case: &serde_json::Value,
+        f: &dyn Fn(&str) -> String,
+    ) -> serde_json::Value {
+        use serde_json::Value;
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut out = case.clone();
+        for key in ["identity_policies", "session_policies"] {
+            if let Some(Value::Array(ps)) = out.get_mut(key) {
+                for p in ps.iter_mut() {
+                    *p = Value::String(f(&text(p)));
+                }
+            }
+        }
+        if let Some(Value::Array(levels)) = out.get_mut("scps") {
+            for level in levels.iter_mut() {
+                if let Value::Array(ps) = level {
+                    for p in ps.iter_mut() {
+                        *p = Value::String(f(&text(p)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn corpus() -> &'static [serde_json::Value] {
+        static CORPUS: std::sync::OnceLock<Vec<serde_json::Value>> = std::sync::OnceLock::new();
+        CORPUS.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+            iam_testkit::load_corpus(&dir)
+                .unwrap()
+                .into_iter()
+                .flat_map(|(_, cases)| cases)
+                .collect()
+        })
+    }
+
+    fn decision(case: &serde_json::Value) -> Option<iam_policy::Decision> {
+        let case: iam_policy::case::Case = serde_json::from_value(case.clone()).unwrap();
+        let routes = super::super::eval::CatalogRoutes(Catalog::builtin());
+        iam_policy::case::run_case(&case, Some(&routes)).decision
+    }
+
+    /// Over every policy of the golden corpus: formatting is idempotent and every case decides
+    /// the same with its policies formatted.
+    #[test]
+    fn formatting_the_corpus_is_idempotent_and_keeps_every_decision() {
+        let cases = corpus();
+        assert!(cases.len() > 500);
+        for case in cases {
+            let formatted = map_policies(case, &|t| {
+                let f = format_text(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+                assert_eq!(format_text(&f).unwrap(), f, "not idempotent: {t}");
+                f
+            });
+            let d = decision(case);
+            assert!(d.is_some(), "{case}");
+            assert_eq!(decision(&formatted), d, "{case}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Over mutated corpus policies: whatever fmt accepts, it formats idempotently, and the
+        /// engine accepts the formatted document exactly when it accepts the original, with the
+        /// same decision for the case.
+        #[test]
+        fn formatting_mutated_policies_keeps_what_the_engine_reads(
+            pick in 0usize..10_000,
+            at in 0usize..4_096,
+            n in 1usize..8,
+            insert in proptest::sample::select(vec!["{", "}", "[", "]", ",", ":", "\"", "1e3", " ", "\"Sid\": \"x\","]),
+            kind in 0u8..4,
+        ) {
+            let cases = corpus();
+            let case = &cases[pick % cases.len()];
+            let docs = iam_testkit::policy_documents(case);
+            proptest::prop_assume!(!docs.is_empty());
+            let text = &docs[0];
+            let m = match kind {
+                0 => iam_testkit::mutate::apply(text, &iam_testkit::mutate::Mutation::Delete(at, n)),
+                1 => iam_testkit::mutate::apply(text, &iam_testkit::mutate::Mutation::Insert(at, insert.to_owned())),
+                2 => iam_testkit::mutate::apply(text, &iam_testkit::mutate::Mutation::Duplicate(at, n)),
+                _ => text.clone(),
+            };
+            if let Ok(f) = format_text(&m) {
+                proptest::prop_assert_eq!(format_text(&f).unwrap(), f.clone());
+                for pkind in [iam_policy::PolicyKind::Identity, iam_policy::PolicyKind::Scp, iam_policy::PolicyKind::Session] {
+                    proptest::prop_assert_eq!(
+                        iam_policy::Policy::parse(&m, pkind).is_ok(),
+                        iam_policy::Policy::parse(&f, pkind).is_ok(),
+                        "{} vs {}", m, f
+                    );
+                }
+                // The same decision with the case's first identity policy as written and as
+                // formatted (an error, no decision, in both or in neither).
+                if case["identity_policies"].as_array().is_some_and(|a| !a.is_empty()) {
+                    let with = |doc: &str| {
+                        let mut c = case.clone();
+                        c["identity_policies"][0] = serde_json::Value::String(doc.to_owned());
+                        decision(&c)
+                    };
+                    proptest::prop_assert_eq!(with(&m), with(&f));
+                }
+            }
+        }
     }
 
     #[test]
