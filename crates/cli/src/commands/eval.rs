@@ -36,13 +36,14 @@ use serde_json::Value;
 use super::explanation::{Labels, explanation_text, indent};
 
 const AFTER_HELP: &str = "\
-Input: one case object, a JSON array of cases, or JSON lines (one case per line); see
-tests/corpus/README.md for the format. A request gives `action` (+ `resource`, `context`) or
-`method` + `path` (+ `region`, `account_id`), resolved through the built-in catalog's routes;
-every action of the route must be allowed.
+Input: one case object, a JSON array of cases, or JSON lines (one case per line), each case
+{\"name\", \"identity_policies\", \"scps\" (one list per level, root first),
+\"session_policies\", \"principal\", \"request\", \"expect\"}. A request gives `action`
+(+ `resource`, `context`) or `method` + `path` (+ `region`, `account_id`), resolved through the
+built-in catalog's routes; every action of the route must be allowed.
 
 Output: one JSON line per case: {\"file\", \"case\" (1-based), \"name\", \"decision\",
-\"explanation\": {\"decision\", \"message\", \"statements\", \"failing_layers\",
+\"explanation\": {\"decision\", \"message\", \"reason\", \"statements\", \"failing_layers\",
 \"failed_conditions\", \"notes\"}, \"actions\" (route cases), \"expect\", \"passed\", \"error\"}.
 --explain prints `ALLOW|DENY ...  NAME  reason` lines instead; --check prints only failing cases
 and the summary line `N passed, M failed`.
