@@ -371,21 +371,22 @@ fn upgrade_statement(s: &mut Node, at: &str, changes: &mut Vec<String>) -> Resul
 /// catalog action. Returns the canonical upgraded text and what changed (nothing for a
 /// document already at 5.0: it is only formatted).
 pub(crate) fn upgrade_text(text: &str, file: &str) -> Result<(String, Vec<String>), Refusal> {
+    let mut node = parse(text).map_err(Refusal::Invalid)?;
+    if !is_policy_document(&node) {
+        return Err(Refusal::Invalid(not_a_policy(&node)));
+    }
+    if node.get("Version") != Some(&Node::String("1.1".to_owned())) {
+        // Not a 1.1 document (5.0 of any kind: identity, SCP, trust, session): only formatted.
+        return Ok((to_text(&canonical(node)), Vec::new()));
+    }
     let findings = iam_analyzer::validate(text, PolicyType::Identity);
     if iam_analyzer::has_errors(&findings) {
         return Err(Refusal::Invalid(super::eval::invalid_policy_text(
             file, text, &findings,
         )));
     }
-    let mut node = parse(text).map_err(Refusal::Invalid)?;
-    if !is_policy_document(&node) {
-        return Err(Refusal::Invalid(not_a_policy(&node)));
-    }
     let changes = upgrade_tree(&mut node).map_err(Refusal::Refused)?;
     let upgraded = to_text(&canonical(node));
-    if changes.is_empty() {
-        return Ok((upgraded, changes));
-    }
     let findings = iam_analyzer::validate(&upgraded, PolicyType::Identity);
     if iam_analyzer::has_errors(&findings) {
         return Err(Refusal::Refused(format!(
@@ -533,6 +534,9 @@ fn find_documents(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 /// flushed to disk and given the original's permissions, then renamed over it. On any error
 /// the original is untouched and the temporary file removed.
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    // Through a symbolic link, the file it names is replaced (not the link).
+    let path =
+        &std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -742,10 +746,7 @@ mod tests {
     }
 
     /// Every policy of a case, formatted (`f` gets the document's text).
-    fn map_policies(
-        case: &serde_json::Value,
-        f: &dyn Fn(&str) -> String,
-    ) -> serde_json::Value {
+    fn map_policies(case: &serde_json::Value, f: &dyn Fn(&str) -> String) -> serde_json::Value {
         use serde_json::Value;
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
