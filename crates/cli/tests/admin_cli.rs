@@ -1004,13 +1004,15 @@ fn temporary_credentials_sign_with_their_token_and_authorize_decides_for_the_ses
         &no_token,
         "--action",
         "modelarts:notebook:create",
+        "--json",
     ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(out.json()["error_code"], "APIGW.0301");
+    assert!(out.stderr.contains("HTTP 401 APIGW.0301"), "{}", out.stderr);
 
     // authorize without a principal: the caller itself, here the session, with its permissions
     let authorize = |cli: &Cli, args: &[&str]| {
-        let mut all = vec!["authorize"];
+        let mut all = vec!["authorize", "--json"];
         all.extend_from_slice(args);
         cli.run(&all)
     };

@@ -36,6 +36,9 @@ pub struct AuthorizeArgs {
     /// Context entries `key=value` (repeatable).
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// Print the server's JSON answer instead of the decision and its explanation.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Prints the decision; exit code 0 for allow, 2 for a deny, 1 for an error.
@@ -84,13 +87,59 @@ pub fn run(args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
         query: &[],
         body: Some(&body),
     }))?;
-    super::print_json(&answer)?;
     if status != 200 {
-        return Ok(ExitCode::from(1));
+        if args.json {
+            super::print_json(&answer)?;
+        }
+        let text = |k: &str| answer.get(k).and_then(serde_json::Value::as_str);
+        anyhow::bail!(
+            "the server refused the question: HTTP {status} {}: {}",
+            text("error_code").unwrap_or("-"),
+            text("error_msg").unwrap_or("(no message)")
+        );
     }
     let allowed = answer
         .get("allowed")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
+    if args.json {
+        super::print_json(&answer)?;
+    } else {
+        super::out::write_str(&human(&answer)?)?;
+    }
     Ok(ExitCode::from(if allowed { 0 } else { 2 }))
+}
+
+/// The answer for people: one line with the decision, then the explanation as `eval` prints it.
+fn human(answer: &serde_json::Value) -> anyhow::Result<String> {
+    use super::style::{Tone, decision_tone, paint};
+    let text = |k: &str| {
+        answer
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("-")
+    };
+    let decision = text("decision");
+    let word = match decision {
+        "allow" => "ALLOW".to_owned(),
+        "explicit_deny" => "DENY (explicit)".to_owned(),
+        "implicit_deny" => "DENY (implicit)".to_owned(),
+        other => other.to_uppercase(),
+    };
+    let explanation = answer
+        .get("explanation")
+        .context("the server's answer has no explanation")?;
+    let body = super::explanation::explanation_text_json(
+        explanation,
+        &super::explanation::Labels::default(),
+    )
+    .context("the server's explanation is not in the expected form")?;
+    Ok(format!(
+        "{}  {} on {} for {}\n{}",
+        paint(&word, decision_tone(decision)),
+        paint(text("action"), Tone::Strong),
+        text("resource"),
+        text("principal"),
+        super::explanation::indent(&body, "  ")
+    ))
 }

@@ -166,10 +166,6 @@ pub(crate) fn explanation_text(e: &Explanation, labels: &Labels) -> String {
 
 /// [`explanation_text`] of an explanation given as the JSON the engine (and the server)
 /// serializes; an error when the JSON is not an explanation.
-#[allow(
-    dead_code,
-    reason = "the renderer of explanations received as JSON (the server's answers)"
-)]
 pub(crate) fn explanation_text_json(
     v: &serde_json::Value,
     labels: &Labels,
