@@ -16,6 +16,7 @@
 mod client;
 mod commands;
 mod connection;
+mod declarative;
 
 use std::process::ExitCode;
 
@@ -83,6 +84,12 @@ enum Command {
     Completions(commands::meta::CompletionsArgs),
     /// Print the man page, or write one page per command with `--out DIR`.
     Man(commands::meta::ManArgs),
+    /// What `apply DIR` would change, and the access it adds and removes (exit 2: changes).
+    Plan(commands::plan::PlanArgs),
+    /// Make the account what the configuration directory says.
+    Apply(commands::apply::ApplyArgs),
+    /// Write the account in the configuration format.
+    Export(commands::export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +132,9 @@ fn main() -> ExitCode {
         Command::Admin(cmd) => commands::admin::run(cmd),
         Command::Completions(args) => commands::meta::completions(&args, Cli::command()),
         Command::Man(args) => commands::meta::man(&args, Cli::command()),
+        Command::Plan(args) => commands::plan::run(args),
+        Command::Apply(args) => commands::apply::run(args),
+        Command::Export(args) => commands::export::run(args),
     };
     match result {
         Ok(code) => code,

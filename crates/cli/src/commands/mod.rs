@@ -7,6 +7,7 @@
 #[macro_use]
 pub mod out;
 pub mod admin;
+pub mod apply;
 pub mod audit;
 pub mod authorize;
 pub mod catalog;
@@ -16,10 +17,12 @@ pub mod coverage;
 pub mod diff;
 pub mod eval;
 pub mod explanation;
+pub mod export;
 pub mod fmt;
 pub mod generate;
 pub mod log;
 pub mod meta;
+pub mod plan;
 pub mod preflight;
 pub mod serve;
 pub mod style;
