@@ -328,7 +328,12 @@ fn serde_error_pos(parsed: &Parsed, e: &serde_path_to_error::Error<serde_json::E
         .strip_prefix("unknown field `")
         .and_then(|m| m.split('`').next())
     {
-        return parsed.key_pos(&yaml::member(&path, field));
+        let at = if path == field || path.ends_with(&format!(".{field}")) {
+            path
+        } else {
+            yaml::member(&path, field)
+        };
+        return parsed.key_pos(&at);
     }
     parsed.pos(&path)
 }
