@@ -65,42 +65,30 @@ fn a_start_that_cannot_bind_creates_nothing() {
 fn demo_is_loaded_once_and_shown_on_every_start() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    // a first start without --demo: the account and key exist, no demo
-    let first = start(&data, &[]);
-    assert!(first.lines.iter().any(|l| l.starts_with("First start")));
-    assert!(!first.lines.iter().any(|l| l.contains("Demo loaded")));
-    drop(first);
-    // --demo on a later start loads it, and shows where the root key is
-    let second = start(&data, &["--demo"]);
     let key_line = format!(
         "Root access key: {}",
         data.join("root-access-key.json").display()
     );
-    assert!(second.lines.contains(&key_line), "{:#?}", second.lines);
-    let commands: Vec<&String> = second
-        .lines
-        .iter()
-        .filter(|l| l.contains(" authorize "))
-        .collect();
-    assert_eq!(commands.len(), 3, "{:#?}", second.lines);
-    let second_commands: Vec<String> = commands
-        .iter()
-        .map(|l| l.split("--principal").nth(1).unwrap().to_owned())
-        .collect();
-    drop(second);
-    // and again: the same demo (same principals), nothing created twice
-    let third = start(&data, &["--demo"]);
-    assert!(third.lines.contains(&key_line));
-    let third_commands: Vec<String> = third
-        .lines
-        .iter()
-        .filter(|l| l.contains(" authorize "))
-        .map(|l| l.split("--principal").nth(1).unwrap().to_owned())
-        .collect();
-    assert_eq!(third_commands, second_commands);
+    let principals = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.contains(" authorize "))
+            .map(|l| l.split("--principal").nth(1).unwrap().to_owned())
+            .collect()
+    };
+    // the start that creates the account loads the demo
+    let first = start(&data, &["--demo"]);
+    assert!(first.lines.iter().any(|l| l.starts_with("First start")));
+    let loaded = principals(&first.lines);
+    assert_eq!(loaded.len(), 3, "{:#?}", first.lines);
+    drop(first);
+    // a later start with --demo shows the key and the same demo (nothing created twice)
+    let again = start(&data, &["--demo"]);
+    assert!(again.lines.contains(&key_line), "{:#?}", again.lines);
+    assert_eq!(principals(&again.lines), loaded);
     // the printed commands work against this server
-    let endpoint = address_after(&third.lines, "modelarts-iam listening on ");
-    let line = third
+    let endpoint = address_after(&again.lines, "modelarts-iam listening on ");
+    let line = again
         .lines
         .iter()
         .find(|l| l.contains(" authorize "))
@@ -122,6 +110,36 @@ fn demo_is_loaded_once_and_shown_on_every_start() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_is_never_loaded_into_an_account_created_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(start(&data, &[]));
+    let later = start(&data, &["--demo"]);
+    assert!(
+        later.lines.iter().any(|l| l.starts_with("--demo ignored")),
+        "{:#?}",
+        later.lines
+    );
+    assert!(!later.lines.iter().any(|l| l.contains(" authorize ")));
+    // and no demo user exists
+    let endpoint = address_after(&later.lines, "modelarts-iam listening on ");
+    let out = Command::new(BIN)
+        .args(["user", "show", "alice", "--endpoint"])
+        .arg(format!("http://{endpoint}"))
+        .arg("--key-file")
+        .arg(data.join("root-access-key.json"))
+        .env("MODELARTS_IAM_PROFILES_FILE", dir.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
 

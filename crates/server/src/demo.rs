@@ -1,6 +1,6 @@
-//! `--demo`: a small organization, loaded by the first start with `--demo` (later starts with
-//! `--demo` find it and print the same commands), and three commands that show an allow, an
-//! explicit deny and an SCP deny.
+//! `--demo`: a small organization, loaded by the start that creates the data directory's account
+//! (later starts with `--demo` find it and print the same commands; an account created without
+//! it never gets it), and three commands that show an allow, an explicit deny and an SCP deny.
 //!
 //! In the first account (the organization's management account):
 //! - group `data-scientists` with the policy `modelarts-notebooks-and-training` (notebooks and
@@ -233,22 +233,32 @@ async fn existing(store: &Store, account_id: &str) -> Result<Option<Demo>, Serve
     })
 }
 
-/// Loads the demo data unless an earlier start did; returns the lines to print (three
-/// ready-to-run commands).
+/// Loads the demo data into `account_id` (the account this start created); returns the lines
+/// to print (three ready-to-run commands).
 pub async fn load(
     state: &AppState,
     account_id: &str,
     key_file: &Path,
     addr: SocketAddr,
 ) -> Result<Vec<String>, ServeError> {
-    let demo = match existing(state.store(), account_id).await? {
-        Some(demo) => demo,
-        None => create(state, account_id).await.map_err(|e| {
-            ServeError::Bootstrap(format!(
-                "--demo could not load the demo organization ({e}); the data directory may already hold some of its names: start with an empty --data-dir"
-            ))
-        })?,
-    };
+    let demo = create(state, account_id).await?;
+    Ok(walkthrough(&demo, key_file, addr))
+}
+
+/// The lines [`load`] printed, when an earlier start loaded the demo into `account_id`; `None`
+/// when it is not there.
+pub async fn show(
+    state: &AppState,
+    account_id: &str,
+    key_file: &Path,
+    addr: SocketAddr,
+) -> Result<Option<Vec<String>>, ServeError> {
+    Ok(existing(state.store(), account_id)
+        .await?
+        .map(|demo| walkthrough(&demo, key_file, addr)))
+}
+
+fn walkthrough(demo: &Demo, key_file: &Path, addr: SocketAddr) -> Vec<String> {
     let exe = std::env::current_exe()
         .ok()
         .map(|p| p.display().to_string())
@@ -259,7 +269,7 @@ pub async fn load(
             key_file.display()
         )
     };
-    Ok(vec![
+    vec![
         "Demo loaded: users alice, bob, auditor; group data-scientists; agency modelarts-agency;".to_owned(),
         format!("an organization with the OU `research`, the member account `{MEMBER_ACCOUNT}` (user carol) and the SCP `deny-training`."),
         "Try (exit code 0 = allow, 2 = deny):".to_owned(),
@@ -269,5 +279,5 @@ pub async fn load(
         cmd(&demo.bob, "modelarts:notebook:delete"),
         "# SCP deny: carol's policy allows everything in ModelArts, the SCP on `research` denies training".to_owned(),
         cmd(&demo.carol, "modelarts:trainJob:create"),
-    ])
+    ]
 }

@@ -225,18 +225,25 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
         println!("Root access key: {}", key_file.display());
     }
     if config.demo {
-        // Loaded once; every later start with --demo prints the same commands again.
-        match store.get_account_by_name(FIRST_ACCOUNT).await {
-            Ok(account) => {
-                let lines = crate::demo::load(&state, &account.id, &key_file, addr).await?;
+        // Loaded by the start that creates the account, and shown again by every later start
+        // with --demo; never loaded into an account that started without it.
+        let lines = match &first {
+            Some(b) => Some(crate::demo::load(&state, &b.account_id, &key_file, addr).await?),
+            None => match store.get_account_by_name(FIRST_ACCOUNT).await {
+                Ok(account) => crate::demo::show(&state, &account.id, &key_file, addr).await?,
+                Err(StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        match lines {
+            Some(lines) => {
                 for line in lines {
                     println!("{line}");
                 }
             }
-            Err(StoreError::NotFound { .. }) => println!(
-                "--demo ignored: the data directory has no account `{FIRST_ACCOUNT}` to load it into."
+            None => println!(
+                "--demo ignored: this data directory was created without the demo (it is loaded only into a new data directory)."
             ),
-            Err(e) => return Err(e.into()),
         }
     }
     if let Some(path) = &service_key {
