@@ -115,6 +115,56 @@ fn eval_policy_allows_with_exit_0_and_names_the_allowing_file() {
 }
 
 #[test]
+fn a_misspelt_action_gets_a_warning_naming_the_closest_one() {
+    let ws = workspace();
+    let out = run_in(
+        ws.path(),
+        &[
+            "eval",
+            "--policy",
+            "policies/full.json",
+            "--action",
+            "modelarts:trainjob:craete",
+        ],
+        None,
+    );
+    // `*` matches any text, the typo too: only the warning tells
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("`modelarts:trainjob:craete` is not an action of modelarts")
+            && out
+                .stderr
+                .contains("did you mean `modelarts:trainJob:create`?"),
+        "{}",
+        out.stderr
+    );
+    // the same in a case file, once per action; known actions (any letter case) are quiet
+    write(
+        ws.path(),
+        "typo_test.json",
+        r#"[{"identity_policies": ["@policies/ds.json"],
+             "request": {"action": "modelarts:trainjob:craete"}, "expect": "implicit_deny"},
+            {"identity_policies": ["@policies/ds.json"],
+             "request": {"action": "modelarts:trainjob:craete"}, "expect": "implicit_deny"},
+            {"identity_policies": ["@policies/ds.json"],
+             "request": {"action": "modelarts:TrainJob:Create"}, "expect": "implicit_deny"}]"#,
+    );
+    for command in ["eval", "test"] {
+        let out = run_in(ws.path(), &[command, "typo_test.json"], None);
+        assert_eq!(
+            out.stderr
+                .matches("did you mean `modelarts:trainJob:create`?")
+                .count(),
+            1,
+            "{command}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("TrainJob:Create"), "{}", out.stderr);
+    }
+}
+
+#[test]
 fn eval_policy_deny_exits_2_and_names_the_cause() {
     let ws = workspace();
     // One SCP level holds only a Deny that does not fire: the level lacks an Allow.

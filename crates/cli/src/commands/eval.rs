@@ -17,7 +17,7 @@
 //! that does not parse, a policy that does not parse, an unknown route) — this wins over 2;
 //! 1 a runtime error such as an unreadable file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -491,6 +491,25 @@ pub(crate) fn invalid_policy_text(file: &str, text: &str, findings: &[Finding]) 
 }
 
 /// Runs the command.
+/// Warns (on standard error, once per action and run) about a request action of a catalog
+/// service that the catalog does not have, with the closest known name: a typo decides as an
+/// implicit deny, which a case expecting a deny would take for a pass.
+pub(crate) fn warn_unknown_action(catalog: &Catalog, action: &str, warned: &mut BTreeSet<String>) {
+    let service = action.split(':').next().unwrap_or("");
+    if action.contains('*')
+        || catalog.service(service).is_none()
+        || catalog.action(action).is_some()
+        || !warned.insert(action.to_owned())
+    {
+        return;
+    }
+    let hint = match catalog.suggest_action(action) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => format!("; list them with `modelarts-iam catalog actions --service {service}`"),
+    };
+    eprintln!("warning: `{action}` is not an action of {service} (it can only be denied){hint}");
+}
+
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     if let Some(e) = catalog.load_error() {
@@ -522,6 +541,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let (mut passed, mut failed, mut denied, mut invalid) = (0usize, 0usize, 0usize, 0usize);
     let mut out = String::new();
     let mut stdout = std::io::stdout().lock();
+    let mut warned = BTreeSet::new();
     for file in &args.files {
         let items = match load_items(file)? {
             Ok(items) => items,
@@ -532,6 +552,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             }
         };
         for item in items {
+            if let Ok(case) = &item.case
+                && let Some(action) = &case.request.action
+            {
+                warn_unknown_action(catalog, action, &mut warned);
+            }
             let result = item_result(&item, &routes);
             if let Some(e) = &result.error {
                 invalid += 1;
@@ -819,6 +844,10 @@ fn run_request(args: &RequestArgs, routes: &CatalogRoutes<'_>) -> anyhow::Result
             })
             .collect(),
     };
+    let mut warned = BTreeSet::new();
+    for (_, t) in &targets {
+        warn_unknown_action(routes.0, &t.action, &mut warned);
+    }
     let labels = Labels {
         scp_levels: Some(scps.len()),
         policy_names: names,

@@ -165,6 +165,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     }
     // (file, item, result) of every selected case; whole-file errors separately.
     let mut runs: Vec<(String, Item, CaseResult)> = Vec::new();
+    let mut warned = std::collections::BTreeSet::new();
     let mut file_errors: Vec<(String, String)> = Vec::new();
     for suite in &suites {
         let file = suite
@@ -186,6 +187,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| format!("case #{}", item.origin.case));
             if filter.as_ref().is_some_and(|f| !f.is_match(&name)) {
                 continue;
+            }
+            if let Ok(case) = &item.case
+                && let Some(action) = &case.request.action
+            {
+                super::eval::warn_unknown_action(routes.0, action, &mut warned);
             }
             let mut result = item_result(&item, &routes);
             if result.error.is_none() && result.expect.is_none() {
