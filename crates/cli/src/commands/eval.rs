@@ -507,7 +507,7 @@ pub(crate) fn warn_unknown_action(catalog: &Catalog, action: &str, warned: &mut 
         Some(s) => format!("; did you mean `{s}`?"),
         None => format!("; list them with `modelarts-iam catalog actions --service {service}`"),
     };
-    eprintln!("warning: `{action}` is not an action of {service} (it can only be denied){hint}");
+    eprintln!("warning: `{action}` is not an action of {service}{hint}");
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
