@@ -702,6 +702,32 @@ const FORMATTED: &str = r#"{
 "#;
 
 #[test]
+fn fmt_reads_every_file_before_it_writes_any() {
+    let ws = workspace();
+    let before = read(ws.path(), "policies/ds.json");
+    let out = run_in(
+        ws.path(),
+        &["fmt", "policies/ds.json", "policies/absent.json"],
+        None,
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("policies/absent.json"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        read(ws.path(), "policies/ds.json"),
+        before,
+        "a run that stopped at an unreadable path changed a file"
+    );
+    // written files are reported as they are written
+    let out = run_in(ws.path(), &["fmt", "policies/ds.json"], None);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "policies/ds.json: formatted\n");
+}
+
+#[test]
 fn fmt_check_fails_then_passes_after_fmt_and_fmt_is_idempotent() {
     let ws = workspace();
     write(ws.path(), "p/a.json", UNFORMATTED);

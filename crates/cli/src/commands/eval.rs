@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -540,7 +539,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let (mut passed, mut failed, mut denied, mut invalid) = (0usize, 0usize, 0usize, 0usize);
     let mut out = String::new();
-    let mut stdout = std::io::stdout().lock();
     let mut warned = BTreeSet::new();
     for file in &args.files {
         let items = match load_items(file)? {
@@ -608,16 +606,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 out.push_str(&serde_json::to_string(&line).context("serializing a result")?);
                 out.push('\n');
             }
-            stdout
-                .write_all(out.as_bytes())
-                .context("writing to standard output")?;
+            super::out::write_str(&out)?;
         }
     }
     if args.check {
-        writeln!(stdout, "{passed} passed, {failed} failed")
-            .context("writing to standard output")?;
+        super::out::write_fmt(format_args!("{passed} passed, {failed} failed\n"))?;
     }
-    stdout.flush().context("writing to standard output")?;
     let code = if invalid > 0 {
         3
     } else if (args.check && failed > 0) || (!args.check && denied > 0) {
@@ -912,11 +906,7 @@ fn run_request(args: &RequestArgs, routes: &CatalogRoutes<'_>) -> anyhow::Result
             }
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("writing to standard output")?;
+    super::out::write_str(&out)?;
     let errors: Vec<&String> = results
         .iter()
         .filter_map(|(_, r)| r.error.as_ref())

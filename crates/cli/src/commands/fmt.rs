@@ -638,9 +638,14 @@ pub fn run(args: FmtArgs) -> anyhow::Result<ExitCode> {
                 files.push(path);
             }
         }
+        // Every file is read before any is written: a path that cannot be read stops the run
+        // before it changed anything.
+        let mut inputs = Vec::with_capacity(files.len());
         for path in &files {
+            inputs.push((path, super::read_input(path)?));
+        }
+        for (path, bytes) in inputs {
             let file = path.display().to_string();
-            let bytes = super::read_input(path)?;
             let Ok(text) = String::from_utf8(bytes) else {
                 tally.invalid += 1;
                 eprintln!("invalid input: {file}: the file is not UTF-8");
@@ -669,7 +674,9 @@ pub fn run(args: FmtArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     format!("upgraded to 5.0 ({})", changes.join("; "))
                 };
-                let _ = writeln!(out, "{file}: {what}");
+                // said as soon as it is done: a later failure must not hide what was written
+                super::out::write_fmt(format_args!("{out}{file}: {what}\n"))?;
+                out.clear();
             }
         }
         if args.check && !args.diff && tally.changed > 0 {
@@ -681,11 +688,7 @@ pub fn run(args: FmtArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("writing to standard output")?;
+    super::out::write_str(&out)?;
     Ok(ExitCode::from(if tally.invalid > 0 {
         3
     } else if tally.refused > 0 || (args.check && tally.changed > 0) {

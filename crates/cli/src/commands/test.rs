@@ -14,7 +14,6 @@
 //! an unreadable file, a bad `--run` pattern).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -303,11 +302,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             let _ = writeln!(out, "ERROR: {errors}/{total}");
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("writing to standard output")?;
+    super::out::write_str(&out)?;
     Ok(ExitCode::from(if errors > 0 {
         3
     } else if failed > 0 {
