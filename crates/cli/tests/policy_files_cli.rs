@@ -297,6 +297,11 @@ fn eval_policy_json_is_the_case_runners_json() {
         lines[0]["explanation"]["statements"][0]["policy_id"],
         "identity_policies[0]"
     );
+    // which file that is
+    assert_eq!(
+        lines[0]["policy_files"]["identity_policies[0]"],
+        "policies/ds.json"
+    );
     assert_eq!(lines[1]["decision"], "implicit_deny");
     assert_eq!(
         lines[1]["explanation"]["reason"],

@@ -374,6 +374,10 @@ pub(crate) struct Line<'a> {
     pub(crate) line: Option<usize>,
     #[serde(flatten)]
     pub(crate) result: &'a CaseResult,
+    /// The files policies were read from, by the id the explanation names them with
+    /// (`identity_policies[0]` -> `policies/ds.json`); absent when none was.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) policy_files: &'a BTreeMap<String, String>,
 }
 
 /// The cases of one file (`-`: standard input), with their policy file references resolved
@@ -602,6 +606,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                     case: item.origin.case,
                     line: item.origin.line,
                     result: &result,
+                    policy_files: &item.names,
                 };
                 out.push_str(&serde_json::to_string(&line).context("serializing a result")?);
                 out.push('\n');
@@ -872,6 +877,7 @@ fn run_request(args: &RequestArgs, routes: &CatalogRoutes<'_>) -> anyhow::Result
                 case: i + 1,
                 line: None,
                 result: r,
+                policy_files: &labels.policy_names,
             };
             out.push_str(&serde_json::to_string(&line).context("serializing a result")?);
             out.push('\n');

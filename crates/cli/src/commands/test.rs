@@ -235,6 +235,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
                         case: item.origin.case,
                         line: item.origin.line,
                         result: r,
+                        policy_files: &item.names,
                     },
                 })
                 .collect(),
