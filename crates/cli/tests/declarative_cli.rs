@@ -228,6 +228,11 @@ fn effective(config: &Value) -> BTreeMap<(String, String), Vec<Value>> {
     let mut out = BTreeMap::new();
     for u in config["users"].as_array().unwrap() {
         let name = u["name"].as_str().unwrap();
+        if u["enabled"] == json!(false) {
+            // a disabled user has no access
+            out.insert(("user".to_owned(), name.to_owned()), Vec::new());
+            continue;
+        }
         let mut ps = names(&u["policies"]);
         for g in config["groups"].as_array().unwrap() {
             if names(&g["members"]).iter().any(|m| m == name) {
@@ -689,5 +694,207 @@ fn exit_codes_protected_objects_scps_and_a_refused_change() {
     }
     // the root user's apply finishes it
     ok(&run(&server, &key, &["apply", d]), 0);
+    ok(&run(&server, &key, &["plan", d]), 0);
+}
+
+/// An access key of the user `name`, made by the root user, as a key file in `dir`.
+fn user_key(server: &Server, dir: &Path, name: &str) -> String {
+    let root = root_key(server);
+    let root = (root.0.as_str(), root.1.as_str());
+    let (_, users) = call(server, root, "GET", "/v5/users", None);
+    let id = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user_name"] == name)
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, k) = call(
+        server,
+        root,
+        "POST",
+        &format!("/v5/users/{id}/access-keys"),
+        Some(&json!({})),
+    );
+    assert_eq!(s, 200, "{k}");
+    let k = &k["access_key"];
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(
+        &path,
+        json!({"access_key_id": k["access_key_id"], "secret_access_key": k["secret_access_key"]})
+            .to_string(),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_plan_that_reduces_the_callers_access_is_refused_and_made_last() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve(&work.path().join("data"));
+    let dir = work.path().join("c");
+    let write = |text: &str| {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("c.yaml"), text).unwrap();
+    };
+    let d = dir.to_str().unwrap();
+    let everything = "policies:\n  - name: everything\n    document: {Version: \"5.0\", Statement: [{Effect: Allow, Action: [\"*\"]}]}\n";
+    // `ops` has its access through the group `admin`
+    write(&format!(
+        "users:\n  - name: ops\n  - name: auditor\ngroups:\n  - name: admin\n    members: [ops]\n    policies: [everything]\n{everything}"
+    ));
+    ok(&run(&server, &server.key, &["apply", d]), 0);
+    let ops = user_key(&server, work.path(), "ops");
+    ok(&run(&server, &ops, &["plan", d]), 0);
+
+    // disabling the caller: refused by plan and apply, nothing changed
+    write(&format!(
+        "users:\n  - name: ops\n    enabled: false\n  - name: auditor\ngroups:\n  - name: admin\n    members: [ops]\n    policies: [everything]\n{everything}"
+    ));
+    let out = run(&server, &ops, &["plan", d]);
+    ok(&out, 3);
+    assert!(out.stderr.contains("disables your user `ops`"), "{out}");
+    assert!(out.stderr.contains("--allow-self-change"), "{out}");
+    // the access diff of a disabled user: every action removed
+    let plan = run(&server, &ops, &["plan", d, "--json"]);
+    ok(&plan, 3);
+    let access = plan.json()["access"].clone();
+    assert_eq!(access[0]["name"], "ops", "{access}");
+    assert!(
+        access[0]["added"].as_array().unwrap().is_empty(),
+        "{access}"
+    );
+    assert!(
+        access[0]["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["action"] == "iam:users:deleteUserV5"),
+        "{access}"
+    );
+    ok(&run(&server, &ops, &["apply", d]), 3);
+
+    // removing the caller from `admin` and deleting `auditor`: refused without the flag ...
+    write(&format!(
+        "users:\n  - name: ops\ngroups:\n  - name: admin\n    policies: [everything]\n{everything}"
+    ));
+    let out = run(&server, &ops, &["apply", d]);
+    ok(&out, 3);
+    assert!(
+        out.stderr
+            .contains("removes your user `ops` from group `admin`"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("nothing was changed"), "{out}");
+    let users = export_json(&server)["users"].clone();
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "auditor"),
+        "{users}"
+    );
+    // ... and with it, the deletion is made first, the caller's own change last
+    let plan = run(&server, &ops, &["plan", d, "--allow-self-change", "--json"]);
+    ok(&plan, 2);
+    let names: Vec<String> = plan.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["kind"].as_str().unwrap(),
+                c["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        names.last().unwrap(),
+        "member ops in group admin",
+        "{names:?}"
+    );
+    let out = run(&server, &ops, &["apply", d, "--allow-self-change"]);
+    ok(&out, 0);
+    let e = export_json(&server);
+    assert_eq!(e["users"], json!([{"name": "ops"}]), "{e}");
+    assert_eq!(
+        e["groups"],
+        json!([{"name": "admin", "policies": ["everything"]}]),
+        "{e}"
+    );
+}
+
+#[test]
+fn plan_shows_the_scp_ceiling_change_and_export_refuses_to_duplicate_files() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve(&work.path().join("data"));
+    let key = server.key.clone();
+    let dir = work.path().join("c");
+    let d = dir.to_str().unwrap();
+
+    // detaching deny-training from ou:research lifts the training deny of its ceiling
+    let original = export_json(&server)["scps"].clone();
+    let mut scps = original.clone();
+    for s in scps.as_array_mut().unwrap() {
+        if s["name"] == "deny-training" {
+            s["attached_to"] = json!([]);
+        }
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("scps.json"),
+        serde_json::to_string_pretty(&json!({ "scps": scps })).unwrap(),
+    )
+    .unwrap();
+    let out = run(&server, &key, &["plan", d]);
+    ok(&out, 2);
+    assert!(
+        out.stdout
+            .contains("+ ceiling of ou:research: modelarts:trainJob:create"),
+        "{out}"
+    );
+    let plan = run(&server, &key, &["plan", d, "--json"]).json();
+    let ceiling = plan["ceiling"].as_array().unwrap();
+    assert_eq!(ceiling.len(), 1, "{plan}");
+    assert_eq!(ceiling[0]["target"], "ou:research");
+    assert!(
+        ceiling[0]["added"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("modelarts:trainJob:create")),
+        "{plan}"
+    );
+    assert_eq!(ceiling[0]["removed"], json!([]));
+    // attaching it back is the reverse
+    ok(&run(&server, &key, &["apply", d]), 0);
+    std::fs::write(
+        dir.join("scps.json"),
+        serde_json::to_string_pretty(&json!({ "scps": original })).unwrap(),
+    )
+    .unwrap();
+    let out = run(&server, &key, &["plan", d]);
+    ok(&out, 2);
+    assert!(
+        out.stdout
+            .contains("- ceiling of ou:research: modelarts:trainJob:create"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&run(&server, &key, &["export", "--out", d]), 0);
+
+    // export --format json into the YAML export: refused, nothing written
+    let out = run(&server, &key, &["export", "--out", d, "--format", "json"]);
+    ok(&out, 1);
+    assert!(out.stderr.contains("groups.yaml"), "{out}");
+    assert!(!dir.join("groups.json").exists());
+    assert!(!dir.join("users.json").exists());
+    ok(&run(&server, &key, &["plan", d]), 0);
+    // into its own files again: allowed
+    ok(&run(&server, &key, &["export", "--out", d]), 0);
     ok(&run(&server, &key, &["plan", d]), 0);
 }

@@ -24,16 +24,23 @@ pub struct ApplyArgs {
     /// Print JSON: `{"applied": [...], "error": null | {...}}` (with `--dry-run`, the plan).
     #[arg(long)]
     pub json: bool,
+    /// Apply a plan that reduces the caller's own access (removes it from a group, detaches a
+    /// policy from it or its groups, disables it, or removes any action of its access);
+    /// without it such a plan is refused (exit 3) before any change.
+    #[arg(long)]
+    pub allow_self_change: bool,
 }
 
 /// Exit status: 0 done (or nothing to do), 1 a change was refused (earlier ones stay made) or
-/// another error, 3 invalid configuration (nothing changed).
+/// another error, 3 invalid configuration or a plan that reduces the caller's own access
+/// without `--allow-self-change` (nothing changed).
 pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return super::plan::run(super::plan::PlanArgs {
             dir: args.dir,
             connection: args.connection,
             json: args.json,
+            allow_self_change: args.allow_self_change,
         });
     }
     let connection = args.connection.resolve()?;
@@ -45,6 +52,9 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
         Prepared::Ready(ready) => ready,
     };
+    if let Some(code) = declarative::refuse_self_change(&ready.plan, args.allow_self_change) {
+        return Ok(code);
+    }
     let changes = &ready.plan.changes;
     if !args.json {
         if changes.is_empty() {

@@ -19,9 +19,13 @@ pub struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Accept a plan that reduces the caller's own access (otherwise exit 3).
+    #[arg(long)]
+    pub allow_self_change: bool,
 }
 
-/// Exit status: 0 no changes, 2 changes pending, 3 invalid configuration, 1 errors.
+/// Exit status: 0 no changes, 2 changes pending, 3 invalid configuration or a plan that reduces
+/// the caller's own access (without `--allow-self-change`), 1 errors.
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let connection = args.connection.resolve()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -35,6 +39,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
                 super::print_json(&ready.plan)?;
             } else {
                 out!("{}", declarative::plan_text(&ready.plan))?;
+            }
+            if let Some(code) = declarative::refuse_self_change(&ready.plan, args.allow_self_change)
+            {
+                return Ok(code);
             }
             Ok(if ready.plan.changes.is_empty() {
                 ExitCode::SUCCESS

@@ -90,7 +90,11 @@ pub async fn prepare(conn: &Connection, dir: &Path) -> anyhow::Result<Prepared> 
         Ok(x) => x,
         Err(problems) => return Ok(Prepared::Invalid(problems)),
     };
-    let changes = plan::changes(&remote.account, &want);
+    let caller = plan::caller_of(&remote.account, remote.caller_user.as_deref());
+    let mut changes = plan::changes(&remote.account, &want);
+    if let Some(c) = caller {
+        changes = plan::caller_last(changes, &remote.account, &want, c);
+    }
     let mut system = BTreeMap::new();
     for name in plan::system_policies_used(&[&remote.account, &want], &remote) {
         if let Some((id, version)) = remote.system_policies.get(&name) {
@@ -111,13 +115,32 @@ pub async fn prepare(conn: &Connection, dir: &Path) -> anyhow::Result<Prepared> 
         }
     }
     let access = plan::access(&remote.account, &want, &system);
+    let self_change = caller
+        .map(|c| plan::self_reductions(&remote.account, &want, &changes, &access, c))
+        .unwrap_or_default();
+    let ceiling = plan::ceiling(&remote.account, &want);
     let plan = Plan {
         managed: config.managed.iter().copied().collect(),
         changes,
         access,
+        ceiling,
+        self_change,
         kept,
     };
     Ok(Prepared::Ready(Box::new(Ready { remote, want, plan })))
+}
+
+/// Refuses a plan that reduces the caller's own access (exit [`EXIT_INVALID`]); `None` when it
+/// does not, or `--allow-self-change` was given.
+pub fn refuse_self_change(plan: &Plan, allowed: bool) -> Option<std::process::ExitCode> {
+    if plan.self_change.is_empty() || allowed {
+        return None;
+    }
+    eprintln!(
+        "error: the plan reduces your own access; nothing was changed:\n  {}\nApplying it could leave you without the access to finish or to run apply again. Pass --allow-self-change to apply it anyway (the changes that affect you are made last).",
+        plan.self_change.join("\n  ")
+    );
+    Some(std::process::ExitCode::from(EXIT_INVALID))
 }
 
 /// Prints the problems of an invalid configuration (and, for `--json`, them as JSON).
@@ -220,6 +243,41 @@ pub fn plan_text(plan: &Plan) -> String {
                     let _ = writeln!(s, "  {}", paint(&line, op));
                 }
             }
+        }
+    }
+    if !plan.ceiling.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nSCP ceiling added (+) and removed (-) (what the entity's SCPs allow; a member account's principals also need their own policies and the other levels):"
+        );
+        for c in &plan.ceiling {
+            for (op, sign, actions) in [(Op::Create, '+', &c.added), (Op::Delete, '-', &c.removed)]
+            {
+                if actions.len() > MAX_LINES {
+                    let _ = writeln!(
+                        s,
+                        "  {}",
+                        paint(
+                            &format!(
+                                "{sign} ceiling of {}: {} actions (the first {MAX_LINES} below; --json lists all)",
+                                c.target,
+                                actions.len()
+                            ),
+                            op
+                        )
+                    );
+                }
+                for a in actions.iter().take(MAX_LINES) {
+                    let line = format!("{sign} ceiling of {}: {a}", c.target);
+                    let _ = writeln!(s, "  {}", paint(&line, op));
+                }
+            }
+        }
+    }
+    if !plan.self_change.is_empty() {
+        let _ = writeln!(s, "\nReduces your own access:");
+        for r in &plan.self_change {
+            let _ = writeln!(s, "  {}", paint(r, Op::Delete));
         }
     }
     if !plan.kept.is_empty() {

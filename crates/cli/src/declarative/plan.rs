@@ -223,8 +223,24 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Access added and removed, per principal.
     pub access: Vec<AccessChange>,
+    /// The change of the SCP ceiling at each organization entity whose attached SCPs change.
+    pub ceiling: Vec<CeilingChange>,
+    /// How the plan reduces the caller's own access (refused without `--allow-self-change`).
+    pub self_change: Vec<String>,
     /// Objects kept although the configuration does not list them (protected).
     pub kept: Vec<String>,
+}
+
+/// The actions an organization entity's SCP level allows, before and after (over the
+/// catalog's actions on `*`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CeilingChange {
+    /// `root`, `ou:<path>`, `account:<name>`.
+    pub target: String,
+    /// Actions the level allows after, not before.
+    pub added: Vec<String>,
+    /// Actions the level allowed before, not after.
+    pub removed: Vec<String>,
 }
 
 fn problem(origin: Option<&Origin>, message: String) -> Problem {
@@ -913,9 +929,19 @@ pub fn access(
         .into_iter()
         .map(|n| (PrincipalKind::User, n))
         .chain(agencies.into_iter().map(|n| (PrincipalKind::Agency, n)));
+    // a disabled user has no access: the server refuses every call it signs
+    let enabled = |a: &Account, kind: PrincipalKind, name: &str| {
+        kind != PrincipalKind::User || a.users.get(name).is_none_or(|u| u.enabled)
+    };
     for (kind, name) in principals {
-        let before = effective(cur, system, kind, name);
-        let after = effective(want, system, kind, name);
+        let mut before = effective(cur, system, kind, name);
+        let mut after = effective(want, system, kind, name);
+        if !enabled(cur, kind, name) {
+            before.clear();
+        }
+        if !enabled(want, kind, name) {
+            after.clear();
+        }
         if before == after {
             continue;
         }
@@ -931,6 +957,229 @@ pub fn access(
         });
     }
     out
+}
+
+/// The SCP documents attached at each organization entity of `a` (a built-in SCP, without a
+/// document, allows everything).
+fn scp_levels(a: &Account) -> BTreeMap<String, Vec<(String, Value)>> {
+    let all = serde_json::json!({"Version": "5.0", "Statement": [
+        {"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]});
+    let mut out: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
+    for (name, scp) in &a.scps {
+        for t in &scp.attached_to {
+            out.entry(t.clone()).or_default().push((
+                name.clone(),
+                scp.document.clone().unwrap_or_else(|| all.clone()),
+            ));
+        }
+    }
+    out
+}
+
+/// The catalog actions (on `*`) one SCP level allows: the engine's decision for a principal
+/// of a member account whose identity policies allow everything, under this level alone.
+fn ceiling_of(level: &[(String, Value)], actions: &[String]) -> BTreeSet<String> {
+    let scps: Compiled = level
+        .iter()
+        .filter_map(|(label, d)| {
+            let text = match d {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            iam_policy::Policy::parse(&text, PolicyKind::Scp)
+                .ok()
+                .map(|p| (PolicyId::new(label), Arc::new(p)))
+        })
+        .collect();
+    let everything = compile(&[(
+        "everything".to_owned(),
+        serde_json::json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}),
+    )]);
+    let set = iam_policy::PolicySet::new(everything, vec![scps], Vec::new());
+    let (principal, ctx) = (iam_policy::Principal::default(), iam_policy::Context::new());
+    actions
+        .iter()
+        .filter(|a| {
+            set.decide(
+                &principal,
+                &iam_policy::Request {
+                    action: a,
+                    resource: "*",
+                    context: &ctx,
+                },
+            )
+            .is_allow()
+        })
+        .cloned()
+        .collect()
+}
+
+/// The change of the ceiling at each organization entity whose attached SCPs (or their
+/// documents) change from `cur` to `want`.
+pub fn ceiling(cur: &Account, want: &Account) -> Vec<CeilingChange> {
+    let (before, after) = (scp_levels(cur), scp_levels(want));
+    let targets: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let actions: Vec<String> = iam_catalog::Catalog::builtin()
+        .actions()
+        .map(|a| a.name.clone())
+        .collect();
+    let none = Vec::new();
+    let mut out = Vec::new();
+    for t in targets {
+        let (b, a) = (
+            before.get(t).unwrap_or(&none),
+            after.get(t).unwrap_or(&none),
+        );
+        if b == a {
+            continue;
+        }
+        let (old, new) = (ceiling_of(b, &actions), ceiling_of(a, &actions));
+        let added: Vec<String> = new.difference(&old).cloned().collect();
+        let removed: Vec<String> = old.difference(&new).cloned().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            out.push(CeilingChange {
+                target: t.clone(),
+                added,
+                removed,
+            });
+        }
+    }
+    out
+}
+
+/// The groups `user` is a member of in `a`.
+fn groups_of<'a>(a: &'a Account, user: &str) -> BTreeSet<&'a String> {
+    a.groups
+        .iter()
+        .filter(|(_, g)| g.members.contains(user))
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// The caller's user when it is a user of the account other than the root user (who holds
+/// every permission and cannot be changed here).
+pub fn caller_of<'a>(cur: &Account, caller: Option<&'a str>) -> Option<&'a str> {
+    caller.filter(|c| cur.users.get(*c).is_some_and(|u| !u.root))
+}
+
+/// How the plan reduces the access of `caller` (its user name): removing it from a group,
+/// detaching a policy from it or one of its groups, deleting one of its groups, disabling it,
+/// or any action its access diff removes.
+pub fn self_reductions(
+    cur: &Account,
+    want: &Account,
+    changes: &[Change],
+    access: &[AccessChange],
+    caller: &str,
+) -> Vec<String> {
+    let groups = groups_of(cur, caller);
+    let mut out = Vec::new();
+    for c in changes {
+        match &c.step {
+            Step::RemoveMember { group, user } if user == caller => {
+                out.push(format!("removes your user `{caller}` from group `{group}`"));
+            }
+            Step::Detach {
+                policy,
+                kind: PrincipalKind::User,
+                principal,
+            } if principal == caller => {
+                out.push(format!("detaches `{policy}` from your user `{caller}`"));
+            }
+            Step::Detach {
+                policy,
+                kind: PrincipalKind::Group,
+                principal,
+            } if groups.contains(principal) => {
+                out.push(format!(
+                    "detaches `{policy}` from group `{principal}`, which your user `{caller}` is a member of"
+                ));
+            }
+            Step::DeleteGroup(g) if groups.contains(g) => {
+                out.push(format!(
+                    "deletes group `{g}`, which your user `{caller}` is a member of"
+                ));
+            }
+            Step::UpdateUser(u)
+                if u == caller
+                    && cur.users.get(u).is_some_and(|x| x.enabled)
+                    && want.users.get(u).is_some_and(|x| !x.enabled) =>
+            {
+                out.push(format!("disables your user `{caller}`"));
+            }
+            _ => {}
+        }
+    }
+    for a in access {
+        if a.kind == "user" && a.name == caller && !a.removed.is_empty() {
+            let first: Vec<&str> = a
+                .removed
+                .iter()
+                .take(3)
+                .map(|g| g.action.as_str())
+                .collect();
+            out.push(format!(
+                "removes {} action(s) from the access of your user `{caller}` ({}{})",
+                a.removed.len(),
+                first.join(", "),
+                if a.removed.len() > first.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// `changes` with those that affect `caller` (its memberships, the attachments to it and to
+/// its groups, its groups' deletion, its own user, the updates of the policies it holds, and
+/// the deletions of those policies, which follow their detachments) moved to the end, in
+/// their order: everything else is made while the caller still has its access.
+pub fn caller_last(
+    changes: Vec<Change>,
+    cur: &Account,
+    want: &Account,
+    caller: &str,
+) -> Vec<Change> {
+    let groups: BTreeSet<&String> = groups_of(cur, caller)
+        .into_iter()
+        .chain(groups_of(want, caller))
+        .collect();
+    let mut policies: BTreeSet<&String> = BTreeSet::new();
+    for a in [cur, want] {
+        if let Some(u) = a.users.get(caller) {
+            policies.extend(u.policies.iter());
+        }
+        for g in &groups {
+            if let Some(x) = a.groups.get(*g) {
+                policies.extend(x.policies.iter());
+            }
+        }
+    }
+    let affects = |s: &Step| match s {
+        Step::AddMember { user, .. } | Step::RemoveMember { user, .. } => user == caller,
+        Step::Attach {
+            kind, principal, ..
+        }
+        | Step::Detach {
+            kind, principal, ..
+        } => match kind {
+            PrincipalKind::User => principal == caller,
+            PrincipalKind::Group => groups.contains(principal),
+            PrincipalKind::Agency => false,
+        },
+        Step::UpdateUser(u) => u == caller,
+        Step::DeleteGroup(g) => groups.contains(g),
+        Step::UpdatePolicy { name, .. } | Step::DeletePolicy(name) => policies.contains(name),
+        _ => false,
+    };
+    let (tail, mut head): (Vec<Change>, Vec<Change>) =
+        changes.into_iter().partition(|c| affects(&c.step));
+    head.extend(tail);
+    head
 }
 
 /// The system policies attached anywhere in the accounts.
