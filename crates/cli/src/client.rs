@@ -101,17 +101,6 @@ pub struct Call<'a> {
     pub body: Option<&'a Value>,
 }
 
-/// Sends one signed request with the credentials of `key_file`; returns the status and the JSON
-/// body (`null` when the body is empty).
-pub async fn call_with_key_file(
-    endpoint: &str,
-    key_file: &Path,
-    call: Call<'_>,
-) -> Result<(u16, Value), ClientError> {
-    let file = read_key_file(key_file)?;
-    send(endpoint, &file.credentials, call).await
-}
-
 /// Sends one signed request; returns the status and the JSON body (`null` when the body is
 /// empty).
 pub async fn send(

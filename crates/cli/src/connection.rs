@@ -118,60 +118,195 @@ pub fn profiles_path() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Reads the profile file; an absent file has no profiles.
+/// A profile file that is not valid TOML or not the profiles' shape. Its message names the line,
+/// the column and the kind of error, never the text of the file: the file holds secrets, and
+/// the parser's own message quotes the offending line.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "profile file {} is not valid: line {line}, column {column}: {kind} (fix it, or write a new one with `modelarts-iam configure`, which keeps the invalid file as a backup)",
+    path.display()
+)]
+pub struct InvalidProfileFile {
+    /// The profile file.
+    pub path: PathBuf,
+    /// 1-based line of the error.
+    pub line: usize,
+    /// 1-based column of the error.
+    pub column: usize,
+    /// The kind of error, with anything it quotes from the file left out.
+    pub kind: String,
+}
+
+/// The words a parse error may quote without revealing the file: the profiles' fields and the
+/// TOML punctuation it expected.
+const QUOTABLE: &[&str] = &[
+    "endpoint",
+    "access_key_id",
+    "secret_access_key",
+    "security_token",
+    "project_id",
+];
+
+/// A TOML error's message without what it quotes from the file: its first lines, each
+/// `` `quoted` `` text that is not a field name or punctuation replaced by `` `…` ``.
+fn error_kind(message: &str) -> String {
+    let joined = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut out = String::new();
+    for (i, part) in joined.split('`').enumerate() {
+        if i % 2 == 1 {
+            let safe = QUOTABLE.contains(&part)
+                || (part.chars().count() <= 2 && part.chars().all(|c| c.is_ascii_punctuation()));
+            out.push('`');
+            out.push_str(if safe { part } else { "…" });
+            out.push('`');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Parses the text of the profile file (see [`InvalidProfileFile`] for its errors).
+fn parse_profiles(path: &Path, text: &str) -> Result<Profiles, InvalidProfileFile> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
+        let at = e.span().map_or(0, |s| s.start).min(text.len());
+        let before = text.get(..at).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        InvalidProfileFile {
+            path: path.to_owned(),
+            line,
+            column,
+            kind: error_kind(e.message()),
+        }
+    })
+}
+
+/// Reads the profile file; an absent file has no profiles. An invalid file is an
+/// [`InvalidProfileFile`] error (which quotes nothing of the file).
 pub fn read_profiles(path: &Path) -> anyhow::Result<Profiles> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).with_context(|| {
-            format!(
-                "profile file {} is not valid (rewrite it with `modelarts-iam configure`)",
-                path.display()
-            )
-        }),
+        Ok(text) => Ok(parse_profiles(path, &text)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profiles::new()),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }
 
+/// The file a profile-file path stands for: the target of a symbolic link (followed to the
+/// end), else the path itself. Writing to the target keeps the link (a profile file kept in a
+/// dotfiles repository and linked into place stays linked).
+pub fn profile_target(path: &Path) -> anyhow::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).with_context(|| {
+            format!(
+                "{} is a symbolic link to a file that cannot be reached: fix the link, or remove it to have a new file written",
+                path.display()
+            )
+        }),
+        _ => Ok(path.to_owned()),
+    }
+}
+
 /// Writes the profile file atomically (a temporary file beside it, renamed over it), readable
-/// only by its owner.
+/// only by its owner. When the path is a symbolic link, its target is written and the link
+/// kept.
 pub fn write_profiles(path: &Path, profiles: &Profiles) -> anyhow::Result<()> {
     let text = toml::to_string_pretty(profiles).context("serializing the profiles")?;
-    write_private(path, text.as_bytes())
+    write_private(&profile_target(path)?, text.as_bytes())
 }
 
 /// Writes `bytes` to `path` atomically (a temporary file beside it, renamed over it), readable
-/// only by its owner (mode 0600): the profile file, and the credential files the admin commands
-/// write (`access-key create --out`, `agency assume --out`).
+/// only by its owner (mode 0600): the profile file.
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    // a stale temporary file of an earlier run would keep its mode: start afresh
-    let _ = std::fs::remove_file(&tmp);
-    {
-        use std::io::Write as _;
+    PrivateFile::reserve(path)?.finish(bytes, true)
+}
+
+/// A private file being written: its temporary file (mode 0600, created with `create_new` in
+/// the destination's directory) exists from [`PrivateFile::reserve`] on, so a destination that
+/// cannot be written is found before anything else is done; [`PrivateFile::finish`] writes,
+/// syncs and renames it into place. Dropped unfinished, the temporary file is removed.
+#[derive(Debug)]
+pub struct PrivateFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl PrivateFile {
+    /// Creates the temporary file beside `path` (and `path`'s directory when missing).
+    pub fn reserve(path: &Path) -> anyhow::Result<PrivateFile> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        // a stale temporary file of an earlier run would keep its mode: start afresh
+        let _ = std::fs::remove_file(&tmp);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&tmp)
-            .with_context(|| format!("creating {}", tmp.display()))?;
+        let file = options.open(&tmp).with_context(|| {
+            format!(
+                "cannot write {}: creating {}",
+                path.display(),
+                tmp.display()
+            )
+        })?;
+        Ok(PrivateFile {
+            path: path.to_owned(),
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `bytes`, syncs them and renames the temporary file to the destination: over an
+    /// existing file when `replace`, else only when the destination does not exist (checked
+    /// again now).
+    pub fn finish(mut self, bytes: &[u8], replace: bool) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let mut file = self
+            .file
+            .take()
+            .with_context(|| format!("{} was already written", self.path.display()))?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
-            .with_context(|| format!("writing {}", tmp.display()))?;
+            .with_context(|| format!("writing {}", self.tmp.display()))?;
+        drop(file);
+        if !replace && std::fs::symlink_metadata(&self.path).is_ok() {
+            bail!(
+                "{} appeared while the credentials were made: it is not written over",
+                self.path.display()
+            );
+        }
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("replacing {}", self.path.display()))?;
+        Ok(())
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+}
+
+impl Drop for PrivateFile {
+    fn drop(&mut self) {
+        // finished: renamed away, nothing to remove; else the unused temporary file goes
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 /// A resolved endpoint with credentials.
@@ -313,7 +448,7 @@ pub enum CallError {
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The server answered with an error status.
-    #[error("{method} {path}: HTTP {status} {code}: {message}{}", hint(*status, code))]
+    #[error("{method} {path}: HTTP {status} {code}: {message}{}", hint(*status, code, message))]
     Api {
         /// The request's method.
         method: String,
@@ -331,7 +466,9 @@ pub enum CallError {
 }
 
 /// What to do about an API error, for people (docs/cli.md, "Errors and exit codes").
-fn hint(status: u16, code: &str) -> &'static str {
+/// The hint depends on the message where one status has several causes (a 409 of a protected
+/// entity is not a name conflict).
+pub(crate) fn hint(status: u16, code: &str, message: &str) -> &'static str {
     match (status, code) {
         (401, _) => {
             "\n  hint: the server does not accept these credentials: check the access key id and secret key, and for temporary credentials the security token and that they have not expired (`modelarts-iam configure --list` shows the profiles)"
@@ -347,6 +484,12 @@ fn hint(status: u16, code: &str) -> &'static str {
         }
         (404, _) => {
             "\n  hint: no such entity in the caller's account (ids are case-sensitive; the `list` command of its kind shows them)"
+        }
+        (409, _) if message.contains("root user") => {
+            "\n  hint: the account's root user is permanent: it cannot be deleted, renamed or disabled"
+        }
+        (409, _) if message.contains("cannot be") => {
+            "\n  hint: the server protects this entity: this change is not possible"
         }
         (409, _) => {
             "\n  hint: the name is taken (also by a name differing only in letter case), or the entity is still in use: detach or remove what uses it first"

@@ -46,15 +46,54 @@ pub struct ConfigureArgs {
     pub json: bool,
 }
 
-/// Masks a secret for display: its first four characters.
-fn mask(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}****")
+/// A secret for display: `****`, nothing of the secret itself.
+fn mask(_secret: &str) -> String {
+    "****".to_owned()
+}
+
+/// Moves an invalid profile file aside, as `<name>.invalid-<unix time>` beside it (mode
+/// 0600), so that a new one can be written; says so on standard error.
+fn back_up_invalid(target: &std::path::Path) -> anyhow::Result<()> {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "profiles.toml".to_owned());
+    let backup = target.with_file_name(format!("{name}.invalid-{seconds}"));
+    if backup.exists() {
+        bail!(
+            "{} exists: not writing over it; move it away and run configure again",
+            backup.display()
+        );
+    }
+    std::fs::rename(target, &backup)
+        .with_context(|| format!("moving the invalid {} aside", target.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private", backup.display()))?;
+    }
+    eprintln!(
+        "warning: {} was not valid: kept as {} (mode 0600); writing a new profile file",
+        target.display(),
+        backup.display()
+    );
+    Ok(())
 }
 
 pub fn run(args: ConfigureArgs) -> anyhow::Result<ExitCode> {
     let path = connection::profiles_path()?;
-    let mut profiles = connection::read_profiles(&path)?;
+    // An invalid file is an error for --list; writing a profile replaces it, keeping a backup.
+    let (mut profiles, invalid) = match connection::read_profiles(&path) {
+        Ok(p) => (p, false),
+        Err(e) if !args.list && e.is::<connection::InvalidProfileFile>() => {
+            (connection::Profiles::new(), true)
+        }
+        Err(e) => return Err(e),
+    };
     if args.list {
         if args.json {
             let shown: serde_json::Map<String, serde_json::Value> = profiles
@@ -160,7 +199,12 @@ pub fn run(args: ConfigureArgs) -> anyhow::Result<ExitCode> {
         .or(profile.project_id)
         .or(keep.project_id);
     profiles.insert(args.profile.clone(), profile);
-    connection::write_profiles(&path, &profiles)?;
+    // the file itself (a symbolic link's target), found before a backup moves it
+    let target = connection::profile_target(&path)?;
+    if invalid {
+        back_up_invalid(&target)?;
+    }
+    connection::write_profiles(&target, &profiles)?;
     eprintln!("wrote profile `{}` to {}", args.profile, path.display());
     if args.verify {
         let conn = ConnArgs {

@@ -1,8 +1,13 @@
 //! `modelarts-iam log`: the decision log of enforced requests (gateway, STS), newest first.
 //!
 //! Reads the data directory directly (`--data-dir`, the default; works while the server runs:
-//! SQLite WAL readers do not block it) or asks a running server (`--endpoint` with `--key-file`,
-//! `GET /v1/decisions`, which shows the caller's account only and needs `cts:trace:list`).
+//! SQLite WAL readers do not block it) or asks a running server (`GET /v1/decisions`, which shows
+//! the caller's account only and needs `cts:trace:list`). The server is asked when `--endpoint`,
+//! `--profile` or `--key-file` is given; its endpoint and credentials are then resolved as for
+//! every server-calling command (`crate::connection`: profiles, `HUAWEICLOUD_SDK_*`,
+//! `MODELARTS_IAM_ENDPOINT`). `--account` is refused in server mode (the server filters by the
+//! caller's account and takes no account parameter); a server query that matches nothing with
+//! an `--action` the catalog does not know is an error with the closest action.
 //!
 //! Every filter is checked: `--decision` takes the values below, and in data-directory mode a
 //! query that matches nothing checks that the principal, account, agency and action it names
@@ -58,13 +63,10 @@ pub struct LogArgs {
     /// Data directory to read [default: ./modelarts-iam-data] (ignored with --endpoint).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Ask this running server instead of reading the data directory.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// Credential file for --endpoint (`root-access-key.json` or any file with `access_key_id`
-    /// and `secret_access_key`).
-    #[arg(long, value_name = "FILE")]
-    pub key_file: Option<PathBuf>,
+    /// Ask a running server instead of reading the data directory: given any of `--endpoint`,
+    /// `--profile` and `--key-file`, the connection is resolved as for the admin commands.
+    #[command(flatten)]
+    pub connection: crate::connection::ConnArgs,
     /// Only this principal URN.
     #[arg(long, value_name = "URN")]
     pub principal: Option<String>,
@@ -109,36 +111,39 @@ pub fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
         .map(|v| parse_when("until", v))
         .transpose()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let entries = match &args.endpoint {
-        Some(endpoint) => {
-            let Some(key_file) = args.key_file.as_deref() else {
-                return Err(Problem::usage("--endpoint needs --key-file")
-                    .hint("give the credential file the server wrote on first start: --key-file DIR/root-access-key.json")
-                    .into());
-            };
-            let rfc3339 = |t: Option<time::OffsetDateTime>| {
-                t.map(|t| t.format(&time::format_description::well_known::Rfc3339))
-                    .transpose()
-            };
-            let window = (rfc3339(since)?, rfc3339(until)?);
-            runtime.block_on(from_server(endpoint, key_file, &args, window))?
+    let server_mode = args.connection.endpoint.is_some()
+        || args.connection.profile.is_some()
+        || args.connection.key_file.is_some();
+    let entries = if server_mode {
+        if args.account.is_some() {
+            return Err(Problem::usage(
+                "--account is for the data directory: a server shows the caller's account only",
+            )
+            .hint("leave --account out, or read the data directory with --data-dir DIR")
+            .into());
         }
-        None => {
-            let dir = args
-                .data_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("modelarts-iam-data"));
-            let filter = iam_store::DecisionFilter {
-                principal_urn: args.principal.clone(),
-                action: args.action.clone(),
-                decision: args.decision.map(|d| d.as_str().to_owned()),
-                since,
-                until,
-                account_id: args.account.clone(),
-                agency_id: args.agency_id.clone(),
-            };
-            runtime.block_on(from_data_dir(&dir, &filter, args.limit))?
-        }
+        let conn = args.connection.resolve()?;
+        let rfc3339 = |t: Option<time::OffsetDateTime>| {
+            t.map(|t| t.format(&time::format_description::well_known::Rfc3339))
+                .transpose()
+        };
+        let window = (rfc3339(since)?, rfc3339(until)?);
+        runtime.block_on(from_server(&conn, &args, window))?
+    } else {
+        let dir = args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("modelarts-iam-data"));
+        let filter = iam_store::DecisionFilter {
+            principal_urn: args.principal.clone(),
+            action: args.action.clone(),
+            decision: args.decision.map(|d| d.as_str().to_owned()),
+            since,
+            until,
+            account_id: args.account.clone(),
+            agency_id: args.agency_id.clone(),
+        };
+        runtime.block_on(from_data_dir(&dir, &filter, args.limit))?
     };
     if args.json {
         super::print_json(&Value::Array(entries))?;
@@ -315,29 +320,56 @@ fn query_pairs(
 }
 
 async fn from_server(
-    endpoint: &str,
-    key_file: &Path,
+    conn: &crate::connection::Connection,
     args: &LogArgs,
     window: (Option<String>, Option<String>),
 ) -> anyhow::Result<Vec<Value>> {
     let pairs = query_pairs(args, window);
     let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, value) = crate::client::call_with_key_file(
-        endpoint,
-        key_file,
-        crate::client::Call {
+    let entries = decisions(conn, &query).await?;
+    if entries.is_empty()
+        && let Some(action) = &args.action
+    {
+        let catalog = iam_catalog::Catalog::builtin();
+        if catalog.action(action).is_none()
+            && decisions(conn, &[("action", action.as_str()), ("limit", "1")])
+                .await?
+                .is_empty()
+        {
+            return Err(Problem::usage(format!(
+                "unknown action `{action}` (not in the catalog or the server's log)"
+            ))
+            .suggest(
+                catalog.suggest_action(action),
+                "list the actions with `modelarts-iam catalog actions`",
+            )
+            .into());
+        }
+    }
+    Ok(entries)
+}
+
+/// One `GET /v1/decisions`: its `decisions`.
+async fn decisions(
+    conn: &crate::connection::Connection,
+    query: &[(&str, &str)],
+) -> anyhow::Result<Vec<Value>> {
+    let (status, value) = conn
+        .send(crate::client::Call {
             method: "GET",
             path: "/v1/decisions",
-            query: &query,
+            query,
             body: None,
-        },
-    )
-    .await?;
+        })
+        .await
+        .with_context(|| format!("calling {}", conn.endpoint))?;
     if status != 200 {
+        let text = |k: &str| value[k].as_str().unwrap_or("").to_owned();
+        let (code, message) = (text("error_code"), text("error_msg"));
         bail!(
-            "the server answered {status}: {} {}",
-            value["error_code"].as_str().unwrap_or(""),
-            value["error_msg"].as_str().unwrap_or("")
+            "the server answered {status}: {code} {message} (credentials from {}){}",
+            conn.source,
+            crate::connection::hint(status, &code, &message)
         );
     }
     Ok(value["decisions"].as_array().cloned().unwrap_or_default())

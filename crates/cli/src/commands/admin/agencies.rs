@@ -199,7 +199,7 @@ pub(crate) fn run(cx: &Ctx, command: AgencyCommand) -> anyhow::Result<()> {
             policy,
             out,
         } => {
-            super::fresh_out(out.as_ref())?;
+            let out = super::reserve_out(out.as_ref())?;
             let session_policy = policy
                 .map(|p| document(&p, PolicyType::Session))
                 .transpose()?;
@@ -229,7 +229,7 @@ pub(crate) fn run(cx: &Ctx, command: AgencyCommand) -> anyhow::Result<()> {
                 "expiration": c["expiration"],
                 "session_urn": answer["assumed_agency"]["urn"],
             });
-            print_secret(cx, &answer, None, out.as_ref(), &file)
+            print_secret(cx, &answer, None, out, &file)
         }
     }
 }

@@ -27,7 +27,7 @@ use anyhow::{Context as _, bail};
 use iam_analyzer::{Finding, PolicyType};
 use serde_json::{Map, Value, json};
 
-use crate::connection::{CallError, ConnArgs, Connection};
+use crate::connection::{CallError, ConnArgs, Connection, PrivateFile};
 
 /// Exit status of an invalid policy document (as `validate`).
 const EXIT_INVALID: u8 = 3;
@@ -673,15 +673,18 @@ pub(crate) fn document(file: &Path, kind: PolicyType) -> anyhow::Result<String> 
     Ok(source)
 }
 
-/// Prints an answer holding a secret (a new access key, temporary credentials). With `out`, the
-/// credentials (`file`) are written there, mode 0600 and never over an existing file, and the
-/// answer is printed without its secrets; without, the answer is printed whole to standard
-/// output, once, with a warning on standard error.
+/// Prints an answer holding a secret (a new access key, temporary credentials). With `out`
+/// (reserved by [`reserve_out`] before the secret was made), the credentials (`file`) are
+/// written there, mode 0600, and the answer is printed without its secrets; without, the answer
+/// is printed whole to standard output, once, with a warning on standard error.
+///
+/// Should the file still fail to be written, the secret is not lost: the whole answer is
+/// printed to standard output with a warning on standard error, and the command fails (exit 1).
 pub(crate) fn print_secret(
     cx: &Ctx,
     answer: &Value,
     member: Option<&str>,
-    out: Option<&PathBuf>,
+    out: Option<PrivateFile>,
     file: &Value,
 ) -> anyhow::Result<()> {
     let Some(out) = out else {
@@ -691,30 +694,49 @@ pub(crate) fn print_secret(
         );
         return Ok(());
     };
-    fresh_out(Some(out))?;
-    let mut text = serde_json::to_string_pretty(file).context("serializing the credentials")?;
-    text.push('\n');
-    crate::connection::write_private(out, text.as_bytes())?;
+    let path = out.path().to_owned();
+    let written = serde_json::to_string_pretty(file)
+        .context("serializing the credentials")
+        .and_then(|mut text| {
+            text.push('\n');
+            out.finish(text.as_bytes(), false)
+        });
+    if let Err(e) = written {
+        cx.print_entity(answer, member)?;
+        eprintln!(
+            "warning: the credentials could not be written to {} ({e:#}): they are printed above instead, shown only now: keep them safe",
+            path.display()
+        );
+        bail!(
+            "writing {}: the secret was created and printed to standard output",
+            path.display()
+        );
+    }
     cx.print_entity(&without_secrets(answer), member)?;
     eprintln!(
         "wrote the credentials to {} (mode 0600); use it with --key-file or `modelarts-iam configure --from-key-file`",
-        out.display()
+        path.display()
     );
     Ok(())
 }
 
-/// Refuses an `--out` file that exists, before the secret is made: credentials are never
-/// written over a file, and a key created only to be refused would be lost.
-pub(crate) fn fresh_out(out: Option<&PathBuf>) -> anyhow::Result<()> {
-    if let Some(out) = out
-        && out.exists()
-    {
+/// Reserves the `--out` file before the secret is made: refuses a file that exists
+/// (credentials are never written over a file) and creates the temporary file beside it (mode
+/// 0600), so that a destination that cannot be written stops the command before anything is
+/// created on the server.
+pub(crate) fn reserve_out(out: Option<&PathBuf>) -> anyhow::Result<Option<PrivateFile>> {
+    let Some(out) = out else {
+        return Ok(None);
+    };
+    if std::fs::symlink_metadata(out).is_ok() {
         bail!(
             "{} exists: credentials are never written over a file; choose another --out or remove it",
             out.display()
         );
     }
-    Ok(())
+    PrivateFile::reserve(out)
+        .map(Some)
+        .context("nothing was created on the server: choose another --out")
 }
 
 /// `value` without its `secret_access_key` and `security_token` members, at any depth.

@@ -197,7 +197,7 @@ pub(crate) fn access_key(cx: &Ctx, command: AccessKeyCommand) -> anyhow::Result<
             cx.print_list("access_keys", &listed, KEY_COLUMNS)
         }
         AccessKeyCommand::Create { user, out } => {
-            super::fresh_out(out.as_ref())?;
+            let out = super::reserve_out(out.as_ref())?;
             let id = user_or_caller(user)?;
             let answer = cx.call("POST", &keys(&id), &[], None)?;
             let key = &answer["access_key"];
@@ -209,7 +209,7 @@ pub(crate) fn access_key(cx: &Ctx, command: AccessKeyCommand) -> anyhow::Result<
             if let Some(project) = &cx.connection().project_id {
                 file["project_id"] = json!(project);
             }
-            print_secret(cx, &answer, Some("access_key"), out.as_ref(), &file)
+            print_secret(cx, &answer, Some("access_key"), out, &file)
         }
         AccessKeyCommand::Update {
             access_key_id,
