@@ -11,6 +11,7 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
 mod declarative;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -342,7 +343,7 @@ fn ok(out: &Out, code: i32) {
 }
 
 fn export_json(server: &Server) -> Value {
-    let out = run(server, &server.key, &["export", "--format", "json"]);
+    let out = run(server, &server.key(), &["export", "--format", "json"]);
     ok(&out, 0);
     out.json()
 }
@@ -352,17 +353,17 @@ fn export_json(server: &Server) -> Value {
 fn apply_and_check(server: &Server, work: &Path, config: &Value, split: u8) {
     let dir = work.join("config");
     write_config(&dir, config, split);
-    let out = run(server, &server.key, &["apply", dir.to_str().unwrap()]);
+    let out = run(server, &server.key(), &["apply", dir.to_str().unwrap()]);
     ok(&out, 0);
     assert_eq!(managed_part(&export_json(server)), *config);
-    let out = run(server, &server.key, &["plan", dir.to_str().unwrap()]);
+    let out = run(server, &server.key(), &["plan", dir.to_str().unwrap()]);
     ok(&out, 0);
     let exported = work.join("exported");
     let _ = std::fs::remove_dir_all(&exported);
     let format = if split & 1 == 0 { "yaml" } else { "json" };
     let out = run(
         server,
-        &server.key,
+        &server.key(),
         &[
             "export",
             "--out",
@@ -372,7 +373,7 @@ fn apply_and_check(server: &Server, work: &Path, config: &Value, split: u8) {
         ],
     );
     ok(&out, 0);
-    let out = run(server, &server.key, &["plan", exported.to_str().unwrap()]);
+    let out = run(server, &server.key(), &["plan", exported.to_str().unwrap()]);
     assert_eq!(out.code, 0, "export -> plan changes something\n{out}");
 }
 
@@ -400,7 +401,7 @@ fn apply_export_round_trip_and_plan_access_agree_with_the_engine() {
                 write_config(&dir, &b, split.rotate_left(3));
                 let out = run(
                     &server,
-                    &server.key,
+                    &server.key(),
                     &["plan", dir.to_str().unwrap(), "--json"],
                 );
                 let plan = out.json();
@@ -517,7 +518,7 @@ fn exit_codes_protected_objects_scps_and_a_refused_change() {
         std::fs::write(dir.join("c.yaml"), text).unwrap();
     };
     let d = dir.to_str().unwrap();
-    let key = server.key.clone();
+    let key = server.key();
 
     // the demo exported, as it is: no changes (exit 0); a change: exit 2; apply: 0, then 0
     let out = run(&server, &key, &["export", "--out", d]);
@@ -746,7 +747,7 @@ fn a_plan_that_reduces_the_callers_access_is_refused_and_made_last() {
     write(&format!(
         "users:\n  - name: ops\n  - name: auditor\ngroups:\n  - name: admin\n    members: [ops]\n    policies: [everything]\n{everything}"
     ));
-    ok(&run(&server, &server.key, &["apply", d]), 0);
+    ok(&run(&server, &server.key(), &["apply", d]), 0);
     let ops = user_key(&server, work.path(), "ops");
     ok(&run(&server, &ops, &["plan", d]), 0);
 
@@ -833,7 +834,7 @@ fn a_plan_that_reduces_the_callers_access_is_refused_and_made_last() {
 fn plan_shows_the_scp_ceiling_change_and_export_refuses_to_duplicate_files() {
     let work = tempfile::tempdir().unwrap();
     let server = serve(&work.path().join("data"));
-    let key = server.key.clone();
+    let key = server.key();
     let dir = work.path().join("c");
     let d = dir.to_str().unwrap();
 

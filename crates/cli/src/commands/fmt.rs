@@ -499,35 +499,20 @@ pub(crate) fn unified_diff(old: &str, new: &str, a: &str, b: &str) -> String {
 
 // ---- the command --------------------------------------------------------------------------
 
-/// The `*.json` files under `dir` holding a policy document, recursively, sorted (hidden
-/// directories and `target` skipped).
+/// The `*.json` files under `dir` holding a policy document, recursively, sorted (the
+/// directories [`super::find_files`] skips are skipped).
 fn find_documents(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the directory {}", dir.display()))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("reading the directory {}", dir.display()))?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let path = e.path();
-        let kind = e
-            .file_type()
-            .with_context(|| format!("reading {}", path.display()))?;
-        if kind.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                find_documents(&path, out)?;
-            }
-        } else if name.ends_with(".json") {
-            let is_doc = std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|t| parse(&t).ok())
-                .is_some_and(|n| is_policy_document(&n));
-            if is_doc {
-                out.push(path);
-            }
-        }
-    }
-    Ok(())
+    super::find_files(
+        dir,
+        &mut |name, path| {
+            name.ends_with(".json")
+                && std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|t| parse(&t).ok())
+                    .is_some_and(|n| is_policy_document(&n))
+        },
+        out,
+    )
 }
 
 /// Replaces `path`'s content atomically: a temporary file in the same directory, written,

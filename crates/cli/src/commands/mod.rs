@@ -33,6 +33,36 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+/// The files under `dir` that `keep(name, path)` accepts, recursively, sorted by name within
+/// each directory; hidden directories, `target` and `node_modules` are skipped (`fmt` and
+/// `test` search trees with it).
+pub(crate) fn find_files(
+    dir: &Path,
+    keep: &mut dyn FnMut(&str, &Path) -> bool,
+    out: &mut Vec<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the directory {}", dir.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("reading the directory {}", dir.display()))?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let kind = e
+            .file_type()
+            .with_context(|| format!("reading {}", path.display()))?;
+        if kind.is_dir() {
+            if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                find_files(&path, keep, out)?;
+            }
+        } else if keep(&name, &path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// The bytes of a file, or of standard input when the path is `-`.
 pub(crate) fn read_input(file: impl AsRef<Path>) -> anyhow::Result<Vec<u8>> {
     let file = file.as_ref();

@@ -60,26 +60,7 @@ pub(crate) fn is_suite_name(name: &str) -> bool {
 
 /// The suite files under `dir`, recursively, sorted.
 fn find_suites(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the directory {}", dir.display()))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("reading the directory {}", dir.display()))?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let path = e.path();
-        let kind = e
-            .file_type()
-            .with_context(|| format!("reading {}", path.display()))?;
-        if kind.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                find_suites(&path, out)?;
-            }
-        } else if is_suite_name(&name) {
-            out.push(path);
-        }
-    }
-    Ok(())
+    super::find_files(dir, &mut |name, _| is_suite_name(name), out)
 }
 
 /// One case's outcome.

@@ -56,6 +56,11 @@ impl Server {
     pub fn root_key(&self) -> PathBuf {
         self.data.join("root-access-key.json")
     }
+
+    /// [`Server::root_key`] as text, for command lines.
+    pub fn key(&self) -> String {
+        self.root_key().to_str().unwrap().to_owned()
+    }
 }
 
 /// Starts `serve --demo` on 127.0.0.1 with a port the system picks; waits until it listens.

@@ -1,70 +1,13 @@
-//! Helpers of the declarative-configuration tests: a `serve --demo` on a free loopback port,
+//! Helpers of the declarative-configuration tests (the server comes from `tests/common`):
 //! running the binary, and signed API calls (to set up what the configuration does not manage:
 //! access keys).
 
-use std::io::{BufRead as _, Read as _, Write as _};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::io::{Read as _, Write as _};
+use std::process::Command;
 
 use serde_json::Value;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_modelarts-iam");
-
-/// The server process, killed when dropped.
-pub struct Server {
-    child: Child,
-    pub endpoint: String,
-    pub key: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `serve --demo` in `data_dir` on 127.0.0.1 with a port the system picks.
-pub fn serve(data_dir: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data-dir"])
-        .arg(data_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut server = Server {
-        child,
-        endpoint: String::new(),
-        key: data_dir
-            .join("root-access-key.json")
-            .to_str()
-            .unwrap()
-            .to_owned(),
-    };
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server printed `listening on` in time");
-        if let Some(endpoint) = line.strip_prefix("modelarts-iam listening on ") {
-            server.endpoint = endpoint.trim().to_owned();
-            return server;
-        }
-    }
-}
+pub use crate::common::{BIN, Server, serve};
 
 pub struct Out {
     pub code: i32,
@@ -149,7 +92,8 @@ pub fn call(
 
 /// The root key's id and secret.
 pub fn root_key(server: &Server) -> (String, String) {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&server.key).unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(server.root_key()).unwrap()).unwrap();
     (
         v["access_key_id"].as_str().unwrap().to_owned(),
         v["secret_access_key"].as_str().unwrap().to_owned(),
