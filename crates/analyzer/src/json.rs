@@ -72,14 +72,11 @@ pub(crate) struct SyntaxError {
 }
 
 /// Parses `text` strictly into a span tree.
-pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
-    if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(SyntaxError {
-            offset: offset_of_serde_position(text, err.line(), err.column()),
-            message: strip_position(&err.to_string()),
-        });
-    }
-    let options = jsonc_parser::ParseOptions {
+/// jsonc-parser's options for strict JSON (RFC 8259, what `serde_json` and so the engine
+/// accept): every extension off. The analyzer's span reader and `modelarts-iam fmt` parse with
+/// them.
+pub fn strict_json() -> jsonc_parser::ParseOptions {
+    jsonc_parser::ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
         allow_trailing_commas: false,
@@ -90,7 +87,17 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
         allow_bare_decimal_point_numbers: false,
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
-    };
+    }
+}
+
+pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
+    if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(SyntaxError {
+            offset: offset_of_serde_position(text, err.line(), err.column()),
+            message: strip_position(&err.to_string()),
+        });
+    }
+    let options = strict_json();
     let parsed =
         jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &options)
             .map_err(|e| SyntaxError {

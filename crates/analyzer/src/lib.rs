@@ -27,6 +27,7 @@ pub use finding::{
     Finding, FindingType, Location, PageInfo, PathElement, Position, Span, Substring,
     ValidatePolicyResponse, path_to_string,
 };
+pub use json::strict_json;
 
 use iam_catalog::Catalog;
 use iam_policy::{Policy, PolicyKind};

@@ -317,6 +317,17 @@ pub fn parse_when(flag: &str, value: &str) -> anyhow::Result<time::OffsetDateTim
     })
 }
 
+/// The `--since` and `--until` arguments of a command, each parsed by [`parse_when`].
+pub fn parse_window(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> anyhow::Result<(Option<time::OffsetDateTime>, Option<time::OffsetDateTime>)> {
+    Ok((
+        since.map(|v| parse_when("since", v)).transpose()?,
+        until.map(|v| parse_when("until", v)).transpose()?,
+    ))
+}
+
 /// [`parse_when`] with "now" given.
 pub fn parse_when_at(value: &str, now: time::OffsetDateTime) -> Option<time::OffsetDateTime> {
     use time::format_description::well_known::Rfc3339;

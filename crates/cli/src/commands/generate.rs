@@ -16,7 +16,7 @@ use iam_assistant::scenarios;
 use iam_catalog::Catalog;
 use iam_server::World;
 
-use super::common::{ScopeArgs, open_store, parse_when, select_scenarios, unknown_principal};
+use super::common::{ScopeArgs, open_store, parse_window, select_scenarios, unknown_principal};
 use super::{Problem, print_json};
 
 /// Arguments of `generate`.
@@ -115,16 +115,7 @@ fn observed(args: &GenerateArgs) -> anyhow::Result<Generated> {
     let (Some(dir), Some(principal)) = (&args.data_dir, &args.principal) else {
         return Err(Problem::usage("--observed needs --data-dir DIR and --principal URN").into());
     };
-    let since = args
-        .since
-        .as_deref()
-        .map(|v| parse_when("since", v))
-        .transpose()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|v| parse_when("until", v))
-        .transpose()?;
+    let (since, until) = parse_window(args.since.as_deref(), args.until.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let (seen, known) = runtime.block_on(async {
         let store = open_store(dir).await?;

@@ -21,7 +21,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 use super::Problem;
-use super::common::parse_when;
+use super::common::parse_window;
 use super::style;
 
 /// The `--decision` values.
@@ -100,16 +100,7 @@ pub struct LogArgs {
 
 /// Runs `log`: exit 0 with the entries printed, 1 on errors.
 pub fn run(args: LogArgs) -> anyhow::Result<ExitCode> {
-    let since = args
-        .since
-        .as_deref()
-        .map(|v| parse_when("since", v))
-        .transpose()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|v| parse_when("until", v))
-        .transpose()?;
+    let (since, until) = parse_window(args.since.as_deref(), args.until.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let server_mode = args.connection.endpoint.is_some()
         || args.connection.profile.is_some()
