@@ -323,15 +323,18 @@ fn layer_words(layer: Layer, level: Option<usize>) -> String {
 
 /// `statement #I (Sid S) of policy P`: a statement as the engine's reasons name it.
 pub fn statement_words(s: &StatementRef) -> String {
+    statement_words_as(s, s.policy_id.as_str())
+}
+
+/// [`statement_words`] with the policy shown as `policy` (a display name such as the file it
+/// was read from).
+pub fn statement_words_as(s: &StatementRef, policy: &str) -> String {
     let sid = s
         .sid
         .as_deref()
         .map(|sid| format!(" (Sid {sid})"))
         .unwrap_or_default();
-    format!(
-        "statement #{}{sid} of policy {}",
-        s.statement_index, s.policy_id
-    )
+    format!("statement #{}{sid} of policy {policy}", s.statement_index)
 }
 
 /// A reference to one statement in the index.

@@ -35,7 +35,7 @@ pub use context::Context;
 pub use error::{ContextError, OperatorError, ParseError, ParseErrorKind, ValueError};
 pub use eval::{
     Decision, Explanation, FailedCondition, Layer, LayerRef, PolicyId, PolicySet, Principal,
-    Request, StatementRef, denial_message, statement_words,
+    Request, StatementRef, denial_message, statement_words, statement_words_as,
 };
 pub use operator::{BaseOperator, Family, Operator, Qualifier};
 pub use pattern::{

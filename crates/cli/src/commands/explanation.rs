@@ -75,18 +75,7 @@ impl Labels {
     /// The cause of a deny in the engine's words ([`Explanation::cause_text`]), with policies
     /// named by their display names.
     pub(crate) fn cause(&self, e: &Explanation) -> Option<String> {
-        e.cause_text(|s| {
-            let sid = s
-                .sid
-                .as_deref()
-                .map(|sid| format!(" (Sid {sid})"))
-                .unwrap_or_default();
-            format!(
-                "statement #{}{sid} of policy {}",
-                s.statement_index,
-                self.policy(s.policy_id.as_str())
-            )
-        })
+        e.cause_text(|s| iam_policy::statement_words_as(s, &self.policy(s.policy_id.as_str())))
     }
 
     /// `StringEquals g:K ["a"] vs request ["b"] in identity policy P statement #0`.
