@@ -36,6 +36,23 @@ pub struct Caller {
     pub access_key_id: String,
     /// User or agency session.
     pub kind: CallerKind,
+    /// For a user who signed in with a password (an IAM v3 token or a console session): how.
+    /// `None` for signed requests.
+    pub token: Option<TokenUse>,
+}
+
+/// A user's sign-in behind a request made with a token (`X-Auth-Token`) or a console session
+/// (the session cookie with its CSRF token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    /// When MFA was verified at sign-in (`g:MFAPresent`, `g:MFAAge`).
+    pub mfa_at: Option<OffsetDateTime>,
+    /// The user must change the password first: nothing else is allowed.
+    pub password_change_only: bool,
+    /// A console session rather than a token.
+    pub console: bool,
+    /// SHA-256 of the token (what sign-out revokes).
+    pub token_hash: String,
 }
 
 /// The caller of a signed endpoint, as an extractor: the authentication middleware resolved it
@@ -259,6 +276,7 @@ mod local {
             CachedCredential {
                 secret: iam_signing::SecretInfo::new(secrecy::SecretString::from("sk")),
                 caller: Arc::new(crate::auth::Caller {
+                    token: None,
                     account_id: "acct".to_owned(),
                     urn: format!("iam::acct:user:{ak}"),
                     access_key_id: ak.to_owned(),
@@ -431,6 +449,15 @@ pub(crate) async fn authenticate_request(
     let Some(endpoint) = crate::endpoints::find(parts.method.as_str(), &decoded) else {
         return Err(crate::api::ops::no_such_api_error());
     };
+    // a user who must change the password may do only that
+    if caller
+        .token
+        .as_ref()
+        .is_some_and(|t| t.password_change_only)
+        && !crate::tokens::PASSWORD_CHANGE_APIS.contains(&endpoint.operation_id)
+    {
+        return Err(crate::tokens::password_change_required());
+    }
     // a cloud service's credential opens exactly one API
     if endpoint.operation_id != crate::api::sts::SERVICE_OPERATION {
         caller.refuse_service(&format!("{} {}", parts.method, decoded))?;
@@ -473,6 +500,20 @@ async fn verify(
     parts: &http::request::Parts,
     body: &[u8],
 ) -> Result<Arc<Caller>, ApiError> {
+    let signed = parts.headers.contains_key(http::header::AUTHORIZATION);
+    let token = parts.headers.get(crate::tokens::X_AUTH_TOKEN);
+    match (signed, token) {
+        (true, Some(_)) => {
+            return Err(ApiError::unauthenticated(
+                "the request carries both a signature and X-Auth-Token: authenticate with one",
+            ));
+        }
+        (false, Some(token)) => return crate::tokens::token_caller(state, token).await,
+        (false, None) if crate::tokens::has_session_cookie(&parts.headers) => {
+            return crate::tokens::console_caller(state, &parts.headers).await;
+        }
+        _ => {}
+    }
     // the signature covers the bytes the client sent, before canonicalization
     let incoming = match parts
         .extensions
@@ -522,6 +563,26 @@ pub(crate) async fn verify_incoming(
     }
     debug_assert_eq!(pending.access_key(), cred.caller.access_key_id);
     Ok(Arc::clone(&cred.caller))
+}
+
+/// The caller of a request at the gateway: a signed request, or one made with an IAM v3
+/// token (`X-Auth-Token`), never both. Console sessions (cookies) do not reach the upstream.
+pub(crate) async fn gateway_caller(
+    state: &AppState,
+    incoming: &IncomingRequest<'_, http::HeaderMap>,
+    payload: Payload<'_>,
+    headers: &http::HeaderMap,
+) -> Result<Arc<Caller>, ApiError> {
+    match (
+        headers.contains_key(http::header::AUTHORIZATION),
+        headers.get(crate::tokens::X_AUTH_TOKEN),
+    ) {
+        (true, Some(_)) => Err(ApiError::unauthenticated(
+            "the request carries both a signature and X-Auth-Token: authenticate with one",
+        )),
+        (false, Some(token)) => crate::tokens::token_caller(state, token).await,
+        _ => verify_incoming(state, incoming, payload).await,
+    }
 }
 
 /// The agency session of the temporary access key `ak`, if it is one and has not expired.
@@ -578,6 +639,7 @@ async fn lookup_shared(
         Some(CachedCredential {
             secret: SecretInfo::new(secret),
             caller: Arc::new(Caller {
+                token: None,
                 account_id: user.account_id.clone(),
                 urn: user.urn.clone(),
                 access_key_id: ak.to_owned(),
@@ -600,6 +662,7 @@ async fn lookup_shared(
         Some(CachedCredential {
             secret: SecretInfo::temporary(secret, expires),
             caller: Arc::new(Caller {
+                token: None,
                 account_id: sess.account_id.clone(),
                 urn: format!(
                     "sts::{}:assumed-agency:{}/{}",
@@ -623,6 +686,7 @@ async fn lookup_shared(
         Some(CachedCredential {
             secret: SecretInfo::new(secret),
             caller: Arc::new(Caller {
+                token: None,
                 // a cloud service belongs to no account
                 account_id: String::new(),
                 urn: service.clone(),

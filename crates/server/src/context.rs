@@ -123,10 +123,25 @@ pub fn principal_id(caller: &Caller) -> String {
 /// Adds the principal keys of an authenticated caller: `g:PrincipalUrn`, `g:PrincipalAccount`,
 /// `g:PrincipalId`, `g:PrincipalType`, `g:PrincipalIsRootUser`, and `g:UserId`/`g:UserName`
 /// for users or `g:SourceIdentity`/`g:PrincipalTag/<key>` for agency sessions.
+/// Requests made with a token or a console session add `g:MFAPresent` and `g:MFAAge`.
 pub fn add_principal_keys(ctx: &mut Context, caller: &Caller) {
     ctx.insert("g:PrincipalUrn", caller.urn.clone());
     ctx.insert("g:PrincipalAccount", caller.account_id.clone());
     ctx.insert("g:PrincipalId", principal_id(caller));
+    // a person who signed in: whether with MFA, and how long ago (signed requests carry
+    // neither key, as AWS leaves aws:MultiFactorAuthPresent out for long-term keys)
+    if let Some(t) = &caller.token {
+        match t.mfa_at {
+            Some(at) => {
+                ctx.insert("g:MFAPresent", "true");
+                let age = (time::OffsetDateTime::now_utc() - at)
+                    .whole_seconds()
+                    .max(0);
+                ctx.insert("g:MFAAge", age.to_string());
+            }
+            None => ctx.insert("g:MFAPresent", "false"),
+        }
+    }
     match &caller.kind {
         CallerKind::User { user_id, is_root } => {
             ctx.insert("g:UserId", user_id.clone());

@@ -242,7 +242,55 @@ pub async fn load(
     addr: SocketAddr,
 ) -> Result<Vec<String>, ServeError> {
     let demo = create(state, account_id).await?;
+    console_passwords(state, account_id, key_file).await?;
     Ok(walkthrough(&demo, key_file, addr))
+}
+
+/// The file beside the root key that holds the demo's console password.
+pub fn console_password_file(key_file: &Path) -> std::path::PathBuf {
+    key_file.with_file_name(CONSOLE_PASSWORD_FILE)
+}
+
+/// Name of [`console_password_file`].
+pub const CONSOLE_PASSWORD_FILE: &str = "demo-console-password.txt";
+
+/// Gives the root user (`admin`) and `alice` one generated console password, written (0600)
+/// to [`console_password_file`]: the demo's web console sign-in.
+async fn console_passwords(
+    state: &AppState,
+    account_id: &str,
+    key_file: &Path,
+) -> Result<(), ServeError> {
+    let boot = |e: crate::error::ApiError| ServeError::Bootstrap(e.message().to_owned());
+    let password = {
+        let token = crate::signin::new_token().map_err(boot)?;
+        use secrecy::ExposeSecret as _;
+        let letters: String = token
+            .expose_secret()
+            .chars()
+            .skip(3)
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect();
+        // four character types whatever the random letters are
+        format!("Demo-{letters}-7a")
+    };
+    let store = state.store();
+    let root = store
+        .get_user_by_name(account_id, crate::serve::FIRST_ACCOUNT)
+        .await?;
+    let alice = store.get_user_by_name(account_id, "alice").await?;
+    for user in [&root, &alice] {
+        let new = crate::signin::new_password(store, user, &password, false, false)
+            .await
+            .map_err(boot)?;
+        store.create_login_profile(&user.id, &new).await?;
+    }
+    state.rebuild().await.map_err(boot)?;
+    crate::serve::write_private(
+        &console_password_file(key_file),
+        format!("{password}\n").as_bytes(),
+    )
 }
 
 /// The lines [`load`] printed, when an earlier start loaded the demo into `account_id`; `None`
@@ -279,5 +327,12 @@ fn walkthrough(demo: &Demo, key_file: &Path, addr: SocketAddr) -> Vec<String> {
         cmd(&demo.bob, "modelarts:notebook:delete"),
         "# SCP deny: carol's policy allows everything in ModelArts, the SCP on `research` denies training".to_owned(),
         cmd(&demo.carol, "modelarts:trainJob:create"),
+        format!(
+            "Web console: http://localhost:{}/console (account `{}`, user `{}` or `alice`, the password in {})",
+            addr.port(),
+            crate::serve::FIRST_ACCOUNT,
+            crate::serve::FIRST_ACCOUNT,
+            console_password_file(key_file).display()
+        ),
     ]
 }

@@ -37,10 +37,12 @@ mod openapi;
 mod page;
 pub mod serve;
 pub mod service;
+mod signin;
 mod snapshot;
 mod state;
 pub mod system_policies;
 pub mod telemetry;
+mod tokens;
 
 pub use api::assistant::{World, parse_time};
 pub use api::decisions::{AuthorizeRequest, MAX_BATCH, Text};
@@ -190,6 +192,10 @@ where
     let sensitive: Arc<[HeaderName]> = Arc::new([
         header::AUTHORIZATION,
         HeaderName::from_static("x-security-token"),
+        HeaderName::from_static("x-auth-token"),
+        HeaderName::from_static("x-subject-token"),
+        HeaderName::from_static("x-csrf-token"),
+        header::COOKIE,
     ]);
     let layers = ServiceBuilder::new()
         // outermost, so the 500s of caught panics are counted too

@@ -40,6 +40,7 @@ pub(crate) struct SessionOptions {
 /// The caller the gateway acts as when it obtains credentials for a job in process.
 pub(crate) fn modelarts_caller() -> Caller {
     Caller {
+        token: None,
         account_id: String::new(),
         urn: MODELARTS_SERVICE.to_owned(),
         access_key_id: String::new(),

@@ -254,6 +254,32 @@ impl World {
             ("PUT", "/v1/{project_id}/workspaces/{workspace_id}/quotas") => {
                 json!({"quotas": [{"resource": "notebook", "quota": 5}]})
             }
+            ("POST", "/v5/users/{user_id}/login-profile") => {
+                json!({"password": "W-Password-123", "password_reset_required": false})
+            }
+            ("PUT", "/v5/users/{user_id}/login-profile") => {
+                json!({"password_reset_required": true})
+            }
+            ("POST", "/v5/caller-password") => {
+                json!({"old_password": "W-Password-123", "new_password": "W-Password-456"})
+            }
+            ("PUT", "/v5/password-policy") => json!({"minimum_password_length": 10}),
+            ("PUT", "/v5/login-policy") => json!({"session_timeout": 30}),
+            ("POST", "/v5/virtual-mfa-devices") => {
+                json!({"virtual_mfa_device_name": "w-mfa", "user_id": id("user_id")})
+            }
+            ("POST", "/v5/mfa-devices/enable") => {
+                json!({"user_id": id("user_id"), "serial_number": "iam:x:mfa/w-mfa", "authentication_code_first": "123456", "authentication_code_second": "654321"})
+            }
+            ("POST", "/v5/mfa-devices/disable") => {
+                json!({"user_id": id("user_id"), "serial_number": "iam:x:mfa/w-mfa"})
+            }
+            ("POST", "/v3/auth/tokens") => {
+                json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "w-user", "password": "W-Password-123", "domain": {"name": "admin"}}}}}})
+            }
+            ("POST", "/console/api/sign-in") => {
+                json!({"account": "admin", "user": "w-user", "password": "W-Password-123"})
+            }
             ("POST", "/v1/organizations/accounts/{account_id}/move") => {
                 json!({"source_parent_id": id("root_id"), "destination_parent_id": id("organizational_unit_id")})
             }
@@ -343,6 +369,7 @@ fn takes_no_body(method: &str, template: &str) -> bool {
         || template == "/v5/users/{user_id}/access-keys"
         || template == "/v1/organizations"
         || template == "/v5/caller-identity"
+        || template == "/console/api/sign-out"
         // nginx auth_request: the original request is described by headers
         || template == "/v1/gateway/authorize"
 }
@@ -553,6 +580,22 @@ const OPEN_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v5/caller-identity"),
     // Huawei: "no identity policy-based permission required for calling this API"
     ("GET", "/v1.0/enterprise-projects/quotas"),
+    // sign-in: the body's password (or token) is the credential
+    ("POST", "/v3/auth/tokens"),
+    ("POST", "/console/api/sign-in"),
+    // the session cookie is the credential; no cookie answers 401
+    ("GET", "/console/api/session"),
+    // the session cookie (with its CSRF token) is the credential; without it, 401
+    ("POST", "/console/api/sign-out"),
+    // what the SDKs look up for credentials without ids: the caller's own account
+    ("GET", "/v3/projects"),
+    ("GET", "/v3/auth/projects"),
+    ("GET", "/v3/auth/domains"),
+    // a user changes its own password without a policy (Huawei)
+    ("POST", "/v5/caller-password"),
+    // a principal validates or revokes its own tokens (X-Subject-Token); others' answer 404
+    ("GET", "/v3/auth/tokens"),
+    ("DELETE", "/v3/auth/tokens"),
 ];
 
 #[tokio::test]
@@ -585,17 +628,23 @@ async fn every_api_refuses_a_caller_without_policies() {
     for e in iam_server::endpoints() {
         if open.contains(&(e.method.as_str(), e.path)) {
             // nginx's endpoints describe another request in headers; the others answer
+            // without any policy (a body they need is the caller's own business)
             if !matches!(e.authz, iam_server::Authz::Open(_)) {
+                let body = w
+                    .valid_body(e.method.as_str(), e.path)
+                    .map(|b| serde_json::to_vec(&b).unwrap())
+                    .unwrap_or_default();
                 let a = w
                     .app
-                    .call_raw(&key, e.method.as_str(), &w.path(e.path), &[], Vec::new())
+                    .call_raw(&key, e.method.as_str(), &w.path(e.path), &[], body)
                     .await;
-                assert_eq!(
-                    a.status,
-                    200,
-                    "{} {}: {}",
+                assert!(
+                    a.status == 200
+                        || (a.status.is_client_error() && a.status != 401 && a.status != 403),
+                    "{} {}: {} {}",
                     e.method.as_str(),
                     e.path,
+                    a.status,
                     a.body
                 );
             }
@@ -606,9 +655,20 @@ async fn every_api_refuses_a_caller_without_policies() {
             .deciding_body(e.method.as_str(), e.path)
             .map(|b| serde_json::to_vec(&b).unwrap())
             .unwrap_or_default();
+        // the endpoints whose target is in the query
+        let user = w.ids["user_id"].clone();
+        let query: Vec<(&str, &str)> = match (e.method.as_str(), e.path) {
+            ("DELETE", "/v5/virtual-mfa-devices") => {
+                vec![
+                    ("user_id", user.as_str()),
+                    ("serial_number", "iam:x:mfa/w-mfa"),
+                ]
+            }
+            _ => Vec::new(),
+        };
         let a = w
             .app
-            .call_raw(&key, e.method.as_str(), &path, &[], body)
+            .call_raw(&key, e.method.as_str(), &path, &query, body)
             .await;
         let msg = a.body["error_msg"].as_str().unwrap_or_default();
         if a.status == 403

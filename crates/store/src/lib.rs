@@ -83,6 +83,7 @@ pub mod names;
 mod orgs;
 mod policies;
 mod sessions;
+mod signin;
 mod state;
 mod system_policies;
 mod upgrade;
@@ -98,6 +99,10 @@ pub use model::*;
 pub use orgs::{NewScp, ScpUpdate};
 pub use policies::{NewPolicy, PolicyFilter};
 pub use sessions::{CreatedServiceCredential, NewSessionCredential, ServiceGrant};
+pub use signin::{
+    FailureOutcome, LoginProfile, LoginState, MfaDevice, NewPassword, NewToken, PASSWORD_HISTORY,
+    SecurityPolicies, Token, token_hash,
+};
 pub use state::{PolicyWithDocument, StoreState};
 pub use system_policies::{SystemPolicyRow, SystemPolicySync};
 pub use upgrade::LookalikeName;

@@ -750,6 +750,7 @@ async fn authorize_call(
     }
     // the stored principal as the gateway would see its call
     let as_caller = Caller {
+        token: None,
         account_id: principal.account_id.clone(),
         urn: principal.urn.clone(),
         access_key_id: String::new(),

@@ -4,10 +4,12 @@
 pub(crate) mod analyzer;
 pub(crate) mod assistant;
 pub(crate) mod audit;
+pub(crate) mod console_session;
 pub(crate) mod decisions;
 pub(crate) mod eps;
 pub(crate) mod gateway;
 pub(crate) mod iam;
+pub(crate) mod keystone;
 pub(crate) mod modelarts;
 pub(crate) mod ops;
 pub(crate) mod org;
@@ -26,6 +28,10 @@ pub(crate) const FAMILIES: &[&[Endpoint]] = &[
     iam::access_keys::ENDPOINTS,
     iam::groups::ENDPOINTS,
     iam::agencies::ENDPOINTS,
+    iam::login::ENDPOINTS,
+    iam::mfa::ENDPOINTS,
+    keystone::ENDPOINTS,
+    console_session::ENDPOINTS,
     sts::ENDPOINTS,
     org::organizations::ENDPOINTS,
     org::policies::ENDPOINTS,

@@ -35,7 +35,7 @@ pub(super) async fn enforce_inner(gw: &Gateway, o: &Original<'_>) -> Result<Allo
     let st = &gw.state;
     // 1. who
     let incoming = IncomingRequest::new(o.reading.method, o.raw_path, o.raw_query, o.site.headers);
-    let caller = match crate::auth::verify_incoming(st, &incoming, o.payload).await {
+    let caller = match crate::auth::gateway_caller(st, &incoming, o.payload, o.site.headers).await {
         Ok(c) => c,
         Err(e) => {
             count(o.site.mode, Outcome::Unauthenticated);

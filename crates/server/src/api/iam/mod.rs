@@ -20,6 +20,8 @@ pub(crate) mod access_keys;
 pub(crate) mod agencies;
 pub(crate) mod attachments;
 pub(crate) mod groups;
+pub(crate) mod login;
+pub(crate) mod mfa;
 pub(crate) mod policies;
 pub(crate) mod users;
 
