@@ -218,11 +218,18 @@ struct LastLogin {
     last_login_at: Option<String>,
 }
 
-/// A password policy as `GET` answers it: the fields and what they mean together.
+/// A password policy as `GET` answers it: the fields (`PasswordPolicy`'s) and what they mean
+/// together.
 #[derive(Serialize, utoipa::ToSchema)]
 struct PasswordPolicyView {
-    #[serde(flatten)]
-    policy: PasswordPolicy,
+    minimum_password_length: u32,
+    password_char_combination: u32,
+    maximum_consecutive_identical_chars: u32,
+    minimum_password_age: u32,
+    password_reuse_prevention: u32,
+    password_validity_period: u32,
+    password_not_username_or_invert: bool,
+    allow_user_to_change_password: bool,
     /// The longest password accepted (32).
     maximum_password_length: u32,
     /// The requirements in words.
@@ -413,7 +420,14 @@ fn password_view(policy: PasswordPolicy) -> PasswordPolicyResponse {
         password_policy: PasswordPolicyView {
             password_requirements: policy.requirements(),
             maximum_password_length: iam_login::MAXIMUM_PASSWORD_LENGTH,
-            policy,
+            minimum_password_length: policy.minimum_password_length,
+            password_char_combination: policy.password_char_combination,
+            maximum_consecutive_identical_chars: policy.maximum_consecutive_identical_chars,
+            minimum_password_age: policy.minimum_password_age,
+            password_reuse_prevention: policy.password_reuse_prevention,
+            password_validity_period: policy.password_validity_period,
+            password_not_username_or_invert: policy.password_not_username_or_invert,
+            allow_user_to_change_password: policy.allow_user_to_change_password,
         },
     }
 }
