@@ -17,7 +17,7 @@ const TYPES = {
 
 const STARTER = {
   Version: "5.0",
-  Statement: [{ Effect: "Allow", Action: [], Resource: ["*"] }],
+  Statement: [{ Effect: "Allow", Action: ["modelarts:notebook:list"], Resource: ["*"] }],
 };
 
 /** The UTF-16 index of a 1-based line and a 0-based column counted in code points. */

@@ -28,7 +28,8 @@ export async function orgPage(root, params, { status }) {
     return h("span", { class: "muted" }, list.length ? ` SCPs: ${list.map((p) => p.name).join(", ")}` : "");
   }
 
-  async function node(entity) {
+  async function node(raw) {
+    const entity = { ...raw, entity_type: raw.entity_type || raw.type };
     const li = h("li", {}, h("strong", {}, `${entity.entity_type} `), entity.name, " ", h("code", {}, entity.id), await attachedScps(entity.id));
     if (entity.entity_type !== "account") {
       const children = await listAll(`/v1/organizations/entities?parent_id=${enc(entity.id)}`, "entities");
@@ -68,12 +69,12 @@ export async function orgPage(root, params, { status }) {
     const attached = await listAll(`/v1/organizations/policies/${enc(id)}/attached-entities`, "attached_entities");
     const entities = await listAll("/v1/organizations/entities", "entities").catch(() => []);
     const roots = await listAll("/v1/organizations/roots", "roots");
-    const targets = [...roots.map((r) => [r.id, `root ${r.name}`]), ...entities.map((e) => [e.id, `${e.entity_type} ${e.name}`])];
+    const targets = [...roots.map((r) => [r.id, `root ${r.name}`]), ...entities.map((e) => [e.id, `${e.type} ${e.name}`])];
     const pick = select({ id: "scp-attach-target" }, targets);
     replace(details, h("div", { class: "card" }, h("h2", {}, `SCP ${p.policy_summary.name}`),
       pre(prettyJson(p.content)),
       h("h3", {}, "Attached to"), table([
-        { title: "Entity", cell: (e) => `${e.entity_type} ${e.name}` },
+        { title: "Entity", cell: (e) => `${e.type} ${e.name}` },
         { title: "Id", cell: (e) => h("code", {}, e.id) },
         { title: "", cell: (e) => button("Detach", async () => {
           try {
