@@ -2,6 +2,13 @@
 //! compared with the catalog, policy and assistant crates) and the embedded assets with their
 //! security headers.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
 mod common;
 
 use std::collections::BTreeSet;
