@@ -93,7 +93,8 @@ async function route() {
   try {
     await page(container, params, { status });
   } catch (e) {
-    status(String(e && e.message ? e.message : e), true);
+    // a lost session has already gone back to the sign-in page
+    if (getSession()) status(String(e && e.message ? e.message : e), true);
   }
   view.dataset.renderMs = String(Math.round(performance.now() - started));
   if (s.password_reset_required) {
