@@ -103,6 +103,8 @@ def world(server):
             {"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]})})["policy"]
     api.ok("POST", f"/v5/policies/{everything['policy_id']}/attach-user", {"user_id": alice})
     api.ok("POST", "/v1/organizations", {})
+    root = api.ok("GET", "/v1/organizations/roots")["roots"][0]["id"]
+    api.ok("POST", "/v1/organizations/organizational-units", {"name": "research", "parent_id": root})
     return {
         "api": api, "key": key, "users": users, "totp": totp,
         "base": server["base"], "account": key["account_name"],
@@ -136,7 +138,10 @@ def testid(driver, name, timeout=WAIT):
     return wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="{name}"]')), timeout)
 
 
-def shot(driver, page):
+def shot(driver, page, focus=None):
+    """A screenshot of the page, scrolled to `focus` (an element) when given."""
+    if focus is not None:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", focus)
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{page}.png"))
 
@@ -325,7 +330,7 @@ def test_simulator_allows_and_denies_with_the_explanation(world, driver):
     determining = row.find_element(By.CSS_SELECTOR, '[data-testid="determining"]').text
     assert "Allow statement #0" in determining and "identity" in determining, determining
     assert unlabelled(driver) == []
-    shot(driver, "simulator")
+    shot(driver, "simulator", driver.find_element(By.ID, "sim-form"))
 
     row = simulate(driver, world, "bob", "modelarts:notebook:delete")
     assert row.find_element(By.CSS_SELECTOR, '[data-testid="decision"]').text == "implicit_deny"
@@ -360,7 +365,7 @@ def test_one_click_authorization_completes_coverage(world, driver):
     table = driver.find_element(By.CSS_SELECTOR, '[data-testid="authorizations-table"]').text
     assert "carol" in table and "modelarts_agency" in table
     assert unlabelled(driver) == []
-    shot(driver, "modelarts")
+    shot(driver, "modelarts", driver.find_element(By.CSS_SELECTOR, '[data-testid="authorizations"]'))
     # the server agrees: the authorization is stored and the coverage is complete
     auth = world["api"].ok("GET", f"/v2/{world['key']['project_id']}/authorizations")["auth"]
     assert [a["content"] for a in auth if a["user_id"] == carol["user_id"]] == ["modelarts_agency"]
@@ -374,8 +379,10 @@ def test_one_click_authorization_completes_coverage(world, driver):
     ("org", "org-tree"), ("log", "log-table"),
 ])
 def test_page_renders(world, driver, route, ready):
-    go(driver, world, route, ready)
+    page = go(driver, world, route, ready)
     assert unlabelled(driver) == []
+    if route == "org":
+        assert "organizational_unit research" in page.text, page.text
     shot(driver, route)
     no_csp_violations(driver)
 

@@ -40,7 +40,18 @@ export async function orgPage(root, params, { status }) {
 
   async function drawTree() {
     const roots = await listAll("/v1/organizations/roots", "roots");
-    replace(tree, h("ul", {}, await Promise.all(roots.map((r) => node({ id: r.id, name: r.name, entity_type: "root" })))));
+    const toggles = roots.map((r) => {
+      const scp = (r.policy_types || []).find((t) => t.type === "service_control_policy");
+      const enabled = scp && scp.status === "enabled";
+      return h("p", {}, `SCPs are ${enabled ? "enabled" : "disabled"} at root ${r.name}. `,
+        button(enabled ? "Disable SCPs" : "Enable SCPs", async () => {
+          try {
+            await api("POST", `/v1/organizations/policies/${enabled ? "disable" : "enable"}`, { policy_type: "service_control_policy", root_id: r.id });
+            await Promise.all([drawTree(), drawScps()]);
+          } catch (e) { status(describe(e), true); }
+        }, { id: "toggle-scps" }));
+    });
+    replace(tree, toggles, h("ul", {}, await Promise.all(roots.map((r) => node({ id: r.id, name: r.name, entity_type: "root" })))));
   }
 
   async function drawScps() {
