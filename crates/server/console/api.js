@@ -60,6 +60,10 @@ export async function api(method, path, body) {
     if (e instanceof ApiError && e.status === 401 && session) {
       session = null;
       onLost("Your session ended (signed out or idle for too long). Sign in again.");
+    } else if (e instanceof ApiError && e.code === "CONSOLE.0007" && session && !session.password_reset_required) {
+      // the password expired during the session: the password page comes first
+      session.password_reset_required = true;
+      location.hash = "#/password";
     }
     throw e;
   }

@@ -10,6 +10,7 @@ import { editorPage } from "./editor.js";
 import { simulatorPage } from "./simulator.js";
 import { modelartsPage } from "./modelarts.js";
 import { logPage } from "./log.js";
+import { passwordPage } from "./password.js";
 
 const ROUTES = {
   users: usersPage,
@@ -21,6 +22,7 @@ const ROUTES = {
   simulator: simulatorPage,
   modelarts: modelartsPage,
   log: logPage,
+  password: passwordPage,
 };
 
 const view = document.getElementById("view");
@@ -79,7 +81,10 @@ async function route() {
   document.getElementById("who").hidden = false;
   document.getElementById("signed-in-user").textContent =
     `${s.user_name} @ ${s.account_name}`;
-  const { name, params } = parseRoute();
+  const parsed = parseRoute();
+  // a password that must be changed comes before anything else
+  const name = s.password_reset_required ? "password" : parsed.name;
+  const params = parsed.params;
   const page = ROUTES[name] || ROUTES.users;
   for (const a of document.querySelectorAll("nav a")) {
     if (a.dataset.route === name) a.setAttribute("aria-current", "page");
@@ -91,15 +96,12 @@ async function route() {
   container.setAttribute("data-testid", `page-${name}`);
   replace(view, container);
   try {
-    await page(container, params, { status });
+    await page(container, params, { status, signedOut: lost });
   } catch (e) {
     // a lost session has already gone back to the sign-in page
     if (getSession()) status(String(e && e.message ? e.message : e), true);
   }
   view.dataset.renderMs = String(Math.round(performance.now() - started));
-  if (s.password_reset_required) {
-    status("Your password must be changed: ask your administrator to reset it.", true);
-  }
 }
 
 onSessionLost((message) => lost(message));

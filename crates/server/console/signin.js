@@ -8,6 +8,7 @@ const MESSAGES = {
   "CONSOLE.0002": "This user signs in with a virtual MFA device: enter its current code.",
   "CONSOLE.0003": "The MFA code is wrong. Enter the code your device shows now.",
   "CONSOLE.0004": "Too many failed attempts: this user is locked out for a while.",
+  "CONSOLE.0008": "The account's login policy does not allow sign-in from this address.",
 };
 
 export function signInPage(message, done) {

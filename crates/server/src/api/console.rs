@@ -61,6 +61,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../console/modelarts.js"),
     ),
     ("log.js", JS, include_bytes!("../../console/log.js")),
+    (
+        "password.js",
+        JS,
+        include_bytes!("../../console/password.js"),
+    ),
 ];
 
 /// The file names of the embedded assets (tests and docs).
