@@ -136,7 +136,7 @@ def wait(driver, condition, timeout=WAIT):
     return WebDriverWait(driver, timeout).until(condition)
 
 
-def testid(driver, name, timeout=WAIT):
+def by_testid(driver, name, timeout=WAIT):
     return wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="{name}"]')), timeout)
 
 
@@ -150,8 +150,12 @@ def shot(driver, page, focus=None):
 
 def go(driver, world, route, ready):
     """Opens a route and waits for `ready` (a data-testid) to show."""
-    driver.get(f"{world['base']}/console#/{route}")
-    return testid(driver, ready)
+    url = f"{world['base']}/console#/{route}"
+    if driver.current_url == url:
+        driver.refresh()  # the same URL with a fragment does not load the page again
+    else:
+        driver.get(url)
+    return by_testid(driver, ready)
 
 
 def browser_fetch(driver, method, path, headers=None, body=None):
@@ -249,7 +253,7 @@ def test_sign_in_with_mfa(world, driver):
     cookie = driver.get_cookie("modelarts_iam_session")
     assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie.get("sameSite") == "Strict"
     world["cookie"] = cookie["value"]
-    testid(driver, "users-table")
+    by_testid(driver, "users-table")
     assert unlabelled(driver) == []
     shot(driver, "users")
     no_csp_violations(driver)
@@ -307,9 +311,9 @@ def test_policy_editor_marks_fixes_and_attaches(world, driver):
 
     driver.find_element(By.ID, "policy-name").send_keys("console-notebooks")
     driver.find_element(By.ID, "save-policy").click()
-    created = testid(driver, "created-policy")
+    created = by_testid(driver, "created-policy")
     policy_id = created.get_attribute("data-policy-id")
-    Select(testid(driver, "attach-target")).select_by_visible_text("user bob")
+    Select(by_testid(driver, "attach-target")).select_by_visible_text("user bob")
     driver.find_element(By.ID, "attach-button").click()
     wait(driver, EC.text_to_be_present_in_element((By.ID, "status"), "Attached to user bob"))
     bob = world["users"]["bob"]["user_id"]
@@ -346,7 +350,7 @@ def test_simulator_allows_and_denies_with_the_explanation(world, driver):
     scenario = Select(driver.find_element(By.ID, "sim-scenario"))
     count = int(scenario.first_selected_option.text.rsplit("(", 1)[1].split()[0])
     driver.find_element(By.ID, "sim-run").click()
-    summary = testid(driver, "sim-summary")
+    summary = by_testid(driver, "sim-summary")
     assert summary.text.endswith(f"of {count} allowed."), summary.text
     assert len(driver.find_elements(By.CSS_SELECTOR, '[data-testid="sim-table"] tbody tr')) == count
 
@@ -409,7 +413,7 @@ def test_a_request_without_the_csrf_header_is_refused(world, driver):
     assert "csrf-fetch-victim" not in names and "csrf-form-victim" not in names
     # with the header, the same session may create users
     driver.get(f"{world['base']}/console#/users")
-    testid(driver, "users-table")
+    by_testid(driver, "users-table")
 
 
 def test_a_lost_session_returns_to_sign_in(world, driver):
@@ -428,7 +432,7 @@ def test_a_lost_session_returns_to_sign_in(world, driver):
 def test_sign_out_ends_the_session(world, driver):
     go(driver, world, "users", "users-table")
     driver.find_element(By.ID, "sign-out").click()
-    testid(driver, "signin-info")
+    by_testid(driver, "signin-info")
     assert "signed out" in driver.find_element(By.ID, "signin-info").text
     status, _ = browser_fetch(driver, "GET", "/console/api/session")
     assert status == 401
