@@ -45,6 +45,8 @@ pub mod telemetry;
 mod tokens;
 
 pub use api::assistant::{World, parse_time};
+pub use api::catalog::{CatalogView, catalog_view};
+pub use api::console::{CONTENT_SECURITY_POLICY, asset_names};
 pub use api::decisions::{AuthorizeRequest, MAX_BATCH, Text};
 pub use auth::{Caller, CallerKind};
 pub use endpoints::{

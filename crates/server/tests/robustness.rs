@@ -104,6 +104,8 @@ async fn world() -> World {
     ids.insert("access_key_id", key.ak);
     ids.insert("policy_id", pid);
     ids.insert("version_id", "v1".to_owned());
+    // the web console's asset
+    ids.insert("file", "app.js".to_owned());
     ids.insert(
         "group_id",
         g["group"]["group_id"].as_str().unwrap().to_owned(),
@@ -580,6 +582,11 @@ const OPEN_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v5/caller-identity"),
     // Huawei: "no identity policy-based permission required for calling this API"
     ("GET", "/v1.0/enterprise-projects/quotas"),
+    // the catalog is public data embedded in the binary (any signed-in principal)
+    ("GET", "/v1/catalog"),
+    // the web console's static assets (no data)
+    ("GET", "/console"),
+    ("GET", "/console/assets/{file}"),
     // sign-in: the body's password (or token) is the credential
     ("POST", "/v3/auth/tokens"),
     ("POST", "/console/api/sign-in"),

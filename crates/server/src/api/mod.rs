@@ -4,6 +4,8 @@
 pub(crate) mod analyzer;
 pub(crate) mod assistant;
 pub(crate) mod audit;
+pub(crate) mod catalog;
+pub(crate) mod console;
 pub(crate) mod console_session;
 pub(crate) mod decisions;
 pub(crate) mod eps;
@@ -44,4 +46,6 @@ pub(crate) const FAMILIES: &[&[Endpoint]] = &[
     workspaces::ENDPOINTS,
     eps::ENDPOINTS,
     assistant::ENDPOINTS,
+    catalog::ENDPOINTS,
+    console::ENDPOINTS,
 ];
