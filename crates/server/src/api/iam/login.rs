@@ -440,24 +440,47 @@ async fn get_password_policy(
     Ok(Json(password_view(p.password)))
 }
 
-/// A `PUT` body over the current policy: the members given replace the current ones.
-fn merged<T: Serialize + serde::de::DeserializeOwned>(
+/// The policy a `PUT` body makes of `current`: the body alone must be a (partial) `T` (unknown
+/// members and wrong types are refused), the members it gives replace the current ones, and the
+/// result must pass `check` (400 naming `what` otherwise).
+fn updated<T: Serialize + serde::de::DeserializeOwned>(
     current: &T,
     body: &serde_json::Value,
+    check: impl Fn(&T) -> Result<(), iam_login::PolicyError>,
+    what: &str,
 ) -> ApiResult<T> {
+    let invalid = |e: serde_path_to_error::Error<serde_json::Error>| {
+        ApiError::bad_request(format!(
+            "invalid request body: `{}`: {}",
+            e.path(),
+            e.inner()
+        ))
+    };
+    serde_path_to_error::deserialize::<_, T>(body.clone()).map_err(invalid)?;
     let mut value = serde_json::to_value(current).map_err(ApiError::internal)?;
     if let (Some(cur), Some(given)) = (value.as_object_mut(), body.as_object()) {
         for (k, v) in given {
             cur.insert(k.clone(), v.clone());
         }
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        ApiError::bad_request(format!(
-            "invalid request body: `{}`: {}",
-            e.path(),
-            e.inner()
-        ))
-    })
+    let policy: T = serde_path_to_error::deserialize(value).map_err(invalid)?;
+    check(&policy).map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))?;
+    Ok(policy)
+}
+
+/// Stores both policies of the account (one write).
+async fn store_policies(
+    st: &AppState,
+    account: &str,
+    p: &crate::signin::Policies,
+) -> ApiResult<()> {
+    let stored = iam_store::SecurityPolicies {
+        password_policy: Some(serde_json::to_string(&p.password).map_err(ApiError::internal)?),
+        login_policy: Some(serde_json::to_string(&p.login).map_err(ApiError::internal)?),
+    };
+    let account = account.to_owned();
+    st.write(|s| async move { s.put_security_policies(&account, &stored).await })
+        .await
 }
 
 async fn put_password_policy(
@@ -465,27 +488,15 @@ async fn put_password_policy(
     caller: Caller,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<PasswordPolicyResponse>> {
-    // the body alone must be a (partial) policy: unknown members and wrong types are refused
-    serde_path_to_error::deserialize::<_, PasswordPolicy>(body.clone()).map_err(|e| {
-        ApiError::bad_request(format!(
-            "invalid request body: `{}`: {}",
-            e.path(),
-            e.inner()
-        ))
-    })?;
-    let cur = crate::signin::policies(st.store(), &caller.account_id).await?;
-    let policy: PasswordPolicy = merged(&cur.password, &body)?;
-    policy
-        .validate()
-        .map_err(|e| ApiError::bad_request(format!("invalid password policy: {e}")))?;
-    let stored = iam_store::SecurityPolicies {
-        password_policy: Some(serde_json::to_string(&policy).map_err(ApiError::internal)?),
-        login_policy: Some(serde_json::to_string(&cur.login).map_err(ApiError::internal)?),
-    };
-    let account = caller.account_id.clone();
-    st.write(|s| async move { s.put_security_policies(&account, &stored).await })
-        .await?;
-    Ok(Json(password_view(policy)))
+    let mut p = crate::signin::policies(st.store(), &caller.account_id).await?;
+    p.password = updated(
+        &p.password,
+        &body,
+        PasswordPolicy::validate,
+        "password policy",
+    )?;
+    store_policies(&st, &caller.account_id, &p).await?;
+    Ok(Json(password_view(p.password)))
 }
 
 async fn get_login_policy(
@@ -503,26 +514,10 @@ async fn put_login_policy(
     caller: Caller,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<LoginPolicyResponse>> {
-    serde_path_to_error::deserialize::<_, LoginPolicy>(body.clone()).map_err(|e| {
-        ApiError::bad_request(format!(
-            "invalid request body: `{}`: {}",
-            e.path(),
-            e.inner()
-        ))
-    })?;
-    let cur = crate::signin::policies(st.store(), &caller.account_id).await?;
-    let policy: LoginPolicy = merged(&cur.login, &body)?;
-    policy
-        .validate()
-        .map_err(|e| ApiError::bad_request(format!("invalid login policy: {e}")))?;
-    let stored = iam_store::SecurityPolicies {
-        password_policy: Some(serde_json::to_string(&cur.password).map_err(ApiError::internal)?),
-        login_policy: Some(serde_json::to_string(&policy).map_err(ApiError::internal)?),
-    };
-    let account = caller.account_id.clone();
-    st.write(|s| async move { s.put_security_policies(&account, &stored).await })
-        .await?;
+    let mut p = crate::signin::policies(st.store(), &caller.account_id).await?;
+    p.login = updated(&p.login, &body, LoginPolicy::validate, "login policy")?;
+    store_policies(&st, &caller.account_id, &p).await?;
     Ok(Json(LoginPolicyResponse {
-        login_policy: policy,
+        login_policy: p.login,
     }))
 }
