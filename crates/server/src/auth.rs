@@ -580,7 +580,18 @@ pub(crate) async fn gateway_caller(
         (true, Some(_)) => Err(ApiError::unauthenticated(
             "the request carries both a signature and X-Auth-Token: authenticate with one",
         )),
-        (false, Some(token)) => crate::tokens::token_caller(state, token).await,
+        (false, Some(token)) => {
+            let caller = crate::tokens::token_caller(state, token).await?;
+            // a user who must change the password may do nothing else, upstream included
+            if caller
+                .token
+                .as_ref()
+                .is_some_and(|t| t.password_change_only)
+            {
+                return Err(crate::tokens::password_change_required());
+            }
+            Ok(caller)
+        }
         _ => verify_incoming(state, incoming, payload).await,
     }
 }

@@ -404,6 +404,22 @@ async fn a_password_change_ends_tokens_and_a_reset_allows_only_the_change() {
     let other = with_token(&app, &token, "GET", "/v3/auth/projects", Value::Null).await;
     assert_eq!(other.status, 403);
     assert_eq!(other.body["error_code"], "CONSOLE.0007");
+    // nor through the gateway
+    let gw = app
+        .send(
+            Request::get("/v1/gateway/authorize")
+                .header("Host", HOST)
+                .header("X-Auth-Token", &token)
+                .header("X-Original-Method", "GET")
+                .header(
+                    "X-Original-URI",
+                    format!("/v1/{}/notebooks", app.project_id),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(gw.status, 403, "{:?}", gw.headers);
     let change = with_token(
         &app,
         &token,
