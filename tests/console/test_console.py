@@ -134,7 +134,9 @@ def driver():
 
 
 def wait(driver, condition, timeout=WAIT):
-    return WebDriverWait(driver, timeout).until(condition)
+    # a page re-renders what it shows: an element found an instant before may be replaced
+    return WebDriverWait(driver, timeout,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def by_testid(driver, name, timeout=WAIT):
