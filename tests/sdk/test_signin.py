@@ -27,6 +27,8 @@ from huaweicloudsdkiam.v5 import (
     UpdateLoginProfileReqBody, UpdateLoginProfileV5Request)
 
 PASSWORD = "Sdk-Sign-In-42"
+# every secret the tests handle: none may appear in the server's log
+SECRETS = [PASSWORD, "Changed-Pass-77", "Wrong-Password-1"]
 
 
 def v3(server) -> IamV3Client:
@@ -103,6 +105,7 @@ def test_a_password_token_authorizes_an_api_call_and_a_gateway_call(server, tmp_
     user_id, name = new_person(server, "tok")
     resp = password_token(server, name)
     token = resp.x_subject_token
+    SECRETS.append(token)
     assert token and resp.token.user.id == user_id and resp.token.methods == ["password"]
     assert resp.token.project.name == "cn-north-4"
     # decided as the user: no policy yet, denied
@@ -150,6 +153,7 @@ def test_mfa_binds_and_then_tokens_need_a_fresh_code(server):
         body=CreateVirtualMfaDeviceReqBody(virtual_mfa_device_name=f"{name}-phone",
                                            user_id=user_id))).virtual_mfa_device
     totp = pyotp.TOTP(dev.base32_string_seed)
+    SECRETS.append(dev.base32_string_seed)
     now = time.time()
     with pytest.raises(ClientRequestException) as wrong_pair:
         iam.enable_mfa_device_v5(EnableMfaDeviceV5Request(body=EnableMfaDeviceReqBody(
@@ -214,3 +218,12 @@ def test_credentials_without_ids_look_them_up(server):
         assert iam.list_users_v5(ListUsersV5Request()).users
     finally:
         del os.environ["HUAWEICLOUD_SDK_IAM_ENDPOINT"]
+
+
+def test_no_secret_reaches_the_server_log(server):
+    """Runs last: the log of every request above holds no password, token or MFA seed."""
+    log = (server.data_dir.parent / (server.data_dir.name + ".log")).read_text()
+    # the requests above are in it (one line each), with none of what they carried
+    assert "path=/v3/auth/tokens" in log and "path=/v5/caller-password" in log, log[-2000:]
+    for secret in SECRETS:
+        assert secret not in log, f"a secret ({secret[:4]}...) is in the server log"
