@@ -217,6 +217,39 @@ async fn tokens_authenticate_as_the_user_and_are_decided_like_its_requests() {
     }
     let both = app.send(req.body(Body::empty()).unwrap()).await;
     assert_eq!(both.status, 401, "{}", both.body);
+    // an expired token is not accepted
+    let now = time::OffsetDateTime::now_utc();
+    app.state
+        .store()
+        .create_token(&iam_store::NewToken {
+            token: secrecy::SecretString::from("MIIexpired-token-of-alice".to_owned()),
+            account_id: app.account_id.clone(),
+            user_id: id.clone(),
+            methods: vec!["password".into()],
+            project_id: None,
+            issued_at: now - time::Duration::hours(25),
+            expires_at: now - time::Duration::hours(1),
+            mfa_authn_at: None,
+            password_reset_required: false,
+            csrf_token: None,
+        })
+        .await
+        .unwrap();
+    let expired = with_token(
+        &app,
+        "MIIexpired-token-of-alice",
+        "GET",
+        "/v5/users",
+        Value::Null,
+    )
+    .await;
+    assert_huawei_error(&expired, 401, "APIGW.0301");
+    assert!(
+        expired.body["error_msg"]
+            .as_str()
+            .unwrap()
+            .contains("The token must be updated")
+    );
     // a forged or revoked token is not accepted
     let forged = with_token(&app, &format!("{token}x"), "GET", "/v5/users", Value::Null).await;
     assert_eq!(forged.status, 401);
