@@ -287,8 +287,8 @@ def test_policy_editor_marks_fixes_and_attaches(world, driver):
     assert driver.find_element(By.CSS_SELECTOR, '#editor-gutter [data-line="3"]').get_attribute("data-mark") is None
     assert unlabelled(driver) == []
     shot(driver, "editor")
-    # clicking the finding puts the caret on its line
-    finding.click()
+    # activating the finding with the keyboard puts the caret on its line
+    finding.send_keys(Keys.ENTER)
     caret_line = driver.execute_script(
         "const t = document.getElementById('policy-json');"
         "return t.value.slice(0, t.selectionStart).split('\\n').length;")
