@@ -462,14 +462,13 @@ def test_decision_log_with_filters(world, driver):
         d.find_element(By.ID, "log-search").click()
         rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, '[data-testid="log-table"] tbody tr')]
         return rows if rows and "modelarts:notebook:list" in rows[0] else None
-    rows = WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException]).until(found)
+    rows = wait(driver, found)
     assert all(bob["urn"] in r and "implicit_deny" in r for r in rows), rows
     shot(driver, "log")
     # another decision filter finds none of bob's
     Select(driver.find_element(By.ID, "log-decision")).select_by_value("allow")
     driver.find_element(By.ID, "log-search").click()
-    WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda d: "None." in d.find_element(By.CSS_SELECTOR, '[data-testid="log-table"]').text)
+    wait(driver, lambda d: "None." in d.find_element(By.CSS_SELECTOR, '[data-testid="log-table"]').text)
 
 
 def test_a_request_without_the_csrf_header_is_refused(world, driver):
