@@ -393,7 +393,7 @@ export async function editorPage(root, params, { status }) {
       const name = h("input", { id: "policy-name" });
       replace(save, h("h3", {}, "Create the SCP"), field("SCP name", name), button("Create SCP", async () => {
         try {
-          await api("POST", "/v1/organizations/policies", { name: name.value.trim(), policy_type: "service_control_policy", content: current(), description: "", tags: [] });
+          await api("POST", "/v1/organizations/policies", { name: name.value.trim(), type: "service_control_policy", content: current(), description: "", tags: [] });
           status("Created the SCP: attach it on the Organization page.");
         } catch (e) { showSaveError(e); }
       }, { class: "primary", id: "save-policy" }));

@@ -51,7 +51,18 @@ export async function orgPage(root, params, { status }) {
           } catch (e) { status(describe(e), true); }
         }, { id: "toggle-scps" }));
     });
-    replace(tree, toggles, h("ul", {}, await Promise.all(roots.map((r) => node({ id: r.id, name: r.name, entity_type: "root" })))));
+    const accountName = h("input", { id: "new-account-name" });
+    const accountForm = h("form", { class: "row", id: "create-account-form" }, field("New member account", accountName),
+      h("button", { type: "submit", id: "create-account" }, "Create account"));
+    accountForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await api("POST", "/v1/organizations/accounts", { name: accountName.value.trim(), description: "" });
+        status(`Created member account ${r.create_account_status.account_name} (${r.create_account_status.account_id}).`);
+        await Promise.all([drawTree(), scpDetails ? show(scpDetails) : null]);
+      } catch (e) { status(describe(e), true); }
+    });
+    replace(tree, toggles, accountForm, h("ul", {}, await Promise.all(roots.map((r) => node({ id: r.id, name: r.name, entity_type: "root" })))));
   }
 
   async function drawScps() {
@@ -59,29 +70,32 @@ export async function orgPage(root, params, { status }) {
     const name = h("input", { id: "new-scp-name" });
     const content = h("textarea", { id: "new-scp-content", rows: "8", cols: "70", class: "mono", value: FULL_ACCESS });
     const form = h("form", { class: "card" }, field("SCP name", name), field("Content", content),
-      h("button", { type: "submit", class: "primary" }, "Create SCP"));
+      h("button", { type: "submit", class: "primary", id: "create-scp" }, "Create SCP"));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       try {
-        await api("POST", "/v1/organizations/policies", { name: name.value.trim(), policy_type: "service_control_policy", content: content.value, description: "", tags: [] });
+        await api("POST", "/v1/organizations/policies", { name: name.value.trim(), type: "service_control_policy", content: content.value, description: "", tags: [] });
         status(`Created SCP ${name.value.trim()}.`);
         await drawScps();
       } catch (e) { status(describe(e), true); }
     });
     replace(scps, table([
-      { title: "Name", cell: (p) => button(p.name, () => show(p.id)) },
+      { title: "Name", cell: (p) => button(p.name, () => show(p.id), { "data-testid": `scp-${p.name}` }) },
       { title: "Built in", cell: (p) => (p.is_builtin ? "yes" : "") },
       { title: "Description", cell: (p) => p.description },
     ], list, { "data-testid": "scps-table" }), form);
   }
 
+  let scpDetails = null;
+
   async function show(id) {
+    scpDetails = id;
     const p = (await api("GET", `/v1/organizations/policies/${enc(id)}`)).policy;
     const attached = await listAll(`/v1/organizations/policies/${enc(id)}/attached-entities`, "attached_entities");
     const entities = await listAll("/v1/organizations/entities", "entities").catch(() => []);
     const roots = await listAll("/v1/organizations/roots", "roots");
     const targets = [...roots.map((r) => [r.id, `root ${r.name}`]), ...entities.map((e) => [e.id, `${e.type} ${e.name}`])];
-    const pick = select({ id: "scp-attach-target" }, targets);
+    const pick = select({ id: "scp-attach-target", "data-testid": "scp-attach-target" }, targets);
     replace(details, h("div", { class: "card" }, h("h2", {}, `SCP ${p.policy_summary.name}`),
       pre(prettyJson(p.content)),
       h("h3", {}, "Attached to"), table([
@@ -101,7 +115,7 @@ export async function orgPage(root, params, { status }) {
           await show(id);
           await drawTree();
         } catch (err) { status(describe(err), true); }
-      }))));
+      }, { id: "scp-attach" }))));
   }
 
   await Promise.all([drawTree(), drawScps()]);

@@ -34,13 +34,20 @@ export function explanationNode(r) {
 
 export async function simulatorPage(root, params, { status }) {
   const [cat, users] = await Promise.all([catalog(), listAll("/v5/users", "users")]);
-  const kind = select({ id: "sim-principal-kind" }, [["user", "IAM user"], ["session", "Agency session (temporary access key id)"]]);
+  const kind = select({ id: "sim-principal-kind" }, [["user", "IAM user"], ["urn", "Principal URN (a user of a member account)"], ["session", "Agency session (temporary access key id)"]]);
   const user = select({ id: "sim-user", "data-testid": "sim-user" }, users.map((u) => [u.urn, u.user_name]), params.get("principal"));
   const ak = h("input", { id: "sim-access-key", size: "30" });
   const userField = field("User", user);
   const akField = field("Temporary access key id of the agency session", ak);
+  const urn = h("input", { id: "sim-urn", size: "60", placeholder: "iam::<account-id>:user:<name>" });
+  const urnField = field("Principal URN", urn);
   akField.hidden = true;
-  kind.addEventListener("change", () => { userField.hidden = kind.value !== "user"; akField.hidden = kind.value === "user"; });
+  urnField.hidden = true;
+  kind.addEventListener("change", () => {
+    userField.hidden = kind.value !== "user";
+    urnField.hidden = kind.value !== "urn";
+    akField.hidden = kind.value !== "session";
+  });
 
   const actionsMode = select({ id: "sim-actions-mode" }, [["single", "One action"], ["scenario", "Every action of a ModelArts scenario"]]);
   const allActions = cat.services.flatMap((s) => s.actions.map((a) => a.name));
@@ -64,7 +71,7 @@ export async function simulatorPage(root, params, { status }) {
   const results = h("div", { id: "sim-results", "data-testid": "sim-results", "aria-live": "polite" });
   const run = h("button", { type: "submit", class: "primary", id: "sim-run", "data-testid": "sim-run" }, "Simulate");
   const form = h("form", { class: "card", id: "sim-form" },
-    h("div", { class: "row" }, field("Principal", kind), userField, akField),
+    h("div", { class: "row" }, field("Principal", kind), userField, urnField, akField),
     h("div", { class: "row" }, field("Actions", actionsMode), actionField, scenarioField), actionList,
     field("Resource URN", resource, "* for any; a URN such as modelarts:cn-north-4:<account>:notebook:nb-1"),
     h("h3", {}, "Request context"), keyList, ctxRows, button("Add context key", addContextRow), " ", run);
@@ -77,7 +84,8 @@ export async function simulatorPage(root, params, { status }) {
       const [k, v] = row.querySelectorAll("input");
       if (k.value.trim()) context[k.value.trim()] = v.value.split(",").map((x) => x.trim()).filter((x) => x);
     }
-    const who = kind.value === "user" ? { principal: user.value } : { access_key_id: ak.value.trim() };
+    const who = kind.value === "user" ? { principal: user.value }
+      : kind.value === "urn" ? { principal: urn.value.trim() } : { access_key_id: ak.value.trim() };
     const requests = actions.filter((a) => a).map((a) => ({ ...who, action: a, resource: resource.value.trim() || "*", context }));
     if (!requests.length) { status("Name an action.", true); return; }
     run.disabled = true;
