@@ -36,7 +36,11 @@ sys.path.insert(0, str(REPO / "tests" / "sdk"))
 from fake_modelarts import start_iam_server, stop  # noqa: E402
 
 BINARY = Path(os.environ.get("MODELARTS_IAM_BIN", REPO / "target" / "debug" / "modelarts-iam"))
-SHOTS = REPO / "docs" / "console"
+# Screenshots of each main page: under target/ (untracked) unless CONSOLE_SCREENSHOTS names a
+# directory; `CONSOLE_SCREENSHOTS=docs/console bash tests/console/run.sh` refreshes the docs' ones.
+SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS") or REPO / "target" / "console-screenshots")
+if not SHOTS.is_absolute():
+    SHOTS = REPO / SHOTS
 PASSWORD = "Console-Passw0rd!2026"
 WAIT = 20
 
