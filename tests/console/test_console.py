@@ -253,7 +253,7 @@ def test_sign_in_with_mfa(world, driver):
             step_left = 30 - time.time() % 30
             time.sleep(step_left + 0.5)
     assert world["account"] in driver.find_element(By.ID, "signed-in-user").text
-    cookie = driver.get_cookie("modelarts_iam_session")
+    cookie = driver.get_cookie("__Host-modelarts_iam_session")
     assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie.get("sameSite") == "Strict"
     world["cookie"] = cookie["value"]
     by_testid(driver, "users-table")
@@ -496,10 +496,10 @@ def test_a_request_without_the_csrf_header_is_refused(world, driver):
 
 def test_a_lost_session_returns_to_sign_in(world, driver):
     go(driver, world, "users", "users-table")
-    cookie = driver.get_cookie("modelarts_iam_session")
+    cookie = driver.get_cookie("__Host-modelarts_iam_session")
     # the browser loses the cookie (as when the session expires): the next call answers 401 and
     # the console goes back to the sign-in page and says why
-    driver.delete_cookie("modelarts_iam_session")
+    driver.delete_cookie("__Host-modelarts_iam_session")
     driver.find_element(By.CSS_SELECTOR, 'nav a[data-route="groups"]').click()
     wait(driver, EC.text_to_be_present_in_element((By.ID, "signin-info"), "session ended"))
     # the session itself is still valid on the server: with the cookie back, the console is too
@@ -516,6 +516,6 @@ def test_sign_out_ends_the_session(world, driver):
     assert status == 401
     # the old cookie is dead on the server, not only forgotten by the browser
     r = requests.get(world["base"] + "/console/api/session",
-                     cookies={"modelarts_iam_session": world["cookie"]}, timeout=10)
+                     cookies={"__Host-modelarts_iam_session": world["cookie"]}, timeout=10)
     assert r.status_code == 401
     assert r.json()["error_code"] == "CONSOLE.0006"

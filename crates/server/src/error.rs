@@ -33,6 +33,8 @@ pub mod code {
     /// ModelArts needs an agency for the operation and no tenant administrator authorized one
     /// for the user (Huawei publishes no code for it; docs/agencies.md).
     pub const NO_AGENCY_AUTHORIZATION: &str = "ModelArts.6802";
+    /// Too many sign-ins (password hashes) at once: retry shortly.
+    pub const BUSY: &str = "IAM.0503";
     /// A bug: a handler panicked or an internal step failed. Nothing of the cause is shown.
     pub const INTERNAL: &str = "IAM.0500";
 }

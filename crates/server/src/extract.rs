@@ -79,6 +79,46 @@ pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError
     Ok(value)
 }
 
+/// [`parse_json`] for bodies that carry secrets (passwords): the error names the offending
+/// field but never repeats a value, so nothing secret reaches an answer or the log.
+pub fn parse_secret_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let path = match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(value) => return Ok(value),
+        Err(e) => e.path().to_string(),
+    };
+    Err(if path == "." || path.is_empty() {
+        ApiError::bad_request(
+            "invalid request body: a JSON object with the documented members is required",
+        )
+    } else {
+        ApiError::bad_request(format!(
+            "invalid request body at `{path}`: missing, unknown or of the wrong type"
+        ))
+    })
+}
+
+/// A JSON request body that carries secrets ([`parse_secret_json`]).
+#[derive(Debug, Clone)]
+pub struct SecretJsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for SecretJsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let BufferedBody(bytes) = BufferedBody::from_request(req, state).await?;
+        parse_json::<serde::de::IgnoredAny>(&bytes)?;
+        parse_secret_json(&bytes).map(SecretJsonBody)
+    }
+}
+
 /// A query string. Bad values (a non-numeric `limit`) answer 400 `IAM.0001`.
 #[derive(Debug, Clone)]
 pub struct QueryParams<T>(pub T);

@@ -44,24 +44,51 @@ pub async fn policies(store: &Store, account_id: &str) -> Result<Policies, ApiEr
     Ok(Policies { password, login })
 }
 
-/// Hashes off the async workers (Argon2 takes tens of milliseconds on purpose).
+/// Argon2 runs at most this many at once (each takes 19 MiB and tens of milliseconds on purpose):
+/// a flood of sign-ins waits here instead of exhausting memory and threads.
+fn kdf_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cpus.clamp(1, 8))
+    })
+}
+
+/// How long a sign-in waits for a turn before the server answers that it is busy.
+const KDF_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs one Argon2 computation off the async workers, in turn.
+async fn kdf<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    let permit = tokio::time::timeout(KDF_WAIT, kdf_permits().acquire())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::code::BUSY,
+                "Too many sign-ins at once: try again in a few seconds.",
+            )
+        })?
+        .map_err(ApiError::internal)?;
+    let out = tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?;
+    drop(permit);
+    Ok(out)
+}
+
+/// Hashes a password (Argon2id), in turn.
 pub async fn hash_password(password: &str) -> Result<String, ApiError> {
     let password = SecretString::from(password.to_owned());
-    tokio::task::spawn_blocking(move || iam_login::password::hash(password.expose_secret()))
-        .await
-        .map_err(ApiError::internal)?
+    kdf(move || iam_login::password::hash(password.expose_secret()))
+        .await?
         .map_err(ApiError::internal)
 }
 
-/// Verifies off the async workers.
-pub async fn verify_password(stored: &str, password: &str) -> bool {
+/// Verifies a password against a stored hash, in turn.
+pub async fn verify_password(stored: &str, password: &str) -> Result<bool, ApiError> {
     let stored = stored.to_owned();
     let password = SecretString::from(password.to_owned());
-    tokio::task::spawn_blocking(move || {
-        iam_login::password::verify(&stored, password.expose_secret())
-    })
-    .await
-    .unwrap_or(false)
+    kdf(move || iam_login::password::verify(&stored, password.expose_secret())).await
 }
 
 /// A new password for `user`, checked against the account's password policy: the rules, and
@@ -92,7 +119,7 @@ pub async fn new_password(
             .iter()
             .take(policy.password_reuse_prevention as usize)
         {
-            if verify_password(old, password).await {
+            if verify_password(old, password).await? {
                 return Err(ApiError::bad_request(format!(
                     "invalid password: it is one of the last {} passwords of the user (password_reuse_prevention)",
                     policy.password_reuse_prevention
@@ -159,6 +186,9 @@ pub struct SignedIn {
     pub password_reset_required: bool,
     /// The sign-in before this one.
     pub previous_login: Option<String>,
+    /// The password hash the sign-in verified: its token is stored only while it is still the
+    /// user's (a password change meanwhile means no token).
+    pub password_hash: SecretString,
 }
 
 /// The password (and, when the user has an enabled virtual MFA device, TOTP) check of a
@@ -174,47 +204,48 @@ pub async fn sign_in(
 ) -> Result<Result<SignedIn, Refusal>, ApiError> {
     let store = state.store();
     let now = OffsetDateTime::now_utc();
-    let found = match store.get_account_by_name(account_name).await {
-        Ok(account) => match store.get_user_by_name(&account.id, user_name).await {
-            Ok(user) => Some((account, user)),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        },
+    let account = match store.get_account_by_name(account_name).await {
+        Ok(account) => Some(account),
         Err(StoreError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    let Some((account, user)) = found else {
+    let Some(account) = account else {
         // the same work as a wrong password: no timing difference tells who exists
-        verify_password(iam_login::password::decoy(), password).await;
+        verify_password(iam_login::password::decoy(), password).await?;
         return Ok(Err(Refusal::BadCredentials));
     };
+    // the account's address allow-lists apply before anything about the user is looked at,
+    // so from outside them no answer tells a user name from another
     let policies = policies(store, &account.id).await?;
     if let Some(ip) = ip
         && !policies.login.allows_address(ip)
     {
         return Ok(Err(Refusal::AddressRefused));
     }
-    let login_state = store.login_state(&user.id).await?;
-    if let Some(until) = login_state.locked_until.as_deref()
-        && crate::auth::parse_rfc3339(until).is_some_and(|u| u > now)
-    {
-        return Ok(Err(Refusal::Locked(until.to_owned())));
+    let user = match store.get_user_by_name(&account.id, user_name).await {
+        Ok(user) => user,
+        Err(StoreError::NotFound { .. }) => {
+            verify_password(iam_login::password::decoy(), password).await?;
+            return Ok(Err(Refusal::BadCredentials));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let remaining = reserve(store, &user.id, &policies.login, now).await?;
+    let failed = |refusal: Refusal| match &remaining {
+        FailureOutcome::Last(until) => Refusal::Locked(until.clone()),
+        _ => refusal,
+    };
+    if let FailureOutcome::Locked(until) = &remaining {
+        return Ok(Err(Refusal::Locked(until.clone())));
     }
     let profile = store.login_profile(&user.id).await?;
     let stored = profile
         .as_ref()
         .map_or(iam_login::password::decoy(), |p| p.password_hash.as_str());
-    let password_ok = verify_password(stored, password).await && profile.is_some();
-    if !password_ok || !user.enabled {
-        return Ok(Err(fail(
-            store,
-            &user,
-            &policies.login,
-            now,
-            Refusal::BadCredentials,
-        )
-        .await?));
-    }
+    let password_ok = verify_password(stored, password).await? && profile.is_some();
+    let Some(profile) = profile.filter(|_| password_ok && user.enabled) else {
+        return Ok(Err(failed(Refusal::BadCredentials)));
+    };
     let mut mfa_at = None;
     let devices = store.mfa_devices(&account.id, Some(&user.id)).await?;
     if let Some(device) = devices.iter().find(|d| d.enabled) {
@@ -222,26 +253,19 @@ pub async fn sign_in(
             return Ok(Err(Refusal::MfaRequired));
         };
         if !check_code(store, &device.serial_number, code, now).await? {
-            return Ok(Err(fail(
-                store,
-                &user,
-                &policies.login,
-                now,
-                Refusal::BadMfaCode,
-            )
-            .await?));
+            return Ok(Err(failed(Refusal::BadMfaCode)));
         }
         mfa_at = Some(now);
     }
     let expired = profile
-        .as_ref()
-        .and_then(|p| p.password_expires_at.as_deref())
+        .password_expires_at
+        .as_deref()
         .and_then(crate::auth::parse_rfc3339)
         .is_some_and(|e| e <= now);
     let previous_login = store.record_login_success(&user.id, now).await?;
     Ok(Ok(SignedIn {
-        password_reset_required: expired
-            || profile.as_ref().is_some_and(|p| p.password_reset_required),
+        password_reset_required: expired || profile.password_reset_required,
+        password_hash: SecretString::from(profile.password_hash.clone()),
         account,
         user,
         mfa_at,
@@ -249,27 +273,23 @@ pub async fn sign_in(
     }))
 }
 
-/// Counts a failure; the refusal becomes `Locked` when this one locks the user.
-async fn fail(
+/// Reserves a sign-in attempt of `user` (counted as a failure until a success clears it), with
+/// the login policy's window, limit and lockout.
+pub async fn reserve(
     store: &Store,
-    user: &User,
+    user_id: &str,
     login: &LoginPolicy,
     now: OffsetDateTime,
-    refusal: Refusal,
-) -> Result<Refusal, ApiError> {
-    let outcome = store
-        .record_login_failure(
-            &user.id,
+) -> Result<FailureOutcome, ApiError> {
+    Ok(store
+        .reserve_login_attempt(
+            user_id,
             now,
             Duration::minutes(i64::from(login.period_with_login_failures)),
             login.login_failed_times,
             Duration::minutes(i64::from(login.lockout_duration)),
         )
-        .await?;
-    Ok(match outcome {
-        FailureOutcome::Locked(until) => Refusal::Locked(until),
-        FailureOutcome::Counted(_) => refusal,
-    })
+        .await?)
 }
 
 /// Whether `code` is the device's current code, not used before (each step is accepted once).
@@ -327,6 +347,9 @@ pub async fn issue(
         mfa_authn_at: who.mfa_at,
         password_reset_required: who.password_reset_required,
         csrf_token: csrf,
+        requires: iam_store::TokenRequirement::PasswordHash(
+            who.password_hash.expose_secret().to_owned(),
+        ),
     };
     store.create_token(&t).await?;
     Ok((token, t))

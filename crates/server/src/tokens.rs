@@ -16,7 +16,9 @@ use crate::state::AppState;
 /// The token header of Huawei Cloud APIs.
 pub const X_AUTH_TOKEN: &str = "x-auth-token";
 /// The console session cookie.
-pub const SESSION_COOKIE: &str = "modelarts_iam_session";
+/// `__Host-`: browsers keep it only from a secure origin, for `Path=/`, with no `Domain`, so
+/// no sibling subdomain can set or shadow it.
+pub const SESSION_COOKIE: &str = "__Host-modelarts_iam_session";
 /// The header that carries a console session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -135,17 +137,22 @@ pub fn csrf_of(session_token: &str) -> String {
     iam_store::token_hash(&format!("modelarts-iam console csrf v1\n{session_token}"))
 }
 
-/// The value of the session cookie, if the request has one.
+/// The value of the session cookie, if the request has exactly one (two session cookies mean
+/// someone set a second one: neither is trusted).
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
+    let mut found = headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|v| !v.is_empty())
+        .filter(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim());
+    let first = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(first).filter(|v| !v.is_empty())
 }
 
 /// Whether the request has a session cookie.
@@ -249,16 +256,26 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             http::header::COOKIE,
-            HeaderValue::from_static("a=1; modelarts_iam_session=MIIabc; b=2"),
+            HeaderValue::from_static("a=1; __Host-modelarts_iam_session=MIIabc; b=2"),
         );
         assert_eq!(session_cookie(&h), Some("MIIabc"));
         let mut h = HeaderMap::new();
         h.insert(
             http::header::COOKIE,
-            HeaderValue::from_static("xmodelarts_iam_session=1; modelarts_iam_session="),
+            HeaderValue::from_static(
+                "x__Host-modelarts_iam_session=1; __Host-modelarts_iam_session=",
+            ),
         );
         assert_eq!(session_cookie(&h), None);
         assert!(!has_session_cookie(&HeaderMap::new()));
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::COOKIE,
+            HeaderValue::from_static(
+                "__Host-modelarts_iam_session=MIIa; __Host-modelarts_iam_session=MIIb",
+            ),
+        );
+        assert_eq!(session_cookie(&h), None, "two session cookies: neither");
     }
 
     #[test]

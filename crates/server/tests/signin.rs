@@ -232,6 +232,7 @@ async fn tokens_authenticate_as_the_user_and_are_decided_like_its_requests() {
             mfa_authn_at: None,
             password_reset_required: false,
             csrf_token: None,
+            requires: iam_store::TokenRequirement::Nothing,
         })
         .await
         .unwrap();
@@ -511,7 +512,7 @@ fn console(
         .header("Host", HOST)
         .header("Content-Type", "application/json");
     if let Some(c) = cookie {
-        req = req.header("Cookie", format!("modelarts_iam_session={c}"));
+        req = req.header("Cookie", format!("__Host-modelarts_iam_session={c}"));
     }
     if let Some(t) = csrf {
         req = req.header("X-CSRF-Token", t);
@@ -536,7 +537,7 @@ fn set_cookie_value(a: &Answer) -> (String, String) {
         .split(';')
         .next()
         .unwrap()
-        .strip_prefix("modelarts_iam_session=")
+        .strip_prefix("__Host-modelarts_iam_session=")
         .unwrap()
         .to_owned();
     (header, value)
@@ -726,4 +727,177 @@ async fn console_sessions_are_locked_down() {
         ))
         .await;
     assert_huawei_error(&gone, 401, "CONSOLE.0006");
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_gets_no_more_checks_than_the_lockout_allows() {
+    let app = TestApp::new().await;
+    person(&app, "alice").await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let router = app.router.clone();
+        let body = password_body("alice", &format!("Guess-{i}-Wrong"));
+        set.spawn(async move {
+            let req = Request::post("/v3/auth/tokens")
+                .header("Host", HOST)
+                .header("Content-Type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let resp = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
+    }
+    let answers = set.join_all().await;
+    let checked = answers
+        .iter()
+        .filter(|m| *m == "The username or password is wrong.")
+        .count();
+    // login_failed_times = 5: four answer "wrong", the fifth locks, the rest are refused unchecked
+    assert!(checked <= 4, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|m| m.contains("locked")).count(),
+        16 - checked
+    );
+    let right = token_for(&app, "alice", PASSWORD).await;
+    assert!(
+        keystone_message(&right).contains("locked"),
+        "{}",
+        right.body
+    );
+}
+
+#[tokio::test]
+async fn guessing_the_old_password_counts_toward_the_lockout() {
+    let app = TestApp::new().await;
+    person(&app, "alice").await;
+    let token = subject(&token_for(&app, "alice", PASSWORD).await);
+    for _ in 0..5 {
+        let a = with_token(
+            &app,
+            &token,
+            "POST",
+            "/v5/caller-password",
+            json!({"old_password": "Guessed-Wrong-1", "new_password": "Brand-New-Pass-2"}),
+        )
+        .await;
+        assert_eq!(a.status, 400, "{}", a.body);
+    }
+    let locked = with_token(
+        &app,
+        &token,
+        "POST",
+        "/v5/caller-password",
+        json!({"old_password": PASSWORD, "new_password": "Brand-New-Pass-2"}),
+    )
+    .await;
+    assert_eq!(locked.status, 403, "{}", locked.body);
+    assert!(keystone_message(&token_for(&app, "alice", PASSWORD).await).contains("locked"));
+}
+
+#[tokio::test]
+async fn unbinding_ones_own_mfa_takes_a_sign_in_with_it() {
+    let app = TestApp::new().await;
+    let id = person(&app, "alice").await;
+    let token = subject(&token_for(&app, "alice", PASSWORD).await);
+    let dev = with_token(
+        &app,
+        &token,
+        "POST",
+        "/v5/virtual-mfa-devices",
+        json!({"virtual_mfa_device_name": "alice-phone", "user_id": id}),
+    )
+    .await;
+    assert_eq!(dev.status, 201, "{}", dev.body);
+    let serial = dev.body["virtual_mfa_device"]["serial_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seed = dev.body["virtual_mfa_device"]["base32_string_seed"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = unix_now();
+    let code = |t: u64| iam_login::totp::code_at(&seed, t).unwrap();
+    let on = with_token(
+        &app,
+        &token,
+        "POST",
+        "/v5/mfa-devices/enable",
+        json!({"user_id": id, "serial_number": serial, "authentication_code_first": code(now - 60), "authentication_code_second": code(now - 30)}),
+    )
+    .await;
+    assert_eq!(on.status, 204, "{}", on.body);
+    // the password token (no MFA) cannot remove the second factor
+    let off = json!({"user_id": id, "serial_number": serial});
+    let refused = with_token(&app, &token, "POST", "/v5/mfa-devices/disable", off.clone()).await;
+    assert_huawei_error(&refused, 403, "IAM.0003");
+    // a token signed in with the device's code can
+    let with_mfa = token_request(
+        &app,
+        json!({"auth": {"identity": {"methods": ["password", "totp"],
+            "password": {"user": {"name": "alice", "password": PASSWORD, "domain": {"name": "admin"}}},
+            "totp": {"user": {"id": id, "passcode": code(now)}}}}}),
+    )
+    .await;
+    assert_eq!(with_mfa.status, 201, "{}", with_mfa.body);
+    let done = with_token(
+        &app,
+        &subject(&with_mfa),
+        "POST",
+        "/v5/mfa-devices/disable",
+        off,
+    )
+    .await;
+    assert_eq!(done.status, 204, "{}", done.body);
+}
+
+#[tokio::test]
+async fn password_bodies_never_echo_a_value() {
+    let app = TestApp::new().await;
+    let (id, _, _) = app.user_with_key("alice").await;
+    let typed = app
+        .root(
+            "POST",
+            &format!("/v5/users/{id}/login-profile"),
+            json!({"password": 98765432123_u64, "password_reset_required": false}),
+        )
+        .await;
+    assert_huawei_error(&typed, 400, "IAM.0001");
+    assert!(
+        !typed.body.to_string().contains("98765432123"),
+        "{}",
+        typed.body
+    );
+    let signin = app
+        .send(console(
+            "POST",
+            "/console/api/sign-in",
+            None,
+            None,
+            json!({"account": "admin", "user": "alice", "password": 98765432123_u64}),
+        ))
+        .await;
+    assert_eq!(signin.status, 400);
+    assert!(
+        !signin.body.to_string().contains("98765432123"),
+        "{}",
+        signin.body
+    );
+    let token = token_request(&app, json!({"auth": {"identity": {"methods": ["password"],
+        "password": {"user": {"name": "alice", "password": 98765432123_u64, "domain": {"name": "admin"}}}}}}))
+    .await;
+    assert_eq!(token.status, 400);
+    assert!(
+        !token.body.to_string().contains("98765432123"),
+        "{}",
+        token.body
+    );
 }

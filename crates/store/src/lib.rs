@@ -101,7 +101,7 @@ pub use policies::{NewPolicy, PolicyFilter};
 pub use sessions::{CreatedServiceCredential, NewSessionCredential, ServiceGrant};
 pub use signin::{
     FailureOutcome, LoginProfile, LoginState, MfaDevice, NewPassword, NewToken, PASSWORD_HISTORY,
-    SecurityPolicies, Token, token_hash,
+    SecurityPolicies, Token, TokenRequirement, token_hash,
 };
 pub use state::{PolicyWithDocument, StoreState};
 pub use system_policies::{SystemPolicyRow, SystemPolicySync};

@@ -156,14 +156,31 @@ pub struct NewToken {
     pub password_reset_required: bool,
     /// For a console session: its CSRF token (only its hash is stored).
     pub csrf_token: Option<SecretString>,
+    /// What must still hold when the token is stored (checked in the same statement).
+    pub requires: TokenRequirement,
 }
 
-/// What a failed sign-in did to the user's counters.
+/// What must still hold when a token is stored: a password change or a revocation that
+/// happened while the sign-in was being checked means no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenRequirement {
+    /// Nothing.
+    Nothing,
+    /// The user's password is still this hash (the one the sign-in verified).
+    PasswordHash(String),
+    /// This token (the hash of the one being re-scoped) still exists.
+    Parent(String),
+}
+
+/// What reserving a sign-in attempt found ([`Store::reserve_login_attempt`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailureOutcome {
-    /// Counted; this many failures remain before the lockout.
+    /// Reserved; this many attempts remain in the window after this one.
     Counted(u32),
-    /// The user is now locked until then.
+    /// Reserved, and it was the last of the window: unless it succeeds, the user is locked
+    /// until then.
+    Last(String),
+    /// Refused: the user is locked until then.
     Locked(String),
 }
 
@@ -294,6 +311,13 @@ impl Conn<'_> {
             .bind(required)
             .execute(&mut **tx)
             .await?;
+        if required {
+            // the next sign-in gets a token that may only change the password
+            sqlx::query("DELETE FROM tokens WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         fetch_profile(tx, user_id).await
     }
 
@@ -456,7 +480,8 @@ store_writes! {
     /// Changes a user's password: the old hash goes to the history (the newest
     /// [`PASSWORD_HISTORY`] kept) and the user's tokens and console sessions end.
     fn set_password(user_id: &str, p: &NewPassword) -> LoginProfile;
-    /// Sets whether the user must change the password at the next sign-in.
+    /// Sets whether the user must change the password at the next sign-in (requiring it ends
+    /// the user's tokens and sessions).
     fn set_password_reset_required(user_id: &str, required: bool) -> LoginProfile;
     /// Removes a user's password (and history); the user's tokens and sessions end.
     fn delete_login_profile(user_id: &str) -> ();
@@ -578,9 +603,13 @@ impl Store {
         .unwrap_or_default())
     }
 
-    /// Counts a failed sign-in at `now`: failures are counted in windows of `window`; the
-    /// `max`-th failure of a window locks the user for `lockout`.
-    pub async fn record_login_failure(
+    /// Reserves one sign-in attempt of a user at `now`, before its password is checked: refused
+    /// (`Locked`) while the user is locked; otherwise counted as a failure until
+    /// [`Store::record_login_success`] clears the count. Attempts are counted in windows of
+    /// `window`; the `max`-th of a window locks the user for `lockout` (that attempt itself goes
+    /// on). Counting before checking, in one transaction on the writer, makes a burst of
+    /// concurrent attempts get no more than `max` checks per lockout.
+    pub async fn reserve_login_attempt(
         &self,
         user_id: &str,
         now: OffsetDateTime,
@@ -597,6 +626,11 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let cur = cur.unwrap_or_default();
+        if let Some(until) = cur.locked_until.as_deref()
+            && parse_ts(until).is_some_and(|u| u > now)
+        {
+            return Ok(FailureOutcome::Locked(until.to_owned()));
+        }
         let in_window = cur
             .window_start
             .as_deref()
@@ -616,8 +650,10 @@ impl Store {
             FailureOutcome::Counted(u32::try_from(i64::from(max) - failures).unwrap_or(0))
         };
         let (failures, start, locked) = match &outcome {
-            FailureOutcome::Locked(until) => (0, None, Some(until.clone())),
-            FailureOutcome::Counted(_) => (failures, Some(start), cur.locked_until.clone()),
+            FailureOutcome::Locked(until) | FailureOutcome::Last(until) => {
+                (0, None, Some(until.clone()))
+            }
+            FailureOutcome::Counted(_) => (failures, Some(start), None),
         };
         sqlx::query(
             "INSERT INTO login_states (user_id, failures, window_start, locked_until) \
@@ -632,7 +668,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(outcome)
+        Ok(match outcome {
+            // this attempt took the last one of the window: it is checked, the next ones wait
+            FailureOutcome::Locked(until) => FailureOutcome::Last(until),
+            other => other,
+        })
     }
 
     /// Records a successful sign-in at `now`: the failure count and lockout are cleared.
@@ -661,11 +701,37 @@ impl Store {
         Ok(prev.and_then(|p| p.0))
     }
 
-    /// Stores a new token (its hash).
+    /// Clears a user's failure count (a correct password outside a sign-in: the last sign-in
+    /// stays what it was).
+    pub async fn clear_login_failures(&self, user_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE login_states SET failures = 0, window_start = NULL, locked_until = NULL \
+             WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a new token (its hash), when its [`TokenRequirement`] still holds; `Conflict`
+    /// otherwise (the password changed, or the parent token was revoked, meanwhile).
     pub async fn create_token(&self, t: &NewToken) -> Result<()> {
         use secrecy::ExposeSecret as _;
-        sqlx::query(sqlf!(
-            "INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $6)"
+        let (condition, arg) = match &t.requires {
+            TokenRequirement::Nothing => ("1 = 1 OR $12 IS NULL", None),
+            TokenRequirement::PasswordHash(h) => (
+                "EXISTS (SELECT 1 FROM login_profiles WHERE user_id = $3 AND password_hash = $12)",
+                Some(h.clone()),
+            ),
+            TokenRequirement::Parent(h) => (
+                "EXISTS (SELECT 1 FROM tokens WHERE token_hash = $12)",
+                Some(h.clone()),
+            ),
+        };
+        let r = sqlx::query(sqlf!(
+            "INSERT INTO tokens ({TOKEN_COLS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $6 \
+             WHERE {condition}"
         ))
         .bind(token_hash(t.token.expose_secret()))
         .bind(&t.account_id)
@@ -678,9 +744,17 @@ impl Store {
         .bind(t.password_reset_required)
         .bind(t.csrf_token.is_some())
         .bind(t.csrf_token.as_ref().map(|c| token_hash(c.expose_secret())))
+        .bind(arg)
         .execute(self.writer())
         .await?;
-        Ok(())
+        if r.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::conflict(
+                "token",
+                "the password changed or the token was revoked while signing in; sign in again",
+            ))
+        }
     }
 
     /// The stored token whose hash is `hash`.
@@ -773,8 +847,25 @@ mod tests {
             mfa_authn_at: None,
             password_reset_required: false,
             csrf_token: None,
+            requires: TokenRequirement::Nothing,
         };
         store.create_token(&tok).await.unwrap();
+        // a token whose sign-in checked a password that is no longer the user's is not stored
+        let stale = NewToken {
+            token: SecretString::from("tok2"),
+            requires: TokenRequirement::PasswordHash("h-old".into()),
+            ..tok.clone()
+        };
+        assert!(matches!(
+            store.create_token(&stale).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let child = NewToken {
+            token: SecretString::from("tok3"),
+            requires: TokenRequirement::Parent(token_hash("gone")),
+            ..tok.clone()
+        };
+        assert!(store.create_token(&child).await.is_err());
         assert!(store.token(&token_hash("tok")).await.unwrap().is_some());
         for i in 1..=30 {
             store
@@ -801,27 +892,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failures_lock_and_success_clears() {
+    async fn attempts_are_reserved_lock_and_success_clears() {
         let store = Store::open_in_memory().await.unwrap();
         let id = user(&store).await;
         let t0 = OffsetDateTime::now_utc();
         let (w, l) = (Duration::minutes(15), Duration::minutes(15));
         for left in [2, 1] {
             assert_eq!(
-                store.record_login_failure(&id, t0, w, 3, l).await.unwrap(),
+                store.reserve_login_attempt(&id, t0, w, 3, l).await.unwrap(),
                 FailureOutcome::Counted(left)
             );
         }
+        // the third attempt is checked; the ones after it wait out the lockout
         assert!(matches!(
-            store.record_login_failure(&id, t0, w, 3, l).await.unwrap(),
-            FailureOutcome::Locked(_)
+            store.reserve_login_attempt(&id, t0, w, 3, l).await.unwrap(),
+            FailureOutcome::Last(_)
         ));
-        assert!(store.login_state(&id).await.unwrap().locked_until.is_some());
-        // a failure after the window starts a new count
+        for _ in 0..10 {
+            assert!(matches!(
+                store.reserve_login_attempt(&id, t0, w, 3, l).await.unwrap(),
+                FailureOutcome::Locked(_)
+            ));
+        }
+        // after the lockout a new window starts
         let later = t0 + Duration::minutes(40);
         assert_eq!(
             store
-                .record_login_failure(&id, later, w, 3, l)
+                .reserve_login_attempt(&id, later, w, 3, l)
                 .await
                 .unwrap(),
             FailureOutcome::Counted(2)

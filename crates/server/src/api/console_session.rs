@@ -215,7 +215,8 @@ async fn sign_in(
     BufferedBody(bytes): BufferedBody,
 ) -> ApiResult<Response> {
     same_origin_json(&headers)?;
-    let b: SignInBody = crate::extract::parse_json(&bytes)?;
+    crate::extract::parse_json::<serde::de::IgnoredAny>(&bytes)?;
+    let b: SignInBody = crate::extract::parse_secret_json(&bytes)?;
     let who = match crate::signin::sign_in(
         &st,
         &b.account,
@@ -251,8 +252,17 @@ async fn sign_in(
         mfa_authn_at: who.mfa_at,
         password_reset_required: who.password_reset_required,
         csrf_token: Some(csrf),
+        requires: iam_store::TokenRequirement::PasswordHash(
+            who.password_hash.expose_secret().to_owned(),
+        ),
     };
-    st.store().create_token(&new).await?;
+    if let Err(e) = st.store().create_token(&new).await {
+        return Err(match e {
+            // the password changed while this sign-in was checked
+            iam_store::StoreError::Conflict { .. } => refused(&Refusal::BadCredentials),
+            e => e.into(),
+        });
+    }
     let stored = st
         .store()
         .token(&iam_store::token_hash(session.expose_secret()))

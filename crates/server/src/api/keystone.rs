@@ -398,7 +398,10 @@ async fn create_token(
     PeerIp(ip): PeerIp,
     BufferedBody(bytes): BufferedBody,
 ) -> Response {
-    let body: AuthBody = match crate::extract::parse_json(&bytes) {
+    if let Err(e) = crate::extract::parse_json::<serde::de::IgnoredAny>(&bytes) {
+        return bad_body(e.message());
+    }
+    let body: AuthBody = match crate::extract::parse_secret_json(&bytes) {
         Ok(b) => b,
         Err(e) => return bad_body(e.message()),
     };
@@ -466,7 +469,7 @@ async fn by_password(
     if who.mfa_at.is_some() {
         methods.push("totp".to_owned());
     }
-    let (token, _) = crate::signin::issue(
+    let issued = crate::signin::issue(
         st.store(),
         &who,
         methods,
@@ -474,7 +477,15 @@ async fn by_password(
         crate::signin::TOKEN_LIFETIME,
         None,
     )
-    .await?;
+    .await;
+    let (token, _) = match issued {
+        Ok(t) => t,
+        // the password changed while this sign-in was checked
+        Err(e) if e.status() == StatusCode::CONFLICT => {
+            return Ok(refusal_response(&Refusal::BadCredentials));
+        }
+        Err(e) => return Err(e),
+    };
     answer_token(st, token.expose_secret(), StatusCode::CREATED).await
 }
 
@@ -516,8 +527,19 @@ async fn by_token(st: &AppState, given: &str, scope: Option<&Scope>) -> ApiResul
             .and_then(crate::auth::parse_rfc3339),
         password_reset_required: old.password_reset_required,
         csrf_token: None,
+        requires: iam_store::TokenRequirement::Parent(hash.clone()),
     };
-    st.store().create_token(&t).await?;
+    match st.store().create_token(&t).await {
+        Ok(()) => {}
+        // revoked while it was being re-scoped
+        Err(iam_store::StoreError::Conflict { .. }) => {
+            return Ok(keystone_error(
+                StatusCode::UNAUTHORIZED,
+                "The token must be updated.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     answer_token(st, token.expose_secret(), StatusCode::CREATED).await
 }
 

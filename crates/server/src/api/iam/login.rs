@@ -15,7 +15,7 @@ use super::*;
 use crate::auth::Caller;
 use crate::endpoints::{Authz, Body, Endpoint, Method, Reply, Sources};
 use crate::error::ApiResult;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, SecretJsonBody};
 use crate::state::AppState;
 
 /// The endpoints of this module.
@@ -266,7 +266,7 @@ async fn create_profile(
     State(st): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-    JsonBody(b): JsonBody<CreateProfileBody>,
+    SecretJsonBody(b): SecretJsonBody<CreateProfileBody>,
 ) -> ApiResult<Response> {
     let user = own_user(st.store(), &caller, &user_id).await?;
     root_password_is_roots(&caller, &user)?;
@@ -315,7 +315,7 @@ async fn update_profile(
     State(st): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-    JsonBody(b): JsonBody<UpdateProfileBody>,
+    SecretJsonBody(b): SecretJsonBody<UpdateProfileBody>,
 ) -> ApiResult<Json<ProfileResponse>> {
     let user = own_user(st.store(), &caller, &user_id).await?;
     root_password_is_roots(&caller, &user)?;
@@ -358,7 +358,7 @@ async fn delete_profile(
 async fn change_own_password(
     State(st): State<AppState>,
     caller: Caller,
-    JsonBody(b): JsonBody<ChangePasswordBody>,
+    SecretJsonBody(b): SecretJsonBody<ChangePasswordBody>,
 ) -> ApiResult<Response> {
     let Some(user_id) = caller.user_id().map(str::to_owned) else {
         return Err(ApiError::forbidden(
@@ -379,11 +379,26 @@ async fn change_own_password(
         .login_profile(&user.id)
         .await?
         .ok_or_else(|| not_found("login profile", &user_id))?;
-    if !crate::signin::verify_password(&cur.password_hash, &b.old_password).await {
+    // a wrong old password counts like a failed sign-in: holding a key or a session is no way
+    // to guess the password without the lockout
+    let now = time::OffsetDateTime::now_utc();
+    match crate::signin::reserve(st.store(), &user.id, &policies.login, now).await? {
+        iam_store::FailureOutcome::Locked(until) => {
+            return Err(ApiError::forbidden(
+                format!(
+                    "The user is locked after too many failed attempts; try again after {until}."
+                ),
+                None,
+            ));
+        }
+        iam_store::FailureOutcome::Counted(_) | iam_store::FailureOutcome::Last(_) => {}
+    }
+    if !crate::signin::verify_password(&cur.password_hash, &b.old_password).await? {
         return Err(ApiError::bad_request(
             "old_password is not the user's current password",
         ));
     }
+    st.store().clear_login_failures(&user.id).await?;
     // the minimum age does not hold back a change the user is required to make
     let age = i64::from(policies.password.minimum_password_age);
     if age > 0

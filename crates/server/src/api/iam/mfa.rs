@@ -297,6 +297,15 @@ async fn disable_device(
 ) -> ApiResult<Response> {
     let user = target_user(&st, &caller, &b.user_id, "iam:mfa:disableV5").await?;
     let dev = users_device(&st, &user, &b.serial_number).await?;
+    // a user unbinds its own second factor only after proving it: signed in with the device's
+    // code (Huawei asks for a code too); a key or a password alone cannot remove it
+    let own = caller.user_id() == Some(user.id.as_str());
+    if own && dev.enabled && caller.token.as_ref().and_then(|t| t.mfa_at).is_none() {
+        return Err(ApiError::forbidden(
+            "To unbind your own virtual MFA device, sign in with its code first (an IAM v3 token by password and totp, or the console); an administrator may unbind it for you.",
+            None,
+        ));
+    }
     let serial = dev.serial_number.clone();
     st.write(|s| async move { s.set_mfa_device_enabled(&user.id, &serial, false, 0).await })
         .await?;
