@@ -250,7 +250,8 @@ pub async fn sign_in(
     let devices = store.mfa_devices(&account.id, Some(&user.id)).await?;
     if let Some(device) = devices.iter().find(|d| d.enabled) {
         let Some(code) = mfa_code.filter(|c| !c.is_empty()) else {
-            return Ok(Err(Refusal::MfaRequired));
+            // counted like a failure until a sign-in with the code succeeds
+            return Ok(Err(failed(Refusal::MfaRequired)));
         };
         if !check_code(store, &device.serial_number, code, now).await? {
             return Ok(Err(failed(Refusal::BadMfaCode)));
