@@ -72,8 +72,9 @@ fn no_session() -> ApiError {
     )
 }
 
-/// The user caller of a stored token, if the token is valid at `now` (not expired, user
-/// enabled, issued after the user's last password change).
+/// The user caller of a stored token, if the token is valid at `now`: not expired, its user
+/// enabled and of the token's account. (A password change or a required reset deletes the
+/// user's tokens; a sign-in racing one stores none: `iam_store::TokenRequirement`.)
 async fn caller_of(
     state: &AppState,
     token: &Token,
