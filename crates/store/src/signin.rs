@@ -719,7 +719,7 @@ impl Store {
     pub async fn create_token(&self, t: &NewToken) -> Result<()> {
         use secrecy::ExposeSecret as _;
         let (condition, arg) = match &t.requires {
-            TokenRequirement::Nothing => ("1 = 1 OR $12 IS NULL", None),
+            TokenRequirement::Nothing => ("$12 IS NULL", None),
             TokenRequirement::PasswordHash(h) => (
                 "EXISTS (SELECT 1 FROM login_profiles WHERE user_id = $3 AND password_hash = $12)",
                 Some(h.clone()),
