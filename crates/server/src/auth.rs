@@ -500,19 +500,10 @@ async fn verify(
     parts: &http::request::Parts,
     body: &[u8],
 ) -> Result<Arc<Caller>, ApiError> {
-    let signed = parts.headers.contains_key(http::header::AUTHORIZATION);
-    let token = parts.headers.get(crate::tokens::X_AUTH_TOKEN);
-    match (signed, token) {
-        (true, Some(_)) => {
-            return Err(ApiError::unauthenticated(
-                "the request carries both a signature and X-Auth-Token: authenticate with one",
-            ));
-        }
-        (false, Some(token)) => return crate::tokens::token_caller(state, token).await,
-        (false, None) if crate::tokens::has_session_cookie(&parts.headers) => {
-            return crate::tokens::console_caller(state, &parts.headers).await;
-        }
-        _ => {}
+    match credential(&parts.headers)? {
+        Credential::Token(token) => return crate::tokens::token_caller(state, token).await,
+        Credential::Console => return crate::tokens::console_caller(state, &parts.headers).await,
+        Credential::Signature => {}
     }
     // the signature covers the bytes the client sent, before canonicalization
     let incoming = match parts
@@ -573,14 +564,8 @@ pub(crate) async fn gateway_caller(
     payload: Payload<'_>,
     headers: &http::HeaderMap,
 ) -> Result<Arc<Caller>, ApiError> {
-    match (
-        headers.contains_key(http::header::AUTHORIZATION),
-        headers.get(crate::tokens::X_AUTH_TOKEN),
-    ) {
-        (true, Some(_)) => Err(ApiError::unauthenticated(
-            "the request carries both a signature and X-Auth-Token: authenticate with one",
-        )),
-        (false, Some(token)) => {
+    match credential(headers)? {
+        Credential::Token(token) => {
             let caller = crate::tokens::token_caller(state, token).await?;
             // a user who must change the password may do nothing else, upstream included
             if caller
@@ -592,7 +577,33 @@ pub(crate) async fn gateway_caller(
             }
             Ok(caller)
         }
-        _ => verify_incoming(state, incoming, payload).await,
+        // a console cookie is no credential for the upstream: only a signature is left
+        Credential::Console | Credential::Signature => {
+            verify_incoming(state, incoming, payload).await
+        }
+    }
+}
+
+/// How a request authenticates: a signature, an IAM v3 token, or (with neither) a console
+/// session cookie.
+enum Credential<'a> {
+    Signature,
+    Token(&'a http::HeaderValue),
+    Console,
+}
+
+/// The one credential of a request; a signature and a token together are refused.
+fn credential(headers: &http::HeaderMap) -> Result<Credential<'_>, ApiError> {
+    match (
+        headers.contains_key(http::header::AUTHORIZATION),
+        headers.get(crate::tokens::X_AUTH_TOKEN),
+    ) {
+        (true, Some(_)) => Err(ApiError::unauthenticated(
+            "the request carries both a signature and X-Auth-Token: authenticate with one",
+        )),
+        (false, Some(token)) => Ok(Credential::Token(token)),
+        (false, None) if crate::tokens::has_session_cookie(headers) => Ok(Credential::Console),
+        _ => Ok(Credential::Signature),
     }
 }
 

@@ -75,7 +75,7 @@ fn no_session() -> ApiError {
 /// The user caller of a stored token, if the token is valid at `now`: not expired, its user
 /// enabled and of the token's account. (A password change or a required reset deletes the
 /// user's tokens; a sign-in racing one stores none: `iam_store::TokenRequirement`.)
-async fn caller_of(
+pub(crate) async fn caller_of(
     state: &AppState,
     token: &Token,
     now: OffsetDateTime,

@@ -82,6 +82,18 @@ async fn with_token(app: &TestApp, token: &str, method: &str, path: &str, body: 
     app.send(req.body(body).unwrap()).await
 }
 
+/// The serial number and seed of a `CreateVirtualMfaDeviceV5` answer (201 asserted).
+fn device_of(dev: &Answer) -> (String, String) {
+    assert_eq!(dev.status, 201, "{}", dev.body);
+    let field = |k: &str| {
+        dev.body["virtual_mfa_device"][k]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    (field("serial_number"), field("base32_string_seed"))
+}
+
 fn keystone_message(a: &Answer) -> &str {
     a.body["error"]["message"].as_str().unwrap_or_default()
 }
@@ -313,15 +325,7 @@ async fn mfa_devices_bind_with_two_codes_and_sign_in_needs_a_fresh_one() {
             json!({"virtual_mfa_device_name": "alice-phone", "user_id": id}),
         )
         .await;
-    assert_eq!(dev.status, 201, "{}", dev.body);
-    let serial = dev.body["virtual_mfa_device"]["serial_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let seed = dev.body["virtual_mfa_device"]["base32_string_seed"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (serial, seed) = device_of(&dev);
     let now = unix_now();
     let code = |t: u64| iam_login::totp::code_at(&seed, t).unwrap();
     let wrong = app
@@ -815,15 +819,7 @@ async fn unbinding_ones_own_mfa_takes_a_sign_in_with_it() {
         json!({"virtual_mfa_device_name": "alice-phone", "user_id": id}),
     )
     .await;
-    assert_eq!(dev.status, 201, "{}", dev.body);
-    let serial = dev.body["virtual_mfa_device"]["serial_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let seed = dev.body["virtual_mfa_device"]["base32_string_seed"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (serial, seed) = device_of(&dev);
     let now = unix_now();
     let code = |t: u64| iam_login::totp::code_at(&seed, t).unwrap();
     let on = with_token(
@@ -900,4 +896,107 @@ async fn password_bodies_never_echo_a_value() {
         "{}",
         token.body
     );
+}
+
+/// The MFA APIs decide in their handler (the user is in the body or the query): another user's
+/// device takes the action on exactly that user, and nobody but the root user touches the root
+/// user's password or device, whatever a policy allows.
+#[tokio::test]
+async fn managing_anothers_mfa_or_the_roots_credentials_takes_the_right_grant() {
+    let app = TestApp::new().await;
+    let victim = person(&app, "victim").await;
+    let victim_urn = format!("iam::{}:user:victim", app.account_id);
+    let create = json!({"virtual_mfa_device_name": "planted", "user_id": victim});
+    let mfa = ["iam:mfa:*"];
+    let (denied_id, _, denied) = app.user_with_key("denied").await;
+    app.grant(
+        &denied_id,
+        "denied-policy",
+        json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": mfa, "Resource": ["*"]},
+            {"Effect": "Deny", "Action": mfa, "Resource": [victim_urn.clone()]}]}),
+    )
+    .await;
+    for (method, path, body) in [
+        ("POST", "/v5/virtual-mfa-devices", create.clone()),
+        (
+            "POST",
+            "/v5/mfa-devices/disable",
+            json!({"user_id": victim, "serial_number": "iam:x:mfa/planted"}),
+        ),
+    ] {
+        let a = app.call(&denied, method, path, &[], body).await;
+        assert_huawei_error(&a, 403, "IAM.0003");
+    }
+    let query = [
+        ("user_id", victim.as_str()),
+        ("serial_number", "iam:x:mfa/planted"),
+    ];
+    let a = app
+        .call(
+            &denied,
+            "DELETE",
+            "/v5/virtual-mfa-devices",
+            &query,
+            Value::Null,
+        )
+        .await;
+    assert_huawei_error(&a, 403, "IAM.0003");
+    let (scoped_id, _, scoped) = app.user_with_key("scoped").await;
+    app.grant(
+        &scoped_id,
+        "scoped-policy",
+        json!({"Version": "5.0", "Statement": [
+            {"Effect": "Allow", "Action": mfa, "Resource": [victim_urn]}]}),
+    )
+    .await;
+    let made = app
+        .call(&scoped, "POST", "/v5/virtual-mfa-devices", &[], create)
+        .await;
+    device_of(&made);
+    // an administrator of everything still cannot set the root user's password or device
+    let (admin_id, _, admin) = app.user_with_key("admin-user").await;
+    app.grant(
+        &admin_id,
+        "admin-policy",
+        json!({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["iam:*:*"], "Resource": ["*"]}]}),
+    )
+    .await;
+    let root = app
+        .state
+        .store()
+        .get_user_by_name(&app.account_id, "admin")
+        .await
+        .unwrap();
+    let set = app
+        .call(
+            &admin,
+            "POST",
+            &format!("/v5/users/{}/login-profile", root.id),
+            &[],
+            json!({"password": "Taken-Over-123", "password_reset_required": false}),
+        )
+        .await;
+    assert_huawei_error(&set, 403, "IAM.0003");
+    let plant = app
+        .call(
+            &admin,
+            "POST",
+            "/v5/virtual-mfa-devices",
+            &[],
+            json!({"virtual_mfa_device_name": "roots", "user_id": root.id}),
+        )
+        .await;
+    assert_huawei_error(&plant, 403, "IAM.0003");
+    // the same administrator manages an ordinary user's password
+    let ok = app
+        .call(
+            &admin,
+            "PUT",
+            &format!("/v5/users/{victim}/login-profile"),
+            &[],
+            json!({"password_reset_required": true}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
 }
