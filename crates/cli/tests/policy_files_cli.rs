@@ -9,29 +9,16 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::{Cli, Out};
 use serde_json::{Value, json};
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// The CLI run in `dir` with `stdin` as its standard input.
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Out {
-    let mut cmd = Command::cargo_bin("modelarts-iam").unwrap();
-    cmd.current_dir(dir).args(args);
-    if let Some(input) = stdin {
-        cmd.write_stdin(input.to_owned());
-    }
-    let out = cmd.output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    Cli::new(dir).run_input(args, stdin)
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

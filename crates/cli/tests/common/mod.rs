@@ -165,17 +165,38 @@ impl Cli {
 
     /// Runs the CLI.
     pub fn run(&self, args: &[&str]) -> Out {
+        self.run_input(args, None)
+    }
+
+    /// Runs the CLI with `input` on standard input (`None`: none).
+    pub fn run_input(&self, args: &[&str], input: Option<&str>) -> Out {
         let mut command = Command::new(BIN);
         for var in CONNECTION_VARS {
             command.env_remove(var);
         }
         command.envs(self.env.iter().map(|(n, v)| (n, v)));
-        let out = command
-            .args(args)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        command.args(args).current_dir(&self.dir);
+        let out = match input {
+            None => command.stdin(Stdio::null()).output().unwrap(),
+            Some(text) => {
+                let mut child = command
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let mut stdin = child.stdin.take().unwrap();
+                let text = text.to_owned();
+                // written beside the wait, so a large input cannot block on a full pipe
+                let writer = std::thread::spawn(move || {
+                    use std::io::Write as _;
+                    let _ = stdin.write_all(text.as_bytes());
+                });
+                let out = child.wait_with_output().unwrap();
+                writer.join().unwrap();
+                out
+            }
+        };
         Out {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
