@@ -3,7 +3,8 @@
 # `chromium-driver` packages, which .ci/run installs) driven over WebDriver by selenium. Installs
 # its pinned Python packages into tests/console/.venv, builds the server binary, and runs pytest
 # (the fixtures start and stop the server on a free loopback port with a fresh data directory).
-# Screenshots of the main pages are written to docs/console/.
+# Screenshots of the main pages go to target/console-screenshots/ (CONSOLE_SCREENSHOTS=docs/console
+# refreshes the docs' ones).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
