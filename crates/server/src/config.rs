@@ -67,6 +67,10 @@ pub struct Config {
     /// without a signature (for probes and Prometheus; keep it off public networks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops_listen: Option<SocketAddr>,
+    /// PostgreSQL URL (`postgres://user:password@host:port/database`) of a store shared by
+    /// replicas; absent: the embedded SQLite store in `data_dir` (docs/deploy.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Secret>,
 }
 
 /// A setting that is never printed (`Debug` shows `[redacted]`).
@@ -91,6 +95,7 @@ impl Default for Config {
             master_key: None,
             upstream: None,
             ops_listen: None,
+            database: None,
         }
     }
 }
@@ -116,6 +121,9 @@ pub struct Overrides {
     /// `--ops-listen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ops_listen: Option<SocketAddr>,
+    /// `--database`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<Secret>,
 }
 
 impl Config {

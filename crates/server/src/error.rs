@@ -35,6 +35,9 @@ pub mod code {
     pub const NO_AGENCY_AUTHORIZATION: &str = "ModelArts.6802";
     /// Too many sign-ins (password hashes) at once: retry shortly.
     pub const BUSY: &str = "IAM.0503";
+    /// The database cannot be reached (nothing was changed), or the snapshot did not reach
+    /// the revision the request asked for in time: retry after `Retry-After` seconds.
+    pub const UNAVAILABLE: &str = "IAM.0504";
     /// A bug: a handler panicked or an internal step failed. Nothing of the cause is shown.
     pub const INTERNAL: &str = "IAM.0500";
 }
@@ -137,6 +140,12 @@ impl ApiError {
         e
     }
 
+    /// 503 `IAM.0504` with `Retry-After: 1`: the database is unreachable or the replica is
+    /// behind the revision the request asked for.
+    pub fn unavailable(msg: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code::UNAVAILABLE, msg)
+    }
+
     /// 500 `IAM.0500`. The cause is logged here and never shown.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -194,7 +203,14 @@ impl IntoResponse for ApiError {
             encoded_authorization_message: this.encoded_authorization_message.as_deref(),
             findings: this.findings.as_ref(),
         };
-        (this.status, Json(body)).into_response()
+        let mut response = (this.status, Json(body)).into_response();
+        if this.code == code::UNAVAILABLE {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }
 

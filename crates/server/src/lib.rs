@@ -26,6 +26,7 @@ mod auth;
 mod cache;
 mod canonical_request;
 pub mod config;
+pub mod consistency;
 mod context;
 pub mod demo;
 mod documents;
@@ -83,7 +84,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP API over `state`, with the common layers.
 pub fn app(state: AppState) -> Router {
-    with_common_layers(fast_lane::FastLane::new(state.clone(), routes(state)))
+    with_common_layers(consistency::Consistency::new(
+        state.clone(),
+        fast_lane::FastLane::new(state.clone(), routes(state)),
+    ))
 }
 
 mod fast_lane {

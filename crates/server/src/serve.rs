@@ -192,11 +192,31 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
         Some(k) => Some(iam_store::MasterKey::from_base64(k.0.trim())?),
         None => None,
     };
-    let options = StoreOptions {
-        master_key,
-        ..StoreOptions::default()
+    let store = match &config.database {
+        None => {
+            let options = StoreOptions {
+                master_key,
+                ..StoreOptions::default()
+            };
+            Store::open(&config.data_dir, options).await?
+        }
+        Some(url) => {
+            // Every replica must hold the same master key: the configured one, or the key
+            // file of this data directory (copied to each replica; docs/deploy.md).
+            let master_key = match master_key {
+                Some(k) => k,
+                None => iam_store::MasterKey::load_or_create(&config.data_dir)?,
+            };
+            let options = StoreOptions {
+                master_key: Some(master_key),
+                read_connections: 8,
+                ..StoreOptions::default()
+            };
+            let store = Store::open_postgres(&url.0, options).await?;
+            println!("store: PostgreSQL {}", iam_store::redact_url(&url.0));
+            store
+        }
     };
-    let store = Store::open(&config.data_dir, options).await?;
     // Names stored before the look-alike rule that collide with an older name keep working;
     // the operator decides which to rename (docs/server.md, "Names").
     for l in store.lookalike_names().await? {
@@ -208,9 +228,14 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
             "name differs from an older one of the same kind only in letter case or Unicode compatibility form; rename it"
         );
     }
-    let first = bootstrap(&store, &config.data_dir, &config.region).await?;
+    let first = match bootstrap(&store, &config.data_dir, &config.region).await {
+        // another replica on the same database bootstrapped it meanwhile
+        Err(ServeError::Store(StoreError::Conflict { .. })) if config.database.is_some() => None,
+        other => other?,
+    };
     let service_key = service_credential(&store, &config.data_dir, rotate_service_key).await?;
     let state = AppState::new(store.clone(), config.region.clone()).await?;
+    let follower = tokio::spawn(state.clone().follow());
     let key_file = config.data_dir.join(ROOT_KEY_FILE);
     if let Some(b) = &first {
         println!(
@@ -291,6 +316,7 @@ pub async fn run(config: Config, rotate_service_key: bool) -> Result<(), ServeEr
     if let Some(ops) = ops {
         ops.abort();
     }
+    follower.abort();
     audit.close().await;
     store.close().await;
     tracing::info!("stopped");

@@ -50,7 +50,16 @@ struct Inner {
     resource_attributes: RwLock<RevisionCache<u64, String, Arc<crate::gateway::Attributes>>>,
     /// Decision-log writer of enforced requests (gateway, STS).
     audit: crate::audit::AuditLog,
+    /// Whether the follower ([`AppState::follow`]) reaches the database now (PostgreSQL).
+    store_reachable: std::sync::atomic::AtomicBool,
 }
+
+/// How often a replica compares its snapshot's revision with the store's even when no
+/// notification came (a notification lost with a connection is caught up within this).
+pub const CATCH_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long the follower waits before connecting again to an unreachable database.
+const RECONNECT_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
 static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -93,6 +102,7 @@ impl AppState {
                 job_credentials: RwLock::new(RevisionCache::new(JOB_CREDENTIALS_MAX)),
                 resource_attributes: RwLock::new(RevisionCache::new(RESOURCE_ATTRIBUTES_MAX)),
                 audit,
+                store_reachable: std::sync::atomic::AtomicBool::new(true),
             }),
         })
     }
@@ -191,6 +201,130 @@ impl AppState {
         Ok(out)
     }
 
+    /// Brings the snapshot up to the store's current revision when another process (a replica
+    /// on the same PostgreSQL database) wrote since; returns the store's revision.
+    pub async fn catch_up(&self) -> Result<i64, ApiError> {
+        let revision = self.inner.store.revision().await?;
+        if revision > self.current().revision() {
+            let _guard = self.inner.write_lock.lock().await;
+            // another task may have loaded it while this one waited for the lock
+            if revision > self.current().revision() {
+                self.rebuild_locked().await?;
+            }
+        }
+        Ok(revision)
+    }
+
+    /// Makes the snapshot include revision `at_least` (a revision token), loading the store's
+    /// state when this replica is behind, within `wait`: `503` when the store cannot be read in
+    /// time, `400` when the store has no such revision (the token is not from this deployment).
+    pub async fn reach(&self, at_least: i64, wait: std::time::Duration) -> Result<(), ApiError> {
+        if self.current().revision() >= at_least {
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.catch_up()).await {
+                Ok(Ok(_)) if self.current().revision() >= at_least => return Ok(()),
+                Ok(Ok(stored)) => {
+                    return Err(ApiError::bad_request(format!(
+                        "revision {at_least} does not exist (the store is at revision \
+                         {stored}): use the {} header of an answer of this deployment",
+                        crate::consistency::REVISION
+                    )));
+                }
+                Ok(Err(_)) if tokio::time::Instant::now() + RECONNECT_DELAY < deadline => {
+                    tokio::time::sleep(RECONNECT_DELAY).await;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    return Err(ApiError::unavailable(format!(
+                        "this replica could not load revision {at_least} within {} s (it \
+                         decides on revision {}); retry shortly",
+                        wait.as_secs(),
+                        self.current().revision()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Whether the follower reaches the database (always `true` on SQLite).
+    pub fn store_reachable(&self) -> bool {
+        self.inner
+            .store_reachable
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_store_reachable(&self, reachable: bool) {
+        let was = self
+            .inner
+            .store_reachable
+            .swap(reachable, std::sync::atomic::Ordering::Relaxed);
+        if was != reachable {
+            if reachable {
+                tracing::info!(
+                    revision = self.current().revision(),
+                    "the database is reachable again"
+                );
+            } else {
+                tracing::warn!(
+                    revision = self.current().revision(),
+                    "the database is unreachable: deciding from the last snapshot, writes answer 503"
+                );
+            }
+        }
+    }
+
+    /// Follows the writes of the other replicas sharing this PostgreSQL database until the
+    /// process ends: on each notification of a newer revision, after a reconnection and at
+    /// least every [`CATCH_UP_INTERVAL`], the snapshot catches up with the store. Returns at
+    /// once on SQLite (no other process writes its data directory).
+    pub async fn follow(self) {
+        let store = self.inner.store.clone();
+        if !matches!(store.backend(), iam_store::Backend::Postgres { .. }) {
+            return;
+        }
+        loop {
+            let mut listener = match store.listen().await {
+                Ok(Some(l)) => l,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(error = %e, "follower: cannot listen");
+                    self.set_store_reachable(false);
+                    tokio::time::sleep(RECONNECT_DELAY).await;
+                    continue;
+                }
+            };
+            // a new connection: whatever was committed while none was listening
+            self.checked_catch_up().await;
+            loop {
+                match tokio::time::timeout(CATCH_UP_INTERVAL, listener.recv()).await {
+                    Ok(Ok(iam_store::Heard::Revision(r))) => {
+                        if r > self.current().revision() {
+                            self.checked_catch_up().await;
+                        }
+                    }
+                    Ok(Ok(iam_store::Heard::Reconnected)) | Err(_) => {
+                        self.checked_catch_up().await;
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "follower: the notification connection failed");
+                        self.set_store_reachable(false);
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(RECONNECT_DELAY).await;
+        }
+    }
+
+    async fn checked_catch_up(&self) {
+        match self.catch_up().await {
+            Ok(_) => self.set_store_reachable(true),
+            Err(_) => self.set_store_reachable(false),
+        }
+    }
+
     /// Rebuilds the snapshot from the store (after writes made outside [`AppState::write`]).
     pub async fn rebuild(&self) -> Result<(), ApiError> {
         let _guard = self.inner.write_lock.lock().await;
@@ -221,6 +355,10 @@ impl From<StoreError> for ApiError {
             StoreError::Unmodifiable { .. } => ApiError::forbidden(e.to_string(), None),
             StoreError::LimitExceeded { .. } => ApiError::limit(e.to_string()),
             StoreError::Invalid { .. } => ApiError::bad_request(e.to_string()),
+            StoreError::Unavailable(ref cause) => {
+                tracing::warn!(error = %cause, "the database is unavailable");
+                ApiError::unavailable(e.to_string())
+            }
             other => ApiError::internal(other),
         }
     }

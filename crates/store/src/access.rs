@@ -172,8 +172,8 @@ pub(crate) async fn insert_user(
     .bind(&user.id)
     .bind(&user.account_id)
     .bind(&user.name)
-    .bind(user.enabled)
-    .bind(user.is_root_user)
+    .bind(util::flag(user.enabled))
+    .bind(util::flag(user.is_root_user))
     .bind(&user.description)
     .bind(&user.created_at)
     .bind(name_key(&user.name))
@@ -201,7 +201,7 @@ pub(crate) async fn insert_group(
     .bind(name)
     .bind(description)
     .bind(util::now())
-    .bind(system)
+    .bind(util::flag(system))
     .bind(name_key(name))
     .execute(&mut **tx)
     .await?;
@@ -218,7 +218,7 @@ fn system_group_error(g: &Group, what: &str) -> StoreError {
     )
 }
 
-async fn fetch_user(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<User> {
+async fn fetch_user(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<User> {
     util::fetch_one(
         exec,
         sqlf!("SELECT {USER_COLS} FROM users WHERE id = $1"),
@@ -228,7 +228,7 @@ async fn fetch_user(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Use
     .await
 }
 
-async fn fetch_group(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Group> {
+async fn fetch_group(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Group> {
     util::fetch_one(
         exec,
         sqlf!("SELECT {GROUP_COLS} FROM groups WHERE id = $1"),
@@ -238,7 +238,7 @@ async fn fetch_group(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Gr
     .await
 }
 
-async fn fetch_agency(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Agency> {
+async fn fetch_agency(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Agency> {
     util::fetch_one(
         exec,
         sqlf!("SELECT {AGENCY_COLS} FROM agencies WHERE id = $1"),
@@ -248,7 +248,7 @@ async fn fetch_agency(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<A
     .await
 }
 
-async fn fetch_access_key(exec: impl sqlx::SqliteExecutor<'_>, ak: &str) -> Result<AccessKey> {
+async fn fetch_access_key(exec: impl sqlx::AnyExecutor<'_>, ak: &str) -> Result<AccessKey> {
     let sql = sqlf!("SELECT {AK_COLS} FROM access_keys WHERE access_key_id = $1");
     util::fetch_one(exec, sql, "access key", ak).await
 }
@@ -294,9 +294,8 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {USER_COLS} FROM users WHERE account_id = "
-        ));
+        let mut qb =
+            util::QueryBuilder::new(format!("SELECT {USER_COLS} FROM users WHERE account_id = "));
         qb.push_bind(account_id.to_owned());
         if let Some(g) = group_id {
             qb.push(" AND id IN (SELECT user_id FROM group_members WHERE group_id = ")
@@ -306,7 +305,10 @@ impl Store {
         push_after(&mut qb, "created_at", "id", p.after);
         qb.push(" ORDER BY created_at, id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
-        let rows = qb.build_query_as::<User>().fetch_all(self.reader()).await?;
+        let rows = qb
+            .build_query_as::<User>()?
+            .fetch_all(self.reader())
+            .await?;
         Ok(finish_page(rows, p.limit, |u| {
             vec![u.created_at.clone(), u.id.clone()]
         }))
@@ -327,7 +329,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Group>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {GROUP_COLS} FROM groups WHERE account_id = "
         ));
         qb.push_bind(account_id.to_owned());
@@ -340,7 +342,7 @@ impl Store {
         qb.push(" ORDER BY created_at, id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<Group>()
+            .build_query_as::<Group>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |g| {
@@ -447,7 +449,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Agency>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {AGENCY_COLS} FROM agencies WHERE account_id = "
         ));
         qb.push_bind(account_id.to_owned());
@@ -461,7 +463,7 @@ impl Store {
         qb.push(" ORDER BY created_at, id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<Agency>()
+            .build_query_as::<Agency>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |a| {
@@ -510,7 +512,7 @@ impl Conn<'_> {
                 .await?;
         }
         sqlx::query("UPDATE users SET enabled = $1, description = $2 WHERE id = $3")
-            .bind(upd.enabled.unwrap_or(cur.enabled))
+            .bind(util::flag(upd.enabled.unwrap_or(cur.enabled)))
             .bind(upd.description.as_ref().unwrap_or(&cur.description))
             .bind(id)
             .execute(&mut **tx)

@@ -39,14 +39,13 @@ impl Store {
     /// Lists accounts in creation order.
     pub async fn list_accounts(&self, page: &PageRequest) -> Result<Page<Account>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"
-        ));
+        let mut qb =
+            util::QueryBuilder::new(format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"));
         push_after(&mut qb, "created_at", "id", p.after);
         qb.push(" ORDER BY created_at, id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<Account>()
+            .build_query_as::<Account>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |a| {
@@ -169,7 +168,7 @@ async fn create_project_tx(
 
 /// Appends a keyset condition `(a > x OR (a = x AND b > y))` for a two-part marker.
 pub(crate) fn push_after(
-    qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
+    qb: &mut util::QueryBuilder,
     col_a: &str,
     col_b: &str,
     after: Option<Vec<String>>,

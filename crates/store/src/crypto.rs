@@ -147,3 +147,13 @@ fn write_private_file(path: &Path, data: &[u8]) -> Result<()> {
     std::fs::write(path, data)?;
     Ok(())
 }
+
+/// A string never printed (`Debug` shows `[redacted]`): a database URL with its password.
+#[derive(Clone)]
+pub(crate) struct Hidden(pub(crate) String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}

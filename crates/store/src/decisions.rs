@@ -112,10 +112,12 @@ impl Store {
         let mut tx = self.writer().begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         let now = util::now();
-        // One multi-row INSERT per chunk (13 parameters a row, well under SQLite's limit): the
-        // rows of one statement get consecutive ids (AUTOINCREMENT, single writer). Chunks have
-        // one of a few fixed sizes, so the statement of each size is prepared once and then
-        // reused from the connection's statement cache instead of being parsed per batch.
+        // One multi-row INSERT per chunk (13 parameters a row, well under both backends'
+        // limits). Chunks have one of a few fixed sizes, so the statement of each size is
+        // prepared once and then reused from the connection's statement cache instead of being
+        // parsed per batch. A statement's rows take their ids in the order of its VALUES list,
+        // so its returned ids, sorted, are the rows' ids in order (on PostgreSQL another
+        // replica's rows may fall between them; they are increasing, not consecutive).
         let mut rest = batch;
         while let Some((chunk, tail)) = CHUNK_SIZES
             .iter()
@@ -123,33 +125,53 @@ impl Store {
             .and_then(|&size| rest.split_at_checked(size))
         {
             rest = tail;
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            let mut qb = util::QueryBuilder::new(
                 "INSERT INTO decision_log (at, principal_urn, access_key_id, action, resource, \
                  decision, determining_policy, determining_statement, layer, session, agency_id, \
-                 request_id, extra) ",
+                 request_id, extra) VALUES ",
             );
-            qb.push_values(chunk, |mut row, d| {
-                row.push_bind(
-                    d.at.map(util::format_timestamp)
-                        .unwrap_or_else(|| now.clone()),
-                )
-                .push_bind(d.principal_urn.clone())
-                .push_bind(d.access_key_id.clone())
-                .push_bind(d.action.clone())
-                .push_bind(d.resource.clone())
-                .push_bind(d.decision.clone())
-                .push_bind(d.determining_policy.clone())
-                .push_bind(d.determining_statement.clone())
-                .push_bind(d.layer.clone())
-                .push_bind(d.session.clone())
-                .push_bind(d.agency_id.clone())
-                .push_bind(d.request_id.clone())
-                .push_bind(d.extra.clone());
-            });
-            let r = qb.build().execute(&mut *tx).await?;
-            let last = r.last_insert_rowid();
-            let n = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-            ids.extend((last - n + 1)..=last);
+            for (i, d) in chunk.iter().enumerate() {
+                qb.push(if i == 0 { "(" } else { ", (" })
+                    .push_bind(
+                        d.at.map(util::format_timestamp)
+                            .unwrap_or_else(|| now.clone()),
+                    )
+                    .push(", ")
+                    .push_bind(d.principal_urn.clone())
+                    .push(", ")
+                    .push_bind(d.access_key_id.clone())
+                    .push(", ")
+                    .push_bind(d.action.clone())
+                    .push(", ")
+                    .push_bind(d.resource.clone())
+                    .push(", ")
+                    .push_bind(d.decision.clone())
+                    .push(", ")
+                    .push_bind(d.determining_policy.clone())
+                    .push(", ")
+                    .push_bind(d.determining_statement.clone())
+                    .push(", ")
+                    .push_bind(d.layer.clone())
+                    .push(", ")
+                    .push_bind(d.session.clone())
+                    .push(", ")
+                    .push_bind(d.agency_id.clone())
+                    .push(", ")
+                    .push_bind(d.request_id.clone())
+                    .push(", ")
+                    .push_bind(d.extra.clone())
+                    .push(")");
+            }
+            qb.push(" RETURNING id");
+            let mut got: Vec<i64> = qb.build_query_scalar::<i64>()?.fetch_all(&mut *tx).await?;
+            if got.len() != chunk.len() {
+                return Err(StoreError::invalid(
+                    "decision",
+                    "the database did not return an id for every appended row",
+                ));
+            }
+            got.sort_unstable();
+            ids.extend(got);
         }
         tx.commit().await?;
         Ok(ids)
@@ -162,7 +184,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<DecisionLogEntry>> {
         let p = page_args(page, 1)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut qb = util::QueryBuilder::new(
             "SELECT id, at, principal_urn, access_key_id, action, resource, decision, \
              determining_policy, determining_statement, layer, session, agency_id, request_id, \
              extra FROM decision_log WHERE 1 = 1",
@@ -183,16 +205,18 @@ impl Store {
             None => {}
         }
         if let Some(v) = &filter.account_id {
-            qb.push(" AND ((substr(principal_urn, 1, ")
+            qb.push(" AND ((substr(principal_urn, 1, CAST(")
                 .push_bind(i64::try_from(v.len() + 6).unwrap_or(i64::MAX))
-                .push(") IN (")
+                .push(" AS INTEGER)) IN (")
                 .push_bind(format!("iam::{v}:"))
                 .push(", ")
                 .push_bind(format!("sts::{v}:"))
                 // a cloud service acting in the account: on the account's resources
-                .push(") OR (substr(principal_urn, 1, 8) = 'service.' AND substr(resource, 1, ")
+                .push(
+                    ") OR (substr(principal_urn, 1, 8) = 'service.' AND substr(resource, 1, CAST(",
+                )
                 .push_bind(i64::try_from(v.len() + 6).unwrap_or(i64::MAX))
-                .push(") = ")
+                .push(" AS INTEGER)) = ")
                 .push_bind(format!("iam::{v}:"))
                 .push(")))");
         }
@@ -215,7 +239,7 @@ impl Store {
         qb.push(" ORDER BY id DESC LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<DecisionLogEntry>()
+            .build_query_as::<DecisionLogEntry>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| vec![x.id.to_string()]))
@@ -312,7 +336,7 @@ mod tests {
 
     #[tokio::test]
     async fn deny_matches_every_deny() {
-        let s = Store::open_in_memory().await.unwrap();
+        let s = crate::testing::store().await.unwrap();
         for d in [
             "allow",
             "explicit_deny",
@@ -357,7 +381,7 @@ mod tests {
 
     #[tokio::test]
     async fn batch_ids_name_their_rows_across_chunks() {
-        let s = Store::open_in_memory().await.unwrap();
+        let s = crate::testing::store().await.unwrap();
         let first = s
             .append_decision(&NewDecision {
                 action: "before".into(),

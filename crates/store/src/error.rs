@@ -62,6 +62,10 @@ pub enum StoreError {
     /// dropped): the transaction can only be dropped.
     #[error("transaction: {0}")]
     Transaction(&'static str),
+    /// The database cannot be reached now (PostgreSQL down or unreachable, no connection free
+    /// within the pool's timeout): nothing was written; try again later.
+    #[error("the database is unavailable; nothing was changed, try again shortly")]
+    Unavailable(#[source] sqlx::Error),
     /// Schema migration failed.
     #[error("schema migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -83,7 +87,14 @@ impl From<sqlx::Error> for StoreError {
                 };
             }
         }
-        StoreError::Database(e)
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
+            e => StoreError::Database(e),
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Persistent store for accounts, users, groups, keys, policies, agencies, organizations and
-//! the decision log (SQLite).
+//! the decision log (embedded SQLite, or PostgreSQL shared by replicas).
 //!
 //! [`Store`] is a cheap-to-clone handle. Every entity write runs in a transaction ([`WriteTx`])
 //! that also bumps a monotonically increasing revision ([`Store::revision`]); the server calls
@@ -32,9 +32,14 @@
 //! buffer entries in memory before calling it (recommended at high request rates) may lose
 //! the buffer on a crash. See `README.md`.
 //!
-//! Backends: only SQLite exists today ([`Backend::Sqlite`]). The SQL is written in the
-//! portable subset (`$n` placeholders, `||`, no `RETURNING`), and a PostgreSQL backend would
-//! add a `Backend::Postgres` variant with its own migrations in `migrations/postgres`.
+//! Backends ([`Backend`]): embedded SQLite ([`Store::open`], the default) and PostgreSQL
+//! ([`Store::open_postgres`], for replicas sharing one database). Both run the same SQL through
+//! sqlx's `Any` driver: the statements are written in the subset both accept (`$n`
+//! placeholders, `||`, `CAST(.. AS INTEGER)`, `RETURNING`, booleans as integers 0/1, times as
+//! fixed-width RFC 3339 text), and each backend has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`) producing the same tables. Entity writes are serialised on both: on
+//! SQLite by the single writer connection, on PostgreSQL by the row lock every write
+//! transaction takes first on the revision counter.
 #![deny(missing_docs)]
 
 /// `format!` for SQL built only from constant fragments (column lists, table names chosen by
@@ -86,6 +91,7 @@ mod sessions;
 mod signin;
 mod state;
 mod system_policies;
+pub mod testing;
 mod upgrade;
 mod util;
 mod workspaces;
@@ -114,12 +120,15 @@ pub use workspaces::{
     parse_auth_type,
 };
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The PostgreSQL notification channel on which every committed entity write announces its
+/// revision.
+pub const REVISION_CHANNEL: &str = "modelarts_iam_revision";
 
 /// Name of the SQLite database file inside the data directory.
 pub const DB_FILE: &str = "iam.db";
@@ -186,17 +195,34 @@ pub enum Backend {
     /// Embedded SQLite: one writer connection, a pool of readers (WAL).
     Sqlite {
         /// The single writer connection.
-        writer: SqlitePool,
+        writer: AnyPool,
         /// Reader connections (the writer pool itself for in-memory stores).
-        reader: SqlitePool,
+        reader: AnyPool,
     },
-    // A PostgreSQL backend goes here: `Postgres { pool: sqlx::PgPool }`, with migrations in
-    // `migrations/postgres` and `Store::open_postgres(url, opts)`.
+    /// PostgreSQL: one pool for reads and writes (writes serialise on the revision row).
+    Postgres {
+        /// The connection pool.
+        pool: AnyPool,
+        /// The database URL without its password (diagnostics).
+        url: String,
+    },
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Inner {
     backend: Backend,
+    /// The PostgreSQL URL with its password, for [`Store::listen`]'s own connection.
+    postgres_url: Option<crypto::Hidden>,
     key: MasterKey,
     limits: Limits,
     path: Option<PathBuf>,
@@ -208,7 +234,7 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
-pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// An entity write transaction on the store's single writer connection, from [`Store::begin`].
 ///
@@ -306,34 +332,90 @@ impl Store {
             None => MasterKey::load_or_create(data_dir)?,
         };
         let path = data_dir.join(DB_FILE);
-        let base = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(opts.busy_timeout);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(base.clone())
+        let url = sqlite_url(&path)?;
+        let busy_ms = opts.busy_timeout.as_millis().min(i64::MAX as u128);
+        let writer = sqlite_pool(1, Some(1))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
+                    )))
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&format!("{url}?mode=rwc"))
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let mut tx = writer.begin().await?;
         upgrade::fill_name_keys(&mut tx).await?;
         tx.commit().await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(opts.read_connections.max(1))
-            .connect_with(base.read_only(true))
+        let reader = sqlite_pool(opts.read_connections.max(1), None)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
+                    )))
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&format!("{url}?mode=ro"))
             .await?;
         let store = Store {
             inner: Arc::new(Inner {
                 backend: Backend::Sqlite { writer, reader },
+                postgres_url: None,
                 key,
                 limits: clamp_limits(opts.limits),
                 path: Some(path),
+            }),
+        };
+        store.check_master_key().await?;
+        Ok(store)
+    }
+
+    /// Opens the store in the PostgreSQL database at `url` (`postgres://user:pass@host/db`),
+    /// runs the embedded PostgreSQL migrations and checks the master key against the one the
+    /// database was created with. `opts.master_key` is required: with no data directory there
+    /// is no key file to read (see `docs/deploy.md`). `opts.read_connections` sizes the pool.
+    pub async fn open_postgres(url: &str, opts: StoreOptions) -> Result<Store> {
+        let key = opts.master_key.clone().ok_or_else(|| {
+            StoreError::MasterKey(format!(
+                "a PostgreSQL store needs its master key: set {MASTER_KEY_ENV} (base64 of 32 \
+                 bytes) or give the key file"
+            ))
+        })?;
+        install_drivers();
+        let shown = redact_url(url);
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::invalid(
+                "database",
+                format!(
+                    "`{shown}` is not a PostgreSQL URL (postgres://user:password@host:port/database)"
+                ),
+            ));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(opts.read_connections.max(2))
+            .min_connections(1)
+            // fail fast when the database is down: a write answers 503 within this
+            .acquire_timeout(opts.busy_timeout.min(Duration::from_secs(2)))
+            .connect(url)
+            .await?;
+        check_collation(&pool).await?;
+        // A PostgreSQL database has had name keys from its first migration: nothing to fill.
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                backend: Backend::Postgres { pool, url: shown },
+                postgres_url: Some(crypto::Hidden(url.to_owned())),
+                key,
+                limits: clamp_limits(opts.limits),
+                path: None,
             }),
         };
         store.check_master_key().await?;
@@ -347,16 +429,16 @@ impl Store {
 
     /// A private in-memory store with the given limits (tests).
     pub async fn open_in_memory_with(limits: Limits) -> Result<Store> {
-        let opts = SqliteConnectOptions::new()
-            .in_memory(true)
-            .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Full);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(opts)
+        let pool = sqlite_pool(1, Some(1))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect("sqlite::memory:")
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         let store = Store {
@@ -365,6 +447,7 @@ impl Store {
                     writer: pool.clone(),
                     reader: pool,
                 },
+                postgres_url: None,
                 key: MasterKey::generate()?,
                 limits: clamp_limits(limits),
                 path: None,
@@ -391,11 +474,7 @@ impl Store {
 
     /// Whether the database answers a query (`/readyz`): a read on a reader connection.
     pub async fn ping(&self) -> Result<()> {
-        match &self.inner.backend {
-            Backend::Sqlite { reader, .. } => {
-                sqlx::query("SELECT 1").execute(reader).await?;
-            }
-        }
+        sqlx::query("SELECT 1").execute(self.reader()).await?;
         Ok(())
     }
 
@@ -406,18 +485,21 @@ impl Store {
                 reader.close().await;
                 writer.close().await;
             }
+            Backend::Postgres { pool, .. } => pool.close().await,
         }
     }
 
-    pub(crate) fn writer(&self) -> &SqlitePool {
+    pub(crate) fn writer(&self) -> &AnyPool {
         match &self.inner.backend {
             Backend::Sqlite { writer, .. } => writer,
+            Backend::Postgres { pool, .. } => pool,
         }
     }
 
-    pub(crate) fn reader(&self) -> &SqlitePool {
+    pub(crate) fn reader(&self) -> &AnyPool {
         match &self.inner.backend {
             Backend::Sqlite { reader, .. } => reader,
+            Backend::Postgres { pool, .. } => pool,
         }
     }
 
@@ -429,14 +511,36 @@ impl Store {
     /// or not at all, with one revision bump. Waits while another transaction is open.
     pub async fn begin(&self) -> Result<WriteTx> {
         let mut tx = self.writer().begin().await?;
-        sqlx::query("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
-            .execute(&mut *tx)
-            .await?;
+        // On PostgreSQL this row lock serialises the write transactions of every replica, and
+        // the notification (delivered at commit, dropped on rollback) tells the other replicas
+        // to load the new revision ([`Store::listen`]).
+        let (revision,): (i64,) = sqlx::query_as(
+            "UPDATE store_meta SET value = value + 1 WHERE key = 'revision' RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Backend::Postgres { .. } = self.inner.backend {
+            sqlx::query(sqlf!("SELECT pg_notify('{REVISION_CHANNEL}', $1)"))
+                .bind(revision.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok(WriteTx {
             tx,
             store: self.clone(),
             step_open: false,
         })
+    }
+
+    /// Follows the writes of other processes sharing this database: `None` on SQLite (one
+    /// process owns the data directory), on PostgreSQL a listener on [`REVISION_CHANNEL`].
+    pub async fn listen(&self) -> Result<Option<RevisionListener>> {
+        let Some(url) = &self.inner.postgres_url else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect(&url.0).await?;
+        listener.listen(REVISION_CHANNEL).await?;
+        Ok(Some(RevisionListener { listener }))
     }
 
     /// Current revision: bumped by every committed entity write (not by decision-log writes).
@@ -448,7 +552,12 @@ impl Store {
     }
 
     /// Runs SQLite's `PRAGMA integrity_check` and foreign-key check; `Ok(())` when consistent.
+    /// On PostgreSQL, which enforces its constraints on every write and checksums its pages
+    /// itself, this checks that the database answers.
     pub async fn check_integrity(&self) -> Result<()> {
+        if let Backend::Postgres { .. } = self.inner.backend {
+            return self.ping().await;
+        }
         let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
             .fetch_all(self.writer())
             .await?;
@@ -497,6 +606,117 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// Refuses a PostgreSQL database whose text order is not byte order: pages (markers compare
+/// names and times as text) and every listing must come out in the same order as on SQLite.
+async fn check_collation(pool: &AnyPool) -> Result<()> {
+    let (collate,): (String,) = sqlx::query_as(
+        "SELECT CAST(datcollate AS TEXT) FROM pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(pool)
+    .await?;
+    if ["C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"].contains(&collate.as_str()) {
+        return Ok(());
+    }
+    Err(StoreError::invalid(
+        "database",
+        format!(
+            "the database sorts text by the `{collate}` collation; modelarts-iam needs byte order: \
+             create it with `CREATE DATABASE <name> TEMPLATE template0 LC_COLLATE 'C' \
+             LC_CTYPE 'C' ENCODING 'UTF8'` (see docs/deploy.md)"
+        ),
+    ))
+}
+
+/// Registers sqlx's SQLite and PostgreSQL drivers with its `Any` driver (once per process).
+fn install_drivers() {
+    sqlx::any::install_default_drivers();
+}
+
+/// Pool options for SQLite (`max` connections, `min` kept open).
+fn sqlite_pool(max: u32, min: Option<u32>) -> AnyPoolOptions {
+    install_drivers();
+    let opts = AnyPoolOptions::new().max_connections(max);
+    match min {
+        Some(n) => opts
+            .min_connections(n)
+            .idle_timeout(None)
+            .max_lifetime(None),
+        None => opts,
+    }
+}
+
+/// `sqlite://<path>` with the path percent-encoded (so `?`, `#` or `%` in a directory name
+/// stay part of the path).
+fn sqlite_url(path: &Path) -> Result<String> {
+    let text = path.to_str().ok_or_else(|| {
+        StoreError::invalid(
+            "data directory",
+            format!(
+                "`{}` is not valid UTF-8; choose a data directory whose path is",
+                path.display()
+            ),
+        )
+    })?;
+    let mut url = String::from("sqlite://");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(url)
+}
+
+/// A database URL with its password replaced by `***` (for logs and errors).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Notifications of the revisions other processes commit ([`Store::listen`]).
+#[derive(Debug)]
+pub struct RevisionListener {
+    listener: sqlx::postgres::PgListener,
+}
+
+/// What a [`RevisionListener`] heard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A write committed this revision.
+    Revision(i64),
+    /// The connection was lost and made again: notifications may have been missed meanwhile,
+    /// so the caller must compare [`Store::revision`] with what it has.
+    Reconnected,
+}
+
+impl RevisionListener {
+    /// Waits for the next notification. Reconnects by itself after a lost connection
+    /// ([`Heard::Reconnected`]); an error means the database cannot be reached now (call again
+    /// later: the next call tries to connect again).
+    pub async fn recv(&mut self) -> Result<Heard> {
+        match self.listener.try_recv().await? {
+            Some(n) => Ok(n
+                .payload()
+                .parse()
+                .map_or(Heard::Reconnected, Heard::Revision)),
+            None => Ok(Heard::Reconnected),
+        }
     }
 }
 

@@ -66,8 +66,10 @@ pub struct User {
     /// `iam::<account-id>:user:<name>`.
     pub urn: String,
     /// Whether the user may sign in / use keys.
+    #[sqlx(try_from = "crate::util::Flag")]
     pub enabled: bool,
     /// The account's root user (one per account, cannot be deleted).
+    #[sqlx(try_from = "crate::util::Flag")]
     pub is_root_user: bool,
     /// Description.
     pub description: String,
@@ -92,13 +94,13 @@ pub struct Group {
     pub created_at: String,
     /// The account's built-in `admin` group: created with the account, cannot be renamed,
     /// modified or deleted; its members are tenant administrators.
+    #[sqlx(try_from = "crate::util::Flag")]
     pub is_system: bool,
 }
 
 /// Access key status.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum AccessKeyStatus {
     /// Usable.
     Active,
@@ -129,9 +131,8 @@ pub struct CreatedAccessKey {
 }
 
 /// Identity-policy type.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum PolicyType {
     /// Created by an account.
     Custom,
@@ -176,15 +177,15 @@ pub struct PolicyVersion {
     /// The document, verbatim as given.
     pub document: String,
     /// Whether this is the default (effective) version.
+    #[sqlx(try_from = "crate::util::Flag")]
     pub is_default: bool,
     /// Creation time.
     pub created_at: String,
 }
 
 /// Which kind of principal a policy is attached to.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum PrincipalType {
     /// IAM user.
     User,
@@ -269,9 +270,8 @@ pub struct Organization {
 }
 
 /// Organization policy types.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum OrgPolicyType {
     /// Service control policies.
     ServiceControlPolicy,
@@ -372,6 +372,7 @@ pub struct ScpPolicy {
     /// Description.
     pub description: String,
     /// Builtin policies can be attached but not edited or deleted.
+    #[sqlx(try_from = "crate::util::Flag")]
     pub is_builtin: bool,
     /// Creation time.
     pub created_at: String,
@@ -380,9 +381,8 @@ pub struct ScpPolicy {
 }
 
 /// Kind of an SCP attachment target.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, sqlx::Type)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum OrgEntityType {
     /// The root.
     Root,
@@ -528,3 +528,16 @@ pub struct DecisionLogEntry {
     /// Free-form JSON text.
     pub extra: Option<String>,
 }
+
+crate::util::text_enum_for_any!(AccessKeyStatus { Active => "active", Inactive => "inactive" });
+crate::util::text_enum_for_any!(PolicyType { Custom => "custom", System => "system" });
+crate::util::text_enum_for_any!(PrincipalType { User => "user", Group => "group", Agency => "agency" });
+crate::util::text_enum_for_any!(OrgPolicyType {
+    ServiceControlPolicy => "service_control_policy",
+    TagPolicy => "tag_policy",
+});
+crate::util::text_enum_for_any!(OrgEntityType {
+    Root => "root",
+    OrganizationalUnit => "organizational_unit",
+    Account => "account",
+});

@@ -58,6 +58,7 @@ pub(crate) struct RootRow {
     pub(crate) id: String,
     pub(crate) organization_id: String,
     pub(crate) name: String,
+    #[sqlx(try_from = "util::Flag")]
     pub(crate) scp_enabled: bool,
     pub(crate) created_at: String,
 }
@@ -83,7 +84,7 @@ impl From<RootRow> for Root {
 
 pub(crate) const ROOT_COLS: &str = "id, organization_id, name, scp_enabled, created_at";
 
-async fn fetch_org(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Organization> {
+async fn fetch_org(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Organization> {
     util::fetch_one(
         exec,
         sqlf!("SELECT {ORG_COLS} WHERE o.id = $1"),
@@ -93,7 +94,7 @@ async fn fetch_org(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Orga
     .await
 }
 
-async fn fetch_root_row(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<RootRow> {
+async fn fetch_root_row(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<RootRow> {
     util::fetch_one(
         exec,
         sqlf!("SELECT {ROOT_COLS} FROM org_roots WHERE id = $1"),
@@ -103,18 +104,18 @@ async fn fetch_root_row(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result
     .await
 }
 
-async fn root_of_org(exec: impl sqlx::SqliteExecutor<'_>, org_id: &str) -> Result<RootRow> {
+async fn root_of_org(exec: impl sqlx::AnyExecutor<'_>, org_id: &str) -> Result<RootRow> {
     let sql = sqlf!("SELECT {ROOT_COLS} FROM org_roots WHERE organization_id = $1");
     util::fetch_one(exec, sql, "root of organization", org_id).await
 }
 
-async fn fetch_ou(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<OrganizationalUnit> {
+async fn fetch_ou(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<OrganizationalUnit> {
     let sql = sqlf!("SELECT {OU_COLS} FROM org_units WHERE id = $1");
     util::fetch_one(exec, sql, "organizational unit", id).await
 }
 
 async fn fetch_org_account(
-    exec: impl sqlx::SqliteExecutor<'_>,
+    exec: impl sqlx::AnyExecutor<'_>,
     account_id: &str,
 ) -> Result<Option<OrgAccount>> {
     Ok(
@@ -127,7 +128,7 @@ async fn fetch_org_account(
     )
 }
 
-async fn fetch_scp(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<ScpPolicy> {
+async fn fetch_scp(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<ScpPolicy> {
     let sql = sqlf!("SELECT {SCP_COLS} FROM scp_policies s WHERE s.id = $1");
     util::fetch_one(exec, sql, "policy", id).await
 }
@@ -209,7 +210,7 @@ async fn attach_full_access_if_enabled(
 }
 
 pub(crate) async fn scps_attached_to(
-    exec: impl sqlx::SqliteExecutor<'_>,
+    exec: impl sqlx::AnyExecutor<'_>,
     target_id: &str,
 ) -> Result<Vec<ScpPolicy>> {
     Ok(sqlx::query_as::<_, ScpPolicy>(sqlf!(
@@ -259,7 +260,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<OrganizationalUnit>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {OU_COLS} FROM org_units WHERE parent_id = "
         ));
         qb.push_bind(parent_id.to_owned());
@@ -267,7 +268,7 @@ impl Store {
         qb.push(" ORDER BY created_at, id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<OrganizationalUnit>()
+            .build_query_as::<OrganizationalUnit>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| {
@@ -288,7 +289,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<OrgAccount>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {ORG_ACCOUNT_COLS} WHERE oa.organization_id = "
         ));
         qb.push_bind(organization_id.to_owned());
@@ -299,7 +300,7 @@ impl Store {
         qb.push(" ORDER BY oa.joined_at, oa.account_id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<OrgAccount>()
+            .build_query_as::<OrgAccount>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| {
@@ -321,7 +322,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<ScpPolicy>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {SCP_COLS} FROM scp_policies s WHERE (s.organization_id IS NULL OR s.organization_id = "
         ));
         qb.push_bind(organization_id.to_owned()).push(")");
@@ -334,7 +335,7 @@ impl Store {
         qb.push(" ORDER BY s.created_at, s.id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<ScpPolicy>()
+            .build_query_as::<ScpPolicy>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| {

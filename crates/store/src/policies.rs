@@ -76,13 +76,13 @@ fn parse_version_id(v: &str) -> Result<i64> {
         })
 }
 
-pub(crate) async fn fetch_policy(exec: impl sqlx::SqliteExecutor<'_>, id: &str) -> Result<Policy> {
+pub(crate) async fn fetch_policy(exec: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Policy> {
     let sql = sqlf!("SELECT {POLICY_COLS} FROM policies p WHERE p.id = $1");
     util::fetch_one(exec, sql, "policy", id).await
 }
 
 async fn fetch_version(
-    exec: impl sqlx::SqliteExecutor<'_>,
+    exec: impl sqlx::AnyExecutor<'_>,
     policy_id: &str,
     version: i64,
 ) -> Result<PolicyVersion> {
@@ -170,7 +170,7 @@ impl Store {
     ) -> Result<Page<Policy>> {
         let p = page_args(page, 2)?;
         // attachment counts and `only_attached` as the account sees them: its own attachments
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {POLICY_BASE_COLS}, (SELECT COUNT(*) FROM policy_attachments a \
              WHERE a.policy_id = p.id AND a.account_id = "
         ));
@@ -199,7 +199,7 @@ impl Store {
         qb.push(" ORDER BY p.created_at, p.id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<Policy>()
+            .build_query_as::<Policy>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| {
@@ -241,7 +241,7 @@ impl Store {
     ) -> Result<Page<PolicyVersion>> {
         let p = page_args(page, 1)?;
         fetch_policy(self.reader(), policy_id).await?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = util::QueryBuilder::new(format!(
             "SELECT {VERSION_COLS} FROM policy_versions v JOIN policies p ON p.id = v.policy_id \
              WHERE v.policy_id = "
         ));
@@ -257,7 +257,7 @@ impl Store {
         qb.push(" ORDER BY v.version DESC LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<PolicyVersion>()
+            .build_query_as::<PolicyVersion>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |v| vec![v.version_id.clone()]))
@@ -273,7 +273,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<AttachedPolicy>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut qb = util::QueryBuilder::new(
             "SELECT a.policy_id, p.name AS policy_name, \
              CASE WHEN p.account_id IS NULL THEN COALESCE(p.urn, 'iam::system:policy:' || p.name) \
                   ELSE 'iam::' || p.account_id || ':policy:' || p.name END AS urn, a.attached_at \
@@ -287,7 +287,7 @@ impl Store {
         qb.push(" ORDER BY a.attached_at, a.policy_id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<AttachedPolicy>()
+            .build_query_as::<AttachedPolicy>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| {
@@ -305,7 +305,7 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<PolicyAttachment>> {
         let p = page_args(page, 2)?;
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut qb = util::QueryBuilder::new(
             "SELECT policy_id, principal_type, principal_id, attached_at FROM policy_attachments \
              WHERE policy_id = ",
         );
@@ -320,7 +320,7 @@ impl Store {
         qb.push(" ORDER BY attached_at, principal_id LIMIT ")
             .push_bind(i64::from(p.limit) + 1);
         let rows = qb
-            .build_query_as::<PolicyAttachment>()
+            .build_query_as::<PolicyAttachment>()?
             .fetch_all(self.reader())
             .await?;
         Ok(finish_page(rows, p.limit, |x| {
@@ -477,10 +477,10 @@ impl Conn<'_> {
         .await?;
         sqlx::query(
             "UPDATE policies SET next_version = next_version + 1, updated_at = $1, \
-             default_version = CASE WHEN $2 THEN $3 ELSE default_version END WHERE id = $4",
+             default_version = CASE WHEN $2 = 1 THEN $3 ELSE default_version END WHERE id = $4",
         )
         .bind(&now)
-        .bind(set_as_default)
+        .bind(util::flag(set_as_default))
         .bind(next)
         .bind(policy_id)
         .execute(&mut **tx)

@@ -23,6 +23,7 @@ pub struct LoginProfile {
     /// Argon2id PHC string.
     pub password_hash: String,
     /// The user must change the password at the next sign-in.
+    #[sqlx(try_from = "util::Flag")]
     pub password_reset_required: bool,
     /// When the password was set.
     pub password_changed_at: String,
@@ -86,6 +87,7 @@ pub struct MfaDevice {
     /// Device name.
     pub name: String,
     /// Bound (enabled): sign-in asks for its code.
+    #[sqlx(try_from = "util::Flag")]
     pub enabled: bool,
     /// Creation time.
     pub created_at: String,
@@ -124,8 +126,10 @@ pub struct Token {
     /// When MFA was verified, if it was.
     pub mfa_authn_at: Option<String>,
     /// Issued while the user must change the password: only that is allowed.
+    #[sqlx(try_from = "util::Flag")]
     pub password_reset_required: bool,
     /// A console session (a cookie, with a CSRF token).
+    #[sqlx(try_from = "util::Flag")]
     pub console: bool,
     /// SHA-256 (hex) of the console session's CSRF token.
     pub csrf_hash: Option<String>,
@@ -248,7 +252,7 @@ impl Conn<'_> {
         )
         .bind(user_id)
         .bind(&p.password_hash)
-        .bind(p.password_reset_required)
+        .bind(util::flag(p.password_reset_required))
         .bind(&now)
         .bind(p.password_expires_at.map(ts))
         .execute(&mut **tx)
@@ -286,7 +290,7 @@ impl Conn<'_> {
         )
         .bind(user_id)
         .bind(&p.password_hash)
-        .bind(p.password_reset_required)
+        .bind(util::flag(p.password_reset_required))
         .bind(util::now())
         .bind(p.password_expires_at.map(ts))
         .execute(&mut **tx)
@@ -308,7 +312,7 @@ impl Conn<'_> {
         fetch_profile(tx, user_id).await?;
         sqlx::query("UPDATE login_profiles SET password_reset_required = $2 WHERE user_id = $1")
             .bind(user_id)
-            .bind(required)
+            .bind(util::flag(required))
             .execute(&mut **tx)
             .await?;
         if required {
@@ -433,11 +437,11 @@ impl Conn<'_> {
             return Err(StoreError::not_found("virtual MFA device", serial_number));
         }
         sqlx::query(
-            "UPDATE mfa_devices SET enabled = $2, last_step = MAX(last_step, $3) \
+            "UPDATE mfa_devices SET enabled = $2, last_step = CASE WHEN last_step > $3 THEN last_step ELSE $3 END \
              WHERE serial_number = $1",
         )
         .bind(serial_number)
-        .bind(enabled)
+        .bind(util::flag(enabled))
         .bind(step)
         .execute(&mut **tx)
         .await?;
@@ -462,6 +466,25 @@ impl Conn<'_> {
             .await?;
         Ok(())
     }
+}
+
+/// Makes sure the user's `login_states` row exists and holds its lock until `tx` ends, so the
+/// read-modify-write of the sign-in counters that follows is not interleaved with another one:
+/// on PostgreSQL, where transactions of several connections (and replicas) run at once, the
+/// `UPDATE` takes the row lock; on SQLite the single writer already serialises them.
+async fn lock_login_state(tx: &mut crate::Tx, user_id: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO login_states (user_id, failures) VALUES ($1, 0) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE login_states SET failures = failures WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn fetch_mfa(tx: &mut crate::Tx, serial: &str) -> Result<MfaDevice> {
@@ -618,6 +641,7 @@ impl Store {
         lockout: Duration,
     ) -> Result<FailureOutcome> {
         let mut tx = self.writer().begin().await?;
+        lock_login_state(&mut tx, user_id).await?;
         let cur: Option<LoginState> = sqlx::query_as(
             "SELECT failures, window_start, locked_until, last_login_at FROM login_states \
              WHERE user_id = $1",
@@ -683,6 +707,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<String>> {
         let mut tx = self.writer().begin().await?;
+        lock_login_state(&mut tx, user_id).await?;
         let prev: Option<(Option<String>,)> =
             sqlx::query_as("SELECT last_login_at FROM login_states WHERE user_id = $1")
                 .bind(user_id)
@@ -741,8 +766,8 @@ impl Store {
         .bind(ts(t.issued_at))
         .bind(ts(t.expires_at))
         .bind(t.mfa_authn_at.map(ts))
-        .bind(t.password_reset_required)
-        .bind(t.csrf_token.is_some())
+        .bind(util::flag(t.password_reset_required))
+        .bind(util::flag(t.csrf_token.is_some()))
         .bind(t.csrf_token.as_ref().map(|c| token_hash(c.expose_secret())))
         .bind(arg)
         .execute(self.writer())
@@ -827,7 +852,7 @@ mod tests {
 
     #[tokio::test]
     async fn profiles_keep_history_and_end_tokens() {
-        let store = Store::open_in_memory().await.unwrap();
+        let store = crate::testing::store().await.unwrap();
         let id = user(&store).await;
         store.create_login_profile(&id, &pw("h0")).await.unwrap();
         assert!(matches!(
@@ -893,7 +918,7 @@ mod tests {
 
     #[tokio::test]
     async fn attempts_are_reserved_lock_and_success_clears() {
-        let store = Store::open_in_memory().await.unwrap();
+        let store = crate::testing::store().await.unwrap();
         let id = user(&store).await;
         let t0 = OffsetDateTime::now_utc();
         let (w, l) = (Duration::minutes(15), Duration::minutes(15));
@@ -931,7 +956,7 @@ mod tests {
 
     #[tokio::test]
     async fn mfa_devices_one_per_user_steps_once() {
-        let store = Store::open_in_memory().await.unwrap();
+        let store = crate::testing::store().await.unwrap();
         let id = user(&store).await;
         let seed = SecretString::from("JBSWY3DPEHPK3PXP");
         let dev = store.create_mfa_device(&id, "phone", &seed).await.unwrap();

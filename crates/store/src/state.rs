@@ -74,6 +74,13 @@ impl Store {
         };
         use crate::policies::POLICY_COLS;
         let mut tx = self.reader().begin().await?;
+        if let crate::Backend::Postgres { .. } = self.backend() {
+            // PostgreSQL's default (READ COMMITTED) gives each statement its own view; the
+            // snapshot's rows and revision must all come from one.
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
         let (revision,): (i64,) =
             sqlx::query_as("SELECT value FROM store_meta WHERE key = 'revision'")
                 .fetch_one(&mut *tx)

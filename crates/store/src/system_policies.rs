@@ -102,7 +102,7 @@ fn validate(rows: &[SystemPolicyRow]) -> Result<()> {
 /// A stored system policy: id, name, URN, description, default document, attachment count.
 type StoredRow = (String, String, Option<String>, String, String, i64);
 
-async fn stored(exec: impl sqlx::SqliteExecutor<'_>) -> Result<Vec<StoredRow>> {
+async fn stored(exec: impl sqlx::AnyExecutor<'_>) -> Result<Vec<StoredRow>> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.name, p.urn, p.description, v.document, \
          (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.id) \

@@ -74,6 +74,10 @@ impl Store {
     /// [`LookalikeName`]); the server logs them at start.
     pub async fn lookalike_names(&self) -> Result<Vec<LookalikeName>> {
         let mut out = Vec::new();
+        // Only SQLite data directories can predate the look-alike rule.
+        if !matches!(self.backend(), crate::Backend::Sqlite { .. }) {
+            return Ok(out);
+        }
         for (kind, table) in TABLES {
             let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(sqlf!(
                 "SELECT id, account_id, name FROM {table} WHERE instr(name_key, char(1)) > 0 \

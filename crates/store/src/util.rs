@@ -311,17 +311,168 @@ pub(crate) fn finish_page<T>(
 /// Runs `sql`, a query for at most one row with a single `$1` parameter bound to `key`, and
 /// returns the row, or `NotFound(kind, key)` when there is none.
 pub(crate) async fn fetch_one<'e, T>(
-    exec: impl sqlx::SqliteExecutor<'e>,
+    exec: impl sqlx::AnyExecutor<'e>,
     sql: sqlx::AssertSqlSafe<String>,
     kind: &'static str,
     key: &str,
 ) -> Result<T>
 where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
     sqlx::query_as::<_, T>(sql)
         .bind(key.to_owned())
         .fetch_optional(exec)
         .await?
         .ok_or_else(|| StoreError::not_found(kind, key))
+}
+
+/// A boolean column. Both backends store booleans as integers 0/1 (SQLite has no boolean type;
+/// the PostgreSQL schema uses `BIGINT` so the SQL text, e.g. `WHERE enabled = 1`, is the same on
+/// both), and sqlx's `Any` driver does not decode an integer as `bool`: rows decode their
+/// boolean fields through this type (`#[sqlx(try_from = "crate::util::Flag")]`) and writes bind
+/// [`flag`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Flag(bool);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+            || <bool as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        if <bool as sqlx::Type<sqlx::Any>>::compatible(&sqlx::ValueRef::type_info(&value)) {
+            return <bool as sqlx::Decode<sqlx::Any>>::decode(value).map(Flag);
+        }
+        <i64 as sqlx::Decode<sqlx::Any>>::decode(value).map(|v| Flag(v != 0))
+    }
+}
+
+/// The stored form of a boolean (see [`Flag`]).
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+/// Implements `sqlx::Type<Any>`, `Encode` and `Decode` for an enum stored as the text names
+/// given (`Variant => "name"`); any other stored text is a decode error naming it.
+macro_rules! text_enum_for_any {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The stored name.
+            #[allow(dead_code, reason = "used by some enums' callers only")]
+            pub(crate) fn stored_name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+        }
+        impl sqlx::Type<sqlx::Any> for $ty {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $ty {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&self.stored_name(), buf)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $ty {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                match text {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "`{other}` is not a stored {}", stringify!($ty)
+                    ).into()),
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_enum_for_any;
+
+/// A statement built from SQL fragments and bound values, numbering its placeholders `$1`,
+/// `$2`, ... in the order they are pushed (sqlx's own `QueryBuilder` writes `?`, which
+/// PostgreSQL does not accept). Fragments are constant SQL chosen by the store, never input.
+pub(crate) struct QueryBuilder {
+    sql: String,
+    args: sqlx::any::AnyArguments,
+    count: usize,
+    error: Option<sqlx::error::BoxDynError>,
+}
+
+impl QueryBuilder {
+    pub(crate) fn new(sql: impl Into<String>) -> Self {
+        QueryBuilder {
+            sql: sql.into(),
+            args: sqlx::any::AnyArguments::default(),
+            count: 0,
+            error: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, sql: impl AsRef<str>) -> &mut Self {
+        self.sql.push_str(sql.as_ref());
+        self
+    }
+
+    pub(crate) fn push_bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+    {
+        use sqlx::Arguments as _;
+        self.count += 1;
+        self.sql.push('$');
+        self.sql.push_str(&self.count.to_string());
+        if let Err(e) = self.args.add(value)
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    fn finish(self) -> Result<(sqlx::AssertSqlSafe<String>, sqlx::any::AnyArguments)> {
+        match self.error {
+            Some(e) => Err(StoreError::Database(sqlx::Error::Encode(e))),
+            None => Ok((sqlx::AssertSqlSafe(self.sql), self.args)),
+        }
+    }
+
+    pub(crate) fn build_query_scalar<T>(
+        self,
+    ) -> Result<sqlx::query::QueryScalar<'static, sqlx::Any, T, sqlx::any::AnyArguments>>
+    where
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let (sql, args) = self.finish()?;
+        Ok(sqlx::query_scalar_with(sql, args))
+    }
+
+    pub(crate) fn build_query_as<T>(
+        self,
+    ) -> Result<sqlx::query::QueryAs<'static, sqlx::Any, T, sqlx::any::AnyArguments>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let (sql, args) = self.finish()?;
+        Ok(sqlx::query_as_with(sql, args))
+    }
 }

@@ -33,7 +33,7 @@ fn conflict_detail(r: Result<impl std::fmt::Debug>) -> String {
 
 #[tokio::test]
 async fn every_account_has_a_system_admin_group_with_its_root_user() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, root, _) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await
@@ -71,7 +71,7 @@ async fn every_account_has_a_system_admin_group_with_its_root_user() {
 
 #[tokio::test]
 async fn the_system_group_cannot_be_renamed_modified_or_deleted() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, root, _) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await
@@ -118,7 +118,7 @@ async fn the_system_group_cannot_be_renamed_modified_or_deleted() {
 
 #[tokio::test]
 async fn no_other_group_can_take_the_admin_name_or_a_look_alike() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, _, _) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await
@@ -160,7 +160,7 @@ async fn no_other_group_can_take_the_admin_name_or_a_look_alike() {
 
 #[tokio::test]
 async fn look_alike_names_conflict_per_kind_and_account() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, _, _) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await
@@ -205,7 +205,7 @@ async fn look_alike_names_conflict_per_kind_and_account() {
 
 #[tokio::test]
 async fn concurrent_look_alike_creates_cannot_both_pass() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, _, _) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await

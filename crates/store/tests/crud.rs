@@ -13,7 +13,7 @@ use common::{pol, user};
 use iam_store::*;
 
 async fn setup() -> Result<(Store, Account, User)> {
-    let s = Store::open_in_memory().await?;
+    let s = testing::store().await?;
     let (a, root, _p) = s
         .bootstrap_account("acme", "cn-north-4", Some("proj1"))
         .await?;
@@ -301,7 +301,7 @@ async fn attachments_limits_and_cascades() {
     ));
     s.delete_policy(&ps[0].id).await.unwrap();
     // configurable limit, clamped to 20
-    let s2 = Store::open_in_memory_with(Limits {
+    let s2 = testing::store_with(Limits {
         max_attached_policies: 50,
         ..Limits::default()
     })
@@ -407,7 +407,7 @@ async fn revision_and_load_state() {
 
 #[tokio::test]
 async fn decision_log_append_filter_page() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let batch: Vec<NewDecision> = (0..10)
         .map(|i| NewDecision {
             principal_urn: Some(format!("iam::a:user:u{}", i % 2)),
@@ -545,7 +545,7 @@ async fn sessions_and_authorizations() {
 
 #[tokio::test]
 async fn decision_logger_batches_and_flushes_on_shutdown() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (logger, handle) =
         DecisionLogger::spawn(s.clone(), 1000, 64, std::time::Duration::from_millis(5));
     for i in 0..300 {

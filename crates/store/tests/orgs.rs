@@ -25,7 +25,7 @@ fn scp(name: &str) -> NewScp {
 
 #[tokio::test]
 async fn scp_lifecycle() {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (mgmt, _) = s.create_account("mgmt").await.unwrap();
     let (member, _) = s.create_account("member").await.unwrap();
     let (outsider, _) = s.create_account("outsider").await.unwrap();

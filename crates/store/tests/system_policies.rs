@@ -38,7 +38,7 @@ fn rows() -> Vec<SystemPolicyRow> {
 }
 
 async fn store_with_two_accounts() -> (Store, String, String) {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = iam_store::testing::store().await.unwrap();
     let (a, _, _) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await

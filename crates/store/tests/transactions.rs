@@ -15,7 +15,7 @@ use iam_store::*;
 use std::future::Future as _;
 
 async fn setup() -> (Store, Account) {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, _root, _p) = s
         .bootstrap_account("acme", "cn-north-4", Some("proj1"))
         .await

@@ -14,7 +14,7 @@ use common::user;
 use iam_store::*;
 
 async fn setup() -> (Store, Account, User) {
-    let s = Store::open_in_memory().await.unwrap();
+    let s = testing::store().await.unwrap();
     let (a, root, _p) = s
         .bootstrap_account("acme", "cn-north-4", None)
         .await

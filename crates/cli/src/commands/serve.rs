@@ -11,7 +11,7 @@ use iam_server::config::{Config, LogFormat, Overrides};
 /// `MODELARTS_IAM_<SETTING>` environment variable (flags win, then variables, then the file).
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// TOML file with settings (`listen`, `data_dir`, `log_format`, `demo`, `region`, `master_key`, `upstream`, `ops_listen`).
+    /// TOML file with settings (`listen`, `data_dir`, `log_format`, `demo`, `region`, `master_key`, `upstream`, `ops_listen`, `database`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -34,6 +34,12 @@ pub struct ServeArgs {
     /// this address (for probes and Prometheus; keep it off public networks).
     #[arg(long, value_name = "ADDR")]
     pub ops_listen: Option<SocketAddr>,
+    /// Keep the store in this PostgreSQL database (`postgres://user:password@host:port/db`)
+    /// instead of the data directory's SQLite file: any number of servers can share it
+    /// (docs/deploy.md). Prefer `MODELARTS_IAM_DATABASE` or the config file: a flag's value is
+    /// visible to other users of the machine.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// Replace the ModelArts service credential (`service-modelarts-key.json` in the data
     /// directory) before serving; the old one stops working at once.
     #[arg(long)]
@@ -48,6 +54,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo: args.demo.then_some(true),
         upstream: args.upstream,
         ops_listen: args.ops_listen,
+        database: args.database.map(iam_server::config::Secret),
     };
     let config =
         Config::load(args.config.as_deref(), &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;

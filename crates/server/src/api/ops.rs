@@ -32,25 +32,36 @@ pub(crate) struct Health {
 }
 
 /// `GET /readyz`: whether this server can serve: its snapshot is loaded (always, once it
-/// listens) and its store answers a query. 503 with `status: "store_unavailable"` when the store
-/// does not answer, so a load balancer takes the server out of rotation.
+/// listens) and its store answers a query.
+/// - `ready` (200): the store answers.
+/// - `degraded` (200, PostgreSQL only): the database does not answer; this replica still
+///   decides from its last snapshot (`revision`) and answers writes with 503, so a load
+///   balancer keeps it in rotation for decisions.
+/// - `store_unavailable` (503, SQLite): the embedded store does not answer.
 pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
     let revision = st.snapshot().revision();
+    let backend = st.store().backend().kind();
     match st.store().ping().await {
         Ok(()) => Json(Ready {
             status: "ready",
             revision,
             store: "ok",
+            backend,
         })
         .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the store does not answer");
+            let (code, status) = match st.store().backend() {
+                iam_store::Backend::Postgres { .. } => (StatusCode::OK, "degraded"),
+                _ => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+            };
             (
-                StatusCode::SERVICE_UNAVAILABLE,
+                code,
                 Json(Ready {
-                    status: "store_unavailable",
+                    status,
                     revision,
                     store: "unavailable",
+                    backend,
                 }),
             )
                 .into_response()
@@ -61,14 +72,18 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
 /// The answer of `GET /readyz`.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Ready {
-    /// `ready`, or `store_unavailable` (with HTTP 503).
-    #[schema(pattern = "^(ready|store_unavailable)$")]
+    /// `ready`; `degraded` (PostgreSQL unreachable, deciding from the last snapshot); or
+    /// `store_unavailable` (with HTTP 503, SQLite).
+    #[schema(pattern = "^(ready|degraded|store_unavailable)$")]
     status: &'static str,
     /// The revision of the snapshot decisions read.
     revision: i64,
     /// `ok` or `unavailable`.
     #[schema(pattern = "^(ok|unavailable)$")]
     store: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(pattern = "^(sqlite|postgres)$")]
+    backend: &'static str,
 }
 
 /// The ops listener's router (`serve --ops-listen`): the operations endpoints of [`ENDPOINTS`],

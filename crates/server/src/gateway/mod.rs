@@ -200,10 +200,13 @@ pub fn proxy_app(state: AppState, upstream: &str) -> Result<Router, UpstreamErro
         state,
         upstream: Some(Arc::new(upstream)),
     };
+    let consistency_state = gw.state.clone();
     let router = Router::new()
         .fallback(dispatch)
         .with_state(Arc::new(Dispatch { gw, local }));
-    Ok(crate::with_common_layers(router))
+    Ok(crate::with_common_layers(
+        crate::consistency::Consistency::new(consistency_state, router),
+    ))
 }
 
 /// Whether a request is a ModelArts API call to forward: a route of the catalog's `modelarts`

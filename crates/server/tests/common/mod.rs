@@ -39,8 +39,13 @@ pub struct Answer {
 }
 
 impl TestApp {
+    /// On a fresh store of the backend the environment selects (`iam_store::testing`).
     pub async fn new() -> TestApp {
-        let store = Store::open_in_memory().await.unwrap();
+        Self::on(iam_store::testing::store().await.unwrap()).await
+    }
+
+    /// On `store` (empty): bootstraps the account and its root user's key.
+    pub async fn on(store: Store) -> TestApp {
         let (account, root, project) = store
             .bootstrap_account("admin", REGION, None)
             .await
@@ -58,6 +63,21 @@ impl TestApp {
             account_id: account.id,
             root_urn: root.urn,
             project_id: project.id,
+        }
+    }
+
+    /// Another server on the store behind `store` (a replica sharing this one's PostgreSQL
+    /// database): same account, same keys, its own snapshot.
+    pub async fn replica(&self, store: Store) -> TestApp {
+        let state = AppState::new(store, REGION).await.unwrap();
+        let router = iam_server::app(state.clone());
+        TestApp {
+            state,
+            router,
+            root: self.root.clone(),
+            account_id: self.account_id.clone(),
+            root_urn: self.root_urn.clone(),
+            project_id: self.project_id.clone(),
         }
     }
 
@@ -86,6 +106,20 @@ impl TestApp {
         query: &[(&str, &str)],
         payload: Vec<u8>,
     ) -> Answer {
+        self.call_with_headers(key, method, path, query, payload, &[])
+            .await
+    }
+
+    /// Sends a request signed by `key` with `extra` headers (not signed).
+    pub async fn call_with_headers(
+        &self,
+        key: &Key,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        payload: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Answer {
         let headers = [("Host", HOST), ("Content-Type", "application/json")];
         let (signed, uri) = sign_now(key, method, path, query, &headers, &payload);
         let mut req = Request::builder()
@@ -95,6 +129,9 @@ impl TestApp {
             .header("Content-Type", "application/json");
         for (n, v) in &signed.headers {
             req = req.header(*n, v);
+        }
+        for (n, v) in extra {
+            req = req.header(*n, *v);
         }
         self.send(req.body(Body::from(payload)).unwrap()).await
     }
