@@ -10,6 +10,10 @@ use crate::{Limits, MasterKey, Store, StoreOptions};
 /// The variable naming the PostgreSQL server tests run against (unset or empty: SQLite).
 pub const POSTGRES_ENV: &str = "MODELARTS_IAM_TEST_POSTGRES";
 
+/// Set (to anything) where the PostgreSQL tests must run: a test that needs PostgreSQL and
+/// finds no [`POSTGRES_ENV`] then fails instead of skipping.
+pub const REQUIRE_POSTGRES_ENV: &str = "MODELARTS_IAM_REQUIRE_POSTGRES";
+
 /// The PostgreSQL server URL tests should use, if any.
 pub fn postgres_url() -> Option<String> {
     std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())
