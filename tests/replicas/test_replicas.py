@@ -456,7 +456,8 @@ def test_kill_9_of_a_replica_under_load(cluster):
     script = cluster.tmp / "authorize.lua"
     sign_for_wrk(cluster, alice["urn"], script)
 
-    acked, refused, failed, stop = [], [], [], threading.Event()
+    acked, acked_at, refused, failed, stop = [], [], [], [], threading.Event()
+    by_upstream = {}
 
     def writer():
         i = 0
@@ -470,6 +471,8 @@ def test_kill_9_of_a_replica_under_load(cluster):
                 continue
             if r.status_code in (200, 201):
                 acked.append(name)
+                acked_at.append(time.time())
+                by_upstream[upstream_port(r)] = by_upstream.get(upstream_port(r), 0) + 1
             else:
                 refused.append((name, r.status_code, r.text[:200]))
 
@@ -493,7 +496,10 @@ def test_kill_9_of_a_replica_under_load(cluster):
     names = list_user_names(cluster, survivor)
     lost = [n for n in acked if n not in names]
     unacked_committed = [n for n, *_ in refused + failed if n in names]
-    result = {"wrk": stats, "writes_acknowledged": len(acked), "writes_refused": len(refused),
+    after_kill = sum(1 for t in acked_at if t > killed_at)
+    result = {"wrk": stats, "writes_acknowledged": len(acked), "acknowledged_after_the_kill": after_kill,
+              "acknowledged_by_replica_port": by_upstream, "victim_port": victim.port,
+              "writes_refused": len(refused),
               "writes_failed": len(failed), "acknowledged_lost": len(lost),
               "unacknowledged_but_committed": len(unacked_committed),
               "refusals": sorted({f"{s}" for _, s, _ in refused}), "failures": [e for _, e in failed][:3]}
@@ -503,7 +509,7 @@ def test_kill_9_of_a_replica_under_load(cluster):
     assert stats["socket_errors"] == 0, out
     assert stats["non_2xx_3xx"] == 0, out
     assert set(stats["statuses"]) == {200}, out
-    assert len(acked) > 0, result
+    assert after_kill > 0 and len(acked) > after_kill, result
     assert not lost, lost
 
     # the killed replica comes back on its data dir and the same database, and catches up
@@ -554,22 +560,36 @@ def test_postgres_down_and_back_under_load(cluster):
         time.sleep(1)
         pg("stop", str(cluster.pg_dir))
         down_at = time.monotonic()
-        # every replica notices and says degraded (200: a load balancer keeps it for decisions)
-        deadline = time.time() + 10
-        pending = list(cluster.replicas)
-        while pending:
-            still = []
-            for r in pending:
+        # every replica notices and says degraded (200: a load balancer keeps it for decisions);
+        # polled in parallel, timing each /readyz answer
+        seen, down_revisions = {}, []
+
+        def watch(r):
+            slowest, doc = 0.0, None
+            while time.monotonic() - down_at < 15:
+                t0 = time.monotonic()
                 status, doc = r.readyz()
-                if not (status == 200 and doc["status"] == "degraded" and doc["store"] == "unavailable"):
-                    still.append((r, status, doc))
-            pending = [r for r, *_ in still]
-            assert time.time() < deadline, f"not degraded: {[(r.name, s, d) for r, s, d in still]}"
-            time.sleep(0.1)
-        outage["degraded_after_s"] = round(time.monotonic() - down_at, 3)
+                slowest = max(slowest, time.monotonic() - t0)
+                if status == 200 and doc["status"] == "degraded" and doc["store"] == "unavailable":
+                    seen[r.name] = (round(time.monotonic() - down_at, 3), round(slowest, 3))
+                    down_revisions.append(doc["revision"])
+                    return
+                time.sleep(0.05)
+            seen[r.name] = ("never", doc)
+
+        watchers = [threading.Thread(target=watch, args=(r,)) for r in cluster.replicas]
+        for w in watchers:
+            w.start()
+        for w in watchers:
+            w.join()
+        outage["degraded_after_s_and_slowest_readyz_s"] = seen
+        assert all(v[0] != "never" for v in seen.values()), seen
+        t0 = time.monotonic()
+        cluster.replicas[0].readyz()
+        outage["readyz_seconds_while_down"] = round(time.monotonic() - t0, 3)
         # writes answer 503 IAM.0504 with Retry-After, within ~2 s
         durations = []
-        for i in range(6):
+        for i in range(3):
             t0 = time.monotonic()
             r = cluster.call("POST", "/v5/users", {"name": f"down-{i}-{uuid.uuid4().hex[:6]}", "enabled": True})
             durations.append(time.monotonic() - t0)
@@ -578,9 +598,10 @@ def test_postgres_down_and_back_under_load(cluster):
             assert r.headers.get("Retry-After") == "1", dict(r.headers)
         outage["write_503_seconds_max"] = round(max(durations), 3)
         assert max(durations) < 3, durations
-        # a token ahead of what the replicas have cannot be served either way; an old one is fine
-        revs = cluster.revisions()
-        d = cluster.authorize(alice["urn"], headers={"X-IAM-Min-Revision": str(min(revs))})
+        # a token the replicas already have is honoured without the database
+        # (each /readyz takes the pool's acquire timeout while the database is down: reuse the
+        # revisions the degraded answers reported)
+        d = cluster.authorize(alice["urn"], headers={"X-IAM-Min-Revision": str(min(down_revisions))})
         assert d.status_code == 200 and d.json()["decision"] == "allow", d.text
         time.sleep(1)
         outage["down_for_s"] = round(time.monotonic() - down_at, 3)
