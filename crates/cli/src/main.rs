@@ -55,6 +55,8 @@ enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Run the IAM server.
     Serve(commands::serve::ServeArgs),
+    /// Copy an embedded store (a data directory) into an empty PostgreSQL database, verified
+    Migrate(commands::migrate::MigrateArgs),
     /// Write a profile (endpoint, credentials, project) for the commands that call a server.
     Configure(commands::configure::ConfigureArgs),
     /// Ask a running server for a decision (signed `POST /v1/authorize`).
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Migrate(args) => commands::migrate::run(args),
         Command::Configure(args) => commands::configure::run(args),
         Command::Authorize(args) => commands::authorize::run(args),
         Command::Log(args) => commands::log::run(args),

@@ -80,6 +80,7 @@ macro_rules! store_writes {
 
 mod access;
 mod accounts;
+pub mod copy;
 mod crypto;
 mod decisions;
 mod error;

@@ -456,6 +456,13 @@ impl QueryBuilder {
         }
     }
 
+    pub(crate) fn build_query(
+        self,
+    ) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>> {
+        let (sql, args) = self.finish()?;
+        Ok(sqlx::query_with(sql, args))
+    }
+
     pub(crate) fn build_query_scalar<T>(
         self,
     ) -> Result<sqlx::query::QueryScalar<'static, sqlx::Any, T, sqlx::any::AnyArguments>>

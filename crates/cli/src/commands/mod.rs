@@ -22,6 +22,7 @@ pub mod fmt;
 pub mod generate;
 pub mod log;
 pub mod meta;
+pub mod migrate;
 pub mod plan;
 pub mod preflight;
 pub mod serve;
