@@ -189,6 +189,135 @@ mod postgres {
     }
 }
 
+mod postgres_credentials {
+    use super::*;
+    use common::{call_temp, temp_of};
+
+    /// A session issued by one replica is honoured by another; an access key deleted on one is
+    /// refused by the other once it has loaded that revision (here: at once, with the token;
+    /// and by following, without one).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sessions_and_revocations_reach_every_replica() {
+        let Some((sa, sb)) = two_stores().await else {
+            return;
+        };
+        let a = TestApp::on(sa).await;
+        let (alice_id, _, alice) = a.user_with_key("alice").await;
+        let trust = format!(
+            r#"{{"Version":"5.0","Statement":[{{"Effect":"Allow","Action":["sts:agencies:assume"],"Principal":{{"IAM":["{}"]}}}}]}}"#,
+            a.account_id
+        );
+        let ag = a
+            .root(
+                "POST",
+                "/v5/agencies",
+                json!({"agency_name": "ops", "trust_policy": trust}),
+            )
+            .await;
+        assert_eq!(ag.status, 200, "{}", ag.body);
+        let agency_id = ag.body["agency"]["agency_id"].as_str().unwrap().to_owned();
+        let agency_urn = ag.body["agency"]["urn"].as_str().unwrap().to_owned();
+        a.grant(
+            &alice_id,
+            "alice-assume",
+            json!({"Version":"5.0","Statement":[{"Effect":"Allow","Action":["sts:agencies:assume"],"Resource":[agency_urn]}]}),
+        )
+        .await;
+        let p = a
+            .root(
+                "POST",
+                "/v5/policies",
+                json!({"policy_name": "ops-read", "policy_document": json!({"Version":"5.0","Statement":[{"Effect":"Allow","Action":["iam:users:listUsersV5"]}]}).to_string()}),
+            )
+            .await;
+        let pid = p.body["policy"]["policy_id"].as_str().unwrap().to_owned();
+        let at = a
+            .root(
+                "POST",
+                &format!("/v5/policies/{pid}/attach-agency"),
+                json!({"agency_id": agency_id}),
+            )
+            .await;
+        assert!(at.status.is_success(), "{}", at.body);
+        let b = a.replica(sb).await;
+        let follower = tokio::spawn(b.state.clone().follow());
+
+        // issued by A (a session is not an entity write: no revision, no notification) ...
+        let issued = a
+            .call(
+                &alice,
+                "POST",
+                "/v5/agencies/assume",
+                &[],
+                json!({"agency_urn": agency_urn, "agency_session_name": "s1"}),
+            )
+            .await;
+        assert_eq!(issued.status, 201, "{}", issued.body);
+        let t = temp_of(&issued);
+        // ... honoured by B at once
+        let on_b = call_temp(&b, &t, "GET", "/v5/users", Value::Null).await;
+        assert_eq!(on_b.status, 200, "{}", on_b.body);
+
+        // alice's key works on B, then is deleted on A: refused by B once it has followed
+        // (within the documented bound), with no token to make it look
+        let before = b
+            .call(&alice, "GET", "/v5/caller-identity", &[], Value::Null)
+            .await;
+        assert_eq!(before.status, 200, "{}", before.body);
+        let del = a
+            .root(
+                "DELETE",
+                &format!("/v5/users/{alice_id}/access-keys/{}", alice.ak),
+                Value::Null,
+            )
+            .await;
+        assert!(del.status.is_success(), "{}", del.body);
+        let started = Instant::now();
+        loop {
+            let r = b
+                .call(&alice, "GET", "/v5/caller-identity", &[], Value::Null)
+                .await;
+            if r.status == 401 {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_millis(1500),
+                "B still accepts the deleted key: {}",
+                r.body
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // bob's key, known to B, is deleted on A: with the deletion's token B refuses it at once
+        // (whether or not it has followed yet)
+        let (bob_id, _, bob) = a.user_with_key("bob").await;
+        let seen = b
+            .call(&bob, "GET", "/v5/caller-identity", &[], Value::Null)
+            .await;
+        assert_eq!(seen.status, 200, "{}", seen.body);
+        let del = a
+            .root(
+                "DELETE",
+                &format!("/v5/users/{bob_id}/access-keys/{}", bob.ak),
+                Value::Null,
+            )
+            .await;
+        assert!(del.status.is_success(), "{}", del.body);
+        let token = revision_of(&del).to_string();
+        let with_token = b
+            .call_with_headers(
+                &bob,
+                "GET",
+                "/v5/caller-identity",
+                &[],
+                Vec::new(),
+                &[("x-iam-min-revision", token.as_str())],
+            )
+            .await;
+        assert_eq!(with_token.status, 401, "{}", with_token.body);
+        follower.abort();
+    }
+}
+
 /// Every answer names its revision; a write's answer names one that includes it; tokens the
 /// store never issued are refused with a precise 400; a satisfied token answers at once.
 #[tokio::test]
