@@ -5,7 +5,7 @@
 # then write throughput of both (benches/wrk/writes.py, 4 clients) and the propagation delay
 # from one replica to the other.
 #
-# usage: [SKIP_BUILD=1] benches/wrk/backends.sh [DURATION=10s] [CONNECTIONS=32] [THREADS=2] [WRITES=1000]
+# usage: [SKIP_BUILD=1] [ROUNDS=4] benches/wrk/backends.sh [DURATION=10s] [CONNECTIONS=32] [THREADS=2] [WRITES=1000]
 # needs: wrk, tests/sdk/.venv, PostgreSQL (Debian's postgresql package)
 set -euo pipefail
 duration="${1:-10s}"
@@ -18,9 +18,10 @@ cd "$repo"
 [ -n "${SKIP_BUILD:-}" ] || cargo build --quiet --release -p iam-cli
 bin="$repo/target/release/modelarts-iam"
 
-pg="$work/pg"
+# its own directory: the cluster's unprivileged user cannot enter $work (0700)
+pg="$(mktemp -d /tmp/modelarts-iam-bench-pg.XXXXXX)"
 url="$(scripts/pg-test-cluster start "$pg")"
-trap 'scripts/pg-test-cluster stop "$pg" >/dev/null 2>&1 || true; cleanup' EXIT
+trap 'scripts/pg-test-cluster stop "$pg" >/dev/null 2>&1 || true; rm -rf "$pg"; cleanup' EXIT
 
 # serve_on NAME PORT [ARGS...]: a server with its data directory $work/NAME
 serve_on() {
@@ -56,14 +57,23 @@ rps() { wrk -t"$threads" -c"$connections" -d"$duration" -s "$2" "$1/v1/authorize
 echo "wrk -t$threads -c$connections -d$duration, POST /v1/authorize"
 rps "http://127.0.0.1:$sqlite_port" "$work/sqlite.lua" >/dev/null
 rps "http://127.0.0.1:$pg_port" "$work/pg.lua" >/dev/null
-s1="$(rps "http://127.0.0.1:$sqlite_port" "$work/sqlite.lua")"
-p1="$(rps "http://127.0.0.1:$pg_port" "$work/pg.lua")"
-s2="$(rps "http://127.0.0.1:$sqlite_port" "$work/sqlite.lua")"
-p2="$(rps "http://127.0.0.1:$pg_port" "$work/pg.lua")"
-sq="$(printf '%s\n%s\n' "$s1" "$s2" | sort -g | tail -1)"
-pq="$(printf '%s\n%s\n' "$p1" "$p2" | sort -g | tail -1)"
-echo "embedded (SQLite):     $sq req/s (runs: $s1, $s2)"
-echo "replica (PostgreSQL):  $pq req/s (runs: $p1, $p2)"
+# ROUNDS rounds (default 4), each running both, the one that goes first alternating (the run
+# after a switch is the noisiest); the median run of each is compared
+srun=(); prun=()
+for r in $(seq "${ROUNDS:-4}"); do
+    if [ $((r % 2)) = 1 ]; then
+        srun+=("$(rps "http://127.0.0.1:$sqlite_port" "$work/sqlite.lua")")
+        prun+=("$(rps "http://127.0.0.1:$pg_port" "$work/pg.lua")")
+    else
+        prun+=("$(rps "http://127.0.0.1:$pg_port" "$work/pg.lua")")
+        srun+=("$(rps "http://127.0.0.1:$sqlite_port" "$work/sqlite.lua")")
+    fi
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+sq="$(median "${srun[@]}")"
+pq="$(median "${prun[@]}")"
+echo "embedded (SQLite):     median $sq req/s (runs: ${srun[*]})"
+echo "replica (PostgreSQL):  median $pq req/s (runs: ${prun[*]})"
 awk -v p="$pq" -v s="$sq" 'BEGIN { printf "replica / embedded: %.1f%%\n", 100 * p / s }'
 check_2xx "$(cat "$work/wrk.txt")"
 
