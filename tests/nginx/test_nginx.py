@@ -163,6 +163,24 @@ def test_allowed_calls_pass_nginx_with_the_identity_set_by_nginx(stack):
     assert stack.fake.count() == before + 3
 
 
+def test_a_revision_token_is_honoured_by_auth_request_and_not_forwarded(stack, users):
+    """X-IAM-Min-Revision (docs/server.md, "Revision tokens") is for modelarts-iam: the
+    auth_request subrequest honours it (a revision the store has: allowed; one it has not: the
+    precise 400), and nginx does not pass it to the backend."""
+    target = f"/v1/{stack.project_id}/notebooks"
+    ready = requests.get(stack.iam_endpoint + "/readyz", timeout=5).json()
+    current = str(ready["revision"])
+    status, _, body = send_raw(stack, "GET", target, signed(
+        stack, *users["alice"], "GET", target, extra=[("X-IAM-Min-Revision", current)]))
+    assert status == 200, body
+    lines = [(k.lower(), v) for k, v in stack.fake.last()["header_list"]]
+    assert [v for k, v in lines if k == "x-iam-min-revision"] == []
+    status, _, body = send_raw(stack, "GET", target, signed(
+        stack, *users["alice"], "GET", target,
+        extra=[("X-IAM-Min-Revision", str(ready["revision"] + 10_000))]))
+    assert status != 200, body
+
+
 def test_a_forged_identity_header_is_overwritten(stack):
     u, ak, sk = stack.user("ngx-forger", ML_DEV)
     client = stack.modelarts(ak, sk)

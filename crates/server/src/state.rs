@@ -58,6 +58,9 @@ struct Inner {
 /// notification came (a notification lost with a connection is caught up within this).
 pub const CATCH_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long the follower's catch-up may take before the database counts as unreachable.
+const CATCH_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long the follower waits before connecting again to an unreachable database.
 const RECONNECT_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -319,9 +322,11 @@ impl AppState {
     }
 
     async fn checked_catch_up(&self) {
-        match self.catch_up().await {
-            Ok(_) => self.set_store_reachable(true),
-            Err(_) => self.set_store_reachable(false),
+        // bounded: a database that stops answering without closing the connection (a network
+        // partition) must not keep the replica reporting itself reachable
+        match tokio::time::timeout(CATCH_UP_TIMEOUT, self.catch_up()).await {
+            Ok(Ok(_)) => self.set_store_reachable(true),
+            Ok(Err(_)) | Err(_) => self.set_store_reachable(false),
         }
     }
 

@@ -115,6 +115,17 @@ async fn columns(source: &Store, table: &str) -> Result<Vec<(String, Kind)>> {
     }
     rows.into_iter()
         .map(|(name, ty)| {
+            // names are quoted into the target's SQL: only the schema's own kind of name
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(StoreError::invalid(
+                    "column",
+                    format!("{table} has a column named {name:?}, which no migration creates"),
+                ));
+            }
             let kind = match ty.to_ascii_uppercase().as_str() {
                 "INTEGER" => Kind::Int,
                 "TEXT" => Kind::Text,
@@ -220,12 +231,18 @@ pub async fn copy_store(source: &Store, target: &Store) -> Result<Vec<TableCopy>
             "the target must be a PostgreSQL store",
         ));
     }
+    let mut tx = target.writer().begin().await?;
+    // The revision row's lock first, as every entity write takes it: a server started on the
+    // target meanwhile waits for the copy, and the emptiness checked below stays true.
+    sqlx::query("UPDATE store_meta SET value = value WHERE key = 'revision'")
+        .execute(&mut *tx)
+        .await?;
     for table in TABLES {
         if SEED_TABLES.contains(table) {
             continue;
         }
         let (n,): (i64,) = sqlx::query_as(sqlf!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(target.reader())
+            .fetch_one(&mut *tx)
             .await?;
         if n > 0 {
             return Err(StoreError::conflict(
@@ -237,7 +254,6 @@ pub async fn copy_store(source: &Store, target: &Store) -> Result<Vec<TableCopy>
             ));
         }
     }
-    let mut tx = target.writer().begin().await?;
     for table in SEED_TABLES {
         sqlx::query(sqlf!("DELETE FROM {table}"))
             .execute(&mut *tx)

@@ -405,6 +405,19 @@ impl Store {
             .min_connections(1)
             // fail fast when the database is down: a write answers 503 within this
             .acquire_timeout(opts.busy_timeout.min(Duration::from_secs(2)))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // No statement runs for ever, and a transaction left open by a client
+                    // that vanished does not hold the revision lock.
+                    sqlx::raw_sql(
+                        "SET statement_timeout = '30s'; \
+                         SET idle_in_transaction_session_timeout = '30s';",
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         check_collation(&pool).await?;
@@ -598,12 +611,20 @@ impl Store {
                 }
             }
             None => {
+                // Two replicas starting at once on a new database may both get here: the
+                // second insert does nothing, and both then check the row that won.
                 let (nonce, ct) = self.key().encrypt("key_check", KEY_CHECK_PLAINTEXT)?;
-                sqlx::query("INSERT INTO key_check (id, nonce, ciphertext) VALUES (1, $1, $2)")
-                    .bind(nonce)
-                    .bind(ct)
-                    .execute(self.writer())
-                    .await?;
+                let r = sqlx::query(
+                    "INSERT INTO key_check (id, nonce, ciphertext) VALUES (1, $1, $2) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(nonce)
+                .bind(ct)
+                .execute(self.writer())
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Box::pin(self.check_master_key()).await;
+                }
             }
         }
         Ok(())
@@ -613,12 +634,16 @@ impl Store {
 /// Refuses a PostgreSQL database whose text order is not byte order: pages (markers compare
 /// names and times as text) and every listing must come out in the same order as on SQLite.
 async fn check_collation(pool: &AnyPool) -> Result<()> {
-    let (collate,): (String,) = sqlx::query_as(
-        "SELECT CAST(datcollate AS TEXT) FROM pg_database WHERE datname = current_database()",
+    // What is checked is the order itself (whatever the locale provider: an ICU database may
+    // name `C` as its collation and still sort by a language's rules): upper case before lower
+    // case, and `Z` before `_`, as bytes compare.
+    let (bytewise, collate): (i64, String) = sqlx::query_as(
+        "SELECT CASE WHEN 'B' < 'a' AND 'a' < 'b' AND 'Z' < '_' AND 'a-b' < 'a_b' THEN 1 ELSE 0 END, \
+         CAST(datcollate AS TEXT) FROM pg_database WHERE datname = current_database()",
     )
     .fetch_one(pool)
     .await?;
-    if ["C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"].contains(&collate.as_str()) {
+    if bytewise == 1 {
         return Ok(());
     }
     Err(StoreError::invalid(
@@ -672,8 +697,30 @@ fn sqlite_url(path: &Path) -> Result<String> {
     Ok(url)
 }
 
-/// A database URL with its password replaced by `***` (for logs and errors).
+/// A database URL with its password replaced by `***` (for logs and errors): the one in the
+/// user information and any `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = redact_userinfo(base);
+    match query {
+        None => base,
+        Some(q) => {
+            let pairs: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", pairs.join("&"))
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -682,10 +729,10 @@ pub fn redact_url(url: &str) -> String {
         None => (rest, ""),
     };
     match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{tail}")
-        }
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
         None => url.to_owned(),
     }
 }
@@ -726,4 +773,32 @@ fn clamp_limits(mut l: Limits) -> Limits {
     l.max_policy_versions = l.max_policy_versions.clamp(1, 5);
     l.max_access_keys_per_user = l.max_access_keys_per_user.max(1);
     l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_urls_are_shown_without_their_passwords() {
+        for (url, shown) in [
+            (
+                "postgres://app:s3cret@db:5432/iam",
+                "postgres://app:***@db:5432/iam",
+            ),
+            (
+                "postgres://app@db/iam?password=s3cret&sslmode=require",
+                "postgres://app@db/iam?password=***&sslmode=require",
+            ),
+            (
+                "postgresql://db/iam?PASSWORD=x",
+                "postgresql://db/iam?PASSWORD=***",
+            ),
+            ("postgres://db/iam", "postgres://db/iam"),
+            ("postgres://a:b@c@host/db", "postgres://a:***@host/db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("s3cret"));
+        }
+    }
 }

@@ -413,10 +413,29 @@ impl Conn<'_> {
     }
 }
 
-store_writes! {
+impl Store {
     /// Issues temporary credentials for an agency session: a new access key id, an encrypted
-    /// secret, and a security token of which only the SHA-256 is stored.
-    fn create_session_credential(c: &NewSessionCredential) -> CreatedSessionCredential;
+    /// secret, and a security token of which only the SHA-256 is stored. Not an entity write:
+    /// sessions are looked up in the store on first use, never compiled into the snapshot, so
+    /// issuing one does not bump the revision (replicas do not rebuild for every session the
+    /// gateway issues to a job).
+    pub async fn create_session_credential(
+        &self,
+        c: &NewSessionCredential,
+    ) -> Result<CreatedSessionCredential> {
+        let mut tx = self.writer().begin().await?;
+        let out = Conn {
+            tx: &mut tx,
+            store: self,
+        }
+        .create_session_credential(c)
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+store_writes! {
     /// Sets which agency ModelArts uses for `user_id` (or `"all"` users) in a project,
     /// replacing any previous one; service sessions that would now be issued under another
     /// agency are revoked.

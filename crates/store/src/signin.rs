@@ -263,6 +263,8 @@ impl Conn<'_> {
     async fn set_password(&mut self, user_id: &str, p: &NewPassword) -> Result<LoginProfile> {
         let tx = &mut *self.tx;
         let cur = fetch_profile(tx, user_id).await?;
+        // a sign-in checking the old password waits, then finds the new one (create_token)
+        lock_login_state(tx, user_id).await?;
         let next: (i64,) = sqlx::query_as(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM password_history WHERE user_id = $1",
         )
@@ -310,6 +312,7 @@ impl Conn<'_> {
     ) -> Result<LoginProfile> {
         let tx = &mut *self.tx;
         fetch_profile(tx, user_id).await?;
+        lock_login_state(tx, user_id).await?;
         sqlx::query("UPDATE login_profiles SET password_reset_required = $2 WHERE user_id = $1")
             .bind(user_id)
             .bind(util::flag(required))
@@ -328,6 +331,7 @@ impl Conn<'_> {
     async fn delete_login_profile(&mut self, user_id: &str) -> Result<()> {
         let tx = &mut *self.tx;
         fetch_profile(tx, user_id).await?;
+        lock_login_state(tx, user_id).await?;
         for sql in [
             "DELETE FROM login_profiles WHERE user_id = $1",
             "DELETE FROM password_history WHERE user_id = $1",
@@ -754,6 +758,11 @@ impl Store {
                 Some(h.clone()),
             ),
         };
+        // The user's sign-in row lock orders this insert after a password change, a required
+        // reset or a deleted profile that committed first (they take the same lock): the
+        // condition below then reads what they wrote.
+        let mut tx = self.writer().begin().await?;
+        lock_login_state(&mut tx, &t.user_id).await?;
         let r = sqlx::query(sqlf!(
             "INSERT INTO tokens ({TOKEN_COLS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $6 \
              WHERE {condition}"
@@ -770,8 +779,9 @@ impl Store {
         .bind(util::flag(t.csrf_token.is_some()))
         .bind(t.csrf_token.as_ref().map(|c| token_hash(c.expose_secret())))
         .bind(arg)
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         if r.rows_affected() == 1 {
             Ok(())
         } else {
@@ -848,6 +858,49 @@ mod tests {
             password_reset_required: false,
             password_expires_at: None,
         }
+    }
+
+    /// A sign-in that checked the old password and stores its token while the password is
+    /// being changed waits for the change and is then refused: the token never outlives the
+    /// password it was issued for (on PostgreSQL the two run on different connections).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_token_of_the_old_password_does_not_survive_a_change_in_flight() {
+        let store = crate::testing::store().await.unwrap();
+        let id = user(&store).await;
+        store.create_login_profile(&id, &pw("h-old")).await.unwrap();
+        let now = OffsetDateTime::now_utc();
+        let acct = store.get_user(&id).await.unwrap().account_id;
+        let tok = NewToken {
+            token: SecretString::from("racing"),
+            account_id: acct,
+            user_id: id.clone(),
+            methods: vec!["password".into()],
+            project_id: None,
+            issued_at: now,
+            expires_at: now + Duration::hours(24),
+            mfa_authn_at: None,
+            password_reset_required: false,
+            csrf_token: None,
+            requires: TokenRequirement::PasswordHash("h-old".into()),
+        };
+        let mut change = store.begin().await.unwrap();
+        change.set_password(&id, &pw("h-new")).await.unwrap();
+        let racer = {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_token(&tok).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !racer.is_finished(),
+            "the token was stored while the password change was in flight"
+        );
+        change.commit().await.unwrap();
+        let stored = racer.await.unwrap();
+        assert!(
+            matches!(stored, Err(StoreError::Conflict { .. })),
+            "{stored:?}"
+        );
+        assert!(store.token(&token_hash("racing")).await.unwrap().is_none());
     }
 
     #[tokio::test]

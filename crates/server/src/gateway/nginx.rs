@@ -97,12 +97,16 @@ pub(super) async fn auth_request(State(gw): State<Gateway>, req: Request) -> Res
 /// with `_` (`underscores_in_headers off`). A header that reaches the endpoint anyway, and that
 /// nginx would therefore pass on, is refused: an `X-Iam-*` name the configuration does not
 /// overwrite ([`headers::IDENTITY`]), or an `_` spelling of a removed header (nginx running
-/// with `underscores_in_headers on`).
+/// with `underscores_in_headers on`). The revision token (`X-Iam-Min-Revision`) is the
+/// client's to send: it is honoured here, and the configuration removes it on the way to the
+/// backend.
 pub(super) fn headers_nginx_cannot_remove(h: &HeaderMap) -> Result<(), String> {
     for name in h.keys() {
         let n = name.as_str();
         let reserved = (n.contains('_') && is_removed_header(n))
-            || (normal_name(n).starts_with("x-iam-") && !headers::IDENTITY.contains(&n));
+            || (normal_name(n).starts_with("x-iam-")
+                && !headers::IDENTITY.contains(&n)
+                && *normal_name(n) != *crate::consistency::MIN_REVISION.as_str());
         if reserved {
             return Err(format!(
                 "the request header {n} is reserved: identity and forwarding headers are set by the gateway only; send the request without it"
