@@ -24,16 +24,7 @@ use std::time::{Duration, Instant};
 /// Two stores on one fresh PostgreSQL database (same master key), or `None` when no server is
 /// configured outside CI.
 async fn two_stores() -> Option<(Store, Store)> {
-    let Some(server) = testing::postgres_url() else {
-        assert!(
-            std::env::var_os(testing::REQUIRE_POSTGRES_ENV).is_none(),
-            "{} is set but {} is not: the PostgreSQL tests must run",
-            testing::REQUIRE_POSTGRES_ENV,
-            testing::POSTGRES_ENV
-        );
-        eprintln!("skipped: {} is not set", testing::POSTGRES_ENV);
-        return None;
-    };
+    let server = testing::postgres_server_or_skip()?;
     let url = testing::fresh_postgres_database(&server).await.unwrap();
     let key = MasterKey::generate().unwrap();
     let open = || {

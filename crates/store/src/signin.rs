@@ -860,6 +860,24 @@ mod tests {
         }
     }
 
+    /// A day's password token `token` for `user_id`, with no requirement.
+    fn password_token(token: &str, account_id: &str, user_id: &str) -> NewToken {
+        let now = OffsetDateTime::now_utc();
+        NewToken {
+            token: SecretString::from(token),
+            account_id: account_id.to_owned(),
+            user_id: user_id.to_owned(),
+            methods: vec!["password".into()],
+            project_id: None,
+            issued_at: now,
+            expires_at: now + Duration::hours(24),
+            mfa_authn_at: None,
+            password_reset_required: false,
+            csrf_token: None,
+            requires: TokenRequirement::Nothing,
+        }
+    }
+
     /// A sign-in that checked the old password and stores its token while the password is
     /// being changed waits for the change and is then refused: the token never outlives the
     /// password it was issued for (on PostgreSQL the two run on different connections).
@@ -868,20 +886,10 @@ mod tests {
         let store = crate::testing::store().await.unwrap();
         let id = user(&store).await;
         store.create_login_profile(&id, &pw("h-old")).await.unwrap();
-        let now = OffsetDateTime::now_utc();
         let acct = store.get_user(&id).await.unwrap().account_id;
         let tok = NewToken {
-            token: SecretString::from("racing"),
-            account_id: acct,
-            user_id: id.clone(),
-            methods: vec!["password".into()],
-            project_id: None,
-            issued_at: now,
-            expires_at: now + Duration::hours(24),
-            mfa_authn_at: None,
-            password_reset_required: false,
-            csrf_token: None,
             requires: TokenRequirement::PasswordHash("h-old".into()),
+            ..password_token("racing", &acct, &id)
         };
         let mut change = store.begin().await.unwrap();
         change.set_password(&id, &pw("h-new")).await.unwrap();
@@ -912,21 +920,8 @@ mod tests {
             store.create_login_profile(&id, &pw("hx")).await,
             Err(StoreError::Conflict { .. })
         ));
-        let now = OffsetDateTime::now_utc();
         let acct = store.get_user(&id).await.unwrap().account_id;
-        let tok = NewToken {
-            token: SecretString::from("tok"),
-            account_id: acct,
-            user_id: id.clone(),
-            methods: vec!["password".into()],
-            project_id: None,
-            issued_at: now,
-            expires_at: now + Duration::hours(24),
-            mfa_authn_at: None,
-            password_reset_required: false,
-            csrf_token: None,
-            requires: TokenRequirement::Nothing,
-        };
+        let tok = password_token("tok", &acct, &id);
         store.create_token(&tok).await.unwrap();
         // a token whose sign-in checked a password that is no longer the user's is not stored
         let stale = NewToken {

@@ -19,6 +19,21 @@ pub fn postgres_url() -> Option<String> {
     std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())
 }
 
+/// The PostgreSQL server a test that needs one runs against; `None` (the test skips itself,
+/// saying so) when none is configured. Panics when [`REQUIRE_POSTGRES_ENV`] is set without
+/// [`POSTGRES_ENV`]: where the PostgreSQL tests must run, they cannot skip.
+pub fn postgres_server_or_skip() -> Option<String> {
+    let url = postgres_url();
+    if url.is_none() {
+        assert!(
+            std::env::var_os(REQUIRE_POSTGRES_ENV).is_none(),
+            "{REQUIRE_POSTGRES_ENV} is set but {POSTGRES_ENV} is not: the PostgreSQL tests must run"
+        );
+        eprintln!("skipped: {POSTGRES_ENV} is not set");
+    }
+    url
+}
+
 /// A fresh, empty store with default limits.
 pub async fn store() -> Result<Store> {
     store_with(Limits::default()).await

@@ -56,16 +56,7 @@ mod postgres {
     use super::*;
 
     async fn target(key: &MasterKey) -> Option<Store> {
-        let Some(server) = testing::postgres_url() else {
-            assert!(
-                std::env::var_os(testing::REQUIRE_POSTGRES_ENV).is_none(),
-                "{} is set but {} is not",
-                testing::REQUIRE_POSTGRES_ENV,
-                testing::POSTGRES_ENV
-            );
-            eprintln!("skipped: {} is not set", testing::POSTGRES_ENV);
-            return None;
-        };
+        let server = testing::postgres_server_or_skip()?;
         let url = testing::fresh_postgres_database(&server).await.unwrap();
         Some(
             Store::open_postgres(
