@@ -259,7 +259,7 @@ pub(crate) async fn delete_attachments_of(
     id: &str,
 ) -> Result<()> {
     sqlx::query("DELETE FROM policy_attachments WHERE principal_type = $1 AND principal_id = $2")
-        .bind(kind.as_str())
+        .bind(kind.stored_name())
         .bind(id)
         .execute(&mut **tx)
         .await?;

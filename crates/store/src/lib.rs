@@ -337,15 +337,13 @@ impl Store {
         let busy_ms = opts.busy_timeout.as_millis().min(i64::MAX as u128);
         let writer = sqlite_pool(1, Some(1))
             .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                Box::pin(run_pragmas(
+                    conn,
+                    format!(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
-                    )))
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                    ),
+                ))
             })
             .connect(&format!("{url}?mode=rwc"))
             .await?;
@@ -355,14 +353,10 @@ impl Store {
         tx.commit().await?;
         let reader = sqlite_pool(opts.read_connections.max(1), None)
             .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
-                    )))
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                Box::pin(run_pragmas(
+                    conn,
+                    format!("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"),
+                ))
             })
             .connect(&format!("{url}?mode=ro"))
             .await?;
@@ -405,18 +399,15 @@ impl Store {
             .min_connections(1)
             // fail fast when the database is down: a write answers 503 within this
             .acquire_timeout(opts.busy_timeout.min(Duration::from_secs(2)))
+            // No statement runs for ever, and a transaction left open by a client that
+            // vanished does not hold the revision lock.
             .after_connect(|conn, _| {
-                Box::pin(async move {
-                    // No statement runs for ever, and a transaction left open by a client
-                    // that vanished does not hold the revision lock.
-                    sqlx::raw_sql(
-                        "SET statement_timeout = '30s'; \
-                         SET idle_in_transaction_session_timeout = '30s';",
-                    )
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                Box::pin(run_pragmas(
+                    conn,
+                    "SET statement_timeout = '30s'; \
+                     SET idle_in_transaction_session_timeout = '30s';"
+                        .to_owned(),
+                ))
             })
             .connect(url)
             .await?;
@@ -445,12 +436,10 @@ impl Store {
     pub async fn open_in_memory_with(limits: Limits) -> Result<Store> {
         let pool = sqlite_pool(1, Some(1))
             .after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
+                Box::pin(run_pragmas(
+                    conn,
+                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;".to_owned(),
+                ))
             })
             .connect("sqlite::memory:")
             .await?;
@@ -654,6 +643,14 @@ async fn check_collation(pool: &AnyPool) -> Result<()> {
              LC_CTYPE 'C' ENCODING 'UTF8'` (see docs/deploy.md)"
         ),
     ))
+}
+
+/// Runs a new connection's session settings (constant SQL chosen by the store).
+async fn run_pragmas(conn: &mut sqlx::AnyConnection, sql: String) -> sqlx::Result<()> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Registers sqlx's SQLite and PostgreSQL drivers with its `Any` driver (once per process).

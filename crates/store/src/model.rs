@@ -195,16 +195,6 @@ pub enum PrincipalType {
     Agency,
 }
 
-impl PrincipalType {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            PrincipalType::User => "user",
-            PrincipalType::Group => "group",
-            PrincipalType::Agency => "agency",
-        }
-    }
-}
-
 /// A policy attached to a principal (`GET /v5/users/{id}/attached-policies`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct AttachedPolicy {

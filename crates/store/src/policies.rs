@@ -125,7 +125,7 @@ async fn principal_account(tx: &mut Tx, kind: PrincipalType, id: &str) -> Result
             .fetch_optional(&mut **tx)
             .await?;
     row.map(|r| r.0)
-        .ok_or_else(|| StoreError::not_found(kind.as_str(), id))
+        .ok_or_else(|| StoreError::not_found(kind.stored_name(), id))
 }
 
 impl Store {
@@ -605,7 +605,7 @@ impl Conn<'_> {
         if r.rows_affected() == 0 {
             return Err(StoreError::not_found(
                 "policy attachment",
-                format!("{policy_id} on {} {principal_id}", kind.as_str()),
+                format!("{policy_id} on {} {principal_id}", kind.stored_name()),
             ));
         }
         Ok(())

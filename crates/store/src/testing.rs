@@ -71,21 +71,16 @@ pub async fn fresh_postgres_database(url: &str) -> Result<String> {
     with_database(url, &name)
 }
 
-/// `url` with its database (path) replaced by `name`.
+/// `url` with its database (path) replaced by `name`, its query kept.
 pub fn with_database(url: &str, name: &str) -> Result<String> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| StoreError::invalid("database", "not a URL"))?;
-    let (authority, query) = match rest.find('/') {
-        Some(i) => {
-            let (a, path) = rest.split_at(i);
-            (a, path.split_once('?').map(|(_, q)| q))
-        }
-        None => (
-            rest.split_once('?').map_or(rest, |(a, _)| a),
-            rest.split_once('?').map(|(_, q)| q),
-        ),
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
     };
+    let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
     Ok(match query {
         Some(q) => format!("{scheme}://{authority}/{name}?{q}"),
         None => format!("{scheme}://{authority}/{name}"),

@@ -369,7 +369,7 @@ pub(crate) fn flag(b: bool) -> i64 {
 macro_rules! text_enum_for_any {
     ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
-            /// The stored name.
+            /// The stored name (also the kind named in errors).
             #[allow(dead_code, reason = "used by some enums' callers only")]
             pub(crate) fn stored_name(self) -> &'static str {
                 match self {
